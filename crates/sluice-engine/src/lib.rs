@@ -1,0 +1,10 @@
+//! The incremental engine of Sluice: runs a `sluice-sql` logical plan over a
+//! bounded side computed once and a stream of events pushed one at a time.
+//!
+//! It keeps per-operator statistics and lineage, so that every output can be
+//! explained by the events and rows that produced it, and every input event
+//! ends either emitted or dropped with a reason.
+//!
+//! Boundary: no I/O (inputs arrive as values, outputs leave as values, time is
+//! event time carried by the data), builds for native and `wasm32-unknown-unknown`;
+//! the browser's simulator and the server's local jobs run this same code.

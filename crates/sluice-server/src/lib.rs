@@ -1,0 +1,152 @@
+//! The Sluice server: serves the built web app (Trunk's `dist/`) and the JSON API.
+//!
+//! Boundary: glue only. Analysis, simulation and deployment live in the library
+//! crates; this crate wires them to HTTP routes and to the `sluice` CLI.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sluice_server::ServeError> {
+//! let app = sluice_server::app(std::path::Path::new("dist"))?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.map_err(sluice_server::ServeError::Bind)?;
+//! axum::serve(listener, app).await.map_err(sluice_server::ServeError::Serve)?;
+//! # Ok(()) }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The app directory has no `index.html`.
+    #[error(
+        "no built app at {}: index.html is missing (build it with `cargo xtask serve`, or pass --dist DIR)",
+        .0.display()
+    )]
+    MissingApp(PathBuf),
+    /// The address could not be bound.
+    #[error("cannot listen: {0}")]
+    Bind(#[source] std::io::Error),
+    /// The server failed while serving.
+    #[error("server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// The body of `GET /api/health`.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Health {
+    /// Always `"ok"` when the server answers.
+    pub status: &'static str,
+    /// The server's crate name.
+    pub name: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+}
+
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        name: "sluice",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Builds the router: the JSON API under `/api`, the app from `dist` everywhere else
+/// (unknown paths fall back to `index.html`, the app routes in the browser).
+pub fn app(dist: &Path) -> Result<Router, ServeError> {
+    let index = dist.join("index.html");
+    if !index.is_file() {
+        return Err(ServeError::MissingApp(dist.to_path_buf()));
+    }
+    let api = Router::new()
+        .route("/health", get(health))
+        .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "no such API route\n") });
+    Ok(Router::new()
+        .nest("/api", api)
+        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
+        .layer(tower_http::trace::TraceLayer::new_for_http()))
+}
+
+/// Serves `dist` on `host:port` until Ctrl-C; calls `on_listen` with the bound URL
+/// (the port is the real one when 0 was asked for).
+pub async fn serve(
+    host: &str,
+    port: u16,
+    dist: &Path,
+    on_listen: impl FnOnce(&str),
+) -> Result<(), ServeError> {
+    let app = app(dist)?;
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .map_err(ServeError::Bind)?;
+    let addr = listener.local_addr().map_err(ServeError::Bind)?;
+    on_listen(&format!("http://{addr}/"));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            // If the signal handler cannot be installed, serve until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+        .map_err(ServeError::Serve)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn dist() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("index.html"), "<h1>app</h1>").expect("write index");
+        dir
+    }
+
+    async fn get(app: Router, uri: &str) -> (StatusCode, String) {
+        let response = app
+            .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn health_answers_json() {
+        let dir = dist();
+        let (status, body) = get(app(dir.path()).expect("app"), "/api/health").await;
+        assert_eq!(status, StatusCode::OK);
+        let value: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(value["status"], "ok");
+        assert_eq!(value["name"], "sluice");
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_fall_back_to_the_app_but_not_in_the_api() {
+        let dir = dist();
+        let (status, body) = get(app(dir.path()).expect("app"), "/some/page").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "<h1>app</h1>"));
+        let (status, _) = get(app(dir.path()).expect("app"), "/api/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn missing_app_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let err = app(dir.path()).expect_err("no index.html");
+        assert!(err.to_string().contains("index.html is missing"), "{err}");
+    }
+}

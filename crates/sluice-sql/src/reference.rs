@@ -1,0 +1,13 @@
+//! The reference scenario Sluice was created from (`shared/seed/`): an orders
+//! topic on Pub/Sub, order history in BigQuery, and one query joining them.
+
+/// The Google Cloud project the reference scenario names.
+pub const PROJECT: &str = "demobox-313313";
+
+/// The reference query: every new order of a customer who already spent
+/// $5,000 on closed orders.
+pub const QUERY: &str = include_str!("reference/query.sql");
+
+/// The Pub/Sub `orders` topic's schema, in BigQuery's schema JSON, exactly as
+/// the walkthrough gives it.
+pub const ORDERS_TOPIC_SCHEMA_JSON: &str = include_str!("reference/orders_topic_schema.json");

@@ -1,0 +1,199 @@
+//! Harness for Sluice's end-to-end tests: starts the `sluice` server and a
+//! headless Chromium (through chromedriver) on loopback, with bounded waits,
+//! and stops both when dropped.
+//!
+//! `cargo xtask test` builds the app and the server first and points the tests
+//! at them with `SLUICE_BIN` and `SLUICE_DIST`; `CHROMEDRIVER` and `CHROMIUM`
+//! override the Debian paths of the browser.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long a server or browser may take to start before the test fails.
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+/// Where tests put screenshots and other artifacts: `target/e2e-artifacts/`.
+pub fn artifacts_dir() -> Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let dir = target.join("e2e-artifacts");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn env_path(name: &str, default: PathBuf) -> PathBuf {
+    std::env::var_os(name).map(PathBuf::from).unwrap_or(default)
+}
+
+/// GETs `url` over plain HTTP and returns the body as text (for API checks).
+pub async fn http_get(url: &str) -> Result<String> {
+    use http_body_util::{BodyExt, Empty};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Empty<bytes::Bytes>>();
+    let uri = url.parse().with_context(|| format!("parsing {url}"))?;
+    let response = tokio::time::timeout(START_TIMEOUT, client.get(uri))
+        .await
+        .with_context(|| format!("GET {url} timed out"))?
+        .with_context(|| format!("GET {url}"))?;
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .with_context(|| format!("reading {url}"))?;
+    Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned())
+}
+
+/// A running `sluice serve` on a free loopback port.
+pub struct Server {
+    child: Child,
+    /// The base URL the server printed, e.g. `http://127.0.0.1:41234/`.
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `$SLUICE_BIN serve --port 0 --dist $SLUICE_DIST` and waits for its URL.
+    pub async fn start() -> Result<Self> {
+        let bin = env_path("SLUICE_BIN", workspace_root().join("target/debug/sluice"));
+        let dist = env_path("SLUICE_DIST", workspace_root().join("dist"));
+        if !bin.is_file() {
+            bail!(
+                "no sluice binary at {} (run the tests through `cargo xtask test`, or set SLUICE_BIN)",
+                bin.display()
+            );
+        }
+        let mut child = Command::new(&bin)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--dist"])
+            .arg(&dist)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(START_TIMEOUT, async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("Sluice is serving ") {
+                    return Ok(url.trim().to_string());
+                }
+            }
+            bail!("the server exited before printing its URL")
+        })
+        .await
+        .context("the server did not print its URL in time")??;
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self { child, url })
+    }
+
+    /// `path` (without a leading slash) resolved against the server's URL.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path.trim_start_matches('/'))
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// A chromedriver process and a headless Chromium session driven through it.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_loopback_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl Browser {
+    /// Starts chromedriver on a free loopback port and opens a headless Chromium
+    /// with a fresh profile and the flags this machine needs (root, no network).
+    pub async fn start() -> Result<Self> {
+        let driver_bin = env_path("CHROMEDRIVER", PathBuf::from("/usr/bin/chromedriver"));
+        let chromium = env_path("CHROMIUM", PathBuf::from("/usr/bin/chromium"));
+        let port = free_loopback_port()?;
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", driver_bin.display()))?;
+        let profile = tempfile::tempdir().context("creating a browser profile dir")?;
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        let client = loop {
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&webdriver)
+                    .await;
+            match attempt {
+                Ok(client) => break client,
+                Err(e) if tokio::time::Instant::now() >= deadline => {
+                    bail!(
+                        "could not open a Chromium session through {}: {e}",
+                        driver_bin.display()
+                    )
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        Ok(Self {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// Saves a PNG screenshot of the page as `target/e2e-artifacts/NAME.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .context("taking a screenshot")?;
+        let path = artifacts_dir()?.join(format!("{name}.png"));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Ends the browser session and stops chromedriver.
+    pub async fn close(mut self) -> Result<()> {
+        let closed = self.client.clone().close().await;
+        let _ = self.driver.kill().await;
+        closed.context("closing the browser session")
+    }
+}

@@ -1,0 +1,213 @@
+//! `cargo xtask`: Sluice's set-up, build, serve and test orchestration
+//! (matklad's xtask pattern: plain Rust instead of scattered shell scripts).
+//!
+//! Every command first installs what is missing (see [`setup`]) and says in one
+//! line what it found already there, so a second run is quick and quiet.
+
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use setup::Tools;
+
+/// Set-up, build, serve and test for Sluice.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Install what is missing: wasm32 target, wasm-bindgen, Trunk, wasm-opt, Chromium.
+    Setup,
+    /// Build the web app with Trunk (release) into dist/.
+    BuildWeb,
+    /// Build everything and run `sluice serve` (http://127.0.0.1:8080 by default).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Run every check: fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests.
+    Test,
+}
+
+fn main() -> std::process::ExitCode {
+    match run_task(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_task(cli: Cli) -> Result<()> {
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root).with_context(|| format!("entering {}", root.display()))?;
+    match cli.command {
+        Task::Setup => {
+            Tools::ensure(&root)?;
+        }
+        Task::BuildWeb => {
+            let tools = Tools::ensure(&root)?;
+            build_web(&root, &tools)?;
+        }
+        Task::Serve { host, port } => {
+            let tools = Tools::ensure(&root)?;
+            build_web(&root, &tools)?;
+            step("build the server (release)", || {
+                run(cargo().args([
+                    "build",
+                    "--release",
+                    "--package",
+                    "sluice-server",
+                    "--bin",
+                    "sluice",
+                ]))
+            })?;
+            let bin = target_dir(&root).join("release").join("sluice");
+            eprintln!("==> starting {} (Ctrl-C stops it)", bin.display());
+            run(Command::new(bin)
+                .args([
+                    "serve",
+                    "--host",
+                    &host,
+                    "--port",
+                    &port.to_string(),
+                    "--dist",
+                ])
+                .arg(root.join("dist")))?;
+        }
+        Task::Test => test(&root)?,
+    }
+    Ok(())
+}
+
+fn test(root: &Path) -> Result<()> {
+    let tools = Tools::ensure(root)?;
+    let started = Instant::now();
+    step("cargo fmt --check", || {
+        run(cargo().args(["fmt", "--all", "--check"]))
+    })?;
+    step("cargo clippy", || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    step("native tests", || {
+        run(cargo().args(["test", "--workspace", "--exclude", "sluice-e2e"]))
+    })?;
+    step("wasm tests in headless Chromium", || {
+        let mut cmd = tools.wasm_cargo();
+        cmd.args(["test", "--target", "wasm32-unknown-unknown", "--lib"]);
+        for package in WASM_PACKAGES {
+            cmd.args(["--package", package]);
+        }
+        tools.configure_wasm_test_runner(&mut cmd, root)?;
+        run(&mut cmd)
+    })?;
+    build_web(root, &tools)?;
+    step("build the server", || {
+        run(cargo().args(["build", "--package", "sluice-server", "--bin", "sluice"]))
+    })?;
+    eprintln!(
+        "==> fmt, clippy, native and wasm tests passed ({:.0?}); the end-to-end tests come last",
+        started.elapsed()
+    );
+    // The last step prints nothing after the test runner, whose summary closes the output.
+    eprintln!("==> end-to-end tests in headless Chromium");
+    let mut cmd = cargo();
+    cmd.args(["test", "--package", "sluice-e2e", "--tests"])
+        .env("SLUICE_BIN", target_dir(root).join("debug").join("sluice"))
+        .env("SLUICE_DIST", root.join("dist"))
+        .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("CHROMIUM", &tools.chromium);
+    run(&mut cmd).context("step failed: end-to-end tests in headless Chromium")
+}
+
+/// The crates whose tests also run as wasm in the browser.
+const WASM_PACKAGES: [&str; 4] = [
+    "sluice-sql",
+    "sluice-engine",
+    "sluice-datagen",
+    "sluice-web",
+];
+
+fn build_web(root: &Path, tools: &Tools) -> Result<()> {
+    step("build the web app (trunk build --release)", || {
+        let mut cmd = tools.trunk();
+        cmd.args(["build", "--release"]).current_dir(root);
+        run(&mut cmd)?;
+        let index = root.join("dist").join("index.html");
+        if !index.is_file() {
+            bail!("trunk finished but {} is missing", index.display());
+        }
+        Ok(())
+    })
+}
+
+/// Runs `f` as a named step, printing its name and how long it took.
+fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    eprintln!("==> {name}");
+    let started = Instant::now();
+    f().with_context(|| format!("step failed: {name}"))?;
+    eprintln!("==> {name}: ok ({:.1?})", started.elapsed());
+    Ok(())
+}
+
+/// A `cargo` command using the same cargo that runs xtask.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs `cmd`, inheriting stdio; fails if it cannot start or exits non-zero.
+fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Runs `cmd` and returns its trimmed stdout, or `None` if it cannot run or fails.
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask lives one level below the workspace root")
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` or `target/` at the root.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}

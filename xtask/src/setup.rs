@@ -1,0 +1,379 @@
+//! Installs what the build and the tests need, and only what is missing.
+//!
+//! Two routes lead to a wasm32 toolchain:
+//! - **rustup** (a normal machine): `rustup target add wasm32-unknown-unknown`.
+//! - **debian** (an offline Debian machine where rustup cannot download): Debian's
+//!   `rustc-web cargo-web rust-web-src lld-22`, used for the wasm build only with
+//!   `RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1` and `-Zbuild-std=std,panic_abort`,
+//!   so native builds keep the default toolchain.
+//!
+//! `SLUICE_WASM_ROUTE=rustup|debian` forces a route.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{output, run, target_dir};
+
+/// How long `rustup target add` may try before the Debian route is taken.
+const RUSTUP_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Debian packages of the offline wasm route.
+const DEBIAN_WASM_PACKAGES: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
+
+/// Where a wasm32 standard library comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WasmRoute {
+    /// rustup's prebuilt `wasm32-unknown-unknown` std.
+    Rustup,
+    /// Debian's rustc with std built from `rust-web-src`.
+    Debian,
+}
+
+/// The installed tools and how to call them.
+#[derive(Debug)]
+pub struct Tools {
+    route: WasmRoute,
+    /// Extra directories to put first on PATH (npm's `.bin` for wasm-opt, cargo's bin).
+    path_dirs: Vec<PathBuf>,
+    /// The Chromium binary.
+    pub chromium: PathBuf,
+    /// The chromedriver binary.
+    pub chromedriver: PathBuf,
+}
+
+impl Tools {
+    /// Installs whatever is missing and returns how to reach the tools.
+    pub fn ensure(root: &Path) -> Result<Self> {
+        let started = Instant::now();
+        eprintln!("==> set-up (installs only what is missing)");
+        let cargo_bin = cargo_home().join("bin");
+        let npm_bin = root.join(".tools").join("node_modules").join(".bin");
+        let route = ensure_wasm_target()?;
+        ensure_wasm_bindgen(root, &cargo_bin)?;
+        ensure_trunk(&cargo_bin)?;
+        ensure_wasm_opt(root, &npm_bin)?;
+        let (chromium, chromedriver) = ensure_chromium()?;
+        eprintln!("==> set-up: ok ({:.1?})", started.elapsed());
+        Ok(Self {
+            route,
+            path_dirs: vec![npm_bin, cargo_bin],
+            chromium,
+            chromedriver,
+        })
+    }
+
+    /// PATH with the tool directories first.
+    fn path(&self) -> Result<std::ffi::OsString> {
+        let current = std::env::var_os("PATH").unwrap_or_default();
+        let dirs = self
+            .path_dirs
+            .iter()
+            .cloned()
+            .chain(std::env::split_paths(&current));
+        std::env::join_paths(dirs).context("building PATH")
+    }
+
+    /// Sets the environment a wasm32 build needs on this route.
+    fn configure_wasm_build(&self, cmd: &mut Command) -> Result<()> {
+        cmd.env("PATH", self.path()?);
+        if self.route == WasmRoute::Debian {
+            cmd.env("RUSTC", "/usr/bin/rustc")
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort");
+        }
+        Ok(())
+    }
+
+    /// A `cargo` command set up to build for wasm32 on this machine's route.
+    pub fn wasm_cargo(&self) -> Command {
+        let mut cmd = crate::cargo();
+        // PATH can only fail to join with a ':' inside a directory name; then the
+        // build runs with the inherited PATH and says what is missing.
+        if let Err(e) = self.configure_wasm_build(&mut cmd) {
+            eprintln!("warning: {e:#}");
+        }
+        cmd
+    }
+
+    /// A `trunk` command that finds the installed wasm-bindgen and wasm-opt.
+    pub fn trunk(&self) -> Command {
+        let mut cmd = Command::new("trunk");
+        if let Err(e) = self.configure_wasm_build(&mut cmd) {
+            eprintln!("warning: {e:#}");
+        }
+        cmd.env("TRUNK_OFFLINE", "true");
+        cmd
+    }
+
+    /// Points `cargo test --target wasm32-unknown-unknown` at wasm-bindgen's runner
+    /// and a headless Chromium with a fresh profile.
+    pub fn configure_wasm_test_runner(&self, cmd: &mut Command, root: &Path) -> Result<()> {
+        let dir = target_dir(root).join("xtask");
+        let profile = dir.join("chromium-profile");
+        if profile.exists() {
+            std::fs::remove_dir_all(&profile)
+                .with_context(|| format!("removing {}", profile.display()))?;
+        }
+        std::fs::create_dir_all(&profile)
+            .with_context(|| format!("creating {}", profile.display()))?;
+        let capabilities = webdriver_capabilities(&self.chromium, &profile);
+        let json = dir.join("webdriver.json");
+        std::fs::write(&json, capabilities)
+            .with_context(|| format!("writing {}", json.display()))?;
+        cmd.env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", &self.chromedriver)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &json)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        Ok(())
+    }
+}
+
+/// The WebDriver capabilities for wasm-bindgen-test-runner (it adds `--headless` itself).
+fn webdriver_capabilities(chromium: &Path, profile: &Path) -> String {
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }
+    });
+    format!("{capabilities:#}\n")
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+}
+
+fn have(what: &str, how: &str) {
+    eprintln!("    ok  {what} ({how})");
+}
+
+fn installing(what: &str) {
+    eprintln!("    ... installing {what}");
+}
+
+fn ensure_wasm_target() -> Result<WasmRoute> {
+    let forced = std::env::var("SLUICE_WASM_ROUTE").ok();
+    match forced.as_deref() {
+        Some("debian") => return ensure_debian_wasm(),
+        Some("rustup") | None => {}
+        Some(other) => bail!("SLUICE_WASM_ROUTE must be rustup or debian, not {other:?}"),
+    }
+    if rustup_has_wasm32() {
+        have("wasm32-unknown-unknown", "rustup");
+        return Ok(WasmRoute::Rustup);
+    }
+    if output(Command::new("rustup").arg("--version")).is_some() {
+        installing("wasm32-unknown-unknown with rustup");
+        let mut cmd = Command::new("rustup");
+        cmd.args(["target", "add", "wasm32-unknown-unknown"]);
+        if run_with_timeout(&mut cmd, RUSTUP_TIMEOUT) && rustup_has_wasm32() {
+            have("wasm32-unknown-unknown", "rustup");
+            return Ok(WasmRoute::Rustup);
+        }
+        if forced.is_some() {
+            bail!("rustup could not add wasm32-unknown-unknown");
+        }
+        eprintln!("    rustup could not add the target; taking Debian's offline route");
+    }
+    ensure_debian_wasm()
+}
+
+/// Whether the active toolchain's sysroot has a wasm32 standard library.
+fn rustup_has_wasm32() -> bool {
+    let Some(sysroot) = output(Command::new("rustc").args(["--print", "sysroot"])) else {
+        return false;
+    };
+    Path::new(&sysroot)
+        .join("lib/rustlib/wasm32-unknown-unknown/lib")
+        .is_dir()
+}
+
+fn ensure_debian_wasm() -> Result<WasmRoute> {
+    let missing: Vec<&str> = DEBIAN_WASM_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !dpkg_installed(p))
+        .collect();
+    if missing.is_empty() {
+        have("wasm32 via Debian's rustc-web and build-std", "apt");
+    } else {
+        installing(&missing.join(" "));
+        apt_install(&missing)?;
+    }
+    if !Path::new("/usr/bin/rustc").is_file() {
+        bail!(
+            "/usr/bin/rustc is missing after installing {}",
+            DEBIAN_WASM_PACKAGES.join(" ")
+        );
+    }
+    Ok(WasmRoute::Debian)
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    output(Command::new("dpkg-query").args(["-W", "-f", "${Status}", package]))
+        .is_some_and(|s| s.ends_with("installed") && !s.contains("not-installed"))
+}
+
+fn apt_install(packages: &[&str]) -> Result<()> {
+    let root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
+    let apt = |args: &[&str]| {
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        cmd.args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null());
+        cmd
+    };
+    run(&mut apt(&["update", "-q"])).context("apt-get update (needs root or sudo)")?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    run(&mut apt(&args)).with_context(|| format!("apt-get install {}", packages.join(" ")))
+}
+
+/// Runs `cmd` quietly; true if it exits successfully before `timeout`.
+fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> bool {
+    let Ok(mut child) = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn() else {
+        return false;
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+/// The version of `package` recorded in Cargo.lock.
+fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")? + start;
+    Ok(lock[start..end].to_string())
+}
+
+fn ensure_wasm_bindgen(root: &Path, cargo_bin: &Path) -> Result<()> {
+    let version = locked_version(root, "wasm-bindgen")?;
+    let installed = output(Command::new(cargo_bin.join("wasm-bindgen")).arg("--version"));
+    if installed.as_deref() == Some(&format!("wasm-bindgen {version}")) {
+        have(&format!("wasm-bindgen {version}"), "cargo install");
+        return Ok(());
+    }
+    installing(&format!("wasm-bindgen-cli {version} (a few minutes, once)"));
+    run(crate::cargo().args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        &version,
+        "--force",
+    ]))
+}
+
+fn ensure_trunk(cargo_bin: &Path) -> Result<()> {
+    if let Some(version) = output(Command::new(cargo_bin.join("trunk")).arg("--version"))
+        .or_else(|| output(Command::new("trunk").arg("--version")))
+    {
+        have(&version, "installed");
+        return Ok(());
+    }
+    installing("trunk (several minutes, once)");
+    // Trunk 0.22 needs a newer rustc than some stable toolchains; use nightly where there is one.
+    let nightly =
+        output(Command::new("rustup").args(["run", "nightly", "rustc", "--version"])).is_some();
+    if nightly {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["+nightly", "install", "trunk", "--locked"]);
+        if run(&mut cmd).is_ok() {
+            return Ok(());
+        }
+        eprintln!(
+            "    nightly could not build the newest trunk; trying 0.21 with the default toolchain"
+        );
+    }
+    run(crate::cargo().args(["install", "trunk", "--locked"])).or_else(|_| {
+        run(crate::cargo().args(["install", "trunk", "--version", "0.21.14", "--locked"]))
+    })
+}
+
+/// The binaryen release Trunk.toml pins (`wasm_opt = "version_N"`).
+fn pinned_wasm_opt(root: &Path) -> Result<String> {
+    let trunk_toml =
+        std::fs::read_to_string(root.join("Trunk.toml")).context("reading Trunk.toml")?;
+    trunk_toml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("wasm_opt = \"version_"))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_string)
+        .context("Trunk.toml must pin wasm_opt = \"version_N\" under [tools]")
+}
+
+fn ensure_wasm_opt(root: &Path, npm_bin: &Path) -> Result<()> {
+    let version = pinned_wasm_opt(root)?;
+    let installed = output(Command::new(npm_bin.join("wasm-opt")).arg("--version"));
+    if installed
+        .as_deref()
+        .is_some_and(|v| v.starts_with(&format!("wasm-opt version {version}")))
+    {
+        have(&format!("wasm-opt {version}"), "npm binaryen");
+        return Ok(());
+    }
+    installing(&format!("wasm-opt {version} (npm package binaryen)"));
+    let prefix = root.join(".tools");
+    std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(format!("binaryen@{version}")))
+    .context("npm install binaryen (is Node.js with npm installed?)")
+}
+
+fn ensure_chromium() -> Result<(PathBuf, PathBuf)> {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/usr/bin/chromium".into());
+    let driver = std::env::var_os("CHROMEDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/usr/bin/chromedriver".into());
+    if !(chromium.is_file() && driver.is_file()) {
+        installing("chromium chromium-driver (Debian)");
+        apt_install(&["chromium", "chromium-driver"])?;
+    }
+    let version =
+        output(Command::new(&chromium).arg("--version")).unwrap_or_else(|| "chromium".into());
+    have(&version, "with chromedriver");
+    Ok((chromium, driver))
+}
