@@ -11,6 +11,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod check;
+
 use std::path::{Path, PathBuf};
 
 use axum::routing::get;

@@ -15,10 +15,18 @@
 //! assert_eq!(statements.len(), 1);
 //! ```
 
+pub mod analyze;
 pub mod catalog;
+pub mod diagnostics;
+pub mod functions;
 pub mod parse;
+pub mod plan;
 pub mod reference;
 pub mod schema;
 pub mod types;
 
+pub use analyze::{Analysis, analyze};
+pub use catalog::Catalog;
+pub use diagnostics::{Diagnostic, Severity, Span};
 pub use parse::{ParseError, parse};
+pub use plan::Plan;

@@ -2,12 +2,17 @@
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::BigQueryDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Tokenizer};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 /// How deep expressions may nest before parsing stops with an error instead of
 /// exhausting the stack (native threads and wasm alike).
 pub const RECURSION_LIMIT: usize = 64;
+
+/// How many operators may follow each other in one expression. Longer chains
+/// (`a + a + a ...`) would build trees too deep to walk or drop safely.
+pub const MAX_OPERATOR_CHAIN: usize = 128;
 
 /// A syntax error with the 1-based line and column (in characters) where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,19 +36,189 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, ParseError> {
             line: e.location.line,
             column: e.location.column,
         })?;
+    check_operator_chains(&tokens)?;
+    let tokens = rewrite_calcite_table_arguments(tokens);
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(tokens);
     parser.parse_statements().map_err(|e| {
-        let location = parser.peek_token().span.start;
+        let mut location = parser.peek_token().span.start;
+        if location.line == 0 {
+            location = end_of_text(sql);
+        }
         from_parser_error(e, location)
     })
+}
+
+/// Rejects runs of more than [`MAX_OPERATOR_CHAIN`] binary operators within one
+/// parenthesis level and list item, which the parser would turn into a tree that
+/// deep (it parses left-associative chains in a loop, without a recursion limit).
+fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<(), ParseError> {
+    // One counter per open parenthesis.
+    let mut chains: Vec<usize> = vec![0];
+    for t in tokens {
+        let is_operator = match &t.token {
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq => true,
+            Token::Word(w) => {
+                // A clause keyword starts a new expression.
+                if matches!(
+                    w.keyword,
+                    Keyword::SELECT
+                        | Keyword::FROM
+                        | Keyword::WHERE
+                        | Keyword::GROUP
+                        | Keyword::HAVING
+                        | Keyword::ORDER
+                        | Keyword::LIMIT
+                        | Keyword::JOIN
+                        | Keyword::ON
+                        | Keyword::USING
+                        | Keyword::WHEN
+                        | Keyword::THEN
+                        | Keyword::ELSE
+                        | Keyword::END
+                        | Keyword::AS
+                        | Keyword::UNION
+                        | Keyword::WITH
+                ) && let Some(c) = chains.last_mut()
+                {
+                    *c = 0;
+                }
+                matches!(w.keyword, Keyword::AND | Keyword::OR)
+            }
+            Token::LParen | Token::LBracket => {
+                chains.push(0);
+                false
+            }
+            Token::RParen | Token::RBracket => {
+                if chains.len() > 1 {
+                    chains.pop();
+                }
+                false
+            }
+            Token::Comma | Token::SemiColon => {
+                if let Some(c) = chains.last_mut() {
+                    *c = 0;
+                }
+                false
+            }
+            _ => false,
+        };
+        if is_operator && let Some(c) = chains.last_mut() {
+            *c += 1;
+            if *c > MAX_OPERATOR_CHAIN {
+                return Err(ParseError {
+                    message: format!(
+                        "this expression chains more than {MAX_OPERATOR_CHAIN} operators; split it up (e.g. with IN (...) or a WITH subquery)"
+                    ),
+                    line: t.span.start.line,
+                    column: t.span.start.column,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The position just after the last non-blank character (where "unexpected end" points).
+fn end_of_text(sql: &str) -> Location {
+    let trimmed = sql.trim_end();
+    let line = trimmed.lines().count().max(1) as u64;
+    let column = trimmed
+        .lines()
+        .last()
+        .map(|l| l.chars().count() as u64)
+        .unwrap_or(0)
+        + 1;
+    Location { line, column }
+}
+
+/// Beam SQL (Calcite) spells a windowed input `TUMBLE(TABLE src, ...)`; Dataflow SQL
+/// (and sqlparser's BigQuery dialect) wants `TUMBLE((SELECT * FROM src), ...)`.
+/// Rewrites the former into the latter at the token level: the inserted tokens take the
+/// span of `TABLE` and of the name's last token, so every position stays exact.
+fn rewrite_calcite_table_arguments(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant = |t: &TokenWithSpan| !matches!(t.token, Token::Whitespace(_));
+    let is_window_word = |t: &TokenWithSpan| match &t.token {
+        Token::Word(w) => ["TUMBLE", "HOP", "SESSION"]
+            .iter()
+            .any(|n| w.value.eq_ignore_ascii_case(n)),
+        _ => false,
+    };
+    let mut out = Vec::with_capacity(tokens.len() + 8);
+    let mut i = 0;
+    while i < tokens.len() {
+        out.push(tokens[i].clone());
+        if !is_window_word(&tokens[i]) {
+            i += 1;
+            continue;
+        }
+        // TUMBLE ( TABLE name [. name]* ,
+        let next = |from: usize| (from..tokens.len()).find(|&j| significant(&tokens[j]));
+        let Some(lparen) = next(i + 1).filter(|&j| tokens[j].token == Token::LParen) else {
+            i += 1;
+            continue;
+        };
+        let Some(table) = next(lparen + 1)
+            .filter(|&j| matches!(&tokens[j].token, Token::Word(w) if w.keyword == Keyword::TABLE))
+        else {
+            i += 1;
+            continue;
+        };
+        // The name: words and periods up to the first other significant token.
+        let mut last = table;
+        let mut j = next(table + 1);
+        while let Some(k) = j {
+            match &tokens[k].token {
+                Token::Word(_) | Token::Period => {
+                    last = k;
+                    j = next(k + 1);
+                }
+                _ => break,
+            }
+        }
+        if last == table {
+            i += 1;
+            continue;
+        }
+        out.extend(tokens[i + 1..table].iter().cloned());
+        let at = tokens[table].span;
+        for token in [
+            Token::LParen,
+            Token::make_keyword("SELECT"),
+            Token::Mul,
+            Token::make_keyword("FROM"),
+        ] {
+            out.push(TokenWithSpan::new(token, at));
+        }
+        out.push(TokenWithSpan::new(
+            Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+            at,
+        ));
+        out.extend(tokens[table + 1..=last].iter().cloned());
+        out.push(TokenWithSpan::new(Token::RParen, tokens[last].span));
+        i = last + 1;
+    }
+    out
 }
 
 /// Splits sqlparser's message ("... at Line: 3, Column: 7") into message and position.
 fn from_parser_error(error: ParserError, fallback: Location) -> ParseError {
     let text = match error {
-        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => {
+            m.replace("found: EOF", "found the end of the query")
+        }
         ParserError::RecursionLimitExceeded => {
             return ParseError {
                 message: format!("the query nests deeper than {RECURSION_LIMIT} levels"),
@@ -83,6 +258,32 @@ mod tests {
     fn syntax_error_has_position() {
         let err = parse("SELECT a\n  FROM t WHERE )").expect_err("must fail");
         assert_eq!((err.line, err.column), (2, 16), "{err}");
+    }
+
+    #[test]
+    fn calcite_table_argument_is_accepted_with_exact_positions() {
+        let calcite = "SELECT window_start FROM TUMBLE(TABLE pubsub.topic.`p`.orders, DESCRIPTOR(event_timestamp), INTERVAL '1' MINUTE)\nGROUP BY )";
+        let err = parse(calcite).expect_err("the trailing ) is an error");
+        assert_eq!((err.line, err.column), (2, 10), "{err}");
+        let ok = "SELECT window_start FROM TUMBLE(TABLE pubsub.topic.`p`.orders, DESCRIPTOR(event_timestamp), INTERVAL '1' MINUTE) GROUP BY 1";
+        let statements = parse(ok).expect("parses");
+        let text = statements[0].to_string();
+        assert!(
+            text.contains("TUMBLE((SELECT * FROM pubsub.topic.`p`.orders)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn long_operator_chains_are_an_error_not_a_crash() {
+        let sql = format!("SELECT {}1 FROM t", "1 + ".repeat(200_000));
+        let err = parse(&sql).expect_err("must fail");
+        assert!(err.message.contains("chains more than"), "{err}");
+        assert_eq!(err.line, 1);
+        // Long but flat lists are fine.
+        let list: Vec<String> = (0..50_000).map(|i| i.to_string()).collect();
+        parse(&format!("SELECT a FROM t WHERE a IN ({})", list.join(", ")))
+            .expect("a long IN list parses");
     }
 
     #[test]
