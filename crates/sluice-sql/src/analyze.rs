@@ -2578,9 +2578,9 @@ impl Binder<'_> {
     }
 
     fn check_output(&mut self, plan: &Plan) {
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for c in plan.columns() {
-            if seen.iter().any(|s| s.eq_ignore_ascii_case(&c.name)) {
+            if !seen.insert(c.name.to_ascii_lowercase()) {
                 self.error(
                     Code::DuplicateOutputColumn,
                     self.whole,
@@ -2591,7 +2591,6 @@ impl Binder<'_> {
                     Some("give one of them another name with AS"),
                 );
             }
-            seen.push(&c.name);
         }
     }
 }

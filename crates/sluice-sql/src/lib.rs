@@ -30,3 +30,71 @@ pub use catalog::Catalog;
 pub use diagnostics::{Diagnostic, Severity, Span};
 pub use parse::{ParseError, parse};
 pub use plan::Plan;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod wasm_tests {
+    //! The same analysis in the browser: results and stack safety on wasm's 1 MiB stack.
+    use wasm_bindgen_test::*;
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    use crate::{Catalog, Severity, analyze};
+
+    const TOPIC: &str = "pubsub.topic.`demobox-313313`.orders";
+
+    fn errors(sql: &str) -> Vec<String> {
+        analyze(sql, &Catalog::reference())
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| format!("{} {}:{}", d.code, d.span.start.line, d.span.start.column))
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn the_reference_query_analyzes_in_the_browser() {
+        let analysis = analyze(crate::reference::QUERY, &Catalog::reference());
+        assert!(
+            analysis.diagnostics.is_empty(),
+            "{:?}",
+            analysis.diagnostics
+        );
+        let plan = analysis.plan.expect("a plan");
+        assert_eq!(plan.output_schema().len(), 6);
+        assert!(
+            plan.explain()
+                .contains("Join: INNER keys=[customer_id#1 = customer_id#0]")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn ten_thousand_parentheses_give_a_diagnostic_in_the_browser() {
+        let sql = format!(
+            "SELECT {}amount{} FROM {TOPIC}",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        );
+        assert_eq!(errors(&sql).len(), 1);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_longest_operator_chain_analyzes_in_the_browser() {
+        let chain = "amount + ".repeat(crate::parse::MAX_OPERATOR_CHAIN);
+        let grouped = format!(
+            "SELECT customer_id, SUM({chain}amount) AS s FROM bigquery.table.`demobox-313313`.ecommerce.orders GROUP BY 1"
+        );
+        assert!(errors(&grouped).is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_one_megabyte_query_gives_a_diagnostic_in_the_browser() {
+        let mut sql = String::from("SELECT\n");
+        let mut i = 0;
+        while sql.len() < 1_000_000 {
+            sql.push_str(&format!("  amount * {i} + customer_id AS c{i},\n"));
+            i += 1;
+        }
+        sql.push_str(&format!("  nope\nFROM {TOPIC}\n"));
+        let line = sql.lines().count() - 1;
+        assert_eq!(errors(&sql), vec![format!("unknown-column {line}:3")]);
+    }
+}

@@ -293,21 +293,3 @@ mod tests {
         assert!(err.message.contains("nests deeper"), "{err}");
     }
 }
-
-#[cfg(all(test, target_arch = "wasm32"))]
-mod wasm_tests {
-    use wasm_bindgen_test::*;
-    wasm_bindgen_test_configure!(run_in_browser);
-
-    #[wasm_bindgen_test]
-    fn reference_query_parses_in_the_browser() {
-        let statements = super::parse(crate::reference::QUERY).expect("parses");
-        assert_eq!(statements.len(), 1);
-    }
-
-    #[wasm_bindgen_test]
-    fn deep_nesting_is_an_error_in_the_browser() {
-        let sql = format!("SELECT {}1{}", "(".repeat(10_000), ")".repeat(10_000));
-        assert!(super::parse(&sql).is_err());
-    }
-}
