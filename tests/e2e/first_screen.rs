@@ -26,18 +26,12 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
 
     let editor = client.find(Locator::Css("textarea#query")).await?;
     let value = editor.prop("value").await?.unwrap_or_default();
-    assert_eq!(value, reference_query());
+    assert_eq!(value, sluice_sql::reference::QUERY);
     assert!(value.contains("pubsub.topic.`demobox-313313`.orders"));
 
     let path = browser.screenshot("first-screen").await?;
     eprintln!("screenshot: {}", path.display());
     Ok(())
-}
-
-/// The reference query exactly as the seed has it (read from the crate that owns it).
-fn reference_query() -> String {
-    let path = sluice_e2e::workspace_root().join("crates/sluice-sql/src/reference/query.sql");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

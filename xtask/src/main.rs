@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
-use setup::Tools;
+use setup::{Browser, Tools};
 
 /// Set-up, build, serve and test for Sluice.
 #[derive(Debug, Parser)]
@@ -58,6 +58,7 @@ fn run_task(cli: Cli) -> Result<()> {
     match cli.command {
         Task::Setup => {
             Tools::ensure(&root)?;
+            Browser::ensure()?;
         }
         Task::BuildWeb => {
             let tools = Tools::ensure(&root)?;
@@ -96,6 +97,7 @@ fn run_task(cli: Cli) -> Result<()> {
 
 fn test(root: &Path) -> Result<()> {
     let tools = Tools::ensure(root)?;
+    let browser = Browser::ensure()?;
     let started = Instant::now();
     step("cargo fmt --check", || {
         run(cargo().args(["fmt", "--all", "--check"]))
@@ -119,7 +121,7 @@ fn test(root: &Path) -> Result<()> {
         for package in WASM_PACKAGES {
             cmd.args(["--package", package]);
         }
-        tools.configure_wasm_test_runner(&mut cmd, root)?;
+        tools.configure_wasm_test_runner(&browser, &mut cmd, root)?;
         run(&mut cmd)
     })?;
     build_web(root, &tools)?;
@@ -136,8 +138,8 @@ fn test(root: &Path) -> Result<()> {
     cmd.args(["test", "--package", "sluice-e2e", "--tests"])
         .env("SLUICE_BIN", target_dir(root).join("debug").join("sluice"))
         .env("SLUICE_DIST", root.join("dist"))
-        .env("CHROMEDRIVER", &tools.chromedriver)
-        .env("CHROMIUM", &tools.chromium);
+        .env("CHROMEDRIVER", &browser.chromedriver)
+        .env("CHROMIUM", &browser.chromium);
     run(&mut cmd).context("step failed: end-to-end tests in headless Chromium")
 }
 
@@ -151,6 +153,7 @@ const WASM_PACKAGES: [&str; 4] = [
 
 fn build_web(root: &Path, tools: &Tools) -> Result<()> {
     step("build the web app (trunk build --release)", || {
+        tools.prepare_web_build()?;
         let mut cmd = tools.trunk();
         cmd.args(["build", "--release"]).current_dir(root);
         run(&mut cmd)?;

@@ -38,6 +38,11 @@ pub struct Tools {
     route: WasmRoute,
     /// Extra directories to put first on PATH (npm's `.bin` for wasm-opt, cargo's bin).
     path_dirs: Vec<PathBuf>,
+}
+
+/// Chromium and chromedriver, which only the tests need.
+#[derive(Debug)]
+pub struct Browser {
     /// The Chromium binary.
     pub chromium: PathBuf,
     /// The chromedriver binary.
@@ -45,7 +50,7 @@ pub struct Tools {
 }
 
 impl Tools {
-    /// Installs whatever is missing and returns how to reach the tools.
+    /// Installs whatever the build lacks and returns how to reach the tools.
     pub fn ensure(root: &Path) -> Result<Self> {
         let started = Instant::now();
         eprintln!("==> set-up (installs only what is missing)");
@@ -55,13 +60,10 @@ impl Tools {
         ensure_wasm_bindgen(root, &cargo_bin)?;
         ensure_trunk(&cargo_bin)?;
         ensure_wasm_opt(root, &npm_bin)?;
-        let (chromium, chromedriver) = ensure_chromium()?;
         eprintln!("==> set-up: ok ({:.1?})", started.elapsed());
         Ok(Self {
             route,
             path_dirs: vec![npm_bin, cargo_bin],
-            chromium,
-            chromedriver,
         })
     }
 
@@ -98,6 +100,27 @@ impl Tools {
         cmd
     }
 
+    /// On the Debian route std is built from source, and its dependencies come from
+    /// crates.io; Trunk runs cargo `--offline`, so build the app once with cargo first
+    /// (fetching them), which Trunk's build then reuses. Nothing to do on the rustup route.
+    pub fn prepare_web_build(&self) -> Result<()> {
+        if self.route != WasmRoute::Debian {
+            return Ok(());
+        }
+        let mut cmd = self.wasm_cargo();
+        cmd.args([
+            "build",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--release",
+            "--package",
+            "sluice-web",
+            "--bin",
+            "sluice-web",
+        ]);
+        run(&mut cmd).context("building std and the app for wasm32 (Debian route)")
+    }
+
     /// A `trunk` command that finds the installed wasm-bindgen and wasm-opt.
     pub fn trunk(&self) -> Command {
         let mut cmd = Command::new("trunk");
@@ -110,7 +133,12 @@ impl Tools {
 
     /// Points `cargo test --target wasm32-unknown-unknown` at wasm-bindgen's runner
     /// and a headless Chromium with a fresh profile.
-    pub fn configure_wasm_test_runner(&self, cmd: &mut Command, root: &Path) -> Result<()> {
+    pub fn configure_wasm_test_runner(
+        &self,
+        browser: &Browser,
+        cmd: &mut Command,
+        root: &Path,
+    ) -> Result<()> {
         let dir = target_dir(root).join("xtask");
         let profile = dir.join("chromium-profile");
         if profile.exists() {
@@ -119,7 +147,7 @@ impl Tools {
         }
         std::fs::create_dir_all(&profile)
             .with_context(|| format!("creating {}", profile.display()))?;
-        let capabilities = webdriver_capabilities(&self.chromium, &profile);
+        let capabilities = webdriver_capabilities(&browser.chromium, &profile);
         let json = dir.join("webdriver.json");
         std::fs::write(&json, capabilities)
             .with_context(|| format!("writing {}", json.display()))?;
@@ -127,7 +155,7 @@ impl Tools {
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
             "wasm-bindgen-test-runner",
         )
-        .env("CHROMEDRIVER", &self.chromedriver)
+        .env("CHROMEDRIVER", &browser.chromedriver)
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &json)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
         Ok(())
@@ -359,6 +387,17 @@ fn ensure_wasm_opt(root: &Path, npm_bin: &Path) -> Result<()> {
         .arg(&prefix)
         .arg(format!("binaryen@{version}")))
     .context("npm install binaryen (is Node.js with npm installed?)")
+}
+
+impl Browser {
+    /// Installs Debian's Chromium and chromedriver if they are missing.
+    pub fn ensure() -> Result<Self> {
+        let (chromium, chromedriver) = ensure_chromium()?;
+        Ok(Self {
+            chromium,
+            chromedriver,
+        })
+    }
 }
 
 fn ensure_chromium() -> Result<(PathBuf, PathBuf)> {

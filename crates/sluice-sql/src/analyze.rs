@@ -270,6 +270,18 @@ impl Binder<'_> {
         self.diagnostics.push(d);
     }
 
+    /// Reports an error and gives up on the current item.
+    fn fail<T>(
+        &mut self,
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        hint: Option<&str>,
+    ) -> Option<T> {
+        self.error(code, span, message, hint);
+        None
+    }
+
     fn span(&self, node: &impl Spanned) -> Span {
         Span::from_sql(node.span(), self.whole)
     }
@@ -347,7 +359,7 @@ impl Binder<'_> {
                 let r = self.set_expr(right);
                 let all = matches!(set_quantifier, ast::SetQuantifier::All);
                 if !(matches!(op, ast::SetOperator::Union) && all) {
-                    self.error(
+                    return self.fail(
                         Code::Unsupported,
                         self.span(body),
                         format!(
@@ -355,27 +367,23 @@ impl Binder<'_> {
                         ),
                         Some("use UNION ALL"),
                     );
-                    return None;
                 }
                 let (l, r) = (l?, r?);
                 self.union(l, r, self.span(body))
             }
-            other => {
-                self.error(
-                    Code::Unsupported,
-                    self.span(other),
-                    "this kind of query body is not supported",
-                    None,
-                );
-                None
-            }
+            other => self.fail(
+                Code::Unsupported,
+                self.span(other),
+                "this kind of query body is not supported",
+                None,
+            ),
         }
     }
 
     fn union(&mut self, left: Plan, right: Plan, span: Span) -> Option<Plan> {
         let (lc, rc) = (left.columns(), right.columns());
         if lc.len() != rc.len() {
-            self.error(
+            return self.fail(
                 Code::TypeMismatch,
                 span,
                 format!(
@@ -385,12 +393,11 @@ impl Binder<'_> {
                 ),
                 None,
             );
-            return None;
         }
         let mut columns = Vec::with_capacity(lc.len());
         for (a, b) in lc.iter().zip(rc) {
             let Some(t) = DataType::common_supertype(&a.data_type, &b.data_type) else {
-                self.error(
+                return self.fail(
                     Code::TypeMismatch,
                     span,
                     format!(
@@ -399,7 +406,6 @@ impl Binder<'_> {
                     ),
                     None,
                 );
-                return None;
             };
             columns.push(Column {
                 qualifier: None,
@@ -419,22 +425,20 @@ impl Binder<'_> {
     fn order_by(&mut self, plan: Plan, order_by: &ast::OrderBy) -> Option<Plan> {
         let span = self.span(order_by);
         if !plan.is_bounded() {
-            self.error(
+            return self.fail(
                 Code::UnboundedOrderBy,
                 span,
                 "ORDER BY cannot sort an unbounded stream: the result never ends",
                 Some("remove ORDER BY; sort in the destination (e.g. when querying the BigQuery table)"),
             );
-            return None;
         }
         let ast::OrderByKind::Expressions(exprs) = &order_by.kind else {
-            self.error(
+            return self.fail(
                 Code::Unsupported,
                 span,
                 "ORDER BY ALL is not supported",
                 None,
             );
-            return None;
         };
         let scope = Scope::from_plan(&plan, None);
         let mut keys = Vec::new();
@@ -447,18 +451,15 @@ impl Binder<'_> {
                         name: c.name.clone(),
                         data_type: c.data_type.clone(),
                     }),
-                    None => {
-                        self.error(
-                            Code::OrdinalOutOfRange,
-                            self.span(&item.expr),
-                            format!(
-                                "ORDER BY {n} is out of range: the query has {} columns",
-                                plan.columns().len()
-                            ),
-                            None,
-                        );
-                        None
-                    }
+                    None => self.fail(
+                        Code::OrdinalOutOfRange,
+                        self.span(&item.expr),
+                        format!(
+                            "ORDER BY {n} is out of range: the query has {} columns",
+                            plan.columns().len()
+                        ),
+                        None,
+                    ),
                 },
                 None => self.expr(&item.expr, &scope, plan.columns(), &mut Mode::Row),
             };
@@ -473,13 +474,12 @@ impl Binder<'_> {
     fn limit(&mut self, plan: Plan, limit: &ast::LimitClause) -> Option<Plan> {
         let span = self.span(limit);
         if !plan.is_bounded() {
-            self.error(
+            return self.fail(
                 Code::UnboundedLimit,
                 span,
                 "LIMIT on an unbounded stream is not supported by Dataflow SQL",
                 Some("remove LIMIT; to sample a stream, filter it instead"),
             );
-            return None;
         }
         let (count, offset) = match limit {
             ast::LimitClause::LimitOffset { limit, offset, .. } => (
@@ -491,24 +491,22 @@ impl Binder<'_> {
             }
         };
         let Some(count) = count else {
-            self.error(
+            return self.fail(
                 Code::InvalidLiteral,
                 span,
                 "LIMIT needs a non-negative integer",
                 None,
             );
-            return None;
         };
         let offset = match offset {
             Some(Some(o)) => o,
             Some(None) => {
-                self.error(
+                return self.fail(
                     Code::InvalidLiteral,
                     span,
                     "OFFSET needs a non-negative integer",
                     None,
                 );
-                return None;
             }
             None => 0,
         };
@@ -524,13 +522,12 @@ impl Binder<'_> {
     fn select(&mut self, select: &ast::Select) -> Option<Plan> {
         let (mut plan, scope) = match select.from.as_slice() {
             [] => {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     self.span(&select.select_token.0),
                     "a pipeline query needs a FROM clause naming a source",
                     Some("read from pubsub.topic.`project`.topic or bigquery.table.`project`.dataset.table"),
                 );
-                return None;
             }
             [first, rest @ ..] => {
                 let mut acc = self.table_with_joins(first);
@@ -558,13 +555,12 @@ impl Binder<'_> {
         let group_exprs: &[ast::Expr] = match &select.group_by {
             ast::GroupByExpr::Expressions(exprs, _) => exprs,
             ast::GroupByExpr::All(_) => {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     self.span(&select.select_token.0),
                     "GROUP BY ALL is not supported",
                     None,
                 );
-                return None;
             }
         };
         let aggregating = !group_exprs.is_empty()
@@ -583,27 +579,23 @@ impl Binder<'_> {
             None => Some(plan),
             Some(ast::Distinct::Distinct) => {
                 if !plan.is_bounded() && !has_window_columns(&plan) {
-                    self.error(
+                    return self.fail(
                         Code::UnwindowedAggregate,
                         self.span(&select.select_token.0),
                         "SELECT DISTINCT over an unbounded stream needs a window: duplicates could arrive forever",
                         Some("read from TUMBLE(...) and select window_start, so each window is deduplicated"),
                     );
-                    return None;
                 }
                 Some(Plan::Distinct {
                     input: Box::new(plan),
                 })
             }
-            Some(other) => {
-                self.error(
-                    Code::Unsupported,
-                    self.span(&select.select_token.0),
-                    format!("{other} is not supported"),
-                    None,
-                );
-                None
-            }
+            Some(other) => self.fail(
+                Code::Unsupported,
+                self.span(&select.select_token.0),
+                format!("{other} is not supported"),
+                None,
+            ),
         }
     }
 
@@ -943,13 +935,12 @@ impl Binder<'_> {
                 ..
             } => {
                 if *lateral {
-                    self.error(
+                    return self.fail(
                         Code::Unsupported,
                         self.span(factor),
                         "LATERAL is not supported",
                         None,
                     );
-                    return None;
                 }
                 let plan = self.query(subquery)?;
                 let qualifier = alias.as_ref().map(|a| ident_name(&a.name));
@@ -970,15 +961,12 @@ impl Binder<'_> {
                 }
                 Some((plan, scope))
             }
-            other => {
-                self.error(
-                    Code::Unsupported,
-                    self.span(other),
-                    "this kind of FROM item is not supported",
-                    None,
-                );
-                None
-            }
+            other => self.fail(
+                Code::Unsupported,
+                self.span(other),
+                "this kind of FROM item is not supported",
+                None,
+            ),
         }
     }
 
@@ -1022,13 +1010,12 @@ impl Binder<'_> {
                     SourceKind::BigQueryTable => "BigQuery table",
                 };
                 let hint = suggestions.first().map(|s| format!("did you mean {s}?"));
-                self.error(
+                self.fail(
                     Code::UnknownSource,
                     span,
                     format!("the catalog has no {what} {}", name),
                     hint.as_deref().or(Some("add it to the catalog")),
-                );
-                None
+                )
             }
             Lookup::NotASource => {
                 let ctes: Vec<&str> = self.ctes.iter().map(|c| c.name.as_str()).collect();
@@ -1040,13 +1027,12 @@ impl Binder<'_> {
                         ctes.join(", ")
                     )
                 };
-                self.error(
+                self.fail(
                     Code::UnknownTable,
                     span,
                     format!("unknown table \"{name}\""),
                     Some(&hint),
-                );
-                None
+                )
             }
         }
     }
@@ -1062,13 +1048,12 @@ impl Binder<'_> {
             "TUMBLE" | "SESSION" => 3,
             "HOP" => 4,
             _ => {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     self.span(name),
                     format!("{name}(...) is not a table-valued function Dataflow SQL has"),
                     Some("windowing uses TUMBLE, HOP or SESSION"),
                 );
-                return None;
             }
         };
         let usage = match fname.as_str() {
@@ -1081,13 +1066,12 @@ impl Binder<'_> {
             }
         };
         if args.len() != arity {
-            self.error(
+            return self.fail(
                 Code::InvalidWindow,
                 span,
                 format!("{fname} takes {arity} arguments, not {}", args.len()),
                 Some(usage),
             );
-            return None;
         }
         let exprs: Vec<&ast::Expr> = args
             .iter()
@@ -1097,25 +1081,21 @@ impl Binder<'_> {
             })
             .collect();
         if exprs.len() != arity {
-            self.error(
+            return self.fail(
                 Code::InvalidWindow,
                 span,
                 format!("{fname}'s arguments must be plain expressions"),
                 Some(usage),
             );
-            return None;
         }
         let input = match exprs[0] {
             ast::Expr::Subquery(q) => self.query(q),
-            other => {
-                self.error(
-                    Code::InvalidWindow,
-                    self.span(other),
-                    format!("{fname}'s first argument must be a table expression in parentheses"),
-                    Some(usage),
-                );
-                None
-            }
+            other => self.fail(
+                Code::InvalidWindow,
+                self.span(other),
+                format!("{fname}'s first argument must be a table expression in parentheses"),
+                Some(usage),
+            ),
         };
         let time = self.descriptor(exprs[1], &fname, usage);
         let durations: Vec<Option<i64>> = exprs[2..]
@@ -1128,24 +1108,22 @@ impl Binder<'_> {
         let time_column = match Scope::from_plan(&input, None).resolve(None, &time_name) {
             Resolved::Found(i) => i,
             _ => {
-                self.error(
+                return self.fail(
                     Code::UnknownColumn,
                     self.span(exprs[1]),
                     format!("the windowed input has no column \"{time_name}\""),
                     Some("DESCRIPTOR names the TIMESTAMP column giving event time, usually event_timestamp"),
                 );
-                return None;
             }
         };
         let time_type = &input.columns()[time_column].data_type;
         if *time_type != DataType::Timestamp {
-            self.error(
+            return self.fail(
                 Code::InvalidWindow,
                 self.span(exprs[1]),
                 format!("the window's time column \"{time_name}\" must be TIMESTAMP, not {time_type}"),
                 Some("window on event_timestamp, or CAST the column to TIMESTAMP in the inner SELECT"),
             );
-            return None;
         }
         let kind = match (fname.as_str(), durations.as_slice()) {
             ("TUMBLE", [size]) => WindowKind::Tumble { size_micros: *size },
@@ -1195,13 +1173,12 @@ impl Binder<'_> {
         {
             return Some(ident_name(id));
         }
-        self.error(
+        self.fail(
             Code::InvalidWindow,
             self.span(expr),
             format!("{fname}'s second argument must be DESCRIPTOR(column)"),
             Some(usage),
-        );
-        None
+        )
     }
 
     fn duration(&mut self, expr: &ast::Expr, fname: &str, usage: &str) -> Option<i64> {
@@ -1217,19 +1194,13 @@ impl Binder<'_> {
         };
         match parsed {
             Ok(us) if us > 0 => Some(us),
-            Ok(_) => {
-                self.error(
-                    Code::InvalidWindow,
-                    self.span(expr),
-                    format!("{fname}'s durations must be positive"),
-                    Some(usage),
-                );
-                None
-            }
-            Err(message) => {
-                self.error(Code::InvalidWindow, self.span(expr), message, Some(usage));
-                None
-            }
+            Ok(_) => self.fail(
+                Code::InvalidWindow,
+                self.span(expr),
+                format!("{fname}'s durations must be positive"),
+                Some(usage),
+            ),
+            Err(message) => self.fail(Code::InvalidWindow, self.span(expr), message, Some(usage)),
         }
     }
 
@@ -1275,13 +1246,12 @@ impl Binder<'_> {
             ast::JoinOperator::FullOuter(c) => (JoinKind::Full, c),
             ast::JoinOperator::CrossJoin(c) => (JoinKind::Cross, c),
             _ => {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     span,
                     "this kind of join is not supported",
                     Some("use INNER or LEFT OUTER JOIN"),
                 );
-                return None;
             }
         };
         let mut columns = [left.columns(), right.columns()].concat();
@@ -1324,32 +1294,26 @@ impl Binder<'_> {
                     let nspan = self.span(name);
                     let l = match ls.resolve(None, &col) {
                         Resolved::Found(i) => Some(i),
-                        _ => {
-                            self.error(
-                                Code::UnknownColumn,
-                                nspan,
-                                format!("USING column \"{col}\" is not in the left input"),
-                                None,
-                            );
-                            None
-                        }
+                        _ => self.fail(
+                            Code::UnknownColumn,
+                            nspan,
+                            format!("USING column \"{col}\" is not in the left input"),
+                            None,
+                        ),
                     };
                     let r = match rs.resolve(None, &col) {
                         Resolved::Found(i) => Some(i),
-                        _ => {
-                            self.error(
-                                Code::UnknownColumn,
-                                nspan,
-                                format!("USING column \"{col}\" is not in the right input"),
-                                None,
-                            );
-                            None
-                        }
+                        _ => self.fail(
+                            Code::UnknownColumn,
+                            nspan,
+                            format!("USING column \"{col}\" is not in the right input"),
+                            None,
+                        ),
                     };
                     let (l, r) = (l?, r?);
                     let (lt, rt) = (&left.columns()[l].data_type, &right.columns()[r].data_type);
                     if DataType::common_supertype(lt, rt).is_none() {
-                        self.error(
+                        return self.fail(
                             Code::TypeMismatch,
                             nspan,
                             format!(
@@ -1357,7 +1321,6 @@ impl Binder<'_> {
                             ),
                             None,
                         );
-                        return None;
                     }
                     keys.push((
                         column_expr(left.columns(), l),
@@ -1370,22 +1333,20 @@ impl Binder<'_> {
                 }
             }
             ast::JoinConstraint::UsingAlias(..) => {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     span,
                     "USING (...) AS alias is not supported",
                     None,
                 );
-                return None;
             }
             ast::JoinConstraint::Natural => {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     span,
                     "NATURAL JOIN is not supported",
                     Some("spell the join with USING (...)"),
                 );
-                return None;
             }
             ast::JoinConstraint::None => {}
         }
@@ -1394,8 +1355,7 @@ impl Binder<'_> {
             && residual.is_none()
             && matches!(constraint, ast::JoinConstraint::None)
         {
-            self.error(Code::SyntaxError, span, "this join needs ON or USING", None);
-            return None;
+            return self.fail(Code::SyntaxError, span, "this join needs ON or USING", None);
         }
         self.check_streaming_join(&left, &right, kind, !keys.is_empty(), span)?;
         Some((
@@ -1425,27 +1385,25 @@ impl Binder<'_> {
             return Some(());
         }
         if !equi {
-            self.error(
+            return self.fail(
                 Code::UnsupportedStreamingJoin,
                 span,
                 "a join with an unbounded input needs an equality condition (ON a.key = b.key)",
                 Some("Beam SQL cannot run cross joins or non-equi joins on streams"),
             );
-            return None;
         }
         if !lb && !rb {
             let (lw, rw) = (left.window(), right.window());
             if lw.is_none() || rw.is_none() || lw != rw {
-                self.error(
+                return self.fail(
                     Code::UnsupportedStreamingJoin,
                     span,
                     "joining two unbounded inputs needs both windowed the same way",
                     Some("read both sides through the same TUMBLE/HOP window and join on window_start too"),
                 );
-                return None;
             }
             if kind != JoinKind::Inner {
-                self.error(
+                return self.fail(
                     Code::UnsupportedStreamingJoin,
                     span,
                     format!(
@@ -1454,7 +1412,6 @@ impl Binder<'_> {
                     ),
                     Some("use INNER JOIN"),
                 );
-                return None;
             }
             return Some(());
         }
@@ -1466,7 +1423,7 @@ impl Binder<'_> {
             _ => false,
         };
         if bad_outer {
-            self.error(
+            return self.fail(
                 Code::UnsupportedStreamingJoin,
                 span,
                 format!(
@@ -1475,7 +1432,6 @@ impl Binder<'_> {
                 ),
                 Some("keep the stream on the outer side (stream LEFT JOIN table), or use INNER JOIN"),
             );
-            return None;
         }
         Some(())
     }
@@ -1568,15 +1524,12 @@ impl Binder<'_> {
             ast::Expr::Identifier(id) => self.column(None, id, scope, columns, mode, span),
             ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
                 [q, c] => self.column(Some(q), c, scope, columns, mode, span),
-                _ => {
-                    self.error(
-                        Code::Unsupported,
-                        span,
-                        format!("\"{e}\": only table.column references are supported"),
-                        Some("STRUCT field access is not supported yet"),
-                    );
-                    None
-                }
+                _ => self.fail(
+                    Code::Unsupported,
+                    span,
+                    format!("\"{e}\": only table.column references are supported"),
+                    Some("STRUCT field access is not supported yet"),
+                ),
             },
             ast::Expr::Value(v) => self.literal(&v.value, span),
             ast::Expr::UnaryOp { op, expr } => {
@@ -1621,15 +1574,12 @@ impl Binder<'_> {
                             expr: Box::new(inner),
                         })
                     }
-                    _ => {
-                        self.error(
-                            Code::TypeMismatch,
-                            span,
-                            format!("operator {op} does not apply to {t}"),
-                            None,
-                        );
-                        None
-                    }
+                    _ => self.fail(
+                        Code::TypeMismatch,
+                        span,
+                        format!("operator {op} does not apply to {t}"),
+                        None,
+                    ),
                 }
             }
             ast::Expr::IsNull(inner)
@@ -1666,7 +1616,7 @@ impl Binder<'_> {
                 let items: Vec<Expr> = items.into_iter().collect::<Option<_>>()?;
                 for (item, ast_item) in items.iter().zip(list) {
                     if comparable(&value.data_type(), &item.data_type()).is_none() {
-                        self.error(
+                        return self.fail(
                             Code::TypeMismatch,
                             self.span(ast_item),
                             format!(
@@ -1676,7 +1626,6 @@ impl Binder<'_> {
                             ),
                             None,
                         );
-                        return None;
                     }
                     if item.is_null_literal() {
                         self.null_comparison(self.span(ast_item), "IN (NULL)");
@@ -1700,7 +1649,7 @@ impl Binder<'_> {
                 let (v, lo, hi) = (v?, lo?, hi?);
                 for bound in [&lo, &hi] {
                     if comparable(&v.data_type(), &bound.data_type()).is_none() {
-                        self.error(
+                        return self.fail(
                             Code::TypeMismatch,
                             span,
                             format!(
@@ -1710,7 +1659,6 @@ impl Binder<'_> {
                             ),
                             None,
                         );
-                        return None;
                     }
                 }
                 Some(Expr::Between {
@@ -1735,13 +1683,12 @@ impl Binder<'_> {
                         x.data_type(),
                         DataType::String | DataType::Bytes | DataType::Null
                     ) {
-                        self.error(
+                        return self.fail(
                             Code::TypeMismatch,
                             self.span(ast_x.as_ref()),
                             format!("LIKE needs STRING, not {}", x.data_type()),
                             None,
                         );
-                        return None;
                     }
                 }
                 Some(Expr::Like {
@@ -1760,34 +1707,31 @@ impl Binder<'_> {
                     ast::CastKind::Cast => false,
                     ast::CastKind::SafeCast | ast::CastKind::TryCast => true,
                     ast::CastKind::DoubleColon => {
-                        self.error(
+                        return self.fail(
                             Code::Unsupported,
                             span,
                             "`::` casts are not BigQuery SQL",
                             Some("write CAST(x AS type)"),
                         );
-                        return None;
                     }
                 };
                 let inner = self.expr(expr, scope, columns, mode)?;
                 let type_name = data_type.to_string();
                 let Some(target) = DataType::from_name(&type_name) else {
-                    self.error(
+                    return self.fail(
                         Code::TypeMismatch,
                         span,
                         format!("unknown type {type_name}"),
                         None,
                     );
-                    return None;
                 };
                 if !castable(&inner.data_type(), &target) {
-                    self.error(
+                    return self.fail(
                         Code::TypeMismatch,
                         span,
                         format!("cannot cast {} to {target}", inner.data_type()),
                         None,
                     );
-                    return None;
                 }
                 Some(Expr::Cast {
                     expr: Box::new(inner),
@@ -1895,28 +1839,24 @@ impl Binder<'_> {
                             || t == DataType::BigNumeric =>
                     {
                         if t.is_temporal() && !looks_temporal(&t, &text) {
-                            self.error(
+                            return self.fail(
                                 Code::InvalidLiteral,
                                 span,
                                 format!("\"{text}\" is not a valid {t} literal"),
                                 Some(temporal_example(&t)),
                             );
-                            return None;
                         }
                         Some(Expr::Literal {
                             value: Literal::Typed(t.clone(), text),
                             data_type: t,
                         })
                     }
-                    _ => {
-                        self.error(
-                            Code::Unsupported,
-                            span,
-                            format!("{type_name} literals are not supported"),
-                            None,
-                        );
-                        None
-                    }
+                    _ => self.fail(
+                        Code::Unsupported,
+                        span,
+                        format!("{type_name} literals are not supported"),
+                        None,
+                    ),
                 }
             }
             ast::Expr::Interval(interval) => match interval_micros(interval) {
@@ -1924,26 +1864,22 @@ impl Binder<'_> {
                     value: Literal::IntervalMicros(us),
                     data_type: DataType::Interval,
                 }),
-                Err(message) => {
-                    self.error(
-                        Code::InvalidLiteral,
-                        span,
-                        message,
-                        Some("write INTERVAL 5 MINUTE"),
-                    );
-                    None
-                }
+                Err(message) => self.fail(
+                    Code::InvalidLiteral,
+                    span,
+                    message,
+                    Some("write INTERVAL 5 MINUTE"),
+                ),
             },
             ast::Expr::Extract { field, expr, .. } => {
                 let inner = self.expr(expr, scope, columns, mode)?;
                 if !inner.data_type().is_temporal() && inner.data_type() != DataType::Null {
-                    self.error(
+                    return self.fail(
                         Code::TypeMismatch,
                         span,
                         format!("EXTRACT needs a date or time, not {}", inner.data_type()),
                         None,
                     );
-                    return None;
                 }
                 let part = field.to_string().to_ascii_uppercase();
                 Some(Expr::Function {
@@ -1958,24 +1894,18 @@ impl Binder<'_> {
                     data_type: DataType::Int64,
                 })
             }
-            ast::Expr::Subquery(_) | ast::Expr::In { .. } | ast::Expr::Exists { .. } => {
-                self.error(
-                    Code::Unsupported,
-                    span,
-                    "subqueries inside expressions are not supported by Dataflow SQL",
-                    Some("rewrite it as a JOIN against a WITH subquery"),
-                );
-                None
-            }
-            other => {
-                self.error(
-                    Code::Unsupported,
-                    span,
-                    format!("\"{other}\" is not supported by Dataflow SQL"),
-                    None,
-                );
-                None
-            }
+            ast::Expr::Subquery(_) | ast::Expr::In { .. } | ast::Expr::Exists { .. } => self.fail(
+                Code::Unsupported,
+                span,
+                "subqueries inside expressions are not supported by Dataflow SQL",
+                Some("rewrite it as a JOIN against a WITH subquery"),
+            ),
+            other => self.fail(
+                Code::Unsupported,
+                span,
+                format!("\"{other}\" is not supported by Dataflow SQL"),
+                None,
+            ),
         }
     }
 
@@ -2003,13 +1933,12 @@ impl Binder<'_> {
         if let Some(q) = &q
             && !scope.has_qualifier(q)
         {
-            self.error(
+            return self.fail(
                 Code::UnknownQualifier,
                 Span::from_sql(qualifier.map(|i| i.span).unwrap_or(ident.span), span),
                 format!("\"{q}\" is not a table or alias in FROM"),
                 None,
             );
-            return None;
         }
         let index = match scope.resolve(q.as_deref(), &name) {
             Resolved::Found(i) => i,
@@ -2020,7 +1949,7 @@ impl Binder<'_> {
                     .filter(|c| c.name.eq_ignore_ascii_case(&name) && !c.merged_away)
                     .filter_map(|c| c.qualifier.clone())
                     .collect();
-                self.error(
+                return self.fail(
                     Code::AmbiguousColumn,
                     span,
                     format!("column \"{name}\" is ambiguous: more than one table in FROM has it"),
@@ -2033,7 +1962,6 @@ impl Binder<'_> {
                             .join(" or ")
                     )),
                 );
-                return None;
             }
             Resolved::Missing => {
                 let hint = scope
@@ -2043,8 +1971,7 @@ impl Binder<'_> {
                     Some(q) => format!("\"{q}\" has no column \"{name}\""),
                     None => format!("unknown column \"{name}\""),
                 };
-                self.error(Code::UnknownColumn, span, message, hint.as_deref());
-                return None;
+                return self.fail(Code::UnknownColumn, span, message, hint.as_deref());
             }
         };
         let column = &columns[index];
@@ -2053,7 +1980,7 @@ impl Binder<'_> {
                 // The GROUP BY already has an error; whether this column is grouped is unknown.
                 return None;
             }
-            self.error(
+            return self.fail(
                 Code::NotGrouped,
                 span,
                 format!("column \"{name}\" is neither grouped nor aggregated"),
@@ -2061,7 +1988,6 @@ impl Binder<'_> {
                     "add it to GROUP BY, or aggregate it, e.g. ANY_VALUE({name})"
                 )),
             );
-            return None;
         }
         Some(Expr::Column {
             index,
@@ -2077,25 +2003,21 @@ impl Binder<'_> {
                 if let Ok(i) = text.parse::<i64>() {
                     lit(Literal::Int64(i), DataType::Int64)
                 } else if text.chars().all(|c| c.is_ascii_digit()) {
-                    self.error(
+                    self.fail(
                         Code::InvalidLiteral,
                         span,
                         format!("{text} does not fit in INT64"),
                         Some("write it as a FLOAT64 (e.g. 1e20) or a NUMERIC"),
-                    );
-                    None
+                    )
                 } else {
                     match text.parse::<f64>() {
                         Ok(x) if x.is_finite() => lit(Literal::Float64(x), DataType::Float64),
-                        _ => {
-                            self.error(
-                                Code::InvalidLiteral,
-                                span,
-                                format!("{text} is not a valid number"),
-                                None,
-                            );
-                            None
-                        }
+                        _ => self.fail(
+                            Code::InvalidLiteral,
+                            span,
+                            format!("{text} is not a valid number"),
+                            None,
+                        ),
                     }
                 }
             }
@@ -2113,15 +2035,12 @@ impl Binder<'_> {
             }
             ast::Value::Boolean(b) => lit(Literal::Bool(*b), DataType::Bool),
             ast::Value::Null => lit(Literal::Null, DataType::Null),
-            other => {
-                self.error(
-                    Code::Unsupported,
-                    span,
-                    format!("literal {other} is not supported"),
-                    None,
-                );
-                None
-            }
+            other => self.fail(
+                Code::Unsupported,
+                span,
+                format!("literal {other} is not supported"),
+                None,
+            ),
         }
     }
 
@@ -2261,16 +2180,14 @@ impl Binder<'_> {
                 })
             }
             B::And | B::Or => {
-                for (x, t) in [(&l, &lt), (&r, &rt)] {
+                for t in [&lt, &rt] {
                     if *t != DataType::Bool && *t != DataType::Null {
-                        let _ = x;
-                        self.error(
+                        return self.fail(
                             Code::TypeMismatch,
                             self.span(node),
                             format!("{op} needs BOOL operands, not {t}"),
                             None,
                         );
-                        return None;
                     }
                 }
                 bin(
@@ -2282,15 +2199,12 @@ impl Binder<'_> {
                     DataType::Bool,
                 )
             }
-            other => {
-                self.error(
-                    Code::Unsupported,
-                    self.span(node),
-                    format!("operator {other} is not supported"),
-                    None,
-                );
-                None
-            }
+            other => self.fail(
+                Code::Unsupported,
+                self.span(node),
+                format!("operator {other} is not supported"),
+                None,
+            ),
         }
     }
 
@@ -2304,13 +2218,12 @@ impl Binder<'_> {
     ) -> Option<Expr> {
         let name = f.name.to_string().to_ascii_uppercase();
         if f.over.is_some() {
-            self.error(
+            return self.fail(
                 Code::Unsupported,
                 span,
                 format!("analytic (window) function {name}(...) OVER (...) is not supported by Dataflow SQL"),
                 Some("for event-time windows, read from TUMBLE/HOP/SESSION and GROUP BY window_start"),
             );
-            return None;
         }
         let (args, distinct): (Vec<&ast::FunctionArgExpr>, bool) = match &f.args {
             ast::FunctionArguments::None => (vec![], false),
@@ -2320,24 +2233,22 @@ impl Binder<'_> {
                     match a {
                         ast::FunctionArg::Unnamed(x) => args.push(x),
                         _ => {
-                            self.error(
+                            return self.fail(
                                 Code::Unsupported,
                                 span,
                                 "named arguments are not supported",
                                 None,
                             );
-                            return None;
                         }
                     }
                 }
                 if !list.clauses.is_empty() {
-                    self.error(
+                    return self.fail(
                         Code::Unsupported,
                         span,
                         format!("{name}(... ORDER BY/LIMIT/HAVING) is not supported"),
                         None,
                     );
-                    return None;
                 }
                 (
                     args,
@@ -2348,24 +2259,22 @@ impl Binder<'_> {
                 )
             }
             ast::FunctionArguments::Subquery(_) => {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     span,
                     "subquery arguments are not supported",
                     None,
                 );
-                return None;
             }
         };
         if let Some(agg) = functions::aggregate(&name) {
             let Mode::Aggregate(state) = mode else {
-                self.error(
+                return self.fail(
                     Code::MisplacedAggregate,
                     span,
                     format!("aggregate {name}(...) is not allowed here"),
                     Some("aggregates belong in SELECT or HAVING of a grouped query, not in WHERE, ON or GROUP BY"),
                 );
-                return None;
             };
             let (function, arg) = match (agg, args.as_slice()) {
                 (AggregateFunction::Count, [ast::FunctionArgExpr::Wildcard]) => {
@@ -2373,13 +2282,12 @@ impl Binder<'_> {
                 }
                 (_, [ast::FunctionArgExpr::Expr(e)]) => {
                     if contains_aggregate(e) {
-                        self.error(
+                        return self.fail(
                             Code::MisplacedAggregate,
                             self.span(e),
                             "aggregates cannot be nested",
                             None,
                         );
-                        return None;
                     }
                     let input_scope = scope.clone();
                     let bound = self.expr(
@@ -2391,13 +2299,12 @@ impl Binder<'_> {
                     (agg, Some(bound))
                 }
                 _ => {
-                    self.error(
+                    return self.fail(
                         Code::ArgumentCount,
                         span,
                         format!("{name} takes one argument"),
                         None,
                     );
-                    return None;
                 }
             };
             let data_type = match functions::aggregate_type(
@@ -2406,8 +2313,7 @@ impl Binder<'_> {
             ) {
                 Ok(t) => t,
                 Err(message) => {
-                    self.error(Code::TypeMismatch, span, message, None);
-                    return None;
+                    return self.fail(Code::TypeMismatch, span, message, None);
                 }
             };
             let call = AggregateCall {
@@ -2430,13 +2336,12 @@ impl Binder<'_> {
             });
         }
         if matches!(name.as_str(), "TUMBLE" | "HOP" | "SESSION" | "DESCRIPTOR") {
-            self.error(
+            return self.fail(
                 Code::InvalidWindow,
                 span,
                 format!("{name}(...) belongs in FROM, as a table-valued function"),
                 Some("FROM TUMBLE((SELECT * FROM <topic>), DESCRIPTOR(event_timestamp), \"INTERVAL 1 MINUTE\")"),
             );
-            return None;
         }
         if functions::scalar(&name).is_none() {
             let known = functions::catalog();
@@ -2446,33 +2351,30 @@ impl Binder<'_> {
                 .filter(|(d, _)| *d <= 2)
                 .min()
                 .map(|(_, n)| format!("did you mean {n}?"));
-            self.error(
+            return self.fail(
                 Code::UnknownFunction,
                 self.span(&f.name),
                 format!("unknown function {name}"),
                 hint.as_deref(),
             );
-            return None;
         }
         if distinct {
-            self.error(
+            return self.fail(
                 Code::Unsupported,
                 span,
                 format!("DISTINCT does not apply to {name}"),
                 None,
             );
-            return None;
         }
         let mut exprs = Vec::with_capacity(args.len());
         for a in &args {
             let ast::FunctionArgExpr::Expr(e) = a else {
-                self.error(
+                return self.fail(
                     Code::Unsupported,
                     span,
                     format!("{name} does not take *"),
                     None,
                 );
-                return None;
             };
             exprs.push(e);
         }
@@ -2490,13 +2392,12 @@ impl Binder<'_> {
         span: Span,
     ) -> Option<Expr> {
         let Some(signature) = functions::scalar(name) else {
-            self.error(
+            return self.fail(
                 Code::UnknownFunction,
                 span,
                 format!("unknown function {name}"),
                 None,
             );
-            return None;
         };
         if args.len() < signature.min_args || args.len() > signature.max_args {
             let expected = match (signature.min_args, signature.max_args) {
@@ -2504,7 +2405,7 @@ impl Binder<'_> {
                 (a, usize::MAX) => format!("at least {a}"),
                 (a, b) => format!("{a} to {b}"),
             };
-            self.error(
+            return self.fail(
                 Code::ArgumentCount,
                 span,
                 format!(
@@ -2517,7 +2418,6 @@ impl Binder<'_> {
                     signature.usage.trim_start_matches(name)
                 )),
             );
-            return None;
         }
         let part_at = functions::date_part_argument(name);
         let mut bound = Vec::with_capacity(args.len());
@@ -2562,18 +2462,15 @@ impl Binder<'_> {
                 args: bound,
                 data_type,
             }),
-            Err(message) => {
-                self.error(
-                    Code::TypeMismatch,
-                    span,
-                    format!("{name}: {message}"),
-                    Some(&format!(
-                        "{name}{}",
-                        signature.usage.trim_start_matches(name)
-                    )),
-                );
-                None
-            }
+            Err(message) => self.fail(
+                Code::TypeMismatch,
+                span,
+                format!("{name}: {message}"),
+                Some(&format!(
+                    "{name}{}",
+                    signature.usage.trim_start_matches(name)
+                )),
+            ),
         }
     }
 

@@ -42,21 +42,9 @@ fn the_longest_allowed_operator_chain_analyzes() {
     assert_eq!(errors(&grouped), vec![]);
 }
 
-/// About 1 MB of SQL: a long select list, with one mistake at the very end.
-fn one_megabyte_query() -> String {
-    let mut sql = String::from("SELECT\n");
-    let mut i = 0;
-    while sql.len() < 1_000_000 {
-        sql.push_str(&format!("  amount * {i} + customer_id AS c{i},\n"));
-        i += 1;
-    }
-    sql.push_str(&format!("  nope\nFROM {TOPIC}\n"));
-    sql
-}
-
 #[test]
 fn a_one_megabyte_query_gives_a_diagnostic_at_the_end() {
-    let sql = one_megabyte_query();
+    let sql = sluice_sql::reference::generated_query(1_000_000, "nope");
     let lines = sql.lines().count() as u64;
     assert_eq!(
         errors(&sql),
