@@ -40,6 +40,8 @@ enum Task {
     },
     /// Run every check: fmt, clippy, native tests, wasm tests in Chromium, end-to-end tests.
     Test,
+    /// Print the benchmark figures, native (`cargo bench`) and wasm in headless Chromium.
+    Bench,
 }
 
 fn main() -> std::process::ExitCode {
@@ -91,6 +93,7 @@ fn run_task(cli: Cli) -> Result<()> {
                 .arg(root.join("dist")))?;
         }
         Task::Test => test(&root)?,
+        Task::Bench => bench(&root)?,
     }
     Ok(())
 }
@@ -141,6 +144,31 @@ fn test(root: &Path) -> Result<()> {
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("CHROMIUM", &browser.chromium);
     run(&mut cmd).context("step failed: end-to-end tests in headless Chromium")
+}
+
+fn bench(root: &Path) -> Result<()> {
+    step("native benchmarks (cargo bench)", || {
+        run(cargo().args(["bench", "--workspace"]))
+    })?;
+    let tools = Tools::ensure(root)?;
+    let browser = Browser::ensure()?;
+    step("wasm benchmarks in headless Chromium (release)", || {
+        let mut cmd = tools.wasm_cargo();
+        cmd.args([
+            "test",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--package",
+            "sluice-sql",
+            "--test",
+            "wasm_bench",
+            "--",
+            "--nocapture",
+        ]);
+        tools.configure_wasm_test_runner(&browser, &mut cmd, root)?;
+        run(&mut cmd)
+    })
 }
 
 /// The crates whose tests also run as wasm in the browser.

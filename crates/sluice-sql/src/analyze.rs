@@ -79,6 +79,7 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Analysis {
         diagnostics: Vec::new(),
         ctes: Vec::new(),
         whole,
+        probing: false,
     };
     let plan = match statements.as_slice() {
         [ast::Statement::Query(query)] => binder.query(query),
@@ -257,6 +258,9 @@ struct Binder<'a> {
     diagnostics: Vec<Diagnostic>,
     ctes: Vec<Cte>,
     whole: Span,
+    /// Set while probing an expression whose diagnostics are thrown away, so
+    /// that hints (edit distances) are not computed for nothing.
+    probing: bool,
 }
 
 fn ident_name(ident: &ast::Ident) -> String {
@@ -324,11 +328,36 @@ impl Binder<'_> {
             }
         }
         let mut plan = self.set_expr(&query.body);
-        if let Some(order_by) = &query.order_by {
-            plan = plan.and_then(|p| self.order_by(p, order_by));
-        }
-        if let Some(limit) = &query.limit_clause {
-            plan = plan.and_then(|p| self.limit(p, limit));
+        // Whether the result is a stream is known even when the body has errors, so
+        // the streaming rules for ORDER BY and LIMIT are checked either way.
+        let unbounded = match &plan {
+            Some(p) => !p.is_bounded(),
+            None => self.reads_unbounded(&query.body),
+        };
+        if unbounded {
+            if let Some(order_by) = &query.order_by {
+                plan = self.fail(
+                    Code::UnboundedOrderBy,
+                    self.span(order_by),
+                    "ORDER BY cannot sort an unbounded stream: the result never ends",
+                    Some("remove ORDER BY; sort in the destination (e.g. when querying the BigQuery table)"),
+                );
+            }
+            if let Some(limit) = &query.limit_clause {
+                plan = self.fail(
+                    Code::UnboundedLimit,
+                    self.span(limit),
+                    "LIMIT on an unbounded stream is not supported by Dataflow SQL",
+                    Some("remove LIMIT; to sample a stream, filter it instead"),
+                );
+            }
+        } else {
+            if let Some(order_by) = &query.order_by {
+                plan = plan.and_then(|p| self.order_by(p, order_by));
+            }
+            if let Some(limit) = &query.limit_clause {
+                plan = plan.and_then(|p| self.limit(p, limit));
+            }
         }
         for cte in self.ctes.drain(outer..).collect::<Vec<_>>() {
             if !cte.used && cte.plan.is_some() {
@@ -343,6 +372,37 @@ impl Binder<'_> {
             }
         }
         plan
+    }
+
+    /// Whether a query body that failed to bind reads a stream: a Pub/Sub topic, or
+    /// a CTE over one, anywhere in its relations.
+    fn reads_unbounded(&self, body: &ast::SetExpr) -> bool {
+        let found = ast::visit_relations(body, |name| {
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .filter_map(|p| p.as_ident().map(ident_name))
+                .collect();
+            let stream = match self.catalog.lookup(&parts) {
+                crate::catalog::Lookup::Found(source) => !source.is_bounded(),
+                crate::catalog::Lookup::Unknown { kind, .. } => {
+                    kind == crate::catalog::SourceKind::PubsubTopic
+                }
+                crate::catalog::Lookup::NotASource => match parts.as_slice() {
+                    [one] => self.ctes.iter().rev().any(|c| {
+                        c.name.eq_ignore_ascii_case(one)
+                            && c.plan.as_ref().is_some_and(|p| !p.is_bounded())
+                    }),
+                    _ => false,
+                },
+            };
+            if stream {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        });
+        found.is_break()
     }
 
     fn set_expr(&mut self, body: &ast::SetExpr) -> Option<Plan> {
@@ -424,14 +484,6 @@ impl Binder<'_> {
 
     fn order_by(&mut self, plan: Plan, order_by: &ast::OrderBy) -> Option<Plan> {
         let span = self.span(order_by);
-        if !plan.is_bounded() {
-            return self.fail(
-                Code::UnboundedOrderBy,
-                span,
-                "ORDER BY cannot sort an unbounded stream: the result never ends",
-                Some("remove ORDER BY; sort in the destination (e.g. when querying the BigQuery table)"),
-            );
-        }
         let ast::OrderByKind::Expressions(exprs) = &order_by.kind else {
             return self.fail(
                 Code::Unsupported,
@@ -473,14 +525,6 @@ impl Binder<'_> {
 
     fn limit(&mut self, plan: Plan, limit: &ast::LimitClause) -> Option<Plan> {
         let span = self.span(limit);
-        if !plan.is_bounded() {
-            return self.fail(
-                Code::UnboundedLimit,
-                span,
-                "LIMIT on an unbounded stream is not supported by Dataflow SQL",
-                Some("remove LIMIT; to sample a stream, filter it instead"),
-            );
-        }
         let (count, offset) = match limit {
             ast::LimitClause::LimitOffset { limit, offset, .. } => (
                 limit.as_ref().and_then(ordinal_u64),
@@ -1493,7 +1537,9 @@ impl Binder<'_> {
             return None;
         }
         let mark = self.diagnostics.len();
+        let was_probing = std::mem::replace(&mut self.probing, true);
         let probe = self.expr(e, scope, columns, &mut Mode::Row);
+        self.probing = was_probing;
         self.diagnostics.truncate(mark);
         let bound = probe?;
         if let Some(k) = state.group.iter().position(|g| *g == bound) {
@@ -1522,15 +1568,9 @@ impl Binder<'_> {
         let span = self.span(e);
         match e {
             ast::Expr::Identifier(id) => self.column(None, id, scope, columns, mode, span),
-            ast::Expr::CompoundIdentifier(parts) => match parts.as_slice() {
-                [q, c] => self.column(Some(q), c, scope, columns, mode, span),
-                _ => self.fail(
-                    Code::Unsupported,
-                    span,
-                    format!("\"{e}\": only table.column references are supported"),
-                    Some("STRUCT field access is not supported yet"),
-                ),
-            },
+            ast::Expr::CompoundIdentifier(parts) => {
+                self.compound(parts, scope, columns, mode, span)
+            }
             ast::Expr::Value(v) => self.literal(&v.value, span),
             ast::Expr::UnaryOp { op, expr } => {
                 let inner = self.expr(expr, scope, columns, mode)?;
@@ -1964,8 +2004,9 @@ impl Binder<'_> {
                 );
             }
             Resolved::Missing => {
-                let hint = scope
-                    .closest(&name)
+                let hint = (!self.probing)
+                    .then(|| scope.closest(&name))
+                    .flatten()
                     .map(|c| format!("did you mean \"{c}\"?"));
                 let message = match &q {
                     Some(q) => format!("\"{q}\" has no column \"{name}\""),
@@ -1994,6 +2035,85 @@ impl Binder<'_> {
             name: column.name.clone(),
             data_type: column.data_type.clone(),
         })
+    }
+
+    /// `a.b[.c…]`: BigQuery reads `a` as a table alias if FROM has one of that name
+    /// (then `b` is its column), otherwise as a column; what follows are STRUCT fields.
+    fn compound(
+        &mut self,
+        parts: &[ast::Ident],
+        scope: &Scope,
+        columns: &[Column],
+        mode: &mut Mode<'_>,
+        span: Span,
+    ) -> Option<Expr> {
+        let (first, rest) = parts.split_first()?;
+        let alias_column = rest.first().filter(|_| scope.has_qualifier(&first.value));
+        let (mut value, fields) = if let Some(column) = alias_column {
+            let column_span = Span::from_sql(first.span.union(&column.span), self.whole);
+            let value = self.column(Some(first), column, scope, columns, mode, column_span)?;
+            (value, &rest[1..])
+        } else if !matches!(scope.resolve(None, &first.value), Resolved::Missing) {
+            let column_span = Span::from_sql(first.span, self.whole);
+            (
+                self.column(None, first, scope, columns, mode, column_span)?,
+                rest,
+            )
+        } else {
+            // Neither an alias nor a column: reported as an unknown alias.
+            let column = rest.first()?;
+            return self.column(Some(first), column, scope, columns, mode, span);
+        };
+        for field in fields {
+            let data_type = value.data_type();
+            let DataType::Struct(members) = &data_type else {
+                return self.fail(
+                    Code::UnknownField,
+                    Span::from_sql(field.span, self.whole),
+                    format!(
+                        "cannot read field \"{}\" of a {data_type} value; only STRUCTs have fields",
+                        field.value
+                    ),
+                    None,
+                );
+            };
+            let Some(index) = members
+                .iter()
+                .position(|m| m.name.eq_ignore_ascii_case(&field.value))
+            else {
+                let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+                let hint = match members
+                    .iter()
+                    .map(|m| {
+                        (
+                            crate::catalog::edit_distance(&field.value, &m.name),
+                            &m.name,
+                        )
+                    })
+                    .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+                    .min()
+                {
+                    Some((_, n)) => {
+                        format!("did you mean \"{n}\"? Its fields: {}", names.join(", "))
+                    }
+                    None => format!("its fields: {}", names.join(", ")),
+                };
+                return self.fail(
+                    Code::UnknownField,
+                    Span::from_sql(field.span, self.whole),
+                    format!("the STRUCT has no field \"{}\"", field.value),
+                    Some(&hint),
+                );
+            };
+            let member = &members[index];
+            value = Expr::Field {
+                expr: Box::new(value),
+                index,
+                name: member.name.clone(),
+                data_type: member.data_type.clone(),
+            };
+        }
+        Some(value)
     }
 
     fn literal(&mut self, value: &ast::Value, span: Span) -> Option<Expr> {
@@ -2709,6 +2829,17 @@ fn shift(e: &Expr, by: usize) -> Expr {
         Expr::Unary { op, expr } => Expr::Unary {
             op: *op,
             expr: Box::new(shift(expr, by)),
+        },
+        Expr::Field {
+            expr,
+            index,
+            name,
+            data_type,
+        } => Expr::Field {
+            expr: Box::new(shift(expr, by)),
+            index: *index,
+            name: name.clone(),
+            data_type: data_type.clone(),
         },
         Expr::Function {
             name,

@@ -92,6 +92,8 @@ pub enum Code {
     UnknownTable,
     /// A column that no table in scope has.
     UnknownColumn,
+    /// A STRUCT field that the struct does not have, or a field of a non-STRUCT.
+    UnknownField,
     /// A column name that more than one table in scope has.
     AmbiguousColumn,
     /// A table alias or name that is not in scope.
@@ -142,6 +144,7 @@ impl Code {
             Self::UnknownSource => "unknown-source",
             Self::UnknownTable => "unknown-table",
             Self::UnknownColumn => "unknown-column",
+            Self::UnknownField => "unknown-field",
             Self::AmbiguousColumn => "ambiguous-column",
             Self::UnknownQualifier => "unknown-qualifier",
             Self::DuplicateAlias => "duplicate-alias",

@@ -149,31 +149,57 @@ fn end_of_text(sql: &str) -> Location {
 /// Rewrites the former into the latter at the token level: the inserted tokens take the
 /// span of `TABLE` and of the name's last token, so every position stays exact.
 fn rewrite_calcite_table_arguments(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let rewrites = calcite_table_arguments(&tokens);
+    if rewrites.is_empty() {
+        return tokens; // the common case: no copy
+    }
+    let mut out = Vec::with_capacity(tokens.len() + 6 * rewrites.len());
+    let mut pending = rewrites.into_iter().peekable();
+    for (i, token) in tokens.into_iter().enumerate() {
+        match pending.peek() {
+            Some(&(table, _)) if i == table => {
+                for t in [
+                    Token::LParen,
+                    Token::make_keyword("SELECT"),
+                    Token::Mul,
+                    Token::make_keyword("FROM"),
+                    Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                ] {
+                    out.push(TokenWithSpan::new(t, token.span));
+                }
+            }
+            Some(&(_, last)) if i == last => {
+                let span = token.span;
+                out.push(token);
+                out.push(TokenWithSpan::new(Token::RParen, span));
+                pending.next();
+            }
+            _ => out.push(token),
+        }
+    }
+    out
+}
+
+/// The `(TABLE, last token of the name)` index pairs of every `TUMBLE|HOP|SESSION (
+/// TABLE name` in `tokens`.
+fn calcite_table_arguments(tokens: &[TokenWithSpan]) -> Vec<(usize, usize)> {
     let significant = |t: &TokenWithSpan| !matches!(t.token, Token::Whitespace(_));
-    let is_window_word = |t: &TokenWithSpan| match &t.token {
-        Token::Word(w) => ["TUMBLE", "HOP", "SESSION"]
+    let next = |from: usize| (from..tokens.len()).find(|&j| significant(&tokens[j]));
+    let mut found = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let Token::Word(w) = &t.token else { continue };
+        if !["TUMBLE", "HOP", "SESSION"]
             .iter()
-            .any(|n| w.value.eq_ignore_ascii_case(n)),
-        _ => false,
-    };
-    let mut out = Vec::with_capacity(tokens.len() + 8);
-    let mut i = 0;
-    while i < tokens.len() {
-        out.push(tokens[i].clone());
-        if !is_window_word(&tokens[i]) {
-            i += 1;
+            .any(|n| w.value.eq_ignore_ascii_case(n))
+        {
             continue;
         }
-        // TUMBLE ( TABLE name [. name]* ,
-        let next = |from: usize| (from..tokens.len()).find(|&j| significant(&tokens[j]));
         let Some(lparen) = next(i + 1).filter(|&j| tokens[j].token == Token::LParen) else {
-            i += 1;
             continue;
         };
         let Some(table) = next(lparen + 1)
             .filter(|&j| matches!(&tokens[j].token, Token::Word(w) if w.keyword == Keyword::TABLE))
         else {
-            i += 1;
             continue;
         };
         // The name: words and periods up to the first other significant token.
@@ -188,29 +214,11 @@ fn rewrite_calcite_table_arguments(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithS
                 _ => break,
             }
         }
-        if last == table {
-            i += 1;
-            continue;
+        if last != table {
+            found.push((table, last));
         }
-        out.extend(tokens[i + 1..table].iter().cloned());
-        let at = tokens[table].span;
-        for token in [
-            Token::LParen,
-            Token::make_keyword("SELECT"),
-            Token::Mul,
-            Token::make_keyword("FROM"),
-        ] {
-            out.push(TokenWithSpan::new(token, at));
-        }
-        out.push(TokenWithSpan::new(
-            Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
-            at,
-        ));
-        out.extend(tokens[table + 1..=last].iter().cloned());
-        out.push(TokenWithSpan::new(Token::RParen, tokens[last].span));
-        i = last + 1;
     }
-    out
+    found
 }
 
 /// Splits sqlparser's message ("... at Line: 3, Column: 7") into message and position.

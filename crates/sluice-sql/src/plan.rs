@@ -133,6 +133,17 @@ pub enum Expr {
         /// Its type.
         data_type: DataType,
     },
+    /// `expr.name`: a field of a STRUCT value.
+    Field {
+        /// The STRUCT value.
+        expr: Box<Expr>,
+        /// The field's position in the STRUCT.
+        index: usize,
+        /// The field's name.
+        name: String,
+        /// The field's type.
+        data_type: DataType,
+    },
     /// A constant.
     Literal {
         /// The value.
@@ -221,6 +232,7 @@ impl Expr {
     pub fn data_type(&self) -> DataType {
         match self {
             Self::Column { data_type, .. }
+            | Self::Field { data_type, .. }
             | Self::Literal { data_type, .. }
             | Self::Binary { data_type, .. }
             | Self::Function { data_type, .. }
@@ -256,7 +268,9 @@ impl Expr {
                 left.visit_columns(f);
                 right.visit_columns(f);
             }
-            Self::Unary { expr, .. } | Self::Cast { expr, .. } => expr.visit_columns(f),
+            Self::Unary { expr, .. } | Self::Cast { expr, .. } | Self::Field { expr, .. } => {
+                expr.visit_columns(f)
+            }
             Self::Function { args, .. } => args.iter().for_each(|a| a.visit_columns(f)),
             Self::Case {
                 branches,
@@ -292,6 +306,7 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Column { index, name, .. } => write!(f, "{name}#{index}"),
+            Self::Field { expr, name, .. } => write!(f, "{expr}.{name}"),
             Self::Literal { value, .. } => write!(f, "{value}"),
             Self::Binary {
                 op, left, right, ..
