@@ -2,4 +2,709 @@
 //! and the order stream (`shared/seed/generator.md` describes the originals).
 //!
 //! Boundary: pure functions of a seed and parameters, no I/O and no clock, so the
-//! same seed gives the same data on native and in the browser (`wasm32`).
+//! same seed gives the same data on native and in the browser (`wasm32`): the
+//! random numbers come from ChaCha8 and every draw uses 64-bit integer ranges.
+//!
+//! The original's off-by-one is kept on purpose and made a parameter: Python's
+//! `randrange(1, N)` never draws the top customer id `N`, so by default neither do
+//! we ([`CustomerDraw::SeedCompatible`]); [`CustomerDraw::Inclusive`] draws `1..=N`.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value as J, json};
+use sluice_engine::value::{MICROS_PER_DAY, Row, Value, format_timestamp};
+use sluice_sql::types::Field;
+
+/// The fixed "now" the batch orders' times end at: 2026-11-24 00:00:00 UTC.
+pub const DEFAULT_NOW_MICROS: i64 = 1_795_478_400_000_000;
+
+/// The batch orders' earliest time: 2021-01-01 00:00:00 UTC.
+pub const ORDERS_SINCE_MICROS: i64 = 1_609_459_200_000_000;
+
+/// How customer ids are drawn for orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CustomerDraw {
+    /// `[1, N)`, as the reference generator's `randrange(1, N)`: id `N` never orders.
+    #[default]
+    SeedCompatible,
+    /// `[1, N]`.
+    Inclusive,
+}
+
+impl CustomerDraw {
+    fn draw(self, rng: &mut ChaCha8Rng, n: u64) -> i64 {
+        let top = match self {
+            Self::SeedCompatible => n.saturating_sub(1).max(1),
+            Self::Inclusive => n.max(1),
+        };
+        rng.random_range(1..=top) as i64
+    }
+}
+
+/// Percentages of `Open`, `Closed` and `Cancelled` orders (they need not sum to 100;
+/// they are weights).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusMix {
+    /// Weight of `Open`.
+    pub open: u32,
+    /// Weight of `Closed`.
+    pub closed: u32,
+    /// Weight of `Cancelled`.
+    pub cancelled: u32,
+}
+
+impl StatusMix {
+    /// The batch orders' default: 20% Open, 75% Closed, 5% Cancelled.
+    pub const BATCH: Self = Self {
+        open: 20,
+        closed: 75,
+        cancelled: 5,
+    };
+
+    /// The stream's default: always Open.
+    pub const STREAM: Self = Self {
+        open: 100,
+        closed: 0,
+        cancelled: 0,
+    };
+
+    /// Parses `OPEN,CLOSED,CANCELLED` percentages, e.g. `20,75,5`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        let [o, c, x] = parts.as_slice() else {
+            return Err(format!(
+                "expected three comma-separated percentages OPEN,CLOSED,CANCELLED (e.g. 20,75,5), got \"{text}\""
+            ));
+        };
+        let n = |s: &str, what: &str| {
+            s.parse::<u32>()
+                .map_err(|_| format!("{what} percentage \"{s}\" is not a whole number"))
+        };
+        let mix = Self {
+            open: n(o, "the Open")?,
+            closed: n(c, "the Closed")?,
+            cancelled: n(x, "the Cancelled")?,
+        };
+        if mix.open + mix.closed + mix.cancelled == 0 {
+            return Err("the status mix must not be all zero".into());
+        }
+        Ok(mix)
+    }
+
+    fn draw(self, rng: &mut ChaCha8Rng) -> &'static str {
+        let total = u64::from(self.open + self.closed + self.cancelled).max(1);
+        let x = rng.random_range(0..total);
+        if x < u64::from(self.open) {
+            "Open"
+        } else if x < u64::from(self.open + self.closed) {
+            "Closed"
+        } else {
+            "Cancelled"
+        }
+    }
+}
+
+/// Parameters of `generate batch`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchParams {
+    /// Customers `1..=customer_count`.
+    pub customer_count: u64,
+    /// How many orders.
+    pub order_count: u64,
+    /// The seed.
+    pub seed: u64,
+    /// Orders' times are uniform in `[2021-01-01, now)`.
+    pub now_micros: i64,
+    /// Order status weights.
+    pub status_mix: StatusMix,
+    /// Amounts in cents, inclusive range (default 1 to 99,999: $0.01 to $999.99).
+    pub amount_cents: (u64, u64),
+    /// How customer ids are drawn.
+    pub customer_draw: CustomerDraw,
+}
+
+impl Default for BatchParams {
+    fn default() -> Self {
+        Self {
+            customer_count: 100,
+            order_count: 1000,
+            seed: 42,
+            now_micros: DEFAULT_NOW_MICROS,
+            status_mix: StatusMix::BATCH,
+            amount_cents: (1, 99_999),
+            customer_draw: CustomerDraw::SeedCompatible,
+        }
+    }
+}
+
+/// Parameters of `generate stream`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamParams {
+    /// Customer ids are drawn from `[1, customer_range)` (see [`CustomerDraw`]).
+    pub customer_range: u64,
+    /// The seed.
+    pub seed: u64,
+    /// The first event's time.
+    pub start_micros: i64,
+    /// Status weights (default: always Open).
+    pub status_mix: StatusMix,
+    /// Amounts in cents, inclusive (default 50,000 to 69,999: $500.00 to $699.99).
+    pub amount_cents: (u64, u64),
+    /// Whole seconds between events, inclusive (default 1 to 4).
+    pub gap_seconds: (u64, u64),
+    /// How customer ids are drawn.
+    pub customer_draw: CustomerDraw,
+}
+
+impl Default for StreamParams {
+    fn default() -> Self {
+        Self {
+            customer_range: 100,
+            seed: 42,
+            start_micros: DEFAULT_NOW_MICROS,
+            status_mix: StatusMix::STREAM,
+            amount_cents: (50_000, 69_999),
+            gap_seconds: (1, 4),
+            customer_draw: CustomerDraw::SeedCompatible,
+        }
+    }
+}
+
+/// A customer, as the `ecommerce.customers` table holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Customer {
+    /// `1..=N`.
+    pub customer_id: i64,
+    /// Full name.
+    pub name: String,
+    /// Login name.
+    pub username: String,
+    /// `M` or `F`.
+    pub sex: String,
+    /// Postal address.
+    pub address: String,
+    /// E-mail address.
+    pub mail: String,
+    /// Days since 1970-01-01.
+    pub birthdate: i32,
+    /// Job title.
+    pub job: String,
+    /// Employer.
+    pub company: String,
+    /// e.g. `A+`.
+    pub blood_group: String,
+    /// Web sites.
+    pub website: Vec<String>,
+    /// Home address.
+    pub residence: String,
+    /// (latitude, longitude).
+    pub current_location: (f64, f64),
+    /// Social security number.
+    pub ssn: String,
+}
+
+/// A batch order, as the `ecommerce.orders` table holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// Who ordered.
+    pub customer_id: i64,
+    /// Dollars with two decimals.
+    pub amount: f64,
+    /// `Open`, `Closed` or `Cancelled`.
+    pub order_status: &'static str,
+    /// When, in microseconds since the epoch.
+    pub order_datetime: i64,
+}
+
+/// A stream event: the Pub/Sub payload plus the publish time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamOrder {
+    /// Publish time (Dataflow SQL's `event_timestamp`), microseconds.
+    pub event_timestamp: i64,
+    /// Who ordered.
+    pub customer_id: i64,
+    /// Dollars with two decimals.
+    pub amount: f64,
+    /// `Open` by default.
+    pub order_status: &'static str,
+    /// `YYYY-MM-DD HH:MM:SS`, the publishing time as text.
+    pub order_datetime: String,
+}
+
+const FIRST: [&str; 24] = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Carlos",
+    "Aiko",
+    "Mohammed",
+    "Priya",
+    "Lars",
+    "Amara",
+];
+const LAST: [&str; 20] = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Nakamura",
+    "Okafor",
+];
+const JOBS: [&str; 12] = [
+    "Data analyst",
+    "Nurse",
+    "Civil engineer",
+    "Teacher",
+    "Accountant",
+    "Chef",
+    "Architect",
+    "Pharmacist",
+    "Software developer",
+    "Journalist",
+    "Electrician",
+    "Veterinarian",
+];
+const COMPANIES: [&str; 10] = [
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Ltd",
+    "Hooli",
+    "Stark Industries",
+    "Wayne & Sons",
+    "Soylent Inc",
+    "Vandelay Imports",
+    "Cyberdyne PLC",
+];
+const STREETS: [&str; 10] = [
+    "Oak Street",
+    "Maple Avenue",
+    "Cedar Lane",
+    "Pine Road",
+    "Elm Drive",
+    "Lake View",
+    "Hill Crest",
+    "Park Place",
+    "River Walk",
+    "Sunset Boulevard",
+];
+const CITIES: [&str; 10] = [
+    "Springfield",
+    "Riverton",
+    "Fairview",
+    "Georgetown",
+    "Salem",
+    "Madison",
+    "Franklin",
+    "Clinton",
+    "Arlington",
+    "Ashland",
+];
+const DOMAINS: [&str; 4] = ["example.com", "example.org", "example.net", "mail.example"];
+const BLOOD: [&str; 8] = ["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"];
+
+fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
+    items[rng.random_range(0..items.len() as u64) as usize]
+}
+
+/// Mixes a purpose into the seed so that, e.g., changing the order count leaves the
+/// customers unchanged.
+fn rng_for(seed: u64, purpose: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ purpose.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+fn address(rng: &mut ChaCha8Rng) -> String {
+    format!(
+        "{} {}, {} {:05}",
+        rng.random_range(1..=9999u64),
+        pick(rng, &STREETS),
+        pick(rng, &CITIES),
+        rng.random_range(10_000..=99_999u64)
+    )
+}
+
+/// Customers `1..=params.customer_count`.
+pub fn customers(params: &BatchParams) -> Vec<Customer> {
+    let mut rng = rng_for(params.seed, 1);
+    (1..=params.customer_count as i64)
+        .map(|customer_id| {
+            let first = pick(&mut rng, &FIRST);
+            let last = pick(&mut rng, &LAST);
+            let username = format!(
+                "{}{}{}",
+                first.to_ascii_lowercase(),
+                last.to_ascii_lowercase(),
+                rng.random_range(1..=99u64)
+            );
+            let born = rng.random_range(-10_957..=12_784i64); // 1940-01-01 ..= 2004-12-31
+            let sites = rng.random_range(1..=3u64);
+            Customer {
+                customer_id,
+                name: format!("{first} {last}"),
+                mail: format!("{username}@{}", pick(&mut rng, &DOMAINS)),
+                sex: if rng.random_range(0..2u64) == 0 {
+                    "F"
+                } else {
+                    "M"
+                }
+                .into(),
+                address: address(&mut rng),
+                birthdate: born as i32,
+                job: pick(&mut rng, &JOBS).into(),
+                company: pick(&mut rng, &COMPANIES).into(),
+                blood_group: pick(&mut rng, &BLOOD).into(),
+                website: (0..sites)
+                    .map(|i| format!("https://{username}{i}.{}/", pick(&mut rng, &DOMAINS)))
+                    .collect(),
+                residence: address(&mut rng),
+                current_location: (
+                    rng.random_range(-90_000_000..=90_000_000i64) as f64 / 1e6,
+                    rng.random_range(-180_000_000..=180_000_000i64) as f64 / 1e6,
+                ),
+                ssn: format!(
+                    "{:03}-{:02}-{:04}",
+                    rng.random_range(1..=899u64),
+                    rng.random_range(1..=99u64),
+                    rng.random_range(1..=9999u64)
+                ),
+                username,
+            }
+        })
+        .collect()
+}
+
+fn cents(rng: &mut ChaCha8Rng, (lo, hi): (u64, u64)) -> f64 {
+    rng.random_range(lo.min(hi)..=hi.max(lo)) as f64 / 100.0
+}
+
+/// The batch orders.
+pub fn orders(params: &BatchParams) -> Vec<Order> {
+    let mut rng = rng_for(params.seed, 2);
+    let span = (params.now_micros - ORDERS_SINCE_MICROS).max(1) as u64;
+    (0..params.order_count)
+        .map(|_| Order {
+            customer_id: params.customer_draw.draw(&mut rng, params.customer_count),
+            amount: cents(&mut rng, params.amount_cents),
+            order_status: params.status_mix.draw(&mut rng),
+            // Whole seconds, as the original's datetime values.
+            order_datetime: ORDERS_SINCE_MICROS
+                + (rng.random_range(0..span) / 1_000_000 * 1_000_000) as i64,
+        })
+        .collect()
+}
+
+/// An endless, seeded order stream: one event every `gap_seconds`.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    params: StreamParams,
+    rng: ChaCha8Rng,
+    next_time: i64,
+}
+
+impl Stream {
+    /// A stream starting at `params.start_micros`.
+    pub fn new(params: StreamParams) -> Self {
+        Self {
+            rng: rng_for(params.seed, 3),
+            next_time: params.start_micros,
+            params,
+        }
+    }
+}
+
+impl Iterator for Stream {
+    type Item = StreamOrder;
+
+    fn next(&mut self) -> Option<StreamOrder> {
+        let p = &self.params;
+        let t = self.next_time;
+        let event = StreamOrder {
+            event_timestamp: t,
+            customer_id: p.customer_draw.draw(&mut self.rng, p.customer_range),
+            amount: cents(&mut self.rng, p.amount_cents),
+            order_status: p.status_mix.draw(&mut self.rng),
+            order_datetime: format_timestamp(t)
+                .trim_end_matches('Z')
+                .replacen('T', " ", 1)
+                .chars()
+                .take(19)
+                .collect(),
+        };
+        let (lo, hi) = p.gap_seconds;
+        let gap = self.rng.random_range(lo.min(hi)..=hi.max(lo)) as i64;
+        self.next_time = t.saturating_add(gap * 1_000_000);
+        Some(event)
+    }
+}
+
+impl Customer {
+    /// The customer as a JSON object, as `customers.jsonl` holds it.
+    pub fn to_json(&self) -> J {
+        json!({
+            "customer_id": self.customer_id,
+            "name": self.name,
+            "username": self.username,
+            "sex": self.sex,
+            "address": self.address,
+            "mail": self.mail,
+            "birthdate": Value::Date(self.birthdate).to_string(),
+            "job": self.job,
+            "company": self.company,
+            "blood_group": self.blood_group,
+            "website": self.website,
+            "residence": self.residence,
+            "current_location": {"lat": self.current_location.0, "lng": self.current_location.1},
+            "ssn": self.ssn,
+        })
+    }
+
+    fn value(&self, column: &str) -> Value {
+        match column {
+            "customer_id" => Value::Int64(self.customer_id),
+            "name" => Value::string(&self.name),
+            "username" => Value::string(&self.username),
+            "sex" => Value::string(&self.sex),
+            "address" => Value::string(&self.address),
+            "mail" => Value::string(&self.mail),
+            "birthdate" => Value::Date(self.birthdate),
+            "job" => Value::string(&self.job),
+            "company" => Value::string(&self.company),
+            "blood_group" => Value::string(&self.blood_group),
+            "website" => Value::Array(self.website.iter().map(|w| Value::string(w)).collect()),
+            "residence" => Value::string(&self.residence),
+            "current_location" => Value::Struct(
+                vec![
+                    Value::Float64(self.current_location.0),
+                    Value::Float64(self.current_location.1),
+                ]
+                .into(),
+            ),
+            "ssn" => Value::string(&self.ssn),
+            _ => Value::Null,
+        }
+    }
+
+    /// The customer as a row of `schema` (columns by name; unknown ones NULL).
+    pub fn to_row(&self, schema: &[Field]) -> Row {
+        schema
+            .iter()
+            .map(|f| self.value(&f.name.to_ascii_lowercase()))
+            .collect()
+    }
+}
+
+impl Order {
+    /// The order as a JSON object, as `orders.jsonl` holds it.
+    pub fn to_json(&self) -> J {
+        json!({
+            "customer_id": self.customer_id,
+            "amount": self.amount,
+            "order_status": self.order_status,
+            "order_datetime": format_timestamp(self.order_datetime),
+        })
+    }
+
+    /// The order as a row of `schema` (columns by name; unknown ones NULL).
+    pub fn to_row(&self, schema: &[Field]) -> Row {
+        schema
+            .iter()
+            .map(|f| match f.name.to_ascii_lowercase().as_str() {
+                "customer_id" => Value::Int64(self.customer_id),
+                "amount" => Value::Float64(self.amount),
+                "order_status" => Value::string(self.order_status),
+                "order_datetime" => Value::Timestamp(self.order_datetime),
+                _ => Value::Null,
+            })
+            .collect()
+    }
+}
+
+impl StreamOrder {
+    /// The event as a JSON object: the payload fields plus `event_timestamp`.
+    pub fn to_json(&self) -> J {
+        json!({
+            "event_timestamp": format_timestamp(self.event_timestamp),
+            "customer_id": self.customer_id,
+            "amount": self.amount,
+            "order_status": self.order_status,
+            "order_datetime": self.order_datetime,
+        })
+    }
+
+    /// The event as a row of the topic's `schema` (columns by name; unknown ones NULL).
+    pub fn to_row(&self, schema: &[Field]) -> Row {
+        schema
+            .iter()
+            .map(|f| match f.name.to_ascii_lowercase().as_str() {
+                "event_timestamp" => Value::Timestamp(self.event_timestamp),
+                "customer_id" => Value::Int64(self.customer_id),
+                "amount" => Value::Float64(self.amount),
+                "order_status" => Value::string(self.order_status),
+                "order_datetime" => Value::string(&self.order_datetime),
+                _ => Value::Null,
+            })
+            .collect()
+    }
+}
+
+/// Days since 1970-01-01 of a timestamp (for callers that bucket by day).
+pub fn day_of(micros: i64) -> i64 {
+    micros.div_euclid(MICROS_PER_DAY)
+}
+
+/// The engine's bounded inputs for the reference scenario: every BigQuery table of
+/// `catalog` named `customers` or `orders`, keyed by SQL name, with rows in the
+/// table's column order.
+pub fn tables(
+    catalog: &sluice_sql::Catalog,
+    params: &BatchParams,
+) -> std::collections::HashMap<String, Vec<Row>> {
+    let mut out = std::collections::HashMap::new();
+    let (customers, orders) = (customers(params), orders(params));
+    for source in catalog.sources.iter().filter(|s| s.is_bounded()) {
+        let rows: Vec<Row> = match source.name.as_str() {
+            "customers" => customers.iter().map(|c| c.to_row(&source.schema)).collect(),
+            "orders" => orders.iter().map(|o| o.to_row(&source.schema)).collect(),
+            _ => continue,
+        };
+        out.insert(source.sql_name(), rows);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_data() {
+        let p = BatchParams::default();
+        assert_eq!(customers(&p), customers(&p));
+        assert_eq!(orders(&p), orders(&p));
+        let other = BatchParams { seed: 7, ..p };
+        assert_ne!(orders(&p), orders(&other));
+        // More orders leave the customers (and the first orders) as they were.
+        let more = BatchParams {
+            order_count: 2000,
+            ..p
+        };
+        assert_eq!(customers(&p), customers(&more));
+        assert_eq!(orders(&p)[..], orders(&more)[..1000]);
+    }
+
+    #[test]
+    fn batch_orders_follow_the_seed_generator() {
+        let p = BatchParams {
+            order_count: 20_000,
+            ..BatchParams::default()
+        };
+        let o = orders(&p);
+        assert!(
+            o.iter().all(|x| (1..100).contains(&x.customer_id)),
+            "id 100 is never drawn"
+        );
+        assert!(o.iter().any(|x| x.customer_id == 99));
+        assert!(o.iter().all(|x| (0.01..=999.99).contains(&x.amount)));
+        assert!(
+            o.iter()
+                .all(|x| (x.amount * 100.0).round() / 100.0 == x.amount)
+        );
+        assert!(
+            o.iter()
+                .all(|x| (ORDERS_SINCE_MICROS..DEFAULT_NOW_MICROS).contains(&x.order_datetime))
+        );
+        let share =
+            |s: &str| o.iter().filter(|x| x.order_status == s).count() as f64 / o.len() as f64;
+        assert!((share("Open") - 0.20).abs() < 0.02, "{}", share("Open"));
+        assert!((share("Closed") - 0.75).abs() < 0.02);
+        assert!((share("Cancelled") - 0.05).abs() < 0.01);
+        let inclusive = orders(&BatchParams {
+            customer_draw: CustomerDraw::Inclusive,
+            ..p
+        });
+        assert!(inclusive.iter().any(|x| x.customer_id == 100));
+    }
+
+    #[test]
+    fn the_stream_ticks_every_one_to_four_seconds() {
+        let events: Vec<StreamOrder> = Stream::new(StreamParams::default()).take(1000).collect();
+        assert_eq!(events[0].event_timestamp, DEFAULT_NOW_MICROS);
+        assert_eq!(events[0].order_datetime, "2026-11-24 00:00:00");
+        for w in events.windows(2) {
+            let gap = w[1].event_timestamp - w[0].event_timestamp;
+            assert!((1_000_000..=4_000_000).contains(&gap) && gap % 1_000_000 == 0);
+        }
+        assert!(events.iter().all(|e| e.order_status == "Open"));
+        assert!(events.iter().all(|e| (500.0..=699.99).contains(&e.amount)));
+        let mixed: Vec<StreamOrder> = Stream::new(StreamParams {
+            status_mix: StatusMix::parse("20,75,5").expect("parses"),
+            ..StreamParams::default()
+        })
+        .take(1000)
+        .collect();
+        assert!(mixed.iter().any(|e| e.order_status == "Cancelled"));
+    }
+
+    #[test]
+    fn status_mix_errors_say_what_is_wrong() {
+        assert!(StatusMix::parse("20,75").is_err_and(|e| e.contains("three")));
+        assert!(StatusMix::parse("a,1,1").is_err_and(|e| e.contains("\"a\"")));
+        assert!(StatusMix::parse("0,0,0").is_err());
+    }
+
+    #[test]
+    fn rows_follow_the_reference_catalog() {
+        let catalog = sluice_sql::Catalog::reference();
+        let schema = |name: &str| {
+            catalog
+                .sources
+                .iter()
+                .find(|s| s.sql_name().ends_with(name))
+                .map(|s| s.schema.clone())
+                .expect("in the catalog")
+        };
+        let p = BatchParams::default();
+        let c = &customers(&p)[0];
+        let row = c.to_row(&schema("ecommerce.customers"));
+        assert_eq!(row[0], Value::Int64(1));
+        assert!(matches!(row[12], Value::Struct(_)));
+        let json = c.to_json();
+        for (field, value) in schema("ecommerce.customers").iter().zip(&row) {
+            assert_eq!(
+                Value::from_json(&json[&field.name], &field.data_type).as_ref(),
+                Ok(value),
+                "{}",
+                field.name
+            );
+        }
+    }
+}

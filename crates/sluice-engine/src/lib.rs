@@ -8,3 +8,13 @@
 //! Boundary: no I/O (inputs arrive as values, outputs leave as values, time is
 //! event time carried by the data), builds for native and `wasm32-unknown-unknown`;
 //! the browser's simulator and the server's local jobs run this same code.
+
+pub mod agg;
+pub mod eval;
+pub mod exec;
+pub mod lineage;
+pub mod report;
+pub mod value;
+
+pub use exec::{Engine, EngineError, Options};
+pub use value::{Row, Value};

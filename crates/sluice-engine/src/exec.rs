@@ -1,0 +1,1848 @@
+//! The executor: compiles a plan into operators, computes the bounded side once,
+//! then pushes stream events through filter, project, window, aggregate and join,
+//! in event time, with statistics, lineage and a reason for every dropped event.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sluice_sql::catalog::EVENT_TIMESTAMP;
+use sluice_sql::plan::{JoinKind, Plan, WindowKind};
+
+use crate::agg::{Acc, AggSpec};
+use crate::eval::{CExpr, Context, EvalError, compile, eval, truth};
+use crate::lineage::{Ids, Prov, ProvSet, RowRef};
+use crate::value::{Key, Row, Value};
+
+/// Why the engine cannot run a plan or its inputs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// A bounded source the plan reads was not given.
+    #[error("no rows were given for {0}")]
+    MissingTable(String),
+    /// An operator the simulator cannot run on a stream.
+    #[error("operator {node} ({label}): {message}")]
+    Unsupported {
+        /// The operator's id.
+        node: usize,
+        /// Its EXPLAIN line.
+        label: String,
+        /// Why.
+        message: String,
+    },
+    /// Evaluating the bounded side failed (BigQuery would fail the query too).
+    #[error("operator {node} ({label}) failed on the bounded side: {message}")]
+    Eval {
+        /// The operator's id.
+        node: usize,
+        /// Its EXPLAIN line.
+        label: String,
+        /// The evaluation error.
+        message: String,
+    },
+    /// An event pushed to a source that the plan does not read as a stream.
+    #[error("the query reads no stream named {0}")]
+    UnknownStream(String),
+}
+
+/// Settings of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How far behind the newest event time the watermark trails, in microseconds:
+    /// events older than the watermark whose window has closed are late and dropped.
+    pub max_delay_micros: i64,
+    /// Measure operator time on one event in this many (timing every event would
+    /// cost more than the work itself); 0 turns timing off.
+    pub timing_sample: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            max_delay_micros: 0,
+            timing_sample: 64,
+        }
+    }
+}
+
+/// Per-operator counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Tuples that entered.
+    pub rows_in: u64,
+    /// Tuples that left.
+    pub rows_out: u64,
+    /// Tuples dropped here.
+    pub dropped: u64,
+    /// Estimated time spent, in nanoseconds (sampled; 0 without a clock).
+    pub nanos: u64,
+    /// Rows held in state now (window groups, join buffers, the bounded index).
+    pub state_rows: u64,
+}
+
+/// One operator of a compiled plan.
+#[derive(Debug)]
+pub struct Node {
+    /// Its id: the position of its line in EXPLAIN.
+    pub id: usize,
+    /// `Scan`, `Filter`, `Project`, `Window`, `Aggregate`, `Join`, ...
+    pub kind: &'static str,
+    /// Its EXPLAIN line.
+    pub label: String,
+    /// Whether it is computed once (bounded) or runs per event.
+    pub bounded: bool,
+    /// Its inputs' ids.
+    pub children: Vec<usize>,
+    /// Counters.
+    pub stats: Stats,
+    /// Its output column names.
+    pub columns: Vec<String>,
+    op: Op,
+    /// Sampled time in nanoseconds and the number of samples.
+    sampled: (u64, u64),
+}
+
+#[derive(Debug)]
+enum Op {
+    /// A bounded subtree's root or inner node: done at build time.
+    Bounded,
+    StreamScan {
+        source: String,
+        time_column: Option<usize>,
+    },
+    Filter {
+        predicate: CExpr,
+        reads: Vec<usize>,
+    },
+    Project(Vec<CExpr>),
+    Window {
+        kind: WindowKind,
+        time_column: usize,
+    },
+    Aggregate(Box<AggOp>),
+    Join(Box<JoinOp>),
+    Union,
+}
+
+/// Why an event (or a tuple made from it) was dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// A filter's predicate was FALSE; the values of the columns it reads.
+    FilterFalse(Ids<Value>),
+    /// A filter's predicate was NULL (unknown); the values it reads.
+    FilterNull(Ids<Value>),
+    /// No row on the other side of a join has this key.
+    NoMatch(Ids<Value>),
+    /// Every candidate of the join failed its residual condition.
+    ResidualFailed(Ids<Value>),
+    /// The event's window had closed when it arrived.
+    Late {
+        /// The window's end.
+        window_end: i64,
+        /// The watermark at arrival.
+        watermark: i64,
+    },
+    /// The event has no event time (NULL time column).
+    NoEventTime,
+    /// Evaluation failed (e.g. division by zero).
+    Error(String),
+}
+
+/// A drop record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    /// The stream events it concerns.
+    pub events: Ids<u32>,
+    /// The operator that dropped it.
+    pub node: usize,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// A row that reached the destinations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// The values, one per output column.
+    pub row: Row,
+    /// Where it came from.
+    pub prov: Prov,
+    /// Event time at emission: the event's time, or the window's end for aggregates.
+    pub time: i64,
+}
+
+/// A tuple moving through the stream operators.
+#[derive(Debug, Clone)]
+struct Tuple {
+    row: Row,
+    prov: Prov,
+    time: i64,
+    window: Option<(i64, i64)>,
+}
+
+/// A bounded operator's output, kept when a join reads it per event.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The rows.
+    pub rows: Vec<Row>,
+    /// Each row's provenance (rows of scans).
+    pub prov: Vec<Prov>,
+}
+
+#[derive(Debug)]
+struct AggOp {
+    group: Vec<CExpr>,
+    aggs: Vec<AggSpec>,
+    /// Index in `group` of the window column, and whether it is `window_end`.
+    window_key: Option<(usize, bool)>,
+    session: bool,
+    /// Tumble and hop: groups by window end.
+    windows: BTreeMap<i64, HashMap<Key, Group>>,
+    /// Session: sessions per key (without the window column).
+    sessions: HashMap<Key, Vec<Session>>,
+    session_timers: BTreeMap<i64, Vec<Key>>,
+    /// Bounded input: groups in first-seen order.
+    all: Vec<(Key, Group)>,
+    index: HashMap<Key, usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    keys: Row,
+    accs: Vec<Acc>,
+    prov: ProvSet,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    start: i64,
+    end: i64,
+    group: Group,
+}
+
+#[derive(Debug)]
+struct JoinOp {
+    kind: JoinKind,
+    left_keys: Vec<CExpr>,
+    right_keys: Vec<CExpr>,
+    residual: Option<CExpr>,
+    left_width: usize,
+    right_width: usize,
+    /// The key expressions as text, per side.
+    key_names: [Vec<String>; 2],
+    /// The bounded side (0 left, 1 right), its node and the index on its keys.
+    bounded: Option<BoundedSide>,
+    /// Stream-stream: buffered tuples per side by (window start, key).
+    buffers: [HashMap<Slot, Vec<Buffered>>; 2],
+    timers: BTreeMap<i64, Vec<(usize, Slot)>>,
+}
+
+/// A stream-stream join's buffer slot: (window start, key).
+type Slot = (i64, Key);
+
+#[derive(Debug)]
+struct BoundedSide {
+    node: usize,
+    index: HashMap<Key, Vec<u32>>,
+    /// All rows, for joins without keys.
+    all: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct Buffered {
+    tuple: Tuple,
+    matched: bool,
+}
+
+/// Per-event outcome, for accounting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// In window or join state: not decided yet.
+    Pending,
+    /// In at least one output.
+    Emitted,
+    /// Dropped everywhere it went.
+    Dropped,
+}
+
+/// A compiled, running query.
+pub struct Engine {
+    nodes: Vec<Node>,
+    parent: Vec<Option<(usize, usize)>>,
+    /// Stream scans: (source name, node id).
+    streams: Vec<(String, usize)>,
+    kept: HashMap<usize, Batch>,
+    output_columns: Vec<sluice_sql::plan::Column>,
+    /// What reached the destinations.
+    pub outputs: Vec<Output>,
+    /// What was dropped.
+    pub dropped: Vec<Dropped>,
+    fates: Vec<Fate>,
+    watermark: i64,
+    max_time: i64,
+    options: Options,
+    clock: Option<Box<dyn Fn() -> u64>>,
+    events: u32,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("nodes", &self.nodes)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Strips the `#index` suffixes of column references from EXPLAIN text.
+pub fn readable(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut chars = label.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '#' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn kind_of(plan: &Plan) -> &'static str {
+    match plan {
+        Plan::Scan { .. } => "Scan",
+        Plan::Window { .. } => "Window",
+        Plan::Filter { .. } => "Filter",
+        Plan::Project { .. } => "Project",
+        Plan::Aggregate { .. } => "Aggregate",
+        Plan::Join { .. } => "Join",
+        Plan::Distinct { .. } => "Distinct",
+        Plan::Union { .. } => "Union",
+        Plan::Sort { .. } => "Sort",
+        Plan::Limit { .. } => "Limit",
+    }
+}
+
+fn compile_all(exprs: &[sluice_sql::plan::Expr]) -> Result<Vec<CExpr>, EvalError> {
+    exprs.iter().map(compile).collect()
+}
+
+impl Engine {
+    /// Compiles `plan` and computes its bounded side from `tables` (rows of each
+    /// BigQuery source by its SQL name, in the source's column order).
+    pub fn new(
+        plan: &Plan,
+        tables: &HashMap<String, Vec<Row>>,
+        options: Options,
+    ) -> Result<Self, EngineError> {
+        let mut engine = Self {
+            nodes: Vec::new(),
+            parent: Vec::new(),
+            streams: Vec::new(),
+            kept: HashMap::new(),
+            output_columns: plan.columns().to_vec(),
+            outputs: Vec::new(),
+            dropped: Vec::new(),
+            fates: Vec::new(),
+            watermark: i64::MIN,
+            max_time: i64::MIN,
+            options,
+            clock: None,
+            events: 0,
+        };
+        let root = engine.compile(plan, None)?;
+        if plan.is_bounded() {
+            let batch = engine.run_batch(plan, root, tables)?;
+            engine.outputs = batch
+                .rows
+                .into_iter()
+                .zip(batch.prov)
+                .map(|(row, prov)| Output {
+                    row,
+                    prov,
+                    time: i64::MIN,
+                })
+                .collect();
+        } else {
+            engine.prepare_stream(plan, root, tables)?;
+        }
+        Ok(engine)
+    }
+
+    /// Gives the engine a clock (nanoseconds, any origin) to time operators with.
+    pub fn set_clock(&mut self, clock: Box<dyn Fn() -> u64>) {
+        self.clock = Some(clock);
+    }
+
+    /// The operators, by id (EXPLAIN order).
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The output columns.
+    pub fn output_columns(&self) -> &[sluice_sql::plan::Column] {
+        &self.output_columns
+    }
+
+    /// The stream sources the query reads, by SQL name.
+    pub fn stream_sources(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.streams.iter().map(|(n, _)| n.as_str()).collect();
+        names.dedup();
+        names
+    }
+
+    /// The current watermark (microseconds; `i64::MIN` before any event).
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// How many events were pushed.
+    pub fn events(&self) -> u32 {
+        self.events
+    }
+
+    /// The outcome of event `i` so far.
+    pub fn fate(&self, i: u32) -> Option<Fate> {
+        self.fates.get(i as usize).copied()
+    }
+
+    /// Counts of events by outcome: (emitted, dropped, pending).
+    pub fn accounting(&self) -> (u64, u64, u64) {
+        let mut counts = (0, 0, 0);
+        for f in &self.fates {
+            match f {
+                Fate::Emitted => counts.0 += 1,
+                Fate::Dropped => counts.1 += 1,
+                Fate::Pending => counts.2 += 1,
+            }
+        }
+        counts
+    }
+
+    /// A kept bounded row (what a [`RowRef`] names) and its provenance.
+    pub fn bounded_row(&self, r: RowRef) -> Option<(&Row, &Prov)> {
+        let batch = self.kept.get(&(r.node as usize))?;
+        Some((
+            batch.rows.get(r.row as usize)?,
+            batch.prov.get(r.row as usize)?,
+        ))
+    }
+
+    // ---- compiling ---------------------------------------------------------------------
+
+    fn compile(
+        &mut self,
+        plan: &Plan,
+        parent: Option<(usize, usize)>,
+    ) -> Result<usize, EngineError> {
+        let id = self.nodes.len();
+        let label = plan.describe();
+        let unsupported = |message: &str| EngineError::Unsupported {
+            node: id,
+            label: label.clone(),
+            message: message.into(),
+        };
+        let eval_err = |e: EvalError| EngineError::Eval {
+            node: id,
+            label: label.clone(),
+            message: e.0,
+        };
+        let bounded = plan.is_bounded();
+        let op = if bounded {
+            Op::Bounded
+        } else {
+            match plan {
+                Plan::Scan { source, columns } => Op::StreamScan {
+                    source: source.sql_name(),
+                    time_column: columns
+                        .iter()
+                        .position(|c| c.name.eq_ignore_ascii_case(EVENT_TIMESTAMP)),
+                },
+                Plan::Filter { predicate, .. } => {
+                    let mut reads = Vec::new();
+                    predicate.visit_columns(&mut |i| {
+                        if !reads.contains(&i) {
+                            reads.push(i)
+                        }
+                    });
+                    Op::Filter {
+                        predicate: compile(predicate).map_err(eval_err)?,
+                        reads,
+                    }
+                }
+                Plan::Project { exprs, .. } => Op::Project(compile_all(exprs).map_err(eval_err)?),
+                Plan::Window {
+                    kind, time_column, ..
+                } => Op::Window {
+                    kind: *kind,
+                    time_column: *time_column,
+                },
+                Plan::Aggregate {
+                    group,
+                    aggregates,
+                    window_key,
+                    columns,
+                    input,
+                } => {
+                    let Some(k) = *window_key else {
+                        return Err(unsupported(
+                            "aggregating a stream needs a window (the analyzer should have said so)",
+                        ));
+                    };
+                    let is_end = columns
+                        .get(k)
+                        .is_some_and(|c| c.name.eq_ignore_ascii_case("window_end"));
+                    Op::Aggregate(Box::new(AggOp {
+                        group: compile_all(group).map_err(eval_err)?,
+                        aggs: aggregates
+                            .iter()
+                            .map(AggSpec::new)
+                            .collect::<Result<_, _>>()
+                            .map_err(eval_err)?,
+                        window_key: Some((k, is_end)),
+                        session: matches!(input.window(), Some(WindowKind::Session { .. })),
+                        windows: BTreeMap::new(),
+                        sessions: HashMap::new(),
+                        session_timers: BTreeMap::new(),
+                        all: Vec::new(),
+                        index: HashMap::new(),
+                    }))
+                }
+                Plan::Join {
+                    left,
+                    right,
+                    kind,
+                    keys,
+                    residual,
+                    ..
+                } => {
+                    let both = !left.is_bounded() && !right.is_bounded();
+                    if both && *kind != JoinKind::Inner {
+                        return Err(unsupported(
+                            "the simulator joins two streams with INNER JOIN only",
+                        ));
+                    }
+                    if both && (left.window().is_none() || right.window().is_none()) {
+                        return Err(unsupported("joining two streams needs windows on both"));
+                    }
+                    let stream_side_outer = match kind {
+                        JoinKind::Right => !left.is_bounded(),
+                        JoinKind::Left => !right.is_bounded(),
+                        JoinKind::Full => true,
+                        _ => false,
+                    };
+                    if stream_side_outer && !both {
+                        return Err(unsupported(
+                            "an outer join that keeps the bounded side's unmatched rows would need retractions",
+                        ));
+                    }
+                    Op::Join(Box::new(JoinOp {
+                        kind: *kind,
+                        left_keys: keys
+                            .iter()
+                            .map(|(l, _)| compile(l))
+                            .collect::<Result<_, _>>()
+                            .map_err(eval_err)?,
+                        right_keys: keys
+                            .iter()
+                            .map(|(_, r)| compile(r))
+                            .collect::<Result<_, _>>()
+                            .map_err(eval_err)?,
+                        residual: residual
+                            .as_ref()
+                            .map(compile)
+                            .transpose()
+                            .map_err(eval_err)?,
+                        left_width: left.columns().len(),
+                        right_width: right.columns().len(),
+                        key_names: [
+                            keys.iter().map(|(l, _)| readable(&l.to_string())).collect(),
+                            keys.iter().map(|(_, r)| readable(&r.to_string())).collect(),
+                        ],
+                        bounded: None,
+                        buffers: [HashMap::new(), HashMap::new()],
+                        timers: BTreeMap::new(),
+                    }))
+                }
+                Plan::Union { .. } => Op::Union,
+                Plan::Distinct { .. } | Plan::Sort { .. } | Plan::Limit { .. } => {
+                    return Err(unsupported("this operator cannot run on a stream"));
+                }
+            }
+        };
+        self.nodes.push(Node {
+            id,
+            kind: kind_of(plan),
+            label,
+            bounded,
+            children: Vec::new(),
+            stats: Stats::default(),
+            columns: plan.columns().iter().map(|c| c.name.clone()).collect(),
+            op,
+            sampled: (0, 0),
+        });
+        self.parent.push(parent);
+        if let Op::StreamScan { source, .. } = &self.nodes[id].op {
+            self.streams.push((source.clone(), id));
+        }
+        for (pos, input) in plan.inputs().into_iter().enumerate() {
+            let child = self.compile(input, Some((id, pos)))?;
+            self.nodes[id].children.push(child);
+        }
+        Ok(id)
+    }
+
+    /// Computes the bounded inputs of stream operators and indexes join sides.
+    fn prepare_stream(
+        &mut self,
+        plan: &Plan,
+        id: usize,
+        tables: &HashMap<String, Vec<Row>>,
+    ) -> Result<(), EngineError> {
+        let inputs = plan.inputs();
+        let children = self.nodes[id].children.clone();
+        for (pos, (input, child)) in inputs.iter().zip(&children).enumerate() {
+            if input.is_bounded() {
+                let batch = self.run_batch(input, *child, tables)?;
+                let label = self.nodes[id].label.clone();
+                let node = &mut self.nodes[id];
+                match &mut node.op {
+                    Op::Join(join) => {
+                        let keys = if pos == 0 {
+                            &join.left_keys
+                        } else {
+                            &join.right_keys
+                        };
+                        let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
+                        let cx = Context::default();
+                        for (r, row) in batch.rows.iter().enumerate() {
+                            let mut key = Vec::with_capacity(keys.len());
+                            for k in keys {
+                                key.push(eval(k, row, &cx).map_err(|e| EngineError::Eval {
+                                    node: id,
+                                    label: label.clone(),
+                                    message: e.0,
+                                })?);
+                            }
+                            // NULL keys never match.
+                            if !key.iter().any(Value::is_null) {
+                                index.entry(Key(key)).or_default().push(r as u32);
+                            }
+                        }
+                        node.stats.state_rows = batch.rows.len() as u64;
+                        join.bounded = Some(BoundedSide {
+                            node: *child,
+                            index,
+                            all: (0..batch.rows.len() as u32).collect(),
+                        });
+                        self.kept.insert(*child, batch);
+                    }
+                    Op::Union => {
+                        // Bounded rows of a union with a stream are emitted once, up front.
+                        for (row, prov) in batch.rows.into_iter().zip(batch.prov) {
+                            self.emit(
+                                id,
+                                Tuple {
+                                    row,
+                                    prov,
+                                    time: i64::MIN,
+                                    window: None,
+                                },
+                            );
+                        }
+                    }
+                    _ => {
+                        return Err(EngineError::Unsupported {
+                            node: id,
+                            label,
+                            message: "a bounded input here is not supported".into(),
+                        });
+                    }
+                }
+            } else {
+                self.prepare_stream(input, *child, tables)?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- the bounded side, in batch ----------------------------------------------------
+
+    fn run_batch(
+        &mut self,
+        plan: &Plan,
+        id: usize,
+        tables: &HashMap<String, Vec<Row>>,
+    ) -> Result<Batch, EngineError> {
+        let children = self.nodes[id].children.clone();
+        let mut inputs = Vec::with_capacity(children.len());
+        for (input, child) in plan.inputs().into_iter().zip(&children) {
+            inputs.push(self.run_batch(input, *child, tables)?);
+        }
+        let label = self.nodes[id].label.clone();
+        let fail = |e: EvalError| EngineError::Eval {
+            node: id,
+            label: label.clone(),
+            message: e.0,
+        };
+        let cx = Context::default();
+        let rows_in: usize = inputs.iter().map(|b| b.rows.len()).sum();
+        let out = match plan {
+            Plan::Scan { source, columns } => {
+                let name = source.sql_name();
+                let rows = tables
+                    .get(&name)
+                    .ok_or_else(|| EngineError::MissingTable(name.clone()))?;
+                let width = columns.len();
+                let rows: Vec<Row> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut r = r.clone();
+                        r.resize(width, Value::Null);
+                        r
+                    })
+                    .collect();
+                let prov = (0..rows.len())
+                    .map(|i| {
+                        Prov::row(RowRef {
+                            node: id as u32,
+                            row: i as u32,
+                        })
+                    })
+                    .collect();
+                let batch = Batch { rows, prov };
+                self.kept.insert(id, batch.clone());
+                batch
+            }
+            Plan::Filter { predicate, .. } => {
+                let p = compile(predicate).map_err(fail)?;
+                let mut out = Batch::default();
+                let input = inputs.pop().unwrap_or_default();
+                for (row, prov) in input.rows.into_iter().zip(input.prov) {
+                    if truth(&eval(&p, &row, &cx).map_err(fail)?) == Some(true) {
+                        out.rows.push(row);
+                        out.prov.push(prov);
+                    }
+                }
+                out
+            }
+            Plan::Project { exprs, .. } => {
+                let exprs = compile_all(exprs).map_err(fail)?;
+                let input = inputs.pop().unwrap_or_default();
+                let mut rows = Vec::with_capacity(input.rows.len());
+                for row in &input.rows {
+                    let mut r = Vec::with_capacity(exprs.len());
+                    for e in &exprs {
+                        r.push(eval(e, row, &cx).map_err(fail)?);
+                    }
+                    rows.push(r);
+                }
+                Batch {
+                    rows,
+                    prov: input.prov,
+                }
+            }
+            Plan::Window {
+                kind, time_column, ..
+            } => {
+                let input = inputs.pop().unwrap_or_default();
+                let mut out = Batch::default();
+                for (row, prov) in input.rows.into_iter().zip(input.prov) {
+                    let Some(Value::Timestamp(t)) = row.get(*time_column).cloned() else {
+                        continue;
+                    };
+                    for (start, end) in assign_windows(*kind, t) {
+                        let mut r = row.clone();
+                        r.push(Value::Timestamp(start));
+                        r.push(Value::Timestamp(end));
+                        out.rows.push(r);
+                        out.prov.push(prov.clone());
+                    }
+                }
+                out
+            }
+            Plan::Aggregate {
+                group,
+                aggregates,
+                window_key,
+                input,
+                columns,
+            } => {
+                let mut op = AggOp {
+                    group: compile_all(group).map_err(fail)?,
+                    aggs: aggregates
+                        .iter()
+                        .map(AggSpec::new)
+                        .collect::<Result<_, _>>()
+                        .map_err(fail)?,
+                    window_key: window_key.map(|k| {
+                        (
+                            k,
+                            columns
+                                .get(k)
+                                .is_some_and(|c| c.name.eq_ignore_ascii_case("window_end")),
+                        )
+                    }),
+                    session: matches!(input.window(), Some(WindowKind::Session { .. })),
+                    windows: BTreeMap::new(),
+                    sessions: HashMap::new(),
+                    session_timers: BTreeMap::new(),
+                    all: Vec::new(),
+                    index: HashMap::new(),
+                };
+                let batch = inputs.pop().unwrap_or_default();
+                let is_global = group.is_empty();
+                for (row, prov) in batch.rows.into_iter().zip(batch.prov) {
+                    let window = window_of(&op, &row, plan);
+                    op.add_bounded(row, &prov, window, &cx).map_err(fail)?;
+                }
+                let mut out = Batch::default();
+                if op.session {
+                    for (row, prov) in op.fire_sessions(i64::MAX).map_err(fail)? {
+                        out.rows.push(row);
+                        out.prov.push(prov);
+                    }
+                } else {
+                    if is_global && op.all.is_empty() {
+                        // A global aggregate over no rows still gives one row.
+                        let accs = op.aggs.iter().map(AggSpec::start).collect();
+                        op.all.push((
+                            Key(vec![]),
+                            Group {
+                                keys: vec![],
+                                accs,
+                                prov: ProvSet::default(),
+                            },
+                        ));
+                    }
+                    for (_, g) in std::mem::take(&mut op.all) {
+                        let (row, prov) = op.finish_group(g).map_err(fail)?;
+                        out.rows.push(row);
+                        out.prov.push(prov);
+                    }
+                }
+                out
+            }
+            Plan::Join {
+                kind,
+                keys,
+                residual,
+                left,
+                right,
+                ..
+            } => {
+                let r = inputs.pop().unwrap_or_default();
+                let l = inputs.pop().unwrap_or_default();
+                batch_join(
+                    *kind,
+                    keys,
+                    residual.as_ref(),
+                    (l, left.columns().len()),
+                    (r, right.columns().len()),
+                )
+                .map_err(fail)?
+            }
+            Plan::Distinct { .. } => {
+                let input = inputs.pop().unwrap_or_default();
+                let mut seen: HashMap<Key, usize> = HashMap::new();
+                let mut out = Batch::default();
+                for (row, prov) in input.rows.into_iter().zip(input.prov) {
+                    match seen.get(&Key(row.clone())) {
+                        Some(&i) => out.prov[i] = out.prov[i].join(&prov),
+                        None => {
+                            seen.insert(Key(row.clone()), out.rows.len());
+                            out.rows.push(row);
+                            out.prov.push(prov);
+                        }
+                    }
+                }
+                out
+            }
+            Plan::Union { .. } => {
+                let mut out = Batch::default();
+                for b in inputs {
+                    out.rows.extend(b.rows);
+                    out.prov.extend(b.prov);
+                }
+                out
+            }
+            Plan::Sort { keys, .. } => {
+                let keys: Vec<(CExpr, bool)> = keys
+                    .iter()
+                    .map(|(e, asc)| compile(e).map(|c| (c, *asc)))
+                    .collect::<Result<_, _>>()
+                    .map_err(fail)?;
+                let input = inputs.pop().unwrap_or_default();
+                let mut keyed = Vec::with_capacity(input.rows.len());
+                for (row, prov) in input.rows.into_iter().zip(input.prov) {
+                    let mut k = Vec::with_capacity(keys.len());
+                    for (e, _) in &keys {
+                        k.push(eval(e, &row, &cx).map_err(fail)?);
+                    }
+                    keyed.push((k, row, prov));
+                }
+                keyed.sort_by(|a, b| {
+                    for (i, (_, asc)) in keys.iter().enumerate() {
+                        let o = crate::value::sort_order(&a.0[i], &b.0[i]);
+                        let o = if *asc { o } else { o.reverse() };
+                        if o != std::cmp::Ordering::Equal {
+                            return o;
+                        }
+                    }
+                    std::cmp::Ordering::Equal
+                });
+                let mut out = Batch::default();
+                for (_, row, prov) in keyed {
+                    out.rows.push(row);
+                    out.prov.push(prov);
+                }
+                out
+            }
+            Plan::Limit { count, offset, .. } => {
+                let input = inputs.pop().unwrap_or_default();
+                let skip = (*offset).min(input.rows.len() as u64) as usize;
+                let take = (*count).min((input.rows.len() - skip) as u64) as usize;
+                Batch {
+                    rows: input.rows.into_iter().skip(skip).take(take).collect(),
+                    prov: input.prov.into_iter().skip(skip).take(take).collect(),
+                }
+            }
+        };
+        let stats = &mut self.nodes[id].stats;
+        stats.rows_in = if matches!(plan, Plan::Scan { .. }) {
+            out.rows.len() as u64
+        } else {
+            rows_in as u64
+        };
+        stats.rows_out = out.rows.len() as u64;
+        if matches!(plan, Plan::Filter { .. }) {
+            stats.dropped = stats.rows_in - stats.rows_out;
+        }
+        Ok(out)
+    }
+
+    // ---- the stream --------------------------------------------------------------------
+
+    /// Pushes one event of stream `source` (its SQL name), a row in the topic's
+    /// column order, then advances the watermark and closes due windows.
+    pub fn push(&mut self, source: &str, row: Row) -> Result<(), EngineError> {
+        let scans: Vec<usize> = self
+            .streams
+            .iter()
+            .filter(|(n, _)| n == source)
+            .map(|(_, id)| *id)
+            .collect();
+        if scans.is_empty() {
+            return Err(EngineError::UnknownStream(source.to_string()));
+        }
+        let event = self.events;
+        self.events += 1;
+        self.fates.push(Fate::Pending);
+        let sample = self.options.timing_sample > 0
+            && self.clock.is_some()
+            && event.is_multiple_of(self.options.timing_sample);
+        let mut time = None;
+        let mut row = Some(row);
+        for (n, scan) in scans.iter().enumerate() {
+            let Op::StreamScan { time_column, .. } = &self.nodes[*scan].op else {
+                continue;
+            };
+            let t = match time_column.and_then(|c| row.as_ref().and_then(|r| r.get(c))) {
+                Some(Value::Timestamp(t)) => *t,
+                _ => {
+                    self.nodes[*scan].stats.rows_in += 1;
+                    self.drop_tuple(*scan, Ids::One(event), Reason::NoEventTime);
+                    continue;
+                }
+            };
+            time = Some(t);
+            self.nodes[*scan].stats.rows_in += 1;
+            self.nodes[*scan].stats.rows_out += 1;
+            // The last reader takes the row; others get copies.
+            let row = if n + 1 == scans.len() {
+                row.take().unwrap_or_default()
+            } else {
+                row.clone().unwrap_or_default()
+            };
+            let tuple = Tuple {
+                row,
+                prov: Prov::event(event),
+                time: t,
+                window: None,
+            };
+            if sample {
+                self.emit_timed(*scan, tuple);
+            } else {
+                self.emit(*scan, tuple);
+            }
+        }
+        if let Some(t) = time {
+            self.max_time = self.max_time.max(t);
+            let wm = self.max_time.saturating_sub(self.options.max_delay_micros);
+            if wm > self.watermark {
+                self.advance_to(wm);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the watermark to `watermark` (never back) and closes windows ending at
+    /// or before it.
+    pub fn advance_to(&mut self, watermark: i64) {
+        if watermark < self.watermark {
+            return;
+        }
+        self.watermark = watermark;
+        for id in 0..self.nodes.len() {
+            let due = match &self.nodes[id].op {
+                Op::Aggregate(a) => {
+                    a.windows
+                        .first_key_value()
+                        .is_some_and(|(end, _)| *end <= watermark)
+                        || a.session_timers
+                            .first_key_value()
+                            .is_some_and(|(end, _)| *end <= watermark)
+                }
+                Op::Join(j) => j
+                    .timers
+                    .first_key_value()
+                    .is_some_and(|(end, _)| *end <= watermark),
+                _ => false,
+            };
+            if due {
+                self.fire(id, watermark);
+            }
+        }
+    }
+
+    /// Ends the stream: the watermark goes to the end of time and every window closes.
+    pub fn finish(&mut self) {
+        self.advance_to(i64::MAX);
+    }
+
+    fn fire(&mut self, id: usize, watermark: i64) {
+        let mut held: Option<usize> = None;
+        let mut emitted = Vec::new();
+        let mut drops = Vec::new();
+        match &mut self.nodes[id].op {
+            Op::Aggregate(a) => {
+                while let Some(entry) = a.windows.first_entry() {
+                    if *entry.key() > watermark {
+                        break;
+                    }
+                    let (end, groups) = entry.remove_entry();
+                    let mut groups: Vec<(Key, Group)> = groups.into_iter().collect();
+                    // Deterministic order: by group keys.
+                    groups.sort_by(|x, y| compare_rows(&x.1.keys, &y.1.keys));
+                    for (_, g) in groups {
+                        let events = Ids::from_vec(g.prov.events().to_vec());
+                        match a.finish_group(g) {
+                            Ok((row, prov)) => emitted.push(Tuple {
+                                row,
+                                prov,
+                                time: end,
+                                window: None,
+                            }),
+                            Err(e) => drops.push((events, Reason::Error(e.0))),
+                        }
+                    }
+                }
+                match a.fire_sessions(watermark) {
+                    Ok(rows) => {
+                        for (row, prov) in rows {
+                            emitted.push(Tuple {
+                                row,
+                                prov,
+                                time: watermark,
+                                window: None,
+                            });
+                        }
+                    }
+                    Err(e) => drops.push((Ids::None, Reason::Error(e.0))),
+                }
+                held = Some(a.held());
+            }
+            Op::Join(j) => {
+                while let Some(entry) = j.timers.first_entry() {
+                    if *entry.key() > watermark {
+                        break;
+                    }
+                    for (side, key) in entry.remove() {
+                        if let Some(buffered) = j.buffers[side].remove(&key) {
+                            for b in buffered.into_iter().filter(|b| !b.matched) {
+                                drops.push((
+                                    b.tuple.prov.events.clone(),
+                                    Reason::NoMatch(Ids::from_vec(key.1.0.clone())),
+                                ));
+                            }
+                        }
+                    }
+                }
+                held = Some(
+                    j.buffers
+                        .iter()
+                        .flat_map(|b| b.values())
+                        .map(Vec::len)
+                        .sum(),
+                );
+            }
+            _ => {}
+        }
+        if let Some(h) = held {
+            self.nodes[id].stats.state_rows = h as u64;
+        }
+        for (events, reason) in drops {
+            self.drop_tuple(id, events, reason);
+        }
+        for t in emitted {
+            self.nodes[id].stats.rows_out += 1;
+            self.emit(id, t);
+        }
+    }
+
+    /// Hands `tuple`, output of node `from`, to its parent (or the destinations).
+    fn emit(&mut self, from: usize, tuple: Tuple) {
+        match self.parent[from] {
+            None => self.output(tuple),
+            Some((p, pos)) => self.process(p, pos, tuple, false),
+        }
+    }
+
+    fn emit_timed(&mut self, from: usize, tuple: Tuple) {
+        match self.parent[from] {
+            None => self.output(tuple),
+            Some((p, pos)) => self.process(p, pos, tuple, true),
+        }
+    }
+
+    fn output(&mut self, tuple: Tuple) {
+        tuple.prov.events.for_each(|&e| {
+            if let Some(f) = self.fates.get_mut(e as usize) {
+                *f = Fate::Emitted;
+            }
+        });
+        self.outputs.push(Output {
+            row: tuple.row,
+            prov: tuple.prov,
+            time: tuple.time,
+        });
+    }
+
+    fn drop_tuple(&mut self, node: usize, events: Ids<u32>, reason: Reason) {
+        self.nodes[node].stats.dropped += 1;
+        events.for_each(|&e| {
+            if let Some(f) = self.fates.get_mut(e as usize)
+                && *f == Fate::Pending
+            {
+                *f = Fate::Dropped;
+            }
+        });
+        self.dropped.push(Dropped {
+            events,
+            node,
+            reason,
+        });
+    }
+
+    /// Runs node `id` on a tuple from its input `pos`, then passes what it produces on.
+    fn process(&mut self, id: usize, pos: usize, tuple: Tuple, timed: bool) {
+        let started = if timed {
+            self.clock.as_ref().map(|c| c())
+        } else {
+            None
+        };
+        self.nodes[id].stats.rows_in += 1;
+        let cx = Context {
+            now_micros: tuple.time,
+        };
+        let mut outs: Vec<Tuple> = Vec::new();
+        let mut single: Option<Tuple> = None;
+        let mut drop: Option<(Ids<u32>, Reason)> = None;
+        let mut held: Option<usize> = None;
+        let watermark = self.watermark;
+        match &mut self.nodes[id].op {
+            Op::Bounded | Op::StreamScan { .. } => {}
+            Op::Filter { predicate, reads } => match eval(predicate, &tuple.row, &cx) {
+                Ok(Value::Bool(true)) => single = Some(tuple),
+                Ok(v) => {
+                    let values = match reads.as_slice() {
+                        [one] => Ids::One(tuple.row.get(*one).cloned().unwrap_or(Value::Null)),
+                        many => Ids::from_vec(
+                            many.iter()
+                                .map(|i| tuple.row.get(*i).cloned().unwrap_or(Value::Null))
+                                .collect(),
+                        ),
+                    };
+                    let reason = if v.is_null() {
+                        Reason::FilterNull(values)
+                    } else {
+                        Reason::FilterFalse(values)
+                    };
+                    drop = Some((tuple.prov.events, reason));
+                }
+                Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
+            },
+            Op::Project(exprs) => {
+                let mut row = Vec::with_capacity(exprs.len());
+                let mut failed = None;
+                for e in exprs.iter() {
+                    match eval(e, &tuple.row, &cx) {
+                        Ok(v) => row.push(v),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match failed {
+                    Some(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
+                    None => {
+                        single = Some(Tuple {
+                            row,
+                            prov: tuple.prov,
+                            time: tuple.time,
+                            window: tuple.window,
+                        })
+                    }
+                }
+            }
+            Op::Window { kind, time_column } => match tuple.row.get(*time_column) {
+                Some(Value::Timestamp(t)) => {
+                    let t = *t;
+                    let mut late = None;
+                    for (start, end) in assign_windows(*kind, t) {
+                        if end <= watermark {
+                            late = Some(end);
+                            continue;
+                        }
+                        let mut row = tuple.row.clone();
+                        row.push(Value::Timestamp(start));
+                        row.push(Value::Timestamp(end));
+                        outs.push(Tuple {
+                            row,
+                            prov: tuple.prov.clone(),
+                            time: t,
+                            window: Some((start, end)),
+                        });
+                    }
+                    if outs.is_empty()
+                        && let Some(window_end) = late
+                    {
+                        drop = Some((
+                            tuple.prov.events,
+                            Reason::Late {
+                                window_end,
+                                watermark,
+                            },
+                        ));
+                    }
+                }
+                _ => drop = Some((tuple.prov.events, Reason::NoEventTime)),
+            },
+            Op::Aggregate(a) => {
+                let window = tuple.window;
+                match a.add_stream(tuple, window, watermark, &cx) {
+                    Ok(None) => {}
+                    Ok(Some((events, reason))) => drop = Some((events, reason)),
+                    Err((events, e)) => drop = Some((events, Reason::Error(e.0))),
+                }
+                held = Some(a.held());
+            }
+            Op::Join(j) => {
+                let kept = j.bounded.as_ref().and_then(|b| self.kept.get(&b.node));
+                match j.probe(pos, tuple, kept, &cx, &mut outs) {
+                    Ok(None) => {}
+                    Ok(Some((events, reason))) => drop = Some((events, reason)),
+                    Err((events, e)) => drop = Some((events, Reason::Error(e.0))),
+                }
+                if j.bounded.is_none() {
+                    held = Some(
+                        j.buffers
+                            .iter()
+                            .flat_map(|b| b.values())
+                            .map(Vec::len)
+                            .sum(),
+                    );
+                }
+            }
+            Op::Union => single = Some(tuple),
+        }
+        if let Some(h) = held {
+            self.nodes[id].stats.state_rows = h as u64;
+        }
+        if let (Some(t0), Some(clock)) = (started, self.clock.as_ref()) {
+            let spent = clock().saturating_sub(t0);
+            let node = &mut self.nodes[id];
+            node.sampled.0 += spent;
+            node.sampled.1 += 1;
+            let per_event = node.sampled.0 as f64 / node.sampled.1 as f64;
+            node.stats.nanos = (per_event * node.stats.rows_in as f64) as u64;
+        }
+        if let Some((events, reason)) = drop {
+            self.drop_tuple(id, events, reason);
+        }
+        if let Some(t) = single {
+            self.nodes[id].stats.rows_out += 1;
+            if timed {
+                self.emit_timed(id, t);
+            } else {
+                self.emit(id, t);
+            }
+        }
+        for t in outs {
+            self.nodes[id].stats.rows_out += 1;
+            if timed {
+                self.emit_timed(id, t);
+            } else {
+                self.emit(id, t);
+            }
+        }
+    }
+
+    /// Why a drop happened, in words: the operator, its condition and the values.
+    pub fn reason_text(&self, d: &Dropped) -> String {
+        let node = &self.nodes[d.node];
+        let label = readable(&node.label);
+        let condition = label.split_once(": ").map_or(label.as_str(), |(_, c)| c);
+        let names = |values: &Ids<Value>| -> String {
+            match &node.op {
+                Op::Filter { reads, .. } => {
+                    let input = node.children.first().map(|c| &self.nodes[*c].columns);
+                    let vals = values.to_vec();
+                    reads
+                        .iter()
+                        .zip(vals)
+                        .map(|(i, v)| {
+                            let name = input
+                                .and_then(|cols| cols.get(*i))
+                                .map_or("?", String::as_str);
+                            format!("{name} = {}", Ids::One(v).text())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+                _ => values.text(),
+            }
+        };
+        match &d.reason {
+            Reason::FilterFalse(v) => format!("{condition} is FALSE for {}", names(v)),
+            Reason::FilterNull(v) => format!("{condition} is NULL (unknown) for {}", names(v)),
+            Reason::NoMatch(v) | Reason::ResidualFailed(v) => {
+                let Op::Join(j) = &node.op else {
+                    return format!("no match for {}", v.text());
+                };
+                let (other, side) = match &j.bounded {
+                    Some(b) => (
+                        format!(
+                            "the bounded input ({})",
+                            readable(&self.nodes[b.node].label)
+                        ),
+                        // The stream side's key names.
+                        usize::from(node.children.first() == Some(&b.node)),
+                    ),
+                    None => ("the other stream, in the same window,".to_string(), 0),
+                };
+                let key = j.key_names[side]
+                    .iter()
+                    .zip(v.to_vec())
+                    .map(|(k, v)| format!("{k} = {}", Ids::One(v).text()))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                match (&d.reason, key.is_empty()) {
+                    (Reason::ResidualFailed(_), _) => {
+                        format!("{other} has rows with {key}, but none satisfies {condition}")
+                    }
+                    (_, true) => format!("{other} has no row satisfying {condition}"),
+                    _ => format!("{other} has no row with {key}"),
+                }
+            }
+            Reason::Late {
+                window_end,
+                watermark,
+            } => format!(
+                "late: its window ended at {} but the watermark was already {}",
+                crate::value::format_timestamp(*window_end),
+                crate::value::format_timestamp(*watermark)
+            ),
+            Reason::NoEventTime => "the event has no event time (NULL timestamp)".into(),
+            Reason::Error(e) => format!("error: {e}"),
+        }
+    }
+}
+
+fn compare_rows(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = crate::value::sort_order(x, y);
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// The windows an event at `t` falls in, as `(start, end)` microseconds.
+pub fn assign_windows(kind: WindowKind, t: i64) -> Vec<(i64, i64)> {
+    match kind {
+        WindowKind::Tumble { size_micros } => {
+            let start = t - t.rem_euclid(size_micros);
+            vec![(start, start.saturating_add(size_micros))]
+        }
+        WindowKind::Hop {
+            slide_micros,
+            size_micros,
+        } => {
+            let mut out = Vec::new();
+            let mut start = t - t.rem_euclid(slide_micros);
+            while start > t.saturating_sub(size_micros) {
+                out.push((start, start.saturating_add(size_micros)));
+                start -= slide_micros;
+            }
+            out.reverse();
+            out
+        }
+        WindowKind::Session { gap_micros } => vec![(t, t.saturating_add(gap_micros))],
+    }
+}
+
+/// The window columns of a bounded aggregate's input row (the last two columns of a
+/// windowed input are `window_start`, `window_end`).
+fn window_of(op: &AggOp, row: &[Value], plan: &Plan) -> Option<(i64, i64)> {
+    op.window_key?;
+    let Plan::Aggregate { input, .. } = plan else {
+        return None;
+    };
+    let cols = input.columns();
+    let find = |name: &str| cols.iter().rposition(|c| c.name.eq_ignore_ascii_case(name));
+    match (
+        find("window_start").map(|i| &row[i]),
+        find("window_end").map(|i| &row[i]),
+    ) {
+        (Some(Value::Timestamp(s)), Some(Value::Timestamp(e))) => Some((*s, *e)),
+        _ => None,
+    }
+}
+
+impl AggOp {
+    /// Groups (or sessions) held in state.
+    fn held(&self) -> usize {
+        self.windows.values().map(HashMap::len).sum::<usize>()
+            + self.sessions.values().map(Vec::len).sum::<usize>()
+    }
+
+    fn eval_keys(&self, row: &[Value], cx: &Context) -> Result<Row, EvalError> {
+        let mut keys = Vec::with_capacity(self.group.len());
+        for g in &self.group {
+            keys.push(eval(g, row, cx)?);
+        }
+        Ok(keys)
+    }
+
+    fn new_group(&self, keys: Row) -> Group {
+        Group {
+            keys,
+            accs: self.aggs.iter().map(AggSpec::start).collect(),
+            prov: ProvSet::default(),
+        }
+    }
+
+    fn accumulate(
+        &self,
+        g: &mut Group,
+        row: &[Value],
+        prov: &Prov,
+        cx: &Context,
+    ) -> Result<(), EvalError> {
+        for (acc, spec) in g.accs.iter_mut().zip(&self.aggs) {
+            acc.add(spec, row, cx)?;
+        }
+        g.prov.add(prov);
+        Ok(())
+    }
+
+    /// Adds a bounded row (all rows come before any result).
+    fn add_bounded(
+        &mut self,
+        row: Row,
+        prov: &Prov,
+        window: Option<(i64, i64)>,
+        cx: &Context,
+    ) -> Result<(), EvalError> {
+        if self.session {
+            return self.add_session(row, prov, window, cx);
+        }
+        let keys = self.eval_keys(&row, cx)?;
+        let key = Key(keys.clone());
+        let at = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let g = self.new_group(keys);
+                self.all.push((key.clone(), g));
+                self.index.insert(key, self.all.len() - 1);
+                self.all.len() - 1
+            }
+        };
+        let placeholder = self.new_group(vec![]);
+        let mut g = std::mem::replace(&mut self.all[at].1, placeholder);
+        let r = self.accumulate(&mut g, &row, prov, cx);
+        self.all[at].1 = g;
+        r
+    }
+
+    fn add_session(
+        &mut self,
+        row: Row,
+        prov: &Prov,
+        window: Option<(i64, i64)>,
+        cx: &Context,
+    ) -> Result<(), EvalError> {
+        let Some((start, end)) = window else {
+            return Ok(());
+        };
+        let mut keys = self.eval_keys(&row, cx)?;
+        if let Some((k, _)) = self.window_key
+            && k < keys.len()
+        {
+            keys[k] = Value::Null;
+        }
+        let key = Key(keys.clone());
+        let mut group = self.new_group(keys);
+        self.accumulate(&mut group, &row, prov, cx)?;
+        let mut merged = Session { start, end, group };
+        let sessions = self.sessions.entry(key.clone()).or_default();
+        let mut i = 0;
+        let mut absorbed = Vec::new();
+        while i < sessions.len() {
+            if sessions[i].start < merged.end && merged.start < sessions[i].end {
+                absorbed.push(sessions.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        for s in absorbed {
+            merged.start = merged.start.min(s.start);
+            merged.end = merged.end.max(s.end);
+            for ((acc, spec), other) in merged
+                .group
+                .accs
+                .iter_mut()
+                .zip(&self.aggs)
+                .zip(s.group.accs)
+            {
+                acc.merge(spec, other)?;
+            }
+            merged.group.prov.merge(s.group.prov);
+        }
+        self.session_timers
+            .entry(merged.end)
+            .or_default()
+            .push(key.clone());
+        self.sessions.entry(key).or_default().push(merged);
+        Ok(())
+    }
+
+    /// Adds a stream tuple; a late one is refused with its reason.
+    #[allow(clippy::type_complexity)]
+    fn add_stream(
+        &mut self,
+        tuple: Tuple,
+        window: Option<(i64, i64)>,
+        watermark: i64,
+        cx: &Context,
+    ) -> Result<Option<(Ids<u32>, Reason)>, (Ids<u32>, EvalError)> {
+        let Some((start, end)) = window else {
+            return Ok(Some((tuple.prov.events, Reason::NoEventTime)));
+        };
+        if end <= watermark {
+            return Ok(Some((
+                tuple.prov.events,
+                Reason::Late {
+                    window_end: end,
+                    watermark,
+                },
+            )));
+        }
+        if self.session {
+            let events = tuple.prov.events.clone();
+            return self
+                .add_session(tuple.row, &tuple.prov, Some((start, end)), cx)
+                .map(|()| None)
+                .map_err(|e| (events, e));
+        }
+        let keys = self
+            .eval_keys(&tuple.row, cx)
+            .map_err(|e| (tuple.prov.events.clone(), e))?;
+        let key = Key(keys);
+        let groups = self.windows.entry(end).or_default();
+        if !groups.contains_key(&key) {
+            let g = Group {
+                keys: key.0.clone(),
+                accs: self.aggs.iter().map(AggSpec::start).collect(),
+                prov: ProvSet::default(),
+            };
+            groups.insert(key.clone(), g);
+        }
+        let Some(g) = groups.get_mut(&key) else {
+            return Ok(None);
+        };
+        for (acc, spec) in g.accs.iter_mut().zip(&self.aggs) {
+            acc.add(spec, &tuple.row, cx)
+                .map_err(|e| (tuple.prov.events.clone(), e))?;
+        }
+        g.prov.add(&tuple.prov);
+        Ok(None)
+    }
+
+    fn finish_group(&self, g: Group) -> Result<(Row, Prov), EvalError> {
+        let mut row = g.keys;
+        for (acc, spec) in g.accs.iter().zip(&self.aggs) {
+            row.push(acc.finish(spec)?);
+        }
+        Ok((row, g.prov.finish()))
+    }
+
+    fn fire_sessions(&mut self, watermark: i64) -> Result<Vec<(Row, Prov)>, EvalError> {
+        let mut out = Vec::new();
+        while let Some(entry) = self.session_timers.first_entry() {
+            if *entry.key() > watermark {
+                break;
+            }
+            let keys = entry.remove();
+            for key in keys {
+                let Some(sessions) = self.sessions.get_mut(&key) else {
+                    continue;
+                };
+                let (due, open): (Vec<Session>, Vec<Session>) = std::mem::take(sessions)
+                    .into_iter()
+                    .partition(|s| s.end <= watermark);
+                *sessions = open;
+                if sessions.is_empty() {
+                    self.sessions.remove(&key);
+                }
+                for s in due {
+                    let mut g = s.group;
+                    if let Some((k, is_end)) = self.window_key
+                        && k < g.keys.len()
+                    {
+                        g.keys[k] = Value::Timestamp(if is_end { s.end } else { s.start });
+                    }
+                    out.push(self.finish_group(g)?);
+                }
+            }
+        }
+        out.sort_by(|a, b| compare_rows(&a.0, &b.0));
+        Ok(out)
+    }
+}
+
+impl JoinOp {
+    /// Joins a stream tuple arriving on input `pos`; returns a drop when nothing matched.
+    #[allow(clippy::type_complexity)]
+    fn probe(
+        &mut self,
+        pos: usize,
+        tuple: Tuple,
+        kept: Option<&Batch>,
+        cx: &Context,
+        outs: &mut Vec<Tuple>,
+    ) -> Result<Option<(Ids<u32>, Reason)>, (Ids<u32>, EvalError)> {
+        let keys = if pos == 0 {
+            &self.left_keys
+        } else {
+            &self.right_keys
+        };
+        let mut key = Vec::with_capacity(keys.len());
+        for k in keys {
+            key.push(eval(k, &tuple.row, cx).map_err(|e| (tuple.prov.events.clone(), e))?);
+        }
+        let null_key = key.iter().any(Value::is_null);
+        if let (Some(side), Some(batch)) = (&self.bounded, kept) {
+            let candidates: &[u32] = if keys.is_empty() {
+                &side.all
+            } else if null_key {
+                &[]
+            } else {
+                side.index.get(&Key(key.clone())).map_or(&[], Vec::as_slice)
+            };
+            let mut matched = false;
+            for &r in candidates {
+                let other = &batch.rows[r as usize];
+                let row = if pos == 0 {
+                    concat(&tuple.row, other)
+                } else {
+                    concat(other, &tuple.row)
+                };
+                if let Some(residual) = &self.residual {
+                    match eval(residual, &row, cx) {
+                        Ok(Value::Bool(true)) => {}
+                        Ok(_) => continue,
+                        Err(e) => return Err((tuple.prov.events.clone(), e)),
+                    }
+                }
+                matched = true;
+                let bounded_ref = Prov::row(RowRef {
+                    node: side.node as u32,
+                    row: r,
+                });
+                outs.push(Tuple {
+                    row,
+                    prov: tuple.prov.join(&bounded_ref),
+                    time: tuple.time,
+                    window: tuple.window,
+                });
+            }
+            if matched {
+                return Ok(None);
+            }
+            let outer = matches!((self.kind, pos), (JoinKind::Left, 0) | (JoinKind::Right, 1));
+            if outer {
+                let nulls = vec![
+                    Value::Null;
+                    if pos == 0 {
+                        self.right_width
+                    } else {
+                        self.left_width
+                    }
+                ];
+                let row = if pos == 0 {
+                    concat(&tuple.row, &nulls)
+                } else {
+                    concat(&nulls, &tuple.row)
+                };
+                outs.push(Tuple { row, ..tuple });
+                return Ok(None);
+            }
+            let values = Ids::from_vec(key);
+            let reason = if candidates.is_empty() {
+                Reason::NoMatch(values)
+            } else {
+                Reason::ResidualFailed(values)
+            };
+            return Ok(Some((tuple.prov.events, reason)));
+        }
+        // Stream-stream, windowed: match within the same window.
+        let Some((start, end)) = tuple.window else {
+            return Ok(Some((tuple.prov.events, Reason::NoEventTime)));
+        };
+        if null_key {
+            return Ok(Some((
+                tuple.prov.events,
+                Reason::NoMatch(Ids::from_vec(key)),
+            )));
+        }
+        let slot = (start, Key(key));
+        let mut matched = false;
+        if let Some(others) = self.buffers[1 - pos].get_mut(&slot) {
+            for b in others.iter_mut() {
+                let row = if pos == 0 {
+                    concat(&tuple.row, &b.tuple.row)
+                } else {
+                    concat(&b.tuple.row, &tuple.row)
+                };
+                if let Some(residual) = &self.residual {
+                    match eval(residual, &row, cx) {
+                        Ok(Value::Bool(true)) => {}
+                        Ok(_) => continue,
+                        Err(e) => return Err((tuple.prov.events.clone(), e)),
+                    }
+                }
+                b.matched = true;
+                matched = true;
+                outs.push(Tuple {
+                    row,
+                    prov: tuple.prov.join(&b.tuple.prov),
+                    time: tuple.time.max(b.tuple.time),
+                    window: tuple.window,
+                });
+            }
+        }
+        let buffer = self.buffers[pos].entry(slot.clone()).or_default();
+        if buffer.is_empty() {
+            self.timers.entry(end).or_default().push((pos, slot));
+        }
+        buffer.push(Buffered { tuple, matched });
+        Ok(None)
+    }
+}
+
+fn concat(a: &[Value], b: &[Value]) -> Row {
+    let mut row = Vec::with_capacity(a.len() + b.len());
+    row.extend_from_slice(a);
+    row.extend_from_slice(b);
+    row
+}
+
+/// A join of two bounded inputs: hash join on the keys, then the residual; every kind.
+fn batch_join(
+    kind: JoinKind,
+    keys: &[(sluice_sql::plan::Expr, sluice_sql::plan::Expr)],
+    residual: Option<&sluice_sql::plan::Expr>,
+    (left, left_width): (Batch, usize),
+    (right, right_width): (Batch, usize),
+) -> Result<Batch, EvalError> {
+    let cx = Context::default();
+    let lk: Vec<CExpr> = keys
+        .iter()
+        .map(|(l, _)| compile(l))
+        .collect::<Result<_, _>>()?;
+    let rk: Vec<CExpr> = keys
+        .iter()
+        .map(|(_, r)| compile(r))
+        .collect::<Result<_, _>>()?;
+    let residual = residual.map(compile).transpose()?;
+    let key_of = |ks: &[CExpr], row: &[Value]| -> Result<Option<Key>, EvalError> {
+        let mut k = Vec::with_capacity(ks.len());
+        for e in ks {
+            let v = eval(e, row, &cx)?;
+            if v.is_null() {
+                return Ok(None);
+            }
+            k.push(v);
+        }
+        Ok(Some(Key(k)))
+    };
+    let mut index: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, row) in right.rows.iter().enumerate() {
+        if let Some(k) = key_of(&rk, row)? {
+            index.entry(k).or_default().push(i);
+        }
+    }
+    let all: Vec<usize> = (0..right.rows.len()).collect();
+    let mut right_matched = vec![false; right.rows.len()];
+    let mut out = Batch::default();
+    for (l, lrow) in left.rows.iter().enumerate() {
+        let candidates: &[usize] = if keys.is_empty() {
+            &all
+        } else {
+            match key_of(&lk, lrow)? {
+                Some(k) => index.get(&k).map_or(&[], Vec::as_slice),
+                None => &[],
+            }
+        };
+        let mut matched = false;
+        for &r in candidates {
+            let row = concat(lrow, &right.rows[r]);
+            if let Some(res) = &residual
+                && truth(&eval(res, &row, &cx)?) != Some(true)
+            {
+                continue;
+            }
+            matched = true;
+            right_matched[r] = true;
+            out.rows.push(row);
+            out.prov.push(left.prov[l].join(&right.prov[r]));
+        }
+        if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
+            out.rows.push(concat(lrow, &vec![Value::Null; right_width]));
+            out.prov.push(left.prov[l].clone());
+        }
+    }
+    if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        for (r, m) in right_matched.iter().enumerate() {
+            if !m {
+                out.rows
+                    .push(concat(&vec![Value::Null; left_width], &right.rows[r]));
+                out.prov.push(right.prov[r].clone());
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,74 @@
+//! The simulation's outputs as plain JSON: destination rows, Pub/Sub messages,
+//! dropped events with reasons, and per-operator statistics.
+
+use serde_json::{Value as J, json};
+
+use crate::exec::Engine;
+use crate::lineage::Ids;
+
+impl Engine {
+    /// Output row `i` as a JSON object keyed by output column name.
+    pub fn output_json(&self, i: usize) -> Option<J> {
+        let out = self.outputs.get(i)?;
+        let mut object = serde_json::Map::new();
+        for (c, v) in self.output_columns().iter().zip(&out.row) {
+            object.insert(c.name.clone(), v.to_json(&c.data_type));
+        }
+        Some(J::Object(object))
+    }
+
+    /// Every dropped event, one entry per event: `{"event", "operator", "reason"}`.
+    pub fn dropped_json(&self) -> Vec<J> {
+        let mut out = Vec::new();
+        for d in &self.dropped {
+            let reason = self.reason_text(d);
+            let operator = format!("{} {}", d.node, self.nodes()[d.node].kind);
+            match &d.events {
+                Ids::None => {
+                    out.push(json!({"event": null, "operator": operator, "reason": reason}))
+                }
+                events => events.for_each(|e| {
+                    out.push(json!({"event": e, "operator": operator, "reason": reason}))
+                }),
+            }
+        }
+        out
+    }
+
+    /// The operators: `{"id", "kind", "label", "in", "out", "dropped", "nanos", "state"}`.
+    pub fn operators_json(&self) -> Vec<J> {
+        self.nodes()
+            .iter()
+            .map(|n| {
+                json!({
+                    "id": n.id,
+                    "kind": n.kind,
+                    "label": crate::exec::readable(&n.label),
+                    "bounded": n.bounded,
+                    "in": n.stats.rows_in,
+                    "out": n.stats.rows_out,
+                    "dropped": n.stats.dropped,
+                    "nanos": n.stats.nanos,
+                    "state": n.stats.state_rows,
+                })
+            })
+            .collect()
+    }
+
+    /// The whole report: `{"table_rows", "messages", "dropped", "operators", "events"}`.
+    /// Rows and messages carry the same objects: the query's output goes to both
+    /// the BigQuery table and the Pub/Sub topic.
+    pub fn report_json(&self) -> J {
+        let rows: Vec<J> = (0..self.outputs.len())
+            .filter_map(|i| self.output_json(i))
+            .collect();
+        let (emitted, dropped, pending) = self.accounting();
+        json!({
+            "table_rows": rows,
+            "messages": rows,
+            "dropped": self.dropped_json(),
+            "operators": self.operators_json(),
+            "events": {"total": self.events(), "emitted": emitted, "dropped": dropped, "pending": pending},
+        })
+    }
+}

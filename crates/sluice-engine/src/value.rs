@@ -1,0 +1,719 @@
+//! Runtime values: what a row holds, how values compare, hash and convert to and
+//! from the plain JSON of the CLI and the browser.
+
+use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use sluice_sql::types::DataType;
+
+/// A row: one value per column of an operator's output.
+pub type Row = Vec<Value>;
+
+/// `NUMERIC` values are integers scaled by this (9 digits after the point).
+pub const NUMERIC_SCALE: i128 = 1_000_000_000;
+
+/// Microseconds in a day.
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// One SQL value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `NULL` of any type.
+    Null,
+    /// `BOOL`.
+    Bool(bool),
+    /// `INT64`.
+    Int64(i64),
+    /// `FLOAT64`.
+    Float64(f64),
+    /// `NUMERIC` (and `BIGNUMERIC`, kept at NUMERIC's precision): the value times 10^9.
+    Numeric(i128),
+    /// `STRING`.
+    String(Arc<str>),
+    /// `BYTES`.
+    Bytes(Arc<[u8]>),
+    /// `DATE`: days since 1970-01-01.
+    Date(i32),
+    /// `DATETIME`: microseconds since 1970-01-01T00:00:00, civil time.
+    Datetime(i64),
+    /// `TIME`: microseconds since midnight.
+    Time(i64),
+    /// `TIMESTAMP`: microseconds since the Unix epoch, UTC.
+    Timestamp(i64),
+    /// `INTERVAL`, in microseconds.
+    Interval(i64),
+    /// `STRUCT`: field values in declaration order.
+    Struct(Arc<[Value]>),
+    /// `ARRAY`.
+    Array(Arc<[Value]>),
+}
+
+impl Value {
+    /// A `STRING` value.
+    pub fn string(s: &str) -> Self {
+        Self::String(Arc::from(s))
+    }
+
+    /// Whether the value is `NULL`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+
+    /// The value as a number for arithmetic across numeric types, if it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Int64(i) => Some(*i as f64),
+            Self::Float64(x) => Some(*x),
+            Self::Numeric(n) => Some(*n as f64 / NUMERIC_SCALE as f64),
+            _ => None,
+        }
+    }
+
+    /// Converts the value to plain JSON as the CLI and the destinations print it:
+    /// numbers for INT64, FLOAT64 and NUMERIC, ISO 8601 strings for times.
+    pub fn to_json(&self, data_type: &DataType) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Self::Null => J::Null,
+            Self::Bool(b) => J::Bool(*b),
+            Self::Int64(i) => J::from(*i),
+            Self::Float64(x) => serde_json::Number::from_f64(*x)
+                .map(J::Number)
+                .unwrap_or_else(|| J::String(format_float(*x))),
+            Self::Numeric(n) => {
+                let text = format_numeric(*n);
+                match serde_json::from_str::<serde_json::Number>(&text) {
+                    Ok(number) => J::Number(number),
+                    Err(_) => J::String(text),
+                }
+            }
+            Self::String(s) => J::String(s.to_string()),
+            Self::Bytes(b) => J::String(base64(b)),
+            Self::Date(_)
+            | Self::Datetime(_)
+            | Self::Time(_)
+            | Self::Timestamp(_)
+            | Self::Interval(_) => J::String(self.to_string()),
+            Self::Struct(values) => {
+                let fields: &[sluice_sql::types::Field] = match data_type {
+                    DataType::Struct(fields) => fields,
+                    _ => &[],
+                };
+                let mut object = serde_json::Map::new();
+                for (i, v) in values.iter().enumerate() {
+                    let (name, t) = fields
+                        .get(i)
+                        .map(|f| (f.name.clone(), f.data_type.clone()))
+                        .unwrap_or_else(|| (format!("f{i}_"), DataType::Null));
+                    object.insert(name, v.to_json(&t));
+                }
+                J::Object(object)
+            }
+            Self::Array(values) => {
+                let element = match data_type {
+                    DataType::Array(t) => (**t).clone(),
+                    _ => DataType::Null,
+                };
+                J::Array(values.iter().map(|v| v.to_json(&element)).collect())
+            }
+        }
+    }
+
+    /// Reads a JSON value as `data_type`, as BigQuery's newline-delimited JSON loads
+    /// and Pub/Sub JSON payloads hold them. The error says what was expected.
+    pub fn from_json(json: &serde_json::Value, data_type: &DataType) -> Result<Self, String> {
+        use serde_json::Value as J;
+        let wrong = |what: &str| Err(format!("expected {what}, found {}", describe(json)));
+        match (data_type, json) {
+            (_, J::Null) => Ok(Self::Null),
+            (DataType::Int64, J::Number(n)) => match n.as_i64() {
+                Some(i) => Ok(Self::Int64(i)),
+                None => wrong("an INT64 (a whole number)"),
+            },
+            (DataType::Int64, J::String(s)) => s
+                .trim()
+                .parse()
+                .map(Self::Int64)
+                .or_else(|_| wrong("an INT64 (a whole number)")),
+            (DataType::Float64, J::Number(n)) => n
+                .as_f64()
+                .map(Self::Float64)
+                .map_or_else(|| wrong("a FLOAT64"), Ok),
+            (DataType::Float64, J::String(s)) => match s.trim() {
+                "NaN" => Ok(Self::Float64(f64::NAN)),
+                "Infinity" | "inf" => Ok(Self::Float64(f64::INFINITY)),
+                "-Infinity" | "-inf" => Ok(Self::Float64(f64::NEG_INFINITY)),
+                t => t.parse().map(Self::Float64).or_else(|_| wrong("a FLOAT64")),
+            },
+            (DataType::Numeric | DataType::BigNumeric, J::Number(n)) => {
+                parse_numeric(&n.to_string()).map_or_else(|| wrong("a NUMERIC"), Ok)
+            }
+            (DataType::Numeric | DataType::BigNumeric, J::String(s)) => {
+                parse_numeric(s.trim()).map_or_else(|| wrong("a NUMERIC"), Ok)
+            }
+            (DataType::Bool, J::Bool(b)) => Ok(Self::Bool(*b)),
+            (DataType::Bool, J::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "true" => Ok(Self::Bool(true)),
+                "false" => Ok(Self::Bool(false)),
+                _ => wrong("a BOOL"),
+            },
+            (DataType::String, J::String(s)) => Ok(Self::string(s)),
+            (DataType::Bytes, J::String(s)) => {
+                unbase64(s).map_or_else(|| wrong("BYTES in base64"), |b| Ok(Self::Bytes(b.into())))
+            }
+            (DataType::Timestamp, J::String(s)) => parse_timestamp(s)
+                .map(Self::Timestamp)
+                .map_or_else(|| wrong("a TIMESTAMP like \"2021-01-01 00:00:00 UTC\""), Ok),
+            (DataType::Date, J::String(s)) => parse_date(s)
+                .map(Self::Date)
+                .map_or_else(|| wrong("a DATE like \"2021-01-31\""), Ok),
+            (DataType::Datetime, J::String(s)) => parse_datetime(s)
+                .map(Self::Datetime)
+                .map_or_else(|| wrong("a DATETIME like \"2021-01-31 12:00:00\""), Ok),
+            (DataType::Time, J::String(s)) => parse_time(s)
+                .map(Self::Time)
+                .map_or_else(|| wrong("a TIME like \"12:30:00\""), Ok),
+            (DataType::Struct(fields), J::Object(object)) => {
+                let mut values = Vec::with_capacity(fields.len());
+                for f in fields {
+                    let v = match object.iter().find(|(k, _)| k.eq_ignore_ascii_case(&f.name)) {
+                        Some((_, j)) => Self::from_json(j, &f.data_type)
+                            .map_err(|e| format!("{}: {e}", f.name))?,
+                        None => Self::Null,
+                    };
+                    values.push(v);
+                }
+                Ok(Self::Struct(values.into()))
+            }
+            (DataType::Array(element), J::Array(items)) => {
+                let mut values = Vec::with_capacity(items.len());
+                for (i, j) in items.iter().enumerate() {
+                    values.push(Self::from_json(j, element).map_err(|e| format!("[{i}]: {e}"))?);
+                }
+                Ok(Self::Array(values.into()))
+            }
+            (DataType::Null, _) => Ok(Self::Null),
+            (t, _) => wrong(&format!("a {t}")),
+        }
+    }
+}
+
+fn describe(json: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    let text = json.to_string();
+    let shown = if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    };
+    let kind = match json {
+        J::Null => "null",
+        J::Bool(_) => "a boolean",
+        J::Number(_) => "a number",
+        J::String(_) => "a string",
+        J::Array(_) => "an array",
+        J::Object(_) => "an object",
+    };
+    format!("{kind} {shown}")
+}
+
+impl std::fmt::Display for Value {
+    /// SQL-ish text: what EXPLAIN, drop reasons and the human output show.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Null => f.write_str("NULL"),
+            Self::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
+            Self::Int64(i) => write!(f, "{i}"),
+            Self::Float64(x) => f.write_str(&format_float(*x)),
+            Self::Numeric(n) => f.write_str(&format_numeric(*n)),
+            Self::String(s) => f.write_str(s),
+            Self::Bytes(b) => f.write_str(&base64(b)),
+            Self::Date(d) => match date_from_days(*d) {
+                Some(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+                None => write!(f, "DATE({d})"),
+            },
+            Self::Datetime(us) => match naive_from_micros(*us) {
+                Some(dt) => f.write_str(&format_naive(dt, "T")),
+                None => write!(f, "DATETIME({us})"),
+            },
+            Self::Time(us) => {
+                let secs = us / 1_000_000;
+                let frac = us % 1_000_000;
+                write!(
+                    f,
+                    "{:02}:{:02}:{:02}",
+                    secs / 3600,
+                    secs / 60 % 60,
+                    secs % 60
+                )?;
+                if frac != 0 {
+                    write!(f, ".{frac:06}")?;
+                }
+                Ok(())
+            }
+            Self::Timestamp(us) => f.write_str(&format_timestamp(*us)),
+            Self::Interval(us) => write!(f, "INTERVAL {}", sluice_sql::plan::human_micros(*us)),
+            Self::Struct(values) | Self::Array(values) => {
+                let (open, close) = if matches!(self, Self::Struct(_)) {
+                    ("(", ")")
+                } else {
+                    ("[", "]")
+                };
+                f.write_str(open)?;
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str(close)
+            }
+        }
+    }
+}
+
+/// Compares two non-NULL values of comparable types (numbers across types);
+/// `None` when they do not compare (NULL, or different kinds).
+pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    use Value::*;
+    match (a, b) {
+        (Int64(x), Int64(y)) => Some(x.cmp(y)),
+        (Float64(x), Float64(y)) => Some(total_float(*x, *y)),
+        (Numeric(x), Numeric(y)) => Some(x.cmp(y)),
+        (Int64(x), Numeric(y)) => Some((*x as i128 * NUMERIC_SCALE).cmp(y)),
+        (Numeric(x), Int64(y)) => Some(x.cmp(&(*y as i128 * NUMERIC_SCALE))),
+        (Int64(_) | Numeric(_) | Float64(_), Int64(_) | Numeric(_) | Float64(_)) => {
+            Some(total_float(a.as_f64()?, b.as_f64()?))
+        }
+        (Bool(x), Bool(y)) => Some(x.cmp(y)),
+        (String(x), String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
+        (Bytes(x), Bytes(y)) => Some(x.cmp(y)),
+        (Date(x), Date(y)) => Some(x.cmp(y)),
+        (Datetime(x), Datetime(y))
+        | (Time(x), Time(y))
+        | (Timestamp(x), Timestamp(y))
+        | (Interval(x), Interval(y)) => Some(x.cmp(y)),
+        (Date(d), Datetime(t)) => Some((*d as i64 * MICROS_PER_DAY).cmp(t)),
+        (Datetime(t), Date(d)) => Some(t.cmp(&(*d as i64 * MICROS_PER_DAY))),
+        (Struct(x), Struct(y)) | (Array(x), Array(y)) => {
+            for (p, q) in x.iter().zip(y.iter()) {
+                match (p.is_null(), q.is_null()) {
+                    (true, true) => continue,
+                    (true, false) => return Some(Ordering::Less),
+                    (false, true) => return Some(Ordering::Greater),
+                    _ => {}
+                }
+                match compare(p, q)? {
+                    Ordering::Equal => continue,
+                    other => return Some(other),
+                }
+            }
+            Some(x.len().cmp(&y.len()))
+        }
+        _ => None,
+    }
+}
+
+/// BigQuery orders NaN first among floats; -0.0 equals 0.0.
+fn total_float(x: f64, y: f64) -> Ordering {
+    match (x.is_nan(), y.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        _ => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// The order of `ORDER BY`: NULLs first ascending, then [`compare`].
+pub fn sort_order(a: &Value, b: &Value) -> Ordering {
+    match (a.is_null(), b.is_null()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        _ => compare(a, b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// A grouping or join key: values that hash and compare as `GROUP BY` groups them
+/// (NULLs together, NaNs together, -0.0 with 0.0).
+#[derive(Debug, Clone)]
+pub struct Key(pub Vec<Value>);
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| same_group(a, b))
+    }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for v in &self.0 {
+            hash_value(v, state);
+        }
+    }
+}
+
+/// Whether two values fall into the same group.
+pub fn same_group(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Null, _) | (_, Value::Null) => false,
+        _ => compare(a, b) == Some(Ordering::Equal),
+    }
+}
+
+/// Hashes consistently with [`same_group`]: numbers hash by their value, whatever
+/// their type, so an INT64 key meets an equal FLOAT64 key.
+pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
+    match v {
+        Value::Null => state.write_u8(0),
+        Value::Int64(i) => hash_number(*i as f64, Some(*i), state),
+        Value::Float64(x) => {
+            let exact = (x.fract() == 0.0 && x.abs() < 9.2e18).then_some(*x as i64);
+            hash_number(*x, exact, state)
+        }
+        Value::Numeric(n) => {
+            let exact = (n % NUMERIC_SCALE == 0).then(|| (n / NUMERIC_SCALE) as i64);
+            hash_number(*n as f64 / NUMERIC_SCALE as f64, exact, state)
+        }
+        Value::Bool(b) => {
+            state.write_u8(2);
+            state.write_u8(u8::from(*b));
+        }
+        Value::String(s) => {
+            state.write_u8(3);
+            state.write(s.as_bytes());
+            state.write_u8(0xff);
+        }
+        Value::Bytes(b) => {
+            state.write_u8(4);
+            state.write(b);
+            state.write_u8(0xff);
+        }
+        // A DATE equals the DATETIME at its midnight.
+        Value::Date(d) => {
+            state.write_u8(5);
+            state.write_i64(*d as i64 * MICROS_PER_DAY);
+        }
+        Value::Datetime(t) => {
+            state.write_u8(5);
+            state.write_i64(*t);
+        }
+        Value::Time(t) => {
+            state.write_u8(6);
+            state.write_i64(*t);
+        }
+        Value::Timestamp(t) => {
+            state.write_u8(7);
+            state.write_i64(*t);
+        }
+        Value::Interval(t) => {
+            state.write_u8(8);
+            state.write_i64(*t);
+        }
+        Value::Struct(vs) | Value::Array(vs) => {
+            state.write_u8(9);
+            state.write_usize(vs.len());
+            for v in vs.iter() {
+                hash_value(v, state);
+            }
+        }
+    }
+}
+
+fn hash_number<H: Hasher>(x: f64, exact: Option<i64>, state: &mut H) {
+    state.write_u8(1);
+    match exact {
+        Some(i) => state.write_i64(i),
+        None if x.is_nan() => state.write_u64(u64::MAX),
+        None => state.write_u64(x.to_bits()),
+    }
+}
+
+// ---- text forms ------------------------------------------------------------------------
+
+/// FLOAT64 as BigQuery prints it: shortest round-trip form, `inf`, `-inf`, `nan`.
+pub fn format_float(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if x == x.trunc() && x.abs() < 1e15 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// NUMERIC as text without trailing zeros (`12.5`, `3`).
+pub fn format_numeric(n: i128) -> String {
+    let sign = if n < 0 { "-" } else { "" };
+    let abs = n.unsigned_abs();
+    let whole = abs / NUMERIC_SCALE as u128;
+    let frac = abs % NUMERIC_SCALE as u128;
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let digits = format!("{frac:09}");
+        format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    }
+}
+
+/// Parses a decimal (`-12.345`, `1e3`) into a NUMERIC, rounding half away from zero
+/// at 9 digits after the point.
+pub fn parse_numeric(text: &str) -> Option<Value> {
+    let text = text.trim();
+    if text.contains(['e', 'E']) {
+        let x: f64 = text.parse().ok()?;
+        return numeric_from_f64(x);
+    }
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !whole
+        .chars()
+        .chain(frac.chars())
+        .all(|c| c.is_ascii_digit())
+        || whole.len() > 29
+    {
+        return None;
+    }
+    let mut value: i128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    value = value.checked_mul(NUMERIC_SCALE)?;
+    let mut scale = NUMERIC_SCALE / 10;
+    let mut chars = frac.chars();
+    for c in chars.by_ref().take(9) {
+        value += i128::from(c.to_digit(10)?) * scale;
+        scale /= 10;
+    }
+    if chars.next().is_some_and(|c| c >= '5') {
+        value += 1;
+    }
+    Some(Value::Numeric(if negative { -value } else { value }))
+}
+
+/// A FLOAT64 as NUMERIC, if it fits.
+pub fn numeric_from_f64(x: f64) -> Option<Value> {
+    let scaled = (x * NUMERIC_SCALE as f64).round();
+    (scaled.is_finite() && scaled.abs() < 1e38).then_some(Value::Numeric(scaled as i128))
+}
+
+/// `2021-01-01T00:00:00Z`, with microseconds only when there are some.
+pub fn format_timestamp(us: i64) -> String {
+    match naive_from_micros(us) {
+        Some(dt) => format!("{}Z", format_naive(dt, "T")),
+        None => format!("TIMESTAMP({us})"),
+    }
+}
+
+fn format_naive(dt: NaiveDateTime, separator: &str) -> String {
+    let micros = dt.and_utc().timestamp_subsec_micros();
+    let base = format!(
+        "{}{separator}{}",
+        dt.format("%Y-%m-%d"),
+        dt.format("%H:%M:%S")
+    );
+    if micros == 0 {
+        base
+    } else {
+        format!("{base}.{micros:06}")
+    }
+}
+
+/// The civil date-time of microseconds since the epoch.
+pub fn naive_from_micros(us: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp_micros(us).map(|d| d.naive_utc())
+}
+
+/// The date of days since 1970-01-01.
+pub fn date_from_days(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::TimeDelta::days(days.into()))
+}
+
+/// Days since 1970-01-01 of a date.
+pub fn days_from_date(date: NaiveDate) -> i32 {
+    date.num_days_from_ce() - 719_163
+}
+
+/// Microseconds since the epoch of a civil date-time read as UTC.
+pub fn micros_from_naive(dt: NaiveDateTime) -> i64 {
+    dt.and_utc().timestamp_micros()
+}
+
+/// Parses BigQuery's timestamp forms: `2021-01-01 00:00:00[.ffffff][ UTC|Z|+hh:mm]`,
+/// RFC 3339 (`T` separator), or a date alone (midnight UTC).
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt.timestamp_micros());
+    }
+    let t = t
+        .strip_suffix(" UTC")
+        .or_else(|| t.strip_suffix("UTC"))
+        .or_else(|| t.strip_suffix('Z'))
+        .unwrap_or(t)
+        .trim_end();
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(t, format) {
+            return Some(dt.timestamp_micros());
+        }
+    }
+    parse_datetime(t)
+}
+
+/// Parses `2021-01-31 12:00:00[.ffffff]` (or with `T`), or a date alone.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let t = text.trim();
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, format) {
+            return Some(micros_from_naive(dt));
+        }
+    }
+    parse_date(t).map(|d| d as i64 * MICROS_PER_DAY)
+}
+
+/// Parses `2021-01-31`.
+pub fn parse_date(text: &str) -> Option<i32> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .map(days_from_date)
+}
+
+/// Parses `12:30:00[.ffffff]`.
+pub fn parse_time(text: &str) -> Option<i64> {
+    let t = NaiveTime::parse_from_str(text.trim(), "%H:%M:%S%.f").ok()?;
+    Some(i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1000))
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding, as BigQuery writes BYTES in JSON.
+pub fn base64(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard base64 (padding optional).
+pub fn unbase64(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text
+        .trim_end_matches('=')
+        .bytes()
+        .map(|c| BASE64.iter().position(|&b| b == c).map(|p| p as u8))
+        .collect::<Option<_>>()?;
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let mut n = 0u32;
+        for (i, d) in chunk.iter().enumerate() {
+            n |= u32::from(*d) << (18 - 6 * i);
+        }
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_in_bigquery_forms_and_print_as_iso_8601() {
+        let t = parse_timestamp("2021-01-02 03:04:05 UTC").expect("parses");
+        assert_eq!(format_timestamp(t), "2021-01-02T03:04:05Z");
+        assert_eq!(parse_timestamp("2021-01-02T03:04:05Z"), Some(t));
+        assert_eq!(parse_timestamp("2021-01-02 03:04:05"), Some(t));
+        assert_eq!(parse_timestamp("2021-01-02 04:04:05+01:00"), Some(t));
+        assert_eq!(
+            format_timestamp(parse_timestamp("2021-01-02 03:04:05.25").expect("parses")),
+            "2021-01-02T03:04:05.250000Z"
+        );
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn numerics_round_half_away_from_zero_at_nine_digits() {
+        assert_eq!(parse_numeric("1.5"), Some(Value::Numeric(1_500_000_000)));
+        assert_eq!(parse_numeric("-0.0000000005"), Some(Value::Numeric(-1)));
+        assert_eq!(format_numeric(12_500_000_000), "12.5");
+        assert_eq!(format_numeric(-3_000_000_000), "-3");
+        assert_eq!(parse_numeric("1.2.3"), None);
+        assert_eq!(parse_numeric(""), None);
+    }
+
+    #[test]
+    fn keys_group_numbers_by_value_and_nulls_together() {
+        use std::collections::HashSet;
+        let keys: HashSet<Key> = [
+            Key(vec![Value::Int64(1)]),
+            Key(vec![Value::Float64(1.0)]),
+            Key(vec![Value::Null]),
+            Key(vec![Value::Null]),
+            Key(vec![Value::Float64(-0.0)]),
+            Key(vec![Value::Float64(0.0)]),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(keys.len(), 3);
+    }
+
+    #[test]
+    fn json_round_trips_through_the_schema_types() {
+        let t = DataType::Struct(vec![
+            sluice_sql::types::Field::new("lat", DataType::Float64),
+            sluice_sql::types::Field::new("when", DataType::Timestamp),
+        ]);
+        let json = serde_json::json!({"lat": 1.5, "when": "2021-01-01 00:00:00 UTC"});
+        let v = Value::from_json(&json, &t).expect("reads");
+        assert_eq!(
+            v.to_json(&t),
+            serde_json::json!({"lat": 1.5, "when": "2021-01-01T00:00:00Z"})
+        );
+        let err = Value::from_json(&serde_json::json!("x"), &DataType::Int64).unwrap_err();
+        assert_eq!(
+            err,
+            "expected an INT64 (a whole number), found a string \"x\""
+        );
+        assert_eq!(unbase64(&base64(b"hello!?")), Some(b"hello!?".to_vec()));
+    }
+}

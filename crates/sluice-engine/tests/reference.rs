@@ -1,0 +1,82 @@
+//! The reference scenario end to end: generated data through the reference query.
+
+use sluice_datagen::{BatchParams, Stream, StreamParams};
+use sluice_engine::exec::{Engine, Fate, Options, Reason};
+use sluice_engine::value::Value;
+use sluice_sql::{Catalog, analyze};
+
+fn topic_schema(catalog: &Catalog) -> Vec<sluice_sql::types::Field> {
+    catalog
+        .sources
+        .iter()
+        .find(|s| !s.is_bounded())
+        .map(|s| s.schema.clone())
+        .expect("a topic")
+}
+
+#[test]
+fn the_reference_query_notifies_only_big_spenders() {
+    let catalog = Catalog::reference();
+    let plan = analyze(sluice_sql::reference::QUERY, &catalog)
+        .plan
+        .expect("plans");
+    let batch = BatchParams::default();
+    let tables = sluice_datagen::tables(&catalog, &batch);
+    let mut engine = Engine::new(&plan, &tables, Options::default()).expect("builds");
+    let topic = engine.stream_sources()[0].to_string();
+    let schema = topic_schema(&catalog);
+    let events: Vec<_> = Stream::new(StreamParams::default()).take(500).collect();
+    for e in &events {
+        engine.push(&topic, e.to_row(&schema)).expect("pushes");
+    }
+    engine.finish();
+
+    // The eligible customers, computed directly from the generated orders.
+    let mut spent = std::collections::HashMap::<i64, f64>::new();
+    for o in sluice_datagen::orders(&batch) {
+        if o.order_status == "Closed" {
+            *spent.entry(o.customer_id).or_default() += o.amount;
+        }
+    }
+    let expected: Vec<i64> = events
+        .iter()
+        .filter(|e| spent.get(&e.customer_id).is_some_and(|s| *s >= 5000.0))
+        .map(|e| e.customer_id)
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < events.len());
+    let got: Vec<i64> = engine
+        .outputs
+        .iter()
+        .map(|o| match o.row[1] {
+            Value::Int64(i) => i,
+            _ => -1,
+        })
+        .collect();
+    assert_eq!(got, expected);
+
+    // Every event is accounted for: emitted, or dropped by the join with its key.
+    let (emitted, dropped, pending) = engine.accounting();
+    assert_eq!((emitted + dropped, pending), (events.len() as u64, 0));
+    assert_eq!(dropped as usize, engine.dropped.len());
+    for d in &engine.dropped {
+        assert!(matches!(d.reason, Reason::NoMatch(_)), "{:?}", d.reason);
+        let text = engine.reason_text(d);
+        assert!(text.starts_with("the bounded input (Project: customer_id, $agg0 AS total_spent) has no row with customer_id = "), "{text}");
+    }
+    // Lineage: the event and the eligible customer's aggregate row.
+    let first = &engine.outputs[0];
+    let events_of = first.prov.events.to_vec();
+    assert_eq!(events_of.len(), 1);
+    assert_eq!(engine.fate(events_of[0]), Some(Fate::Emitted));
+    let refs = first.prov.rows.to_vec();
+    let (agg_row, agg_prov) = engine.bounded_row(refs[0]).expect("kept");
+    assert_eq!(agg_row[0], first.row[1]);
+    assert!(
+        agg_prov.rows.len() >= 5,
+        "the closed orders that sum to >= 5000"
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&engine.operators_json()).unwrap_or_default()
+    );
+}
