@@ -12,6 +12,7 @@
 //! ```
 
 pub mod check;
+pub mod simulate;
 
 use std::path::{Path, PathBuf};
 

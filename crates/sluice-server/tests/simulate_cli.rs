@@ -1,0 +1,188 @@
+//! `sluice generate` and `sluice simulate` as a user runs them.
+
+mod common;
+
+use common::{sluice, write};
+
+fn generate(dir: &tempfile::TempDir, status_mix: &str) -> (String, String) {
+    let batch = dir.path().join("batch").display().to_string();
+    let stream = dir.path().join("stream.jsonl").display().to_string();
+    let (code, _, err) = sluice(&["generate", "batch", "--out", &batch], None);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = sluice(
+        &[
+            "generate",
+            "stream",
+            "--count",
+            "200",
+            "--status-mix",
+            status_mix,
+            "--out",
+            &stream,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    (batch, stream)
+}
+
+#[test]
+fn generate_writes_the_same_files_for_the_same_seed() {
+    let (a, b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let (batch_a, stream_a) = generate(&a, "20,75,5");
+    let (batch_b, stream_b) = generate(&b, "20,75,5");
+    for name in ["customers.jsonl", "orders.jsonl"] {
+        let x = std::fs::read_to_string(format!("{batch_a}/{name}")).expect("written");
+        let y = std::fs::read_to_string(format!("{batch_b}/{name}")).expect("written");
+        assert_eq!(x, y);
+    }
+    let events = std::fs::read_to_string(&stream_a).expect("written");
+    assert_eq!(events, std::fs::read_to_string(&stream_b).expect("written"));
+    assert_eq!(events.lines().count(), 200);
+    let first: serde_json::Value =
+        serde_json::from_str(events.lines().next().unwrap_or("")).expect("json");
+    assert_eq!(first["event_timestamp"], "2026-11-24T00:00:00Z");
+    let orders = std::fs::read_to_string(format!("{batch_a}/orders.jsonl")).expect("written");
+    assert_eq!(orders.lines().count(), 1000);
+}
+
+#[test]
+fn simulate_json_accounts_for_every_event() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (batch, stream) = generate(&dir, "20,75,5");
+    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
+    let (code, out, err) = sluice(
+        &[
+            "simulate",
+            &query,
+            "--batch-dir",
+            &batch,
+            "--stream",
+            &stream,
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rows = report["table_rows"].as_array().expect("rows");
+    let dropped = report["dropped"].as_array().expect("dropped");
+    assert!(!rows.is_empty());
+    assert_eq!(
+        report["messages"].as_array().map(Vec::len),
+        Some(rows.len())
+    );
+    assert_eq!(
+        rows.len() + dropped.len(),
+        200,
+        "every event is emitted once or dropped once"
+    );
+    // Column order and plain JSON values, as the destinations get them.
+    let keys: Vec<&String> = rows[0].as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "event_timestamp",
+            "customer_id",
+            "amount",
+            "order_status",
+            "order_datetime",
+            "total_spent"
+        ]
+    );
+    assert!(rows[0]["customer_id"].is_i64() && rows[0]["total_spent"].is_f64());
+    assert!(rows.iter().all(|r| r["order_status"] != "Cancelled"));
+    // The cancelled orders of eligible customers are dropped by the filter, with the value.
+    assert!(dropped.iter().any(|d| d["operator"] == "1 Filter"
+        && d["reason"] == "(order_status != 'Cancelled') is FALSE for order_status = 'Cancelled'"));
+    assert!(dropped.iter().any(|d| d["operator"] == "2 Join"));
+    let ops = report["operators"].as_array().expect("operators");
+    assert_eq!(ops[3]["kind"], "Scan");
+    assert_eq!(ops[3]["in"], 200);
+    assert!(
+        report["events_per_second"]
+            .as_f64()
+            .is_some_and(|x| x > 0.0)
+    );
+}
+
+#[test]
+fn bad_records_are_reported_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (batch, _) = generate(&dir, "100,0,0");
+    let stream = write(
+        &dir,
+        "bad.jsonl",
+        "{\"event_timestamp\":\"2026-11-24T00:00:00Z\",\"customer_id\":1,\"amount\":1.0,\"order_status\":\"Open\",\"order_datetime\":\"x\"}\n\
+         {\"event_timestamp\":\"2026-11-24T00:00:01Z\",\"customer_id\":\"seven\"}\n\
+         not json\n",
+    );
+    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
+    let args = [
+        "simulate",
+        &query,
+        "--batch-dir",
+        &batch,
+        "--stream",
+        &stream,
+        "--format",
+        "json",
+    ];
+    let (code, out, err) = sluice(&args, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("bad.jsonl:2: skipped: field \"customer_id\": expected an INT64"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.jsonl:3: skipped: malformed JSON"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["events"]["total"], 1);
+
+    let mut failing = args.to_vec();
+    failing.extend(["--on-bad-record", "fail"]);
+    let (code, out, err) = sluice(&failing, None);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("bad.jsonl:2: field \"customer_id\""), "{err}");
+}
+
+#[test]
+fn simulate_reports_query_errors_and_missing_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (batch, stream) = generate(&dir, "100,0,0");
+    let bad = write(
+        &dir,
+        "bad.sql",
+        "SELECT nope FROM pubsub.topic.`demobox-313313`.orders\n",
+    );
+    let (code, _, err) = sluice(
+        &["simulate", &bad, "--batch-dir", &batch, "--stream", &stream],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.sql:1:8"), "{err}");
+    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
+    let empty = dir.path().join("empty").display().to_string();
+    let (code, _, err) = sluice(
+        &[
+            "simulate",
+            &query,
+            "--batch-dir",
+            &empty,
+            "--stream",
+            &stream,
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("orders.jsonl") && err.contains("sluice generate batch"),
+        "{err}"
+    );
+}
