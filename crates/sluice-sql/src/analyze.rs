@@ -494,6 +494,8 @@ impl Binder<'_> {
         };
         let scope = Scope::from_plan(&plan, None);
         let mut keys = Vec::new();
+        let mut hidden = false;
+        let mut hidden_keys = Vec::new();
         for item in exprs {
             let asc = !matches!(item.options.sort, Some(ast::OrderBySort::Desc));
             let key = match ordinal(&item.expr) {
@@ -513,9 +515,59 @@ impl Binder<'_> {
                         None,
                     ),
                 },
-                None => self.expr(&item.expr, &scope, plan.columns(), &mut Mode::Row),
+                None => {
+                    // The select list first; then, as BigQuery allows, the columns of
+                    // FROM that the select list does not show (sorting below it).
+                    let below = match &plan {
+                        Plan::Project { input, .. } => Some(input),
+                        _ => None,
+                    };
+                    let mark = self.diagnostics.len();
+                    let was_probing = std::mem::replace(&mut self.probing, below.is_some());
+                    let shown = self.expr(&item.expr, &scope, plan.columns(), &mut Mode::Row);
+                    self.probing = was_probing;
+                    match (shown, below) {
+                        (Some(k), _) => Some(k),
+                        (None, Some(input)) => {
+                            self.diagnostics.truncate(mark);
+                            let inner = Scope::from_plan(input, None);
+                            let k = self.expr(&item.expr, &inner, input.columns(), &mut Mode::Row);
+                            if k.is_some() {
+                                hidden = true;
+                                hidden_keys.push(keys.len());
+                            }
+                            k
+                        }
+                        (None, None) => None,
+                    }
+                }
             };
             keys.push((key?, asc));
+        }
+        if hidden
+            && let Plan::Project {
+                input,
+                exprs,
+                columns,
+            } = plan
+        {
+            // Sort the Project's input: keys over the output become its expressions.
+            let keys = keys
+                .into_iter()
+                .enumerate()
+                .map(|(i, (k, asc))| {
+                    if hidden_keys.contains(&i) {
+                        (k, asc)
+                    } else {
+                        (k.map_columns(&mut |i, _, _| exprs[i].clone()), asc)
+                    }
+                })
+                .collect();
+            return Some(Plan::Project {
+                input: Box::new(Plan::Sort { input, keys }),
+                exprs,
+                columns,
+            });
         }
         Some(Plan::Sort {
             input: Box::new(plan),
@@ -2805,103 +2857,11 @@ fn equi_key(e: &Expr, left_len: usize) -> Option<(Expr, Expr)> {
 
 /// Re-bases column indices of an expression over `left ++ right` onto `right` alone.
 fn shift(e: &Expr, by: usize) -> Expr {
-    match e {
-        Expr::Column {
-            index,
-            name,
-            data_type,
-        } => Expr::Column {
-            index: index - by,
-            name: name.clone(),
-            data_type: data_type.clone(),
-        },
-        Expr::Binary {
-            op,
-            left,
-            right,
-            data_type,
-        } => Expr::Binary {
-            op: *op,
-            left: Box::new(shift(left, by)),
-            right: Box::new(shift(right, by)),
-            data_type: data_type.clone(),
-        },
-        Expr::Unary { op, expr } => Expr::Unary {
-            op: *op,
-            expr: Box::new(shift(expr, by)),
-        },
-        Expr::Field {
-            expr,
-            index,
-            name,
-            data_type,
-        } => Expr::Field {
-            expr: Box::new(shift(expr, by)),
-            index: *index,
-            name: name.clone(),
-            data_type: data_type.clone(),
-        },
-        Expr::Function {
-            name,
-            args,
-            data_type,
-        } => Expr::Function {
-            name: name.clone(),
-            args: args.iter().map(|a| shift(a, by)).collect(),
-            data_type: data_type.clone(),
-        },
-        Expr::Cast {
-            expr,
-            data_type,
-            safe,
-        } => Expr::Cast {
-            expr: Box::new(shift(expr, by)),
-            data_type: data_type.clone(),
-            safe: *safe,
-        },
-        Expr::Case {
-            branches,
-            otherwise,
-            data_type,
-        } => Expr::Case {
-            branches: branches
-                .iter()
-                .map(|(c, r)| (shift(c, by), shift(r, by)))
-                .collect(),
-            otherwise: Box::new(shift(otherwise, by)),
-            data_type: data_type.clone(),
-        },
-        Expr::InList {
-            expr,
-            list,
-            negated,
-        } => Expr::InList {
-            expr: Box::new(shift(expr, by)),
-            list: list.iter().map(|x| shift(x, by)).collect(),
-            negated: *negated,
-        },
-        Expr::Between {
-            expr,
-            low,
-            high,
-            negated,
-        } => Expr::Between {
-            expr: Box::new(shift(expr, by)),
-            low: Box::new(shift(low, by)),
-            high: Box::new(shift(high, by)),
-            negated: *negated,
-        },
-        Expr::Like {
-            expr,
-            pattern,
-            negated,
-        } => Expr::Like {
-            expr: Box::new(shift(expr, by)),
-            pattern: Box::new(shift(pattern, by)),
-            negated: *negated,
-        },
-        Expr::Literal { .. } => e.clone(),
-    }
+    e.map_columns(&mut |index, name, data_type| Expr::Column {
+        index: index - by,
+        name: name.to_string(),
+        data_type: data_type.clone(),
+    })
 }
 
 /// The type two values are compared at, allowing string literals against dates and times.

@@ -259,6 +259,104 @@ impl Expr {
         )
     }
 
+    /// The expression with every column reference replaced by `f(index, name, type)`.
+    pub fn map_columns(&self, f: &mut impl FnMut(usize, &str, &DataType) -> Expr) -> Expr {
+        let mut m = |e: &Expr| Box::new(e.map_columns(f));
+        match self {
+            Self::Column {
+                index,
+                name,
+                data_type,
+            } => f(*index, name, data_type),
+            Self::Field {
+                expr,
+                index,
+                name,
+                data_type,
+            } => Self::Field {
+                expr: m(expr),
+                index: *index,
+                name: name.clone(),
+                data_type: data_type.clone(),
+            },
+            Self::Literal { .. } => self.clone(),
+            Self::Binary {
+                op,
+                left,
+                right,
+                data_type,
+            } => Self::Binary {
+                op: *op,
+                left: m(left),
+                right: m(right),
+                data_type: data_type.clone(),
+            },
+            Self::Unary { op, expr } => Self::Unary {
+                op: *op,
+                expr: m(expr),
+            },
+            Self::Function {
+                name,
+                args,
+                data_type,
+            } => Self::Function {
+                name: name.clone(),
+                args: args.iter().map(|a| a.map_columns(f)).collect(),
+                data_type: data_type.clone(),
+            },
+            Self::Cast {
+                expr,
+                data_type,
+                safe,
+            } => Self::Cast {
+                expr: m(expr),
+                data_type: data_type.clone(),
+                safe: *safe,
+            },
+            Self::Case {
+                branches,
+                otherwise,
+                data_type,
+            } => Self::Case {
+                branches: branches
+                    .iter()
+                    .map(|(c, r)| (c.map_columns(f), r.map_columns(f)))
+                    .collect(),
+                otherwise: Box::new(otherwise.map_columns(f)),
+                data_type: data_type.clone(),
+            },
+            Self::InList {
+                expr,
+                list,
+                negated,
+            } => Self::InList {
+                expr: m(expr),
+                list: list.iter().map(|a| a.map_columns(f)).collect(),
+                negated: *negated,
+            },
+            Self::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => Self::Between {
+                expr: m(expr),
+                low: m(low),
+                high: m(high),
+                negated: *negated,
+            },
+            Self::Like {
+                expr,
+                pattern,
+                negated,
+            } => Self::Like {
+                expr: m(expr),
+                pattern: m(pattern),
+                negated: *negated,
+            },
+        }
+    }
+
     /// Calls `f` on every column index the expression reads.
     pub fn visit_columns(&self, f: &mut impl FnMut(usize)) {
         match self {
