@@ -708,3 +708,70 @@ mod tests {
         }
     }
 }
+
+/// The reference scenario at its default size through the reference query: the
+/// destination rows and drop reasons as pretty JSON. Native and wasm tests compare
+/// it with `fixtures/reference_result.json` (identical results on both).
+#[cfg(test)]
+fn reference_result() -> String {
+    let catalog = sluice_sql::Catalog::reference();
+    let plan = sluice_sql::analyze(sluice_sql::reference::QUERY, &catalog)
+        .plan
+        .expect("plans");
+    let tables = tables(&catalog, &BatchParams::default());
+    let mut engine = sluice_engine::Engine::new(&plan, &tables, sluice_engine::Options::default())
+        .expect("builds");
+    let topic = catalog
+        .sources
+        .iter()
+        .find(|s| !s.is_bounded())
+        .expect("topic");
+    let stream = StreamParams {
+        status_mix: StatusMix::BATCH,
+        ..StreamParams::default()
+    };
+    for e in Stream::new(stream).take(200) {
+        engine
+            .push(&topic.sql_name(), e.to_row(&topic.schema))
+            .expect("pushes");
+    }
+    engine.finish();
+    let mut report = engine.report_json();
+    // Timings differ between runs; everything else must not.
+    if let Some(ops) = report["operators"].as_array_mut() {
+        for op in ops {
+            op["nanos"] = json!(0);
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[test]
+fn the_reference_result_matches_the_fixture() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/reference_result.json"
+    );
+    let got = reference_result();
+    if std::env::var_os("SLUICE_BLESS").is_some() {
+        std::fs::write(path, &got).expect("writes the fixture");
+    }
+    assert_eq!(got, include_str!("../fixtures/reference_result.json"));
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod wasm_tests {
+    use wasm_bindgen_test::*;
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn the_browser_computes_the_same_reference_result_as_native() {
+        assert_eq!(
+            super::reference_result(),
+            include_str!("../fixtures/reference_result.json")
+        );
+    }
+}

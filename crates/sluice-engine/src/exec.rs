@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use sluice_sql::catalog::EVENT_TIMESTAMP;
 use sluice_sql::plan::{JoinKind, Plan, WindowKind};
 
@@ -194,13 +196,13 @@ struct AggOp {
     window_key: Option<(usize, bool)>,
     session: bool,
     /// Tumble and hop: groups by window end.
-    windows: BTreeMap<i64, HashMap<Key, Group>>,
+    windows: BTreeMap<i64, FxHashMap<Key, Group>>,
     /// Session: sessions per key (without the window column).
-    sessions: HashMap<Key, Vec<Session>>,
+    sessions: FxHashMap<Key, Vec<Session>>,
     session_timers: BTreeMap<i64, Vec<Key>>,
     /// Bounded input: groups in first-seen order.
     all: Vec<(Key, Group)>,
-    index: HashMap<Key, usize>,
+    index: FxHashMap<Key, usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,7 +232,7 @@ struct JoinOp {
     /// The bounded side (0 left, 1 right), its node and the index on its keys.
     bounded: Option<BoundedSide>,
     /// Stream-stream: buffered tuples per side by (window start, key).
-    buffers: [HashMap<Slot, Vec<Buffered>>; 2],
+    buffers: [FxHashMap<Slot, Vec<Buffered>>; 2],
     timers: BTreeMap<i64, Vec<(usize, Slot)>>,
 }
 
@@ -240,7 +242,7 @@ type Slot = (i64, Key);
 #[derive(Debug)]
 struct BoundedSide {
     node: usize,
-    index: HashMap<Key, Vec<u32>>,
+    index: FxHashMap<Key, Vec<u32>>,
     /// All rows, for joins without keys.
     all: Vec<u32>,
 }
@@ -350,6 +352,7 @@ impl Engine {
             events: 0,
         };
         let root = engine.compile(plan, None)?;
+        engine.streams.sort();
         if plan.is_bounded() {
             let batch = engine.run_batch(plan, root, tables)?;
             engine.outputs = batch
@@ -501,10 +504,10 @@ impl Engine {
                         window_key: Some((k, is_end)),
                         session: matches!(input.window(), Some(WindowKind::Session { .. })),
                         windows: BTreeMap::new(),
-                        sessions: HashMap::new(),
+                        sessions: FxHashMap::default(),
                         session_timers: BTreeMap::new(),
                         all: Vec::new(),
-                        index: HashMap::new(),
+                        index: FxHashMap::default(),
                     }))
                 }
                 Plan::Join {
@@ -559,7 +562,7 @@ impl Engine {
                             keys.iter().map(|(_, r)| readable(&r.to_string())).collect(),
                         ],
                         bounded: None,
-                        buffers: [HashMap::new(), HashMap::new()],
+                        buffers: [FxHashMap::default(), FxHashMap::default()],
                         timers: BTreeMap::new(),
                     }))
                 }
@@ -612,7 +615,7 @@ impl Engine {
                         } else {
                             &join.right_keys
                         };
-                        let mut index: HashMap<Key, Vec<u32>> = HashMap::new();
+                        let mut index: FxHashMap<Key, Vec<u32>> = FxHashMap::default();
                         let cx = Context::default();
                         for (r, row) in batch.rows.iter().enumerate() {
                             let mut key = Vec::with_capacity(keys.len());
@@ -784,10 +787,10 @@ impl Engine {
                     }),
                     session: matches!(input.window(), Some(WindowKind::Session { .. })),
                     windows: BTreeMap::new(),
-                    sessions: HashMap::new(),
+                    sessions: FxHashMap::default(),
                     session_timers: BTreeMap::new(),
                     all: Vec::new(),
-                    index: HashMap::new(),
+                    index: FxHashMap::default(),
                 };
                 let batch = inputs.pop().unwrap_or_default();
                 let is_global = group.is_empty();
@@ -925,15 +928,14 @@ impl Engine {
     /// Pushes one event of stream `source` (its SQL name), a row in the topic's
     /// column order, then advances the watermark and closes due windows.
     pub fn push(&mut self, source: &str, row: Row) -> Result<(), EngineError> {
-        let scans: Vec<usize> = self
-            .streams
-            .iter()
-            .filter(|(n, _)| n == source)
-            .map(|(_, id)| *id)
-            .collect();
-        if scans.is_empty() {
+        // `streams` is sorted by source, so this source's scans are one range.
+        let Some(first) = self.streams.iter().position(|(n, _)| n == source) else {
             return Err(EngineError::UnknownStream(source.to_string()));
-        }
+        };
+        let count = self.streams[first..]
+            .iter()
+            .take_while(|(n, _)| n == source)
+            .count();
         let event = self.events;
         self.events += 1;
         self.fates.push(Fate::Pending);
@@ -942,7 +944,8 @@ impl Engine {
             && event.is_multiple_of(self.options.timing_sample);
         let mut time = None;
         let mut row = Some(row);
-        for (n, scan) in scans.iter().enumerate() {
+        for n in 0..count {
+            let scan = &{ self.streams[first + n].1 };
             let Op::StreamScan { time_column, .. } = &self.nodes[*scan].op else {
                 continue;
             };
@@ -958,7 +961,7 @@ impl Engine {
             self.nodes[*scan].stats.rows_in += 1;
             self.nodes[*scan].stats.rows_out += 1;
             // The last reader takes the row; others get copies.
-            let row = if n + 1 == scans.len() {
+            let row = if n + 1 == count {
                 row.take().unwrap_or_default()
             } else {
                 row.clone().unwrap_or_default()
@@ -1424,7 +1427,7 @@ fn window_of(op: &AggOp, row: &[Value], plan: &Plan) -> Option<(i64, i64)> {
 impl AggOp {
     /// Groups (or sessions) held in state.
     fn held(&self) -> usize {
-        self.windows.values().map(HashMap::len).sum::<usize>()
+        self.windows.values().map(FxHashMap::len).sum::<usize>()
             + self.sessions.values().map(Vec::len).sum::<usize>()
     }
 
@@ -1654,13 +1657,15 @@ impl JoinOp {
             key.push(eval(k, &tuple.row, cx).map_err(|e| (tuple.prov.events.clone(), e))?);
         }
         let null_key = key.iter().any(Value::is_null);
+        let mut key_slot = Key(Vec::new());
         if let (Some(side), Some(batch)) = (&self.bounded, kept) {
             let candidates: &[u32] = if keys.is_empty() {
                 &side.all
             } else if null_key {
                 &[]
             } else {
-                side.index.get(&Key(key.clone())).map_or(&[], Vec::as_slice)
+                key_slot = Key(std::mem::take(&mut key));
+                side.index.get(&key_slot).map_or(&[], Vec::as_slice)
             };
             let mut matched = false;
             for &r in candidates {
@@ -1710,7 +1715,7 @@ impl JoinOp {
                 outs.push(Tuple { row, ..tuple });
                 return Ok(None);
             }
-            let values = Ids::from_vec(key);
+            let values = Ids::from_vec(if key.is_empty() { key_slot.0 } else { key });
             let reason = if candidates.is_empty() {
                 Reason::NoMatch(values)
             } else {

@@ -1,0 +1,88 @@
+//! The engine benchmark's body, shared by the native bench (`benches/reference.rs`)
+//! and the wasm one in headless Chromium (`tests/wasm_bench.rs`): the reference
+//! query over 100,000 customers, 1,000,000 batch orders and 1,000,000 stream events.
+
+use sluice_datagen::{BatchParams, Stream, StreamParams};
+use sluice_engine::{Engine, Options};
+use sluice_sql::{Catalog, analyze};
+
+/// The benchmark's sizes.
+pub const CUSTOMERS: u64 = 100_000;
+/// Batch orders.
+pub const ORDERS: u64 = 1_000_000;
+/// Stream events.
+pub const EVENTS: usize = 1_000_000;
+
+/// What one run measured.
+pub struct Figures {
+    /// Seconds to generate the data (not part of the engine's work).
+    pub generate: f64,
+    /// Seconds to compile the plan and build the bounded side.
+    pub build: f64,
+    /// Seconds to push every event and finish.
+    pub stream: f64,
+    /// Rows that reached the destinations.
+    pub outputs: usize,
+}
+
+/// Runs the reference scenario at full size with `now` as the clock (seconds).
+pub fn run(now: &dyn Fn() -> f64, print: &mut dyn FnMut(String)) -> Figures {
+    let catalog = Catalog::reference();
+    let plan = analyze(sluice_sql::reference::QUERY, &catalog)
+        .plan
+        .expect("the reference query plans");
+    let t0 = now();
+    let batch = BatchParams {
+        customer_count: CUSTOMERS,
+        order_count: ORDERS,
+        ..BatchParams::default()
+    };
+    let tables = sluice_datagen::tables(&catalog, &batch);
+    let topic = catalog
+        .sources
+        .iter()
+        .find(|s| !s.is_bounded())
+        .expect("a topic");
+    let events: Vec<_> = Stream::new(StreamParams {
+        customer_range: CUSTOMERS,
+        ..StreamParams::default()
+    })
+    .take(EVENTS)
+    .map(|e| e.to_row(&topic.schema))
+    .collect();
+    let t1 = now();
+    let options = Options {
+        timing_sample: 0,
+        ..Options::default()
+    };
+    let mut engine = Engine::new(&plan, &tables, options).expect("builds");
+    let t2 = now();
+    let name = topic.sql_name();
+    for e in events {
+        engine.push(&name, e).expect("pushes");
+    }
+    engine.finish();
+    let t3 = now();
+    let f = Figures {
+        generate: t1 - t0,
+        build: t2 - t1,
+        stream: t3 - t2,
+        outputs: engine.outputs.len(),
+    };
+    let (emitted, dropped, pending) = engine.accounting();
+    print(format!(
+        "reference query: {CUSTOMERS} customers, {ORDERS} batch orders, {EVENTS} stream events"
+    ));
+    print(format!(
+        "  generate data:        {:>8.3} s (not counted)",
+        f.generate
+    ));
+    print(format!("  build bounded side:   {:>8.3} s", f.build));
+    print(format!(
+        "  stream:               {:>8.3} s = {:.2} million events/s ({emitted} emitted, {dropped} dropped, {pending} pending; {} output rows)",
+        f.stream,
+        EVENTS as f64 / f.stream / 1e6,
+        f.outputs
+    ));
+    f
+}
