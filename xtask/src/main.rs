@@ -147,6 +147,15 @@ fn test(root: &Path) -> Result<()> {
 }
 
 fn bench(root: &Path) -> Result<()> {
+    // DuckDB (Python) for the engine benchmark's side-by-side figure.
+    let venv = root.join(".tools").join("venv");
+    let python = venv.join("bin").join("python");
+    if output(Command::new(&python).args(["-c", "import duckdb"])).is_none() {
+        step("install DuckDB into .tools/venv (pip)", || {
+            run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+            run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "duckdb"]))
+        })?;
+    }
     step("native benchmarks (cargo bench)", || {
         run(cargo().args(["bench", "--workspace"]))
     })?;
