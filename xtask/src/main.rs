@@ -170,6 +170,8 @@ fn bench(root: &Path) -> Result<()> {
             "wasm32-unknown-unknown",
             "--package",
             "sluice-sql",
+            "--package",
+            "sluice-engine",
             "--test",
             "wasm_bench",
             "--",

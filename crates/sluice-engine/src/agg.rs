@@ -81,7 +81,7 @@ impl Acc {
             return Ok(());
         }
         if let Some(seen) = &mut self.seen
-            && !seen.insert(Key(vec![v.clone()]))
+            && !seen.insert(Key::new(vec![v.clone()]))
         {
             return Ok(());
         }

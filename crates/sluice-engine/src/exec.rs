@@ -192,8 +192,8 @@ pub struct Batch {
 struct AggOp {
     group: Vec<CExpr>,
     aggs: Vec<AggSpec>,
-    /// Index in `group` of the window column, and whether it is `window_end`.
-    window_key: Option<(usize, bool)>,
+    /// Indices in `group` of the window columns, and whether each is `window_end`.
+    window_keys: Vec<(usize, bool)>,
     session: bool,
     /// Tumble and hop: groups by window end.
     windows: BTreeMap<i64, FxHashMap<Key, Group>>,
@@ -483,32 +483,17 @@ impl Engine {
                     group,
                     aggregates,
                     window_key,
-                    columns,
                     input,
+                    ..
                 } => {
-                    let Some(k) = *window_key else {
+                    if window_key.is_none() {
                         return Err(unsupported(
                             "aggregating a stream needs a window (the analyzer should have said so)",
                         ));
-                    };
-                    let is_end = columns
-                        .get(k)
-                        .is_some_and(|c| c.name.eq_ignore_ascii_case("window_end"));
-                    Op::Aggregate(Box::new(AggOp {
-                        group: compile_all(group).map_err(eval_err)?,
-                        aggs: aggregates
-                            .iter()
-                            .map(AggSpec::new)
-                            .collect::<Result<_, _>>()
-                            .map_err(eval_err)?,
-                        window_key: Some((k, is_end)),
-                        session: matches!(input.window(), Some(WindowKind::Session { .. })),
-                        windows: BTreeMap::new(),
-                        sessions: FxHashMap::default(),
-                        session_timers: BTreeMap::new(),
-                        all: Vec::new(),
-                        index: FxHashMap::default(),
-                    }))
+                    }
+                    Op::Aggregate(Box::new(
+                        AggOp::new(group, aggregates, input).map_err(eval_err)?,
+                    ))
                 }
                 Plan::Join {
                     left,
@@ -628,7 +613,7 @@ impl Engine {
                             }
                             // NULL keys never match.
                             if !key.iter().any(Value::is_null) {
-                                index.entry(Key(key)).or_default().push(r as u32);
+                                index.entry(Key::new(key)).or_default().push(r as u32);
                             }
                         }
                         node.stats.state_rows = batch.rows.len() as u64;
@@ -766,32 +751,10 @@ impl Engine {
             Plan::Aggregate {
                 group,
                 aggregates,
-                window_key,
                 input,
-                columns,
+                ..
             } => {
-                let mut op = AggOp {
-                    group: compile_all(group).map_err(fail)?,
-                    aggs: aggregates
-                        .iter()
-                        .map(AggSpec::new)
-                        .collect::<Result<_, _>>()
-                        .map_err(fail)?,
-                    window_key: window_key.map(|k| {
-                        (
-                            k,
-                            columns
-                                .get(k)
-                                .is_some_and(|c| c.name.eq_ignore_ascii_case("window_end")),
-                        )
-                    }),
-                    session: matches!(input.window(), Some(WindowKind::Session { .. })),
-                    windows: BTreeMap::new(),
-                    sessions: FxHashMap::default(),
-                    session_timers: BTreeMap::new(),
-                    all: Vec::new(),
-                    index: FxHashMap::default(),
-                };
+                let mut op = AggOp::new(group, aggregates, input).map_err(fail)?;
                 let batch = inputs.pop().unwrap_or_default();
                 let is_global = group.is_empty();
                 for (row, prov) in batch.rows.into_iter().zip(batch.prov) {
@@ -809,7 +772,7 @@ impl Engine {
                         // A global aggregate over no rows still gives one row.
                         let accs = op.aggs.iter().map(AggSpec::start).collect();
                         op.all.push((
-                            Key(vec![]),
+                            Key::new(vec![]),
                             Group {
                                 keys: vec![],
                                 accs,
@@ -849,10 +812,10 @@ impl Engine {
                 let mut seen: HashMap<Key, usize> = HashMap::new();
                 let mut out = Batch::default();
                 for (row, prov) in input.rows.into_iter().zip(input.prov) {
-                    match seen.get(&Key(row.clone())) {
+                    match seen.get(&Key::new(row.clone())) {
                         Some(&i) => out.prov[i] = out.prov[i].join(&prov),
                         None => {
-                            seen.insert(Key(row.clone()), out.rows.len());
+                            seen.insert(Key::new(row.clone()), out.rows.len());
                             out.rows.push(row);
                             out.prov.push(prov);
                         }
@@ -1074,7 +1037,7 @@ impl Engine {
                             for b in buffered.into_iter().filter(|b| !b.matched) {
                                 drops.push((
                                     b.tuple.prov.events.clone(),
-                                    Reason::NoMatch(Ids::from_vec(key.1.0.clone())),
+                                    Reason::NoMatch(Ids::from_vec(key.1.0.to_vec())),
                                 ));
                             }
                         }
@@ -1409,7 +1372,9 @@ pub fn assign_windows(kind: WindowKind, t: i64) -> Vec<(i64, i64)> {
 /// The window columns of a bounded aggregate's input row (the last two columns of a
 /// windowed input are `window_start`, `window_end`).
 fn window_of(op: &AggOp, row: &[Value], plan: &Plan) -> Option<(i64, i64)> {
-    op.window_key?;
+    if op.window_keys.is_empty() {
+        return None;
+    }
     let Plan::Aggregate { input, .. } = plan else {
         return None;
     };
@@ -1425,6 +1390,45 @@ fn window_of(op: &AggOp, row: &[Value], plan: &Plan) -> Option<(i64, i64)> {
 }
 
 impl AggOp {
+    fn new(
+        group: &[sluice_sql::plan::Expr],
+        aggregates: &[sluice_sql::plan::AggregateCall],
+        input: &Plan,
+    ) -> Result<Self, EvalError> {
+        // The group keys that are window columns (sessions replace them on merging).
+        let window_keys = group
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| match g {
+                sluice_sql::plan::Expr::Column { name, .. }
+                    if name.eq_ignore_ascii_case("window_start") =>
+                {
+                    Some((i, false))
+                }
+                sluice_sql::plan::Expr::Column { name, .. }
+                    if name.eq_ignore_ascii_case("window_end") =>
+                {
+                    Some((i, true))
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(Self {
+            group: compile_all(group)?,
+            aggs: aggregates
+                .iter()
+                .map(AggSpec::new)
+                .collect::<Result<_, _>>()?,
+            window_keys,
+            session: matches!(input.window(), Some(WindowKind::Session { .. })),
+            windows: BTreeMap::new(),
+            sessions: FxHashMap::default(),
+            session_timers: BTreeMap::new(),
+            all: Vec::new(),
+            index: FxHashMap::default(),
+        })
+    }
+
     /// Groups (or sessions) held in state.
     fn held(&self) -> usize {
         self.windows.values().map(FxHashMap::len).sum::<usize>()
@@ -1473,7 +1477,7 @@ impl AggOp {
             return self.add_session(row, prov, window, cx);
         }
         let keys = self.eval_keys(&row, cx)?;
-        let key = Key(keys.clone());
+        let key = Key::new(keys.clone());
         let at = match self.index.get(&key) {
             Some(&i) => i,
             None => {
@@ -1501,12 +1505,12 @@ impl AggOp {
             return Ok(());
         };
         let mut keys = self.eval_keys(&row, cx)?;
-        if let Some((k, _)) = self.window_key
-            && k < keys.len()
-        {
-            keys[k] = Value::Null;
+        for &(k, _) in &self.window_keys {
+            if let Some(v) = keys.get_mut(k) {
+                *v = Value::Null;
+            }
         }
-        let key = Key(keys.clone());
+        let key = Key::new(keys.clone());
         let mut group = self.new_group(keys);
         self.accumulate(&mut group, &row, prov, cx)?;
         let mut merged = Session { start, end, group };
@@ -1573,11 +1577,11 @@ impl AggOp {
         let keys = self
             .eval_keys(&tuple.row, cx)
             .map_err(|e| (tuple.prov.events.clone(), e))?;
-        let key = Key(keys);
+        let key = Key::new(keys);
         let groups = self.windows.entry(end).or_default();
         if !groups.contains_key(&key) {
             let g = Group {
-                keys: key.0.clone(),
+                keys: key.0.to_vec(),
                 accs: self.aggs.iter().map(AggSpec::start).collect(),
                 prov: ProvSet::default(),
             };
@@ -1622,10 +1626,10 @@ impl AggOp {
                 }
                 for s in due {
                     let mut g = s.group;
-                    if let Some((k, is_end)) = self.window_key
-                        && k < g.keys.len()
-                    {
-                        g.keys[k] = Value::Timestamp(if is_end { s.end } else { s.start });
+                    for &(k, is_end) in &self.window_keys {
+                        if let Some(v) = g.keys.get_mut(k) {
+                            *v = Value::Timestamp(if is_end { s.end } else { s.start });
+                        }
                     }
                     out.push(self.finish_group(g)?);
                 }
@@ -1652,12 +1656,12 @@ impl JoinOp {
         } else {
             &self.right_keys
         };
-        let mut key = Vec::with_capacity(keys.len());
+        let mut key = crate::value::KeyValues::new();
         for k in keys {
             key.push(eval(k, &tuple.row, cx).map_err(|e| (tuple.prov.events.clone(), e))?);
         }
         let null_key = key.iter().any(Value::is_null);
-        let mut key_slot = Key(Vec::new());
+        let mut key_slot = Key(crate::value::KeyValues::new());
         if let (Some(side), Some(batch)) = (&self.bounded, kept) {
             let candidates: &[u32] = if keys.is_empty() {
                 &side.all
@@ -1715,7 +1719,7 @@ impl JoinOp {
                 outs.push(Tuple { row, ..tuple });
                 return Ok(None);
             }
-            let values = Ids::from_vec(if key.is_empty() { key_slot.0 } else { key });
+            let values = key_values(if key.is_empty() { key_slot.0 } else { key });
             let reason = if candidates.is_empty() {
                 Reason::NoMatch(values)
             } else {
@@ -1728,10 +1732,7 @@ impl JoinOp {
             return Ok(Some((tuple.prov.events, Reason::NoEventTime)));
         };
         if null_key {
-            return Ok(Some((
-                tuple.prov.events,
-                Reason::NoMatch(Ids::from_vec(key)),
-            )));
+            return Ok(Some((tuple.prov.events, Reason::NoMatch(key_values(key)))));
         }
         let slot = (start, Key(key));
         let mut matched = false;
@@ -1765,6 +1766,15 @@ impl JoinOp {
         }
         buffer.push(Buffered { tuple, matched });
         Ok(None)
+    }
+}
+
+/// A key's values for a drop reason (one value without allocating).
+fn key_values(mut key: crate::value::KeyValues) -> Ids<Value> {
+    match key.len() {
+        0 => Ids::None,
+        1 => Ids::One(key.remove(0)),
+        _ => Ids::Many(key.into_vec().into()),
     }
 }
 
@@ -1802,7 +1812,7 @@ fn batch_join(
             }
             k.push(v);
         }
-        Ok(Some(Key(k)))
+        Ok(Some(Key::new(k)))
     };
     let mut index: HashMap<Key, Vec<usize>> = HashMap::new();
     for (i, row) in right.rows.iter().enumerate() {

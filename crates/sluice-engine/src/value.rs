@@ -339,7 +339,17 @@ pub fn sort_order(a: &Value, b: &Value) -> Ordering {
 /// A grouping or join key: values that hash and compare as `GROUP BY` groups them
 /// (NULLs together, NaNs together, -0.0 with 0.0).
 #[derive(Debug, Clone)]
-pub struct Key(pub Vec<Value>);
+pub struct Key(pub KeyValues);
+
+/// A key's values: one value is stored inline, without allocating.
+pub type KeyValues = smallvec::SmallVec<[Value; 1]>;
+
+impl Key {
+    /// A key of these values.
+    pub fn new(values: Vec<Value>) -> Self {
+        Self(KeyValues::from_vec(values))
+    }
+}
 
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
@@ -358,8 +368,11 @@ impl Hash for Key {
 }
 
 /// Whether two values fall into the same group.
+#[inline]
 pub fn same_group(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::Int64(x), Value::Int64(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
         (Value::Null, Value::Null) => true,
         (Value::Null, _) | (_, Value::Null) => false,
         _ => compare(a, b) == Some(Ordering::Equal),
@@ -368,10 +381,15 @@ pub fn same_group(a: &Value, b: &Value) -> bool {
 
 /// Hashes consistently with [`same_group`]: numbers hash by their value, whatever
 /// their type, so an INT64 key meets an equal FLOAT64 key.
+#[inline]
 pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
     match v {
         Value::Null => state.write_u8(0),
-        Value::Int64(i) => hash_number(*i as f64, Some(*i), state),
+        Value::Int64(i) => {
+            // As hash_number with an exact integer.
+            state.write_u8(1);
+            state.write_i64(*i);
+        }
         Value::Float64(x) => {
             let exact = (x.fract() == 0.0 && x.abs() < 9.2e18).then_some(*x as i64);
             hash_number(*x, exact, state)
@@ -685,12 +703,12 @@ mod tests {
     fn keys_group_numbers_by_value_and_nulls_together() {
         use std::collections::HashSet;
         let keys: HashSet<Key> = [
-            Key(vec![Value::Int64(1)]),
-            Key(vec![Value::Float64(1.0)]),
-            Key(vec![Value::Null]),
-            Key(vec![Value::Null]),
-            Key(vec![Value::Float64(-0.0)]),
-            Key(vec![Value::Float64(0.0)]),
+            Key::new(vec![Value::Int64(1)]),
+            Key::new(vec![Value::Float64(1.0)]),
+            Key::new(vec![Value::Null]),
+            Key::new(vec![Value::Null]),
+            Key::new(vec![Value::Float64(-0.0)]),
+            Key::new(vec![Value::Float64(0.0)]),
         ]
         .into_iter()
         .collect();

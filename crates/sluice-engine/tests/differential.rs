@@ -560,6 +560,20 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
             "SELECT customer_id, s * 2 FROM (SELECT strftime('%Y-%m-%dT%H:', event_timestamp) || printf('%02d', (CAST(strftime('%M', event_timestamp) AS INTEGER) / 10) * 10) || ':00Z' AS w, customer_id, SUM(amount) AS s FROM stream GROUP BY 1, 2) WHERE s > 1000",
         ),
     ),
+    (
+        "session per customer",
+        "SELECT customer_id, window_start, window_end, COUNT(*) AS n, SUM(amount) AS s FROM SESSION((SELECT * FROM {stream}), DESCRIPTOR(event_timestamp), \"INTERVAL 3 MINUTE\") GROUP BY customer_id, window_start, window_end",
+        Some(
+            "WITH t AS (SELECT customer_id, unixepoch(event_timestamp) AS ts, amount FROM stream), l AS (SELECT *, CASE WHEN ts - LAG(ts) OVER (PARTITION BY customer_id ORDER BY ts) < 180 THEN 0 ELSE 1 END AS fresh FROM t), g AS (SELECT *, SUM(fresh) OVER (PARTITION BY customer_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM l) SELECT customer_id, strftime('%Y-%m-%dT%H:%M:%SZ', MIN(ts), 'unixepoch'), strftime('%Y-%m-%dT%H:%M:%SZ', MAX(ts) + 180, 'unixepoch'), COUNT(*), SUM(amount) FROM g GROUP BY customer_id, sid",
+        ),
+    ),
+    (
+        "session count only",
+        "SELECT window_start, COUNT(*) AS n FROM SESSION((SELECT * FROM {stream} WHERE customer_id < 30), DESCRIPTOR(event_timestamp), \"INTERVAL 2 MINUTE\") GROUP BY window_start",
+        Some(
+            "WITH t AS (SELECT unixepoch(event_timestamp) AS ts FROM stream WHERE customer_id < 30), l AS (SELECT *, CASE WHEN ts - LAG(ts) OVER (ORDER BY ts) < 120 THEN 0 ELSE 1 END AS fresh FROM t), g AS (SELECT *, SUM(fresh) OVER (ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM l) SELECT strftime('%Y-%m-%dT%H:%M:%SZ', MIN(ts), 'unixepoch'), COUNT(*) FROM g GROUP BY sid",
+        ),
+    ),
 ];
 
 #[test]
