@@ -584,10 +584,7 @@ pub fn day_of(micros: i64) -> i64 {
 /// The engine's bounded inputs for the reference scenario: every BigQuery table of
 /// `catalog` named `customers` or `orders`, keyed by SQL name, with rows in the
 /// table's column order.
-pub fn tables(
-    catalog: &sluice_sql::Catalog,
-    params: &BatchParams,
-) -> std::collections::HashMap<String, Vec<Row>> {
+pub fn tables(catalog: &sluice_sql::Catalog, params: &BatchParams) -> sluice_engine::Tables {
     let mut out = std::collections::HashMap::new();
     let (customers, orders) = (customers(params), orders(params));
     for source in catalog.sources.iter().filter(|s| s.is_bounded()) {
@@ -596,7 +593,7 @@ pub fn tables(
             "orders" => orders.iter().map(|o| o.to_row(&source.schema)).collect(),
             _ => continue,
         };
-        out.insert(source.sql_name(), rows);
+        out.insert(source.sql_name(), std::sync::Arc::new(rows));
     }
     out
 }

@@ -5,6 +5,10 @@
 #[path = "common/figures.rs"]
 mod figures;
 
+// The `sluice` binary's allocator: glibc's spends much of a run freeing small rows.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write as _;
 use std::process::Command;
 

@@ -45,6 +45,10 @@ pub enum EngineError {
     UnknownStream(String),
 }
 
+/// The bounded inputs: rows of each BigQuery source by its SQL name, in the source's
+/// column order. Shared, so that the engine keeps them for lineage without a copy.
+pub type Tables = HashMap<String, std::sync::Arc<Vec<Row>>>;
+
 /// Settings of a run.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -270,7 +274,9 @@ pub struct Engine {
     parent: Vec<Option<(usize, usize)>>,
     /// Stream scans: (source name, node id).
     streams: Vec<(String, usize)>,
-    kept: HashMap<usize, Batch>,
+    kept: FxHashMap<usize, Batch>,
+    /// The tables scans read, by scan node.
+    scans: FxHashMap<usize, std::sync::Arc<Vec<Row>>>,
     output_columns: Vec<sluice_sql::plan::Column>,
     /// What reached the destinations.
     pub outputs: Vec<Output>,
@@ -331,16 +337,13 @@ fn compile_all(exprs: &[sluice_sql::plan::Expr]) -> Result<Vec<CExpr>, EvalError
 impl Engine {
     /// Compiles `plan` and computes its bounded side from `tables` (rows of each
     /// BigQuery source by its SQL name, in the source's column order).
-    pub fn new(
-        plan: &Plan,
-        tables: &HashMap<String, Vec<Row>>,
-        options: Options,
-    ) -> Result<Self, EngineError> {
+    pub fn new(plan: &Plan, tables: &Tables, options: Options) -> Result<Self, EngineError> {
         let mut engine = Self {
             nodes: Vec::new(),
             parent: Vec::new(),
             streams: Vec::new(),
-            kept: HashMap::new(),
+            kept: FxHashMap::default(),
+            scans: FxHashMap::default(),
             output_columns: plan.columns().to_vec(),
             outputs: Vec::new(),
             dropped: Vec::new(),
@@ -421,12 +424,16 @@ impl Engine {
         counts
     }
 
-    /// A kept bounded row (what a [`RowRef`] names) and its provenance.
-    pub fn bounded_row(&self, r: RowRef) -> Option<(&Row, &Prov)> {
+    /// A kept bounded row (what a [`RowRef`] names) and its provenance: the rows of
+    /// scans it came from (a scan's row is its own provenance).
+    pub fn bounded_row(&self, r: RowRef) -> Option<(&Row, Prov)> {
+        if let Some(table) = self.scans.get(&(r.node as usize)) {
+            return Some((table.get(r.row as usize)?, Prov::row(r)));
+        }
         let batch = self.kept.get(&(r.node as usize))?;
         Some((
             batch.rows.get(r.row as usize)?,
-            batch.prov.get(r.row as usize)?,
+            batch.prov.get(r.row as usize)?.clone(),
         ))
     }
 
@@ -584,7 +591,7 @@ impl Engine {
         &mut self,
         plan: &Plan,
         id: usize,
-        tables: &HashMap<String, Vec<Row>>,
+        tables: &Tables,
     ) -> Result<(), EngineError> {
         let inputs = plan.inputs();
         let children = self.nodes[id].children.clone();
@@ -655,13 +662,14 @@ impl Engine {
 
     // ---- the bounded side, in batch ----------------------------------------------------
 
-    fn run_batch(
-        &mut self,
-        plan: &Plan,
-        id: usize,
-        tables: &HashMap<String, Vec<Row>>,
-    ) -> Result<Batch, EngineError> {
+    fn run_batch(&mut self, plan: &Plan, id: usize, tables: &Tables) -> Result<Batch, EngineError> {
         let children = self.nodes[id].children.clone();
+        if let Plan::Filter { predicate, input } = plan
+            && let Plan::Scan { source, columns } = &**input
+            && let [child] = children[..]
+        {
+            return self.filter_scan(id, child, predicate, source, columns.len(), tables);
+        }
         let mut inputs = Vec::with_capacity(children.len());
         for (input, child) in plan.inputs().into_iter().zip(&children) {
             inputs.push(self.run_batch(input, *child, tables)?);
@@ -676,19 +684,9 @@ impl Engine {
         let rows_in: usize = inputs.iter().map(|b| b.rows.len()).sum();
         let out = match plan {
             Plan::Scan { source, columns } => {
-                let name = source.sql_name();
-                let rows = tables
-                    .get(&name)
-                    .ok_or_else(|| EngineError::MissingTable(name.clone()))?;
+                let table = self.scan_table(id, source, tables)?;
                 let width = columns.len();
-                let rows: Vec<Row> = rows
-                    .iter()
-                    .map(|r| {
-                        let mut r = r.clone();
-                        r.resize(width, Value::Null);
-                        r
-                    })
-                    .collect();
+                let rows: Vec<Row> = table.iter().map(|r| widen(r, width)).collect();
                 let prov = (0..rows.len())
                     .map(|i| {
                         Prov::row(RowRef {
@@ -697,9 +695,7 @@ impl Engine {
                         })
                     })
                     .collect();
-                let batch = Batch { rows, prov };
-                self.kept.insert(id, batch.clone());
-                batch
+                Batch { rows, prov }
             }
             Plan::Filter { predicate, .. } => {
                 let p = compile(predicate).map_err(fail)?;
@@ -883,6 +879,67 @@ impl Engine {
         if matches!(plan, Plan::Filter { .. }) {
             stats.dropped = stats.rows_in - stats.rows_out;
         }
+        Ok(out)
+    }
+
+    /// The table scan `id` reads, kept for lineage.
+    fn scan_table(
+        &mut self,
+        id: usize,
+        source: &sluice_sql::catalog::Source,
+        tables: &Tables,
+    ) -> Result<std::sync::Arc<Vec<Row>>, EngineError> {
+        let name = source.sql_name();
+        let table = tables
+            .get(&name)
+            .cloned()
+            .ok_or(EngineError::MissingTable(name))?;
+        self.scans.insert(id, table.clone());
+        Ok(table)
+    }
+
+    /// A filter right over a scan: reads the table in place and copies only the rows
+    /// that pass (the common `WHERE` on a BigQuery table).
+    fn filter_scan(
+        &mut self,
+        id: usize,
+        scan: usize,
+        predicate: &sluice_sql::plan::Expr,
+        source: &sluice_sql::catalog::Source,
+        width: usize,
+        tables: &Tables,
+    ) -> Result<Batch, EngineError> {
+        let label = self.nodes[id].label.clone();
+        let fail = |e: EvalError| EngineError::Eval {
+            node: id,
+            label: label.clone(),
+            message: e.0,
+        };
+        let p = compile(predicate).map_err(fail)?;
+        let table = self.scan_table(scan, source, tables)?;
+        let cx = Context::default();
+        let mut out = Batch::default();
+        for (i, row) in table.iter().enumerate() {
+            if truth(&eval(&p, row, &cx).map_err(fail)?) == Some(true) {
+                out.rows.push(widen(row, width));
+                out.prov.push(Prov::row(RowRef {
+                    node: scan as u32,
+                    row: i as u32,
+                }));
+            }
+        }
+        let n = table.len() as u64;
+        self.nodes[scan].stats = Stats {
+            rows_in: n,
+            rows_out: n,
+            ..Stats::default()
+        };
+        self.nodes[id].stats = Stats {
+            rows_in: n,
+            rows_out: out.rows.len() as u64,
+            dropped: n - out.rows.len() as u64,
+            ..Stats::default()
+        };
         Ok(out)
     }
 
@@ -1335,6 +1392,14 @@ impl Engine {
     }
 }
 
+/// A copy of `row` with `width` columns (missing trailing columns are NULL).
+fn widen(row: &[Value], width: usize) -> Row {
+    let mut r = Vec::with_capacity(width);
+    r.extend(row.iter().take(width).cloned());
+    r.resize(width, Value::Null);
+    r
+}
+
 fn compare_rows(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
     for (x, y) in a.iter().zip(b) {
         let o = crate::value::sort_order(x, y);
@@ -1452,13 +1517,13 @@ impl AggOp {
     }
 
     fn accumulate(
-        &self,
+        aggs: &[AggSpec],
         g: &mut Group,
         row: &[Value],
         prov: &Prov,
         cx: &Context,
     ) -> Result<(), EvalError> {
-        for (acc, spec) in g.accs.iter_mut().zip(&self.aggs) {
+        for (acc, spec) in g.accs.iter_mut().zip(aggs) {
             acc.add(spec, row, cx)?;
         }
         g.prov.add(prov);
@@ -1476,22 +1541,17 @@ impl AggOp {
         if self.session {
             return self.add_session(row, prov, window, cx);
         }
-        let keys = self.eval_keys(&row, cx)?;
-        let key = Key::new(keys.clone());
+        let key = Key::new(self.eval_keys(&row, cx)?);
         let at = match self.index.get(&key) {
             Some(&i) => i,
             None => {
-                let g = self.new_group(keys);
+                let g = self.new_group(key.0.to_vec());
                 self.all.push((key.clone(), g));
                 self.index.insert(key, self.all.len() - 1);
                 self.all.len() - 1
             }
         };
-        let placeholder = self.new_group(vec![]);
-        let mut g = std::mem::replace(&mut self.all[at].1, placeholder);
-        let r = self.accumulate(&mut g, &row, prov, cx);
-        self.all[at].1 = g;
-        r
+        Self::accumulate(&self.aggs, &mut self.all[at].1, &row, prov, cx)
     }
 
     fn add_session(
@@ -1512,7 +1572,7 @@ impl AggOp {
         }
         let key = Key::new(keys.clone());
         let mut group = self.new_group(keys);
-        self.accumulate(&mut group, &row, prov, cx)?;
+        Self::accumulate(&self.aggs, &mut group, &row, prov, cx)?;
         let mut merged = Session { start, end, group };
         let sessions = self.sessions.entry(key.clone()).or_default();
         let mut i = 0;

@@ -17,5 +17,5 @@ pub mod lineage;
 pub mod report;
 pub mod value;
 
-pub use exec::{Engine, EngineError, Options};
+pub use exec::{Engine, EngineError, Options, Tables};
 pub use value::{Row, Value};

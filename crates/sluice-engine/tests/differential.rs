@@ -7,8 +7,6 @@
 //! `GROUP BY` on the window start).
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::collections::HashMap;
-
 use rusqlite::types::ValueRef;
 use sluice_datagen::{BatchParams, StatusMix, Stream, StreamParams};
 use sluice_engine::value::{Value, format_timestamp};
@@ -76,7 +74,7 @@ fn same(a: &[Vec<Cell>], b: &[Vec<Cell>]) -> Result<(), String> {
 
 struct World {
     catalog: Catalog,
-    tables: HashMap<String, Vec<sluice_engine::Row>>,
+    tables: sluice_engine::Tables,
     events: Vec<sluice_engine::Row>,
     sqlite: rusqlite::Connection,
 }

@@ -6,6 +6,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use sluice_server::check::{self, Format};
 
+// glibc's allocator spends much of a simulation freeing small rows; mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sluice: a playground for streaming SQL on Google Cloud Dataflow.
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about)]

@@ -94,7 +94,7 @@ pub fn simulate(
     };
     let mut stderr = String::new();
     // The bounded tables the plan reads: <table>.jsonl in the batch directory.
-    let mut tables = HashMap::new();
+    let mut tables = sluice_engine::Tables::new();
     for source in catalog.sources.iter().filter(|s| s.is_bounded()) {
         if !plan_reads(&plan, &source.sql_name()) {
             continue;
@@ -118,7 +118,7 @@ pub fn simulate(
                         bad.message
                     ));
                 }
-                tables.insert(source.sql_name(), loaded.rows);
+                tables.insert(source.sql_name(), std::sync::Arc::new(loaded.rows));
             }
             Err(bad) => {
                 stderr.push_str(&format!(
