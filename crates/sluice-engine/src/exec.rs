@@ -338,6 +338,17 @@ impl Engine {
     /// Compiles `plan` and computes its bounded side from `tables` (rows of each
     /// BigQuery source by its SQL name, in the source's column order).
     pub fn new(plan: &Plan, tables: &Tables, options: Options) -> Result<Self, EngineError> {
+        Self::with_clock(plan, tables, options, None)
+    }
+
+    /// As [`Engine::new`], with a clock (nanoseconds, any origin) that times the
+    /// bounded side's operators and samples the stream operators.
+    pub fn with_clock(
+        plan: &Plan,
+        tables: &Tables,
+        options: Options,
+        clock: Option<Box<dyn Fn() -> u64>>,
+    ) -> Result<Self, EngineError> {
         let mut engine = Self {
             nodes: Vec::new(),
             parent: Vec::new(),
@@ -351,7 +362,7 @@ impl Engine {
             watermark: i64::MIN,
             max_time: i64::MIN,
             options,
-            clock: None,
+            clock,
             events: 0,
         };
         let root = engine.compile(plan, None)?;
@@ -374,7 +385,7 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Gives the engine a clock (nanoseconds, any origin) to time operators with.
+    /// Gives the engine a clock (nanoseconds, any origin) to time stream operators with.
     pub fn set_clock(&mut self, clock: Box<dyn Fn() -> u64>) {
         self.clock = Some(clock);
     }
@@ -674,6 +685,7 @@ impl Engine {
         for (input, child) in plan.inputs().into_iter().zip(&children) {
             inputs.push(self.run_batch(input, *child, tables)?);
         }
+        let started = self.clock.as_ref().map(|c| c());
         let label = self.nodes[id].label.clone();
         let fail = |e: EvalError| EngineError::Eval {
             node: id,
@@ -879,6 +891,9 @@ impl Engine {
         if matches!(plan, Plan::Filter { .. }) {
             stats.dropped = stats.rows_in - stats.rows_out;
         }
+        if let (Some(t0), Some(clock)) = (started, self.clock.as_ref()) {
+            self.nodes[id].stats.nanos = clock().saturating_sub(t0);
+        }
         Ok(out)
     }
 
@@ -917,6 +932,7 @@ impl Engine {
         };
         let p = compile(predicate).map_err(fail)?;
         let table = self.scan_table(scan, source, tables)?;
+        let started = self.clock.as_ref().map(|c| c());
         let cx = Context::default();
         let mut out = Batch::default();
         for (i, row) in table.iter().enumerate() {
@@ -938,6 +954,10 @@ impl Engine {
             rows_in: n,
             rows_out: out.rows.len() as u64,
             dropped: n - out.rows.len() as u64,
+            nanos: match (started, self.clock.as_ref()) {
+                (Some(t0), Some(clock)) => clock().saturating_sub(t0),
+                _ => 0,
+            },
             ..Stats::default()
         };
         Ok(out)
@@ -961,7 +981,10 @@ impl Engine {
         self.fates.push(Fate::Pending);
         let sample = self.options.timing_sample > 0
             && self.clock.is_some()
-            && event.is_multiple_of(self.options.timing_sample);
+            // Every event of the first 64 after the first (which warms caches), then
+            // one in `timing_sample`.
+            && event > 0
+            && (event <= 64 || event.is_multiple_of(self.options.timing_sample));
         let mut time = None;
         let mut row = Some(row);
         for n in 0..count {

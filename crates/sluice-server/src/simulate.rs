@@ -135,9 +135,9 @@ pub fn simulate(
             }
         }
     }
-    let mut engine = Engine::new(&plan, &tables, Options::default())?;
     let epoch = Instant::now();
-    engine.set_clock(Box::new(move || epoch.elapsed().as_nanos() as u64));
+    let clock = Box::new(move || epoch.elapsed().as_nanos() as u64);
+    let mut engine = Engine::with_clock(&plan, &tables, Options::default(), Some(clock))?;
     let mut pushed = 0u64;
     let mut seconds = 0.0;
     if let Some(topic) = engine.stream_sources().first().map(|s| s.to_string()) {
