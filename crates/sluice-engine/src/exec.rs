@@ -1123,13 +1123,7 @@ impl Engine {
                         }
                     }
                 }
-                held = Some(
-                    j.buffers
-                        .iter()
-                        .flat_map(|b| b.values())
-                        .map(Vec::len)
-                        .sum(),
-                );
+                held = Some(j.held());
             }
             _ => {}
         }
@@ -1301,13 +1295,7 @@ impl Engine {
                     Err((events, e)) => drop = Some((events, Reason::Error(e.0))),
                 }
                 if j.bounded.is_none() {
-                    held = Some(
-                        j.buffers
-                            .iter()
-                            .flat_map(|b| b.values())
-                            .map(Vec::len)
-                            .sum(),
-                    );
+                    held = Some(j.held());
                 }
             }
             Op::Union => single = Some(tuple),
@@ -1724,6 +1712,15 @@ impl AggOp {
 }
 
 impl JoinOp {
+    /// Stream tuples buffered by a stream-stream join.
+    fn held(&self) -> usize {
+        self.buffers
+            .iter()
+            .flat_map(|b| b.values())
+            .map(Vec::len)
+            .sum()
+    }
+
     /// Joins a stream tuple arriving on input `pos`; returns a drop when nothing matched.
     #[allow(clippy::type_complexity)]
     fn probe(

@@ -108,25 +108,11 @@ pub fn simulate(
                 batch_dir.display()
             )
         })?;
-        match parse_jsonl(&text, &source.schema, on_bad) {
-            Ok(loaded) => {
-                for bad in &loaded.bad {
-                    stderr.push_str(&format!(
-                        "{}:{}: skipped: {}\n",
-                        path.display(),
-                        bad.line,
-                        bad.message
-                    ));
-                }
-                tables.insert(source.sql_name(), std::sync::Arc::new(loaded.rows));
+        match load(&path, &text, &source.schema, on_bad, &mut stderr) {
+            Some(rows) => {
+                tables.insert(source.sql_name(), std::sync::Arc::new(rows));
             }
-            Err(bad) => {
-                stderr.push_str(&format!(
-                    "{}:{}: {}\n",
-                    path.display(),
-                    bad.line,
-                    bad.message
-                ));
+            None => {
                 return Ok(Simulated {
                     stdout: String::new(),
                     stderr,
@@ -154,32 +140,15 @@ pub fn simulate(
         }
         let text = std::fs::read_to_string(stream)
             .with_context(|| format!("cannot read {}", stream.display()))?;
-        let loaded = match parse_jsonl(&text, &schema, on_bad) {
-            Ok(l) => l,
-            Err(bad) => {
-                stderr.push_str(&format!(
-                    "{}:{}: {}\n",
-                    stream.display(),
-                    bad.line,
-                    bad.message
-                ));
-                return Ok(Simulated {
-                    stdout: String::new(),
-                    stderr,
-                    code: 1,
-                });
-            }
+        let Some(rows) = load(stream, &text, &schema, on_bad, &mut stderr) else {
+            return Ok(Simulated {
+                stdout: String::new(),
+                stderr,
+                code: 1,
+            });
         };
-        for bad in &loaded.bad {
-            stderr.push_str(&format!(
-                "{}:{}: skipped: {}\n",
-                stream.display(),
-                bad.line,
-                bad.message
-            ));
-        }
         let started = Instant::now();
-        for row in loaded.rows {
+        for row in rows {
             engine.push(&topic, row)?;
             pushed += 1;
         }
@@ -206,6 +175,39 @@ pub fn simulate(
         stderr,
         code: 0,
     })
+}
+
+/// Reads a JSONL file's rows, reporting bad records on `stderr` as `file:line`;
+/// `None` when one stopped the run (`--on-bad-record fail`).
+fn load(
+    path: &Path,
+    text: &str,
+    schema: &[sluice_sql::types::Field],
+    on_bad: OnBadRecord,
+    stderr: &mut String,
+) -> Option<Vec<sluice_engine::Row>> {
+    match parse_jsonl(text, schema, on_bad) {
+        Ok(loaded) => {
+            for bad in &loaded.bad {
+                stderr.push_str(&format!(
+                    "{}:{}: skipped: {}\n",
+                    path.display(),
+                    bad.line,
+                    bad.message
+                ));
+            }
+            Some(loaded.rows)
+        }
+        Err(bad) => {
+            stderr.push_str(&format!(
+                "{}:{}: {}\n",
+                path.display(),
+                bad.line,
+                bad.message
+            ));
+            None
+        }
+    }
 }
 
 fn plan_reads(plan: &sluice_sql::Plan, name: &str) -> bool {
