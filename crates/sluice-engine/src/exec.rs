@@ -1221,30 +1221,17 @@ impl Engine {
                 }
                 Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
             },
-            Op::Project(exprs) => {
-                let mut row = Vec::with_capacity(exprs.len());
-                let mut failed = None;
-                for e in exprs.iter() {
-                    match eval(e, &tuple.row, &cx) {
-                        Ok(v) => row.push(v),
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
+            Op::Project(exprs) => match project(exprs, tuple.row, &cx) {
+                Ok(row) => {
+                    single = Some(Tuple {
+                        row,
+                        prov: tuple.prov,
+                        time: tuple.time,
+                        window: tuple.window,
+                    })
                 }
-                match failed {
-                    Some(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
-                    None => {
-                        single = Some(Tuple {
-                            row,
-                            prov: tuple.prov,
-                            time: tuple.time,
-                            window: tuple.window,
-                        })
-                    }
-                }
-            }
+                Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
+            },
             Op::Window { kind, time_column } => match tuple.row.get(*time_column) {
                 Some(Value::Timestamp(t)) => {
                     let t = *t;
@@ -1401,6 +1388,28 @@ impl Engine {
             Reason::Error(e) => format!("error: {e}"),
         }
     }
+}
+
+/// Computes a projection of `input`. Plain column picks move values out of the
+/// input instead of copying them (the input is not needed afterwards).
+fn project(exprs: &[CExpr], mut input: Row, cx: &Context) -> Result<Row, EvalError> {
+    let mut row = Vec::with_capacity(exprs.len());
+    if exprs.iter().all(|e| matches!(e, CExpr::Column(_))) {
+        for (n, e) in exprs.iter().enumerate() {
+            let CExpr::Column(i) = e else { continue };
+            let v = match input.get_mut(*i) {
+                Some(v) if !exprs[n + 1..].contains(e) => std::mem::replace(v, Value::Null),
+                Some(v) => v.clone(),
+                None => Value::Null,
+            };
+            row.push(v);
+        }
+        return Ok(row);
+    }
+    for e in exprs {
+        row.push(eval(e, &input, cx)?);
+    }
+    Ok(row)
 }
 
 /// A copy of `row` with `width` columns (missing trailing columns are NULL).
@@ -1752,12 +1761,20 @@ impl JoinOp {
                 side.index.get(&key_slot).map_or(&[], Vec::as_slice)
             };
             let mut matched = false;
+            let mut own = Some(tuple.row);
+            let single = candidates.len() == 1 && self.residual.is_none();
             for &r in candidates {
                 let other = &batch.rows[r as usize];
-                let row = if pos == 0 {
-                    concat(&tuple.row, other)
-                } else {
-                    concat(other, &tuple.row)
+                let mine: &[Value] = own.as_deref().unwrap_or_default();
+                let row = match (pos, single) {
+                    // One match: extend the stream row itself rather than copy it.
+                    (0, true) => {
+                        let mut row = own.take().unwrap_or_default();
+                        row.extend_from_slice(other);
+                        row
+                    }
+                    (0, false) => concat(mine, other),
+                    _ => concat(other, mine),
                 };
                 if let Some(residual) = &self.residual {
                     match eval(residual, &row, cx) {
@@ -1791,12 +1808,18 @@ impl JoinOp {
                         self.left_width
                     }
                 ];
+                let mine = own.unwrap_or_default();
                 let row = if pos == 0 {
-                    concat(&tuple.row, &nulls)
+                    concat(&mine, &nulls)
                 } else {
-                    concat(&nulls, &tuple.row)
+                    concat(&nulls, &mine)
                 };
-                outs.push(Tuple { row, ..tuple });
+                outs.push(Tuple {
+                    row,
+                    prov: tuple.prov,
+                    time: tuple.time,
+                    window: tuple.window,
+                });
                 return Ok(None);
             }
             let values = key_values(if key.is_empty() { key_slot.0 } else { key });
