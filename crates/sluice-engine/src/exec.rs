@@ -101,6 +101,8 @@ pub struct Node {
     pub stats: Stats,
     /// Its output column names.
     pub columns: Vec<String>,
+    /// Its output column types.
+    pub types: Vec<sluice_sql::types::DataType>,
     op: Op,
     /// Sampled time in nanoseconds and the number of samples.
     sampled: (u64, u64),
@@ -118,7 +120,12 @@ enum Op {
         predicate: CExpr,
         reads: Vec<usize>,
     },
-    Project(Vec<CExpr>),
+    Project {
+        exprs: Vec<CExpr>,
+        /// For a projection of plain columns: each column and whether this is its
+        /// last use (so its value can be moved rather than copied).
+        picks: Option<Vec<(usize, bool)>>,
+    },
     Window {
         kind: WindowKind,
         time_column: usize,
@@ -385,6 +392,14 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Makes room for `events` more events (their fates, drops and outputs), when the
+    /// caller knows how many are coming.
+    pub fn reserve(&mut self, events: usize) {
+        self.fates.reserve(events);
+        self.dropped.reserve(events);
+        self.outputs.reserve(events / 4);
+    }
+
     /// Gives the engine a clock (nanoseconds, any origin) to time stream operators with.
     pub fn set_clock(&mut self, clock: Box<dyn Fn() -> u64>) {
         self.clock = Some(clock);
@@ -490,7 +505,23 @@ impl Engine {
                         reads,
                     }
                 }
-                Plan::Project { exprs, .. } => Op::Project(compile_all(exprs).map_err(eval_err)?),
+                Plan::Project { exprs, .. } => {
+                    let exprs = compile_all(exprs).map_err(eval_err)?;
+                    let columns: Option<Vec<usize>> = exprs
+                        .iter()
+                        .map(|e| match e {
+                            CExpr::Column(i) => Some(*i),
+                            _ => None,
+                        })
+                        .collect();
+                    let picks = columns.map(|cols| {
+                        cols.iter()
+                            .enumerate()
+                            .map(|(n, c)| (*c, !cols[n + 1..].contains(c)))
+                            .collect()
+                    });
+                    Op::Project { exprs, picks }
+                }
                 Plan::Window {
                     kind, time_column, ..
                 } => Op::Window {
@@ -583,6 +614,7 @@ impl Engine {
             children: Vec::new(),
             stats: Stats::default(),
             columns: plan.columns().iter().map(|c| c.name.clone()).collect(),
+            types: plan.columns().iter().map(|c| c.data_type.clone()).collect(),
             op,
             sampled: (0, 0),
         });
@@ -1221,17 +1253,19 @@ impl Engine {
                 }
                 Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
             },
-            Op::Project(exprs) => match project(exprs, tuple.row, &cx) {
-                Ok(row) => {
-                    single = Some(Tuple {
-                        row,
-                        prov: tuple.prov,
-                        time: tuple.time,
-                        window: tuple.window,
-                    })
+            Op::Project { exprs, picks } => {
+                match project(exprs, picks.as_deref(), tuple.row, &cx) {
+                    Ok(row) => {
+                        single = Some(Tuple {
+                            row,
+                            prov: tuple.prov,
+                            time: tuple.time,
+                            window: tuple.window,
+                        })
+                    }
+                    Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
                 }
-                Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
-            },
+            }
             Op::Window { kind, time_column } => match tuple.row.get(*time_column) {
                 Some(Value::Timestamp(t)) => {
                     let t = *t;
@@ -1391,21 +1425,24 @@ impl Engine {
 }
 
 /// Computes a projection of `input`. Plain column picks move values out of the
-/// input instead of copying them (the input is not needed afterwards).
-fn project(exprs: &[CExpr], mut input: Row, cx: &Context) -> Result<Row, EvalError> {
-    let mut row = Vec::with_capacity(exprs.len());
-    if exprs.iter().all(|e| matches!(e, CExpr::Column(_))) {
-        for (n, e) in exprs.iter().enumerate() {
-            let CExpr::Column(i) = e else { continue };
-            let v = match input.get_mut(*i) {
-                Some(v) if !exprs[n + 1..].contains(e) => std::mem::replace(v, Value::Null),
+/// input at their last use instead of copying them (the input is not needed after).
+fn project(
+    exprs: &[CExpr],
+    picks: Option<&[(usize, bool)]>,
+    mut input: Row,
+    cx: &Context,
+) -> Result<Row, EvalError> {
+    if let Some(picks) = picks {
+        return Ok(picks
+            .iter()
+            .map(|&(i, last)| match input.get_mut(i) {
+                Some(v) if last => std::mem::replace(v, Value::Null),
                 Some(v) => v.clone(),
                 None => Value::Null,
-            };
-            row.push(v);
-        }
-        return Ok(row);
+            })
+            .collect());
     }
+    let mut row = Vec::with_capacity(exprs.len());
     for e in exprs {
         row.push(eval(e, &input, cx)?);
     }

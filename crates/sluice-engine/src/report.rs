@@ -17,6 +17,45 @@ impl Engine {
         Some(J::Object(object))
     }
 
+    /// Why output row `i` exists: the stream events and the bounded rows it came
+    /// from, each bounded row with the scan rows behind it:
+    /// `{"events": [..], "bounded": [{"operator", "row", "from": {"operator", "rows"}}]}`.
+    pub fn lineage_json(&self, i: usize) -> Option<J> {
+        let out = self.outputs.get(i)?;
+        let mut bounded = Vec::new();
+        out.prov.rows.for_each(|r| {
+            let Some((row, prov)) = self.bounded_row(*r) else {
+                return;
+            };
+            let node = &self.nodes()[r.node as usize];
+            let mut object = serde_json::Map::new();
+            for ((name, t), v) in node.columns.iter().zip(&node.types).zip(row) {
+                object.insert(name.clone(), v.to_json(t));
+            }
+            let mut from: Vec<J> = Vec::new();
+            let mut by_scan: Vec<(u32, Vec<u32>)> = Vec::new();
+            prov.rows
+                .for_each(|s| match by_scan.iter_mut().find(|(n, _)| *n == s.node) {
+                    Some((_, rows)) => rows.push(s.row),
+                    None => by_scan.push((s.node, vec![s.row])),
+                });
+            for (scan, rows) in by_scan {
+                if scan == r.node {
+                    continue; // a scan's row is its own source
+                }
+                let n = &self.nodes()[scan as usize];
+                from.push(json!({"operator": format!("{} {}", n.id, n.kind), "rows": rows}));
+            }
+            bounded.push(json!({
+                "operator": format!("{} {}", node.id, node.kind),
+                "row": J::Object(object),
+                "from": from,
+                "omitted": prov.omitted,
+            }));
+        });
+        Some(json!({"events": out.prov.events.to_vec(), "bounded": bounded}))
+    }
+
     /// Every dropped event, one entry per event: `{"event", "operator", "reason"}`.
     pub fn dropped_json(&self) -> Vec<J> {
         let mut out = Vec::new();

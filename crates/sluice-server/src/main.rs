@@ -71,6 +71,10 @@ enum Command {
         /// What to do with a record that does not fit its schema (always reported).
         #[arg(long, value_enum, default_value_t = BadRecord::Skip)]
         on_bad_record: BadRecord,
+        /// Add `"lineage"` to the JSON: for each output row, the stream events and the
+        /// bounded rows (with the table rows behind them) that produced it.
+        #[arg(long)]
+        lineage: bool,
     },
 }
 
@@ -201,6 +205,7 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
             catalog,
             format,
             on_bad_record,
+            lineage,
         } => {
             let on_bad = match on_bad_record {
                 BadRecord::Skip => sluice_engine::input::OnBadRecord::Skip,
@@ -213,6 +218,7 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
                 catalog.as_deref(),
                 *format,
                 on_bad,
+                *lineage,
             )?;
             eprint!("{}", done.stderr);
             print!("{}", done.stdout);

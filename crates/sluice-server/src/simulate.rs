@@ -76,6 +76,7 @@ pub fn simulate(
     catalog: Option<&Path>,
     format: Format,
     on_bad: OnBadRecord,
+    lineage: bool,
 ) -> Result<Simulated> {
     let sql = read_input(query)?;
     let catalog: Catalog = load_catalog(catalog)?;
@@ -164,6 +165,12 @@ pub fn simulate(
         Format::Json => {
             let mut report = engine.report_json();
             report["events_per_second"] = serde_json::json!(events_per_second.round());
+            if lineage {
+                let all: Vec<serde_json::Value> = (0..engine.outputs.len())
+                    .filter_map(|i| engine.lineage_json(i))
+                    .collect();
+                report["lineage"] = serde_json::Value::Array(all);
+            }
             let mut text = serde_json::to_string_pretty(&report)?;
             text.push('\n');
             text
@@ -249,6 +256,9 @@ fn human(engine: &Engine, events_per_second: f64) -> String {
         if let Some(row) = engine.output_json(i) {
             out.push_str(&format!("  {row}\n"));
         }
+    }
+    if let Some(why) = engine.lineage_json(0) {
+        out.push_str(&format!("\nwhy the first row: {why}\n"));
     }
     let mut reasons: HashMap<String, u64> = HashMap::new();
     for d in &engine.dropped {

@@ -186,3 +186,58 @@ fn simulate_reports_query_errors_and_missing_files() {
         "{err}"
     );
 }
+
+#[test]
+fn lineage_names_the_event_and_the_orders_that_sum_to_the_total() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (batch, stream) = generate(&dir, "100,0,0");
+    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
+    let (code, out, err) = sluice(
+        &[
+            "simulate",
+            &query,
+            "--batch-dir",
+            &batch,
+            "--stream",
+            &stream,
+            "--format",
+            "json",
+            "--lineage",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let orders: Vec<serde_json::Value> = std::fs::read_to_string(format!("{batch}/orders.jsonl"))
+        .expect("orders")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&stream)
+        .expect("stream")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let rows = report["table_rows"].as_array().expect("rows");
+    let lineage = report["lineage"].as_array().expect("lineage");
+    assert_eq!(rows.len(), lineage.len());
+    for (row, why) in rows.iter().zip(lineage) {
+        let event = why["events"][0].as_u64().expect("an event") as usize;
+        assert_eq!(events[event]["event_timestamp"], row["event_timestamp"]);
+        let bounded = &why["bounded"][0];
+        assert_eq!(bounded["row"]["customer_id"], row["customer_id"]);
+        let sum: f64 = bounded["from"][0]["rows"]
+            .as_array()
+            .expect("scan rows")
+            .iter()
+            .map(|i| &orders[i.as_u64().expect("index") as usize])
+            .inspect(|o| {
+                assert_eq!(o["order_status"], "Closed");
+                assert_eq!(o["customer_id"], row["customer_id"]);
+            })
+            .map(|o| o["amount"].as_f64().expect("amount"))
+            .sum();
+        let total = row["total_spent"].as_f64().expect("total");
+        assert!((sum - total).abs() < 1e-6, "{sum} vs {total}");
+    }
+}
