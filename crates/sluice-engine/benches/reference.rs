@@ -28,15 +28,19 @@ t0 = time.perf_counter()
 con.execute(f"CREATE TABLE orders AS SELECT * FROM read_json_auto('{d}/orders.jsonl')")
 con.execute(f"CREATE TABLE stream AS SELECT * FROM read_json_auto('{d}/stream.jsonl')")
 t1 = time.perf_counter()
-rows = con.execute("""
+best = None
+for _ in range(3):
+    t = time.perf_counter()
+    rows = con.execute("""
 WITH eligible_customers AS (
   SELECT customer_id, SUM(amount) AS total_spent FROM orders
   WHERE order_status = 'Closed' GROUP BY 1 HAVING SUM(amount) >= 5000)
 SELECT o.*, ec.total_spent FROM stream o JOIN eligible_customers ec USING (customer_id)
 WHERE o.order_status != 'Cancelled'
 """).fetchall()
-t2 = time.perf_counter()
-print(json.dumps({"load": t1 - t0, "query": t2 - t1, "rows": len(rows), "version": duckdb.__version__}))
+    spent = time.perf_counter() - t
+    best = spent if best is None else min(best, spent)
+print(json.dumps({"load": t1 - t0, "query": best, "rows": len(rows), "version": duckdb.__version__}))
 "#;
 
 fn python() -> Option<String> {
@@ -109,7 +113,7 @@ fn main() {
     let query = d["query"].as_f64().unwrap_or(f64::NAN);
     let ours = f.build + f.stream;
     println!(
-        "DuckDB {} (same files, one batch query): load {:.3} s, query {:.3} s, {} rows{}",
+        "DuckDB {} (same files, one batch query): load {:.3} s, query {:.3} s (best of 3), {} rows{}",
         d["version"].as_str().unwrap_or("?"),
         d["load"].as_f64().unwrap_or(f64::NAN),
         query,

