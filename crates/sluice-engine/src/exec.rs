@@ -257,7 +257,7 @@ type Slot = (i64, Key);
 #[derive(Debug)]
 struct BoundedSide {
     node: usize,
-    index: FxHashMap<Key, Vec<u32>>,
+    index: crate::index::JoinIndex,
     /// All rows, for joins without keys.
     all: Vec<u32>,
 }
@@ -680,7 +680,7 @@ impl Engine {
                         } else {
                             &join.right_keys
                         };
-                        let mut index: FxHashMap<Key, Vec<u32>> = FxHashMap::default();
+                        let mut entries = Vec::with_capacity(batch.rows.len());
                         let cx = Context::default();
                         for (r, row) in batch.rows.iter().enumerate() {
                             let mut key = Vec::with_capacity(keys.len());
@@ -693,13 +693,13 @@ impl Engine {
                             }
                             // NULL keys never match.
                             if !key.iter().any(Value::is_null) {
-                                index.entry(Key::new(key)).or_default().push(r as u32);
+                                entries.push((crate::value::KeyValues::from_vec(key), r as u32));
                             }
                         }
                         node.stats.state_rows = batch.rows.len() as u64;
                         join.bounded = Some(BoundedSide {
                             node: *child,
-                            index,
+                            index: crate::index::JoinIndex::build(entries),
                             all: (0..batch.rows.len() as u32).collect(),
                         });
                         self.kept.insert(*child, batch);
@@ -1833,8 +1833,8 @@ impl JoinOp {
             } else if null_key {
                 &[]
             } else {
-                key_slot = Key(std::mem::take(&mut key));
-                side.index.get(&key_slot).map_or(&[], Vec::as_slice)
+                key_slot = Key(key.clone());
+                side.index.get(std::mem::take(&mut key))
             };
             let mut matched = false;
             let mut own = Some(tuple.row);

@@ -12,6 +12,7 @@
 pub mod agg;
 pub mod eval;
 pub mod exec;
+pub mod index;
 pub mod input;
 pub mod lineage;
 pub mod report;
