@@ -743,6 +743,12 @@ impl Engine {
         {
             return self.filter_scan(id, child, predicate, source, columns.len(), tables);
         }
+        if let Plan::Aggregate { input, .. } = plan
+            && input.window().is_none()
+            && let Some(out) = self.aggregate_in_place(id, plan, tables)?
+        {
+            return Ok(out);
+        }
         let mut inputs = Vec::with_capacity(children.len());
         for (input, child) in plan.inputs().into_iter().zip(&children) {
             inputs.push(self.run_batch(input, *child, tables)?);
@@ -829,34 +835,9 @@ impl Engine {
                 let is_global = group.is_empty();
                 for (row, prov) in batch.rows.into_iter().zip(batch.prov) {
                     let window = window_of(&op, &row, plan);
-                    op.add_bounded(row, &prov, window, &cx).map_err(fail)?;
+                    op.add_bounded(&row, &prov, window, &cx).map_err(fail)?;
                 }
-                let mut out = Batch::default();
-                if op.session {
-                    for (row, prov) in op.fire_sessions(i64::MAX).map_err(fail)? {
-                        out.rows.push(row);
-                        out.prov.push(prov);
-                    }
-                } else {
-                    if is_global && op.all.is_empty() {
-                        // A global aggregate over no rows still gives one row.
-                        let accs = op.aggs.iter().map(AggSpec::start).collect();
-                        op.all.push((
-                            Key::new(vec![]),
-                            Group {
-                                keys: vec![],
-                                accs,
-                                prov: ProvSet::default(),
-                            },
-                        ));
-                    }
-                    for (_, g) in std::mem::take(&mut op.all) {
-                        let (row, prov) = op.finish_group(g).map_err(fail)?;
-                        out.rows.push(row);
-                        out.prov.push(prov);
-                    }
-                }
-                out
+                op.finish_batch(is_global).map_err(fail)?
             }
             Plan::Join {
                 kind,
@@ -986,24 +967,52 @@ impl Engine {
         width: usize,
         tables: &Tables,
     ) -> Result<Batch, EngineError> {
+        let (table, selection) = self.select(id, scan, Some(predicate), source, tables)?;
+        Ok(Batch {
+            rows: selection
+                .iter()
+                .map(|&i| widen(&table[i as usize], width))
+                .collect(),
+            prov: selection
+                .iter()
+                .map(|&row| {
+                    Prov::row(RowRef {
+                        node: scan as u32,
+                        row,
+                    })
+                })
+                .collect(),
+        })
+    }
+
+    /// The rows of scan `scan` that pass `predicate` (of filter `id`), as indices
+    /// into the table, which is read in place; records both operators' statistics.
+    fn select(
+        &mut self,
+        id: usize,
+        scan: usize,
+        predicate: Option<&sluice_sql::plan::Expr>,
+        source: &sluice_sql::catalog::Source,
+        tables: &Tables,
+    ) -> Result<(std::sync::Arc<Vec<Row>>, Vec<u32>), EngineError> {
         let label = self.nodes[id].label.clone();
         let fail = |e: EvalError| EngineError::Eval {
             node: id,
             label: label.clone(),
             message: e.0,
         };
-        let p = compile(predicate).map_err(fail)?;
+        let p = predicate.map(compile).transpose().map_err(fail)?;
         let table = self.scan_table(scan, source, tables)?;
         let started = self.clock.as_ref().map(|c| c());
         let cx = Context::default();
-        let mut out = Batch::default();
+        let mut selection = Vec::new();
         for (i, row) in table.iter().enumerate() {
-            if truth(&eval(&p, row, &cx).map_err(fail)?) == Some(true) {
-                out.rows.push(widen(row, width));
-                out.prov.push(Prov::row(RowRef {
-                    node: scan as u32,
-                    row: i as u32,
-                }));
+            let keep = match &p {
+                Some(p) => truth(&eval(p, row, &cx).map_err(fail)?) == Some(true),
+                None => true,
+            };
+            if keep {
+                selection.push(i as u32);
             }
         }
         let n = table.len() as u64;
@@ -1012,17 +1021,85 @@ impl Engine {
             rows_out: n,
             ..Stats::default()
         };
+        if predicate.is_some() {
+            self.nodes[id].stats = Stats {
+                rows_in: n,
+                rows_out: selection.len() as u64,
+                dropped: n - selection.len() as u64,
+                nanos: match (started, self.clock.as_ref()) {
+                    (Some(t0), Some(clock)) => clock().saturating_sub(t0),
+                    _ => 0,
+                },
+                ..Stats::default()
+            };
+        }
+        Ok((table, selection))
+    }
+
+    /// An aggregate over a scan, or over a filter over a scan, without a window:
+    /// groups the table's rows in place, without copying them.
+    fn aggregate_in_place(
+        &mut self,
+        id: usize,
+        plan: &Plan,
+        tables: &Tables,
+    ) -> Result<Option<Batch>, EngineError> {
+        let Plan::Aggregate {
+            group,
+            aggregates,
+            input,
+            ..
+        } = plan
+        else {
+            return Ok(None);
+        };
+        let [child] = self.nodes[id].children[..] else {
+            return Ok(None);
+        };
+        let (table, selection, scan) = match &**input {
+            Plan::Scan { source, .. } => {
+                let (t, s) = self.select(child, child, None, source, tables)?;
+                (t, s, child)
+            }
+            Plan::Filter { predicate, input } => {
+                match (&**input, &self.nodes[child].children[..]) {
+                    (Plan::Scan { source, .. }, &[scan]) => {
+                        let (t, s) = self.select(child, scan, Some(predicate), source, tables)?;
+                        (t, s, scan)
+                    }
+                    _ => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+        let label = self.nodes[id].label.clone();
+        let fail = |e: EvalError| EngineError::Eval {
+            node: id,
+            label: label.clone(),
+            message: e.0,
+        };
+        let started = self.clock.as_ref().map(|c| c());
+        let cx = Context::default();
+        let mut op = AggOp::new(group, aggregates, input).map_err(fail)?;
+        for &i in &selection {
+            let prov = Prov::row(RowRef {
+                node: scan as u32,
+                row: i,
+            });
+            op.add_bounded(&table[i as usize], &prov, None, &cx)
+                .map_err(fail)?;
+        }
+        let out = op.finish_batch(group.is_empty()).map_err(fail)?;
         self.nodes[id].stats = Stats {
-            rows_in: n,
+            rows_in: selection.len() as u64,
             rows_out: out.rows.len() as u64,
-            dropped: n - out.rows.len() as u64,
             nanos: match (started, self.clock.as_ref()) {
                 (Some(t0), Some(clock)) => clock().saturating_sub(t0),
                 _ => 0,
             },
             ..Stats::default()
         };
-        Ok(out)
+        Ok(Some(out))
     }
 
     // ---- the stream --------------------------------------------------------------------
@@ -1590,18 +1667,48 @@ impl AggOp {
         })
     }
 
+    /// The result of a bounded aggregate once every row is in; a global aggregate
+    /// (no GROUP BY) gives one row even over no rows.
+    fn finish_batch(&mut self, is_global: bool) -> Result<Batch, EvalError> {
+        let mut out = Batch::default();
+        if self.session {
+            for (row, prov) in self.fire_sessions(i64::MAX)? {
+                out.rows.push(row);
+                out.prov.push(prov);
+            }
+            return Ok(out);
+        }
+        if is_global && self.all.is_empty() {
+            let accs = self.aggs.iter().map(AggSpec::start).collect();
+            self.all.push((
+                Key::new(vec![]),
+                Group {
+                    keys: vec![],
+                    accs,
+                    prov: ProvSet::default(),
+                },
+            ));
+        }
+        for (_, g) in std::mem::take(&mut self.all) {
+            let (row, prov) = self.finish_group(g)?;
+            out.rows.push(row);
+            out.prov.push(prov);
+        }
+        Ok(out)
+    }
+
     /// Groups (or sessions) held in state.
     fn held(&self) -> usize {
         self.windows.values().map(FxHashMap::len).sum::<usize>()
             + self.sessions.values().map(Vec::len).sum::<usize>()
     }
 
-    fn eval_keys(&self, row: &[Value], cx: &Context) -> Result<Row, EvalError> {
-        let mut keys = Vec::with_capacity(self.group.len());
+    fn eval_keys(&self, row: &[Value], cx: &Context) -> Result<Key, EvalError> {
+        let mut keys = crate::value::KeyValues::with_capacity(self.group.len());
         for g in &self.group {
             keys.push(eval(g, row, cx)?);
         }
-        Ok(keys)
+        Ok(Key(keys))
     }
 
     fn new_group(&self, keys: Row) -> Group {
@@ -1629,7 +1736,7 @@ impl AggOp {
     /// Adds a bounded row (all rows come before any result).
     fn add_bounded(
         &mut self,
-        row: Row,
+        row: &[Value],
         prov: &Prov,
         window: Option<(i64, i64)>,
         cx: &Context,
@@ -1637,7 +1744,7 @@ impl AggOp {
         if self.session {
             return self.add_session(row, prov, window, cx);
         }
-        let key = Key::new(self.eval_keys(&row, cx)?);
+        let key = self.eval_keys(row, cx)?;
         let at = match self.index.get(&key) {
             Some(&i) => i,
             None => {
@@ -1647,12 +1754,12 @@ impl AggOp {
                 self.all.len() - 1
             }
         };
-        Self::accumulate(&self.aggs, &mut self.all[at].1, &row, prov, cx)
+        Self::accumulate(&self.aggs, &mut self.all[at].1, row, prov, cx)
     }
 
     fn add_session(
         &mut self,
-        row: Row,
+        row: &[Value],
         prov: &Prov,
         window: Option<(i64, i64)>,
         cx: &Context,
@@ -1660,15 +1767,14 @@ impl AggOp {
         let Some((start, end)) = window else {
             return Ok(());
         };
-        let mut keys = self.eval_keys(&row, cx)?;
+        let mut key = self.eval_keys(row, cx)?;
         for &(k, _) in &self.window_keys {
-            if let Some(v) = keys.get_mut(k) {
+            if let Some(v) = key.0.get_mut(k) {
                 *v = Value::Null;
             }
         }
-        let key = Key::new(keys.clone());
-        let mut group = self.new_group(keys);
-        Self::accumulate(&self.aggs, &mut group, &row, prov, cx)?;
+        let mut group = self.new_group(key.0.to_vec());
+        Self::accumulate(&self.aggs, &mut group, row, prov, cx)?;
         let mut merged = Session { start, end, group };
         let sessions = self.sessions.entry(key.clone()).or_default();
         let mut i = 0;
@@ -1726,14 +1832,13 @@ impl AggOp {
         if self.session {
             let events = tuple.prov.events.clone();
             return self
-                .add_session(tuple.row, &tuple.prov, Some((start, end)), cx)
+                .add_session(&tuple.row, &tuple.prov, Some((start, end)), cx)
                 .map(|()| None)
                 .map_err(|e| (events, e));
         }
-        let keys = self
+        let key = self
             .eval_keys(&tuple.row, cx)
             .map_err(|e| (tuple.prov.events.clone(), e))?;
-        let key = Key::new(keys);
         let groups = self.windows.entry(end).or_default();
         if !groups.contains_key(&key) {
             let g = Group {
