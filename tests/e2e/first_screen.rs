@@ -29,8 +29,59 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     assert_eq!(value, sluice_sql::reference::QUERY);
     assert!(value.contains("pubsub.topic.`demobox-313313`.orders"));
 
+    let problems = client.find(Locator::Css("#problems")).await?;
+    assert_eq!(problems.text().await?, "No problems");
+
+    // Run the simulation in the browser: the engine's rows, operators and reasons appear.
+    client
+        .find(Locator::Css("button#run"))
+        .await?
+        .click()
+        .await?;
+    let summary = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#summary"))
+        .await
+        .context("the simulation did not show its summary")?;
+    let text = summary.text().await?;
+    assert!(text.starts_with("500 events:"), "summary: {text}");
+    let rows = client.find_all(Locator::Css("#outputs tbody tr")).await?;
+    assert!(!rows.is_empty(), "no output rows");
+    let first_row = rows[0].text().await?;
+    assert!(first_row.contains("2026-11-24"), "first row: {first_row}");
+    let reasons = client.find(Locator::Css("#reasons")).await?.text().await?;
+    assert!(
+        reasons.contains("no join match at 2 Join"),
+        "reasons: {reasons}"
+    );
+
     let path = browser.screenshot("first-screen").await?;
     eprintln!("screenshot: {}", path.display());
+
+    // A broken query shows its problem at the exact position and disables the run.
+    let editor = client.find(Locator::Css("textarea#query")).await?;
+    editor.clear().await?;
+    editor
+        .send_keys("SELECT nope FROM pubsub.topic.`demobox-313313`.orders")
+        .await?;
+    let problem = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#problems li.problem.error"))
+        .await
+        .context("no problem was listed for a broken query")?;
+    let text = problem.text().await?;
+    assert!(
+        text.contains("1:8") && text.contains("unknown column \"nope\""),
+        "problem: {text}"
+    );
+    let disabled = client
+        .find(Locator::Css("button#run"))
+        .await?
+        .prop("disabled")
+        .await?;
+    assert_eq!(disabled.as_deref(), Some("true"));
     Ok(())
 }
 

@@ -4,18 +4,43 @@
 //! generation are calls into `sluice-sql`, `sluice-engine` and `sluice-datagen`,
 //! the same code the CLI runs; nothing is re-implemented in JavaScript.
 
+pub mod simulation;
+
+use sluice_sql::{Catalog, Severity, analyze};
 use yew::prelude::*;
 
-/// The root component: the first screen with the name and the query editor.
+use simulation::{Outcome, Settings};
+
+/// The root component: the query editor with its problems, and a simulation run.
 #[function_component(App)]
 pub fn app() -> Html {
     let query = use_state(|| sluice_sql::reference::QUERY.to_string());
+    let outcome = use_state(|| None::<Result<Outcome, String>>);
+    let catalog = use_memo((), |_| Catalog::reference());
+    let analysis = use_memo((*query).clone(), |sql| analyze(sql, &catalog));
     let on_input = {
         let query = query.clone();
         Callback::from(move |event: InputEvent| {
             if let Some(area) = event.target_dyn_into::<web_sys::HtmlTextAreaElement>() {
                 query.set(area.value());
             }
+        })
+    };
+    let errors = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let on_run = {
+        let outcome = outcome.clone();
+        let analysis = analysis.clone();
+        let catalog = catalog.clone();
+        Callback::from(move |_: MouseEvent| {
+            let result = match &analysis.plan {
+                Some(plan) => simulation::run(plan, &catalog, &Settings::default()),
+                None => Err("fix the query's errors first".to_string()),
+            };
+            outcome.set(Some(result));
         })
     };
     html! {
@@ -25,11 +50,96 @@ pub fn app() -> Html {
                 <span class="tagline">{ "Streaming SQL for Google Cloud Dataflow" }</span>
             </header>
             <main class="workspace">
-                <label class="editor-label" for="query">{ "Query" }</label>
-                <textarea id="query" class="editor" spellcheck="false"
-                    value={(*query).clone()} oninput={on_input} />
+                <section class="editor-pane">
+                    <label class="editor-label" for="query">{ "Query" }</label>
+                    <textarea id="query" class="editor" spellcheck="false"
+                        value={(*query).clone()} oninput={on_input} />
+                    { problems(&analysis.diagnostics) }
+                    <div class="actions">
+                        <button id="run" class="run" onclick={on_run} disabled={errors > 0}>
+                            { "Run simulation" }
+                        </button>
+                        <span class="hint">{ "100 customers, 1,000 batch orders, 500 stream events (seed 42)" }</span>
+                    </div>
+                </section>
+                <section class="results-pane" aria-live="polite">
+                    { match &*outcome {
+                        None => html! { <p class="placeholder">{ "Run the simulation to see what the pipeline would write." }</p> },
+                        Some(Err(e)) => html! { <p class="run-error">{ e.clone() }</p> },
+                        Some(Ok(o)) => results(o),
+                    } }
+                </section>
             </main>
         </div>
+    }
+}
+
+fn problems(diagnostics: &[sluice_sql::Diagnostic]) -> Html {
+    if diagnostics.is_empty() {
+        return html! { <p id="problems" class="problems ok">{ "No problems" }</p> };
+    }
+    html! {
+        <ul id="problems" class="problems">
+            { for diagnostics.iter().map(|d| {
+                let severity = match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                html! {
+                    <li class={classes!("problem", severity)}>
+                        <span class="where">{ format!("{}:{}", d.span.start.line, d.span.start.column) }</span>
+                        <span class="code">{ d.code.to_string() }</span>
+                        <span class="message">{ d.message.clone() }</span>
+                        if let Some(hint) = &d.hint {
+                            <span class="fix">{ hint.clone() }</span>
+                        }
+                    </li>
+                }
+            }) }
+        </ul>
+    }
+}
+
+fn results(o: &Outcome) -> Html {
+    let (events, emitted, dropped, pending) = o.events;
+    html! {
+        <>
+            <p id="summary" class="summary">
+                { format!("{events} events: {emitted} emitted, {dropped} dropped, {pending} pending · {} rows to BigQuery and Pub/Sub", o.total_rows) }
+            </p>
+            <h2 class="section">{ format!("Output rows (newest first, {} shown)", o.rows.len()) }</h2>
+            <div class="table-scroll">
+                <table id="outputs" class="grid">
+                    <thead><tr>{ for o.columns.iter().map(|c| html! { <th>{ c.clone() }</th> }) }</tr></thead>
+                    <tbody>
+                        { for o.rows.iter().map(|row| html! {
+                            <tr>{ for row.iter().map(|v| html! { <td>{ v.clone() }</td> }) }</tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+            <h2 class="section">{ "Operators" }</h2>
+            <table id="operators" class="grid">
+                <thead><tr><th>{ "#" }</th><th>{ "Operator" }</th><th class="num">{ "In" }</th><th class="num">{ "Out" }</th><th class="num">{ "Dropped" }</th></tr></thead>
+                <tbody>
+                    { for o.operators.iter().map(|op| html! {
+                        <tr class={classes!(op.bounded.then_some("bounded"))}>
+                            <td>{ op.id }</td>
+                            <td class="label" title={op.label.clone()}>{ op.label.clone() }</td>
+                            <td class="num">{ op.rows_in }</td>
+                            <td class="num">{ op.rows_out }</td>
+                            <td class="num">{ op.dropped }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+            if !o.reasons.is_empty() {
+                <h2 class="section">{ "Why events were dropped" }</h2>
+                <ul id="reasons" class="reasons">
+                    { for o.reasons.iter().map(|(reason, n)| html! { <li><span class="num">{ n }</span>{ " " }{ reason.clone() }</li> }) }
+                </ul>
+            }
+        </>
     }
 }
 
@@ -61,5 +171,53 @@ mod tests {
             .dyn_into()
             .expect("a textarea");
         assert_eq!(area.value(), sluice_sql::reference::QUERY);
+        let problems = root
+            .query_selector("#problems")
+            .expect("query")
+            .expect("problems");
+        assert_eq!(problems.text_content().as_deref(), Some("No problems"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn running_the_simulation_shows_rows_operators_and_reasons() {
+        let document = gloo_utils::document();
+        let root = document.create_element("div").expect("div");
+        document
+            .body()
+            .expect("body")
+            .append_child(&root)
+            .expect("append");
+        yew::Renderer::<App>::with_root(root.clone()).render();
+        yew::platform::time::sleep(std::time::Duration::from_millis(50)).await;
+        let run: web_sys::HtmlElement = root
+            .query_selector("button#run")
+            .expect("query")
+            .expect("the run button")
+            .dyn_into()
+            .expect("a button");
+        run.click();
+        yew::platform::time::sleep(std::time::Duration::from_millis(200)).await;
+        let summary = root
+            .query_selector("#summary")
+            .expect("query")
+            .expect("a summary");
+        let text = summary.text_content().unwrap_or_default();
+        assert!(text.starts_with("500 events:"), "{text}");
+        let rows = root.query_selector_all("#outputs tbody tr").expect("rows");
+        assert!(rows.length() > 0);
+        let operators = root
+            .query_selector_all("#operators tbody tr")
+            .expect("operators");
+        assert_eq!(operators.length(), 9);
+        let reasons = root
+            .query_selector("#reasons")
+            .expect("query")
+            .expect("reasons");
+        assert!(
+            reasons
+                .text_content()
+                .unwrap_or_default()
+                .contains("no join match at 2 Join")
+        );
     }
 }

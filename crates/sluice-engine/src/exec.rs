@@ -163,6 +163,19 @@ pub enum Reason {
     Error(String),
 }
 
+impl Reason {
+    /// A short name for grouping drops: `filtered out`, `no join match`, `late`, ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::FilterFalse(_) | Self::FilterNull(_) => "filtered out",
+            Self::NoMatch(_) | Self::ResidualFailed(_) => "no join match",
+            Self::Late { .. } => "late",
+            Self::NoEventTime => "no event time",
+            Self::Error(_) => "error",
+        }
+    }
+}
+
 /// A drop record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dropped {

@@ -56,6 +56,23 @@ impl Engine {
         Some(json!({"events": out.prov.events.to_vec(), "bounded": bounded}))
     }
 
+    /// Dropped events by reason and operator, most frequent first:
+    /// `("no join match at 2 Join", 231)`.
+    pub fn drop_summary(&self) -> Vec<(String, u64)> {
+        let mut reasons: Vec<(String, u64)> = Vec::new();
+        for d in &self.dropped {
+            let node = &self.nodes()[d.node];
+            let key = format!("{} at {} {}", d.reason.kind(), node.id, node.kind);
+            let n = d.events.len().max(1) as u64;
+            match reasons.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, count)) => *count += n,
+                None => reasons.push((key, n)),
+            }
+        }
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        reasons
+    }
+
     /// Every dropped event, one entry per event: `{"event", "operator", "reason"}`.
     pub fn dropped_json(&self) -> Vec<J> {
         let mut out = Vec::new();

@@ -1,7 +1,6 @@
 //! `sluice generate` and `sluice simulate`: write the reference scenario's data as
 //! newline-delimited JSON, and run a query over such files with the engine.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -260,25 +259,8 @@ fn human(engine: &Engine, events_per_second: f64) -> String {
     if let Some(why) = engine.lineage_json(0) {
         out.push_str(&format!("\nwhy the first row: {why}\n"));
     }
-    let mut reasons: HashMap<String, u64> = HashMap::new();
-    for d in &engine.dropped {
-        let node = &engine.nodes()[d.node];
-        let kind = match &d.reason {
-            sluice_engine::exec::Reason::FilterFalse(_)
-            | sluice_engine::exec::Reason::FilterNull(_) => "filtered out",
-            sluice_engine::exec::Reason::NoMatch(_)
-            | sluice_engine::exec::Reason::ResidualFailed(_) => "no join match",
-            sluice_engine::exec::Reason::Late { .. } => "late",
-            sluice_engine::exec::Reason::NoEventTime => "no event time",
-            sluice_engine::exec::Reason::Error(_) => "error",
-        };
-        *reasons
-            .entry(format!("{kind} at {} {}", node.id, node.kind))
-            .or_default() += d.events.len().max(1) as u64;
-    }
+    let reasons = engine.drop_summary();
     if !reasons.is_empty() {
-        let mut reasons: Vec<_> = reasons.into_iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         out.push_str("\ndropped events by reason:\n");
         for (reason, n) in reasons {
             out.push_str(&format!("  {n:>9}  {reason}\n"));
