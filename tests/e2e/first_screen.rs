@@ -56,6 +56,20 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         "reasons: {reasons}"
     );
 
+    rows[0].click().await?;
+    let why = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#why"))
+        .await
+        .context("clicking a row did not explain it")?
+        .text()
+        .await?;
+    assert!(
+        why.contains("Stream event #") && why.contains("table rows"),
+        "why: {why}"
+    );
+
     let path = browser.screenshot("first-screen").await?;
     eprintln!("screenshot: {}", path.display());
 

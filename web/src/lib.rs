@@ -16,6 +16,8 @@ use simulation::{Outcome, Settings};
 pub fn app() -> Html {
     let query = use_state(|| sluice_sql::reference::QUERY.to_string());
     let outcome = use_state(|| None::<Result<Outcome, String>>);
+    let settings = use_state(Settings::default);
+    let selected = use_state(|| None::<usize>);
     let catalog = use_memo((), |_| Catalog::reference());
     let analysis = use_memo((*query).clone(), |sql| analyze(sql, &catalog));
     let on_input = {
@@ -35,13 +37,20 @@ pub fn app() -> Html {
         let outcome = outcome.clone();
         let analysis = analysis.clone();
         let catalog = catalog.clone();
+        let settings = settings.clone();
+        let selected = selected.clone();
         Callback::from(move |_: MouseEvent| {
             let result = match &analysis.plan {
-                Some(plan) => simulation::run(plan, &catalog, &Settings::default()),
+                Some(plan) => simulation::run(plan, &catalog, &settings),
                 None => Err("fix the query's errors first".to_string()),
             };
+            selected.set(None);
             outcome.set(Some(result));
         })
+    };
+    let on_select = {
+        let selected = selected.clone();
+        Callback::from(move |i: usize| selected.set(Some(i)))
     };
     html! {
         <div class="app">
@@ -59,14 +68,14 @@ pub fn app() -> Html {
                         <button id="run" class="run" onclick={on_run} disabled={errors > 0}>
                             { "Run simulation" }
                         </button>
-                        <span class="hint">{ "100 customers, 1,000 batch orders, 500 stream events (seed 42)" }</span>
                     </div>
+                    { generator(&settings) }
                 </section>
                 <section class="results-pane" aria-live="polite">
                     { match &*outcome {
                         None => html! { <p class="placeholder">{ "Run the simulation to see what the pipeline would write." }</p> },
                         Some(Err(e)) => html! { <p class="run-error">{ e.clone() }</p> },
-                        Some(Ok(o)) => results(o),
+                        Some(Ok(o)) => results(o, *selected, &on_select),
                     } }
                 </section>
             </main>
@@ -100,7 +109,65 @@ fn problems(diagnostics: &[sluice_sql::Diagnostic]) -> Html {
     }
 }
 
-fn results(o: &Outcome) -> Html {
+/// A number input bound to one generator setting.
+fn number(
+    id: &'static str,
+    label: &'static str,
+    value: u64,
+    max: u64,
+    settings: &UseStateHandle<Settings>,
+    set: fn(&mut Settings, u64),
+) -> Html {
+    let settings = settings.clone();
+    let oninput = Callback::from(move |e: InputEvent| {
+        if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>()
+            && let Ok(v) = input.value().trim().parse::<u64>()
+        {
+            let mut next = *settings;
+            set(&mut next, v.min(max));
+            settings.set(next);
+        }
+    });
+    html! {
+        <label class="field" for={id}>
+            <span>{ label }</span>
+            <input id={id} type="number" min="0" max={max.to_string()} value={value.to_string()} {oninput} />
+        </label>
+    }
+}
+
+fn generator(settings: &UseStateHandle<Settings>) -> Html {
+    let s = **settings;
+    html! {
+        <fieldset class="generator">
+            <legend>{ "Generated data (same seed, same data)" }</legend>
+            { number("customers", "Customers", s.batch.customer_count, 100_000, settings, |s, v| s.batch.customer_count = v.max(1)) }
+            { number("orders", "Batch orders", s.batch.order_count, 1_000_000, settings, |s, v| s.batch.order_count = v) }
+            { number("events", "Stream events", s.events as u64, 1_000_000, settings, |s, v| s.events = v as usize) }
+            { number("seed", "Seed", s.batch.seed, u64::MAX, settings, |s, v| s.batch.seed = v) }
+            { number("open", "Open %", u64::from(s.status_mix.open), 100, settings, |s, v| s.status_mix.open = v as u32) }
+            { number("closed", "Closed %", u64::from(s.status_mix.closed), 100, settings, |s, v| s.status_mix.closed = v as u32) }
+            { number("cancelled", "Cancelled %", u64::from(s.status_mix.cancelled), 100, settings, |s, v| s.status_mix.cancelled = v as u32) }
+        </fieldset>
+    }
+}
+
+fn explanation(o: &Outcome, i: usize) -> Html {
+    let Some(why) = o.why.get(i) else {
+        return html! {};
+    };
+    html! {
+        <div id="why" class="why">
+            <h2 class="section">{ "Why this row" }</h2>
+            <p>{ format!("Stream event {}", why.events.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(", ")) }</p>
+            { for why.bounded.iter().map(|(op, row, behind)| html! {
+                <p>{ format!("joined with {row} (from operator {op}, computed from {behind} table rows)") }</p>
+            }) }
+        </div>
+    }
+}
+
+fn results(o: &Outcome, selected: Option<usize>, on_select: &Callback<usize>) -> Html {
     let (events, emitted, dropped, pending) = o.events;
     html! {
         <>
@@ -112,12 +179,23 @@ fn results(o: &Outcome) -> Html {
                 <table id="outputs" class="grid">
                     <thead><tr>{ for o.columns.iter().map(|c| html! { <th>{ c.clone() }</th> }) }</tr></thead>
                     <tbody>
-                        { for o.rows.iter().map(|row| html! {
-                            <tr>{ for row.iter().map(|v| html! { <td>{ v.clone() }</td> }) }</tr>
+                        { for o.rows.iter().enumerate().map(|(i, row)| {
+                            let onclick = {
+                                let on_select = on_select.clone();
+                                Callback::from(move |_: MouseEvent| on_select.emit(i))
+                            };
+                            html! {
+                                <tr class={classes!("clickable", (selected == Some(i)).then_some("selected"))} {onclick}>
+                                    { for row.iter().map(|v| html! { <td>{ v.clone() }</td> }) }
+                                </tr>
+                            }
                         }) }
                     </tbody>
                 </table>
             </div>
+            if let Some(i) = selected {
+                { explanation(o, i) }
+            }
             <h2 class="section">{ "Operators" }</h2>
             <table id="operators" class="grid">
                 <thead><tr><th>{ "#" }</th><th>{ "Operator" }</th><th class="num">{ "In" }</th><th class="num">{ "Out" }</th><th class="num">{ "Dropped" }</th></tr></thead>

@@ -35,6 +35,8 @@ pub struct Outcome {
     pub columns: Vec<String>,
     /// The newest output rows first, as display text.
     pub rows: Vec<Vec<String>>,
+    /// For each shown row, why it exists: the stream event and the bounded rows.
+    pub why: Vec<Explanation>,
     /// All output rows (the page shows the newest).
     pub total_rows: u64,
     /// Events pushed, emitted, dropped, pending.
@@ -43,6 +45,16 @@ pub struct Outcome {
     pub operators: Vec<Operator>,
     /// Drop reasons with counts, most frequent first, with one example each.
     pub reasons: Vec<(String, u64)>,
+}
+
+/// Why an output row exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// The stream events (0-based, in push order).
+    pub events: Vec<u32>,
+    /// The bounded rows joined in: operator, the row as `name = value` pairs, and how
+    /// many table rows are behind it (e.g. the closed orders summed).
+    pub bounded: Vec<(String, String, usize)>,
 }
 
 /// An operator's line in the page's table.
@@ -109,6 +121,13 @@ pub fn run(plan: &Plan, catalog: &Catalog, settings: &Settings) -> Result<Outcom
         .take(SHOWN_ROWS)
         .map(|o| o.row.iter().map(|v| v.to_string()).collect())
         .collect();
+    let why = engine
+        .outputs
+        .iter()
+        .rev()
+        .take(SHOWN_ROWS)
+        .map(|o| explain(&engine, &o.prov))
+        .collect();
     let (emitted, dropped, pending) = engine.accounting();
     let operators = engine
         .nodes()
@@ -127,9 +146,33 @@ pub fn run(plan: &Plan, catalog: &Catalog, settings: &Settings) -> Result<Outcom
     Ok(Outcome {
         columns,
         rows,
+        why,
         total_rows: engine.outputs_total(),
         events: (engine.events(), emitted, dropped, pending),
         operators,
         reasons,
     })
+}
+
+fn explain(engine: &Engine, prov: &sluice_engine::lineage::Prov) -> Explanation {
+    let mut bounded = Vec::new();
+    prov.rows.for_each(|r| {
+        let Some((row, from)) = engine.bounded_row(*r) else {
+            return;
+        };
+        let node = &engine.nodes()[r.node as usize];
+        let values = node
+            .columns
+            .iter()
+            .zip(row)
+            .map(|(c, v)| format!("{c} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let behind = from.rows.len() + from.omitted as usize;
+        bounded.push((format!("{} {}", node.id, node.kind), values, behind));
+    });
+    Explanation {
+        events: prov.events.to_vec(),
+        bounded,
+    }
 }
