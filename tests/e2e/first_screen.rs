@@ -24,10 +24,30 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         .context("the app did not render its heading (blank page or a build error?)")?;
     assert_eq!(heading.text().await?, "Sluice");
 
-    let editor = client.find(Locator::Css("textarea#query")).await?;
-    let value = editor.prop("value").await?.unwrap_or_default();
-    assert_eq!(value, sluice_sql::reference::QUERY);
-    assert!(value.contains("pubsub.topic.`demobox-313313`.orders"));
+    let editor = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#query .cm-content"))
+        .await
+        .context("the CodeMirror editor did not mount")?;
+    let lines: Vec<String> = {
+        let mut out = Vec::new();
+        for line in client.find_all(Locator::Css("#query .cm-line")).await? {
+            out.push(line.text().await?);
+        }
+        out
+    };
+    assert_eq!(lines.first().map(String::as_str), Some("WITH"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("pubsub.topic.`demobox-313313`.orders")),
+        "editor lines: {lines:?}"
+    );
+    assert_eq!(
+        editor.attr("contenteditable").await?.as_deref(),
+        Some("true")
+    );
 
     let problems = client.find(Locator::Css("#problems")).await?;
     assert_eq!(problems.text().await?, "No problems");
@@ -73,11 +93,17 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     let path = browser.screenshot("first-screen").await?;
     eprintln!("screenshot: {}", path.display());
 
-    // A broken query shows its problem at the exact position and disables the run.
-    let editor = client.find(Locator::Css("textarea#query")).await?;
-    editor.clear().await?;
+    // A broken query shows its problem at the exact position, underlined in the
+    // editor, and disables the run.
+    let editor = client.find(Locator::Css("#query .cm-content")).await?;
+    editor.click().await?;
+    let select_all = format!("{}a", char::from(fantoccini::key::Key::Control));
+    editor.send_keys(&select_all).await?;
     editor
-        .send_keys("SELECT nope FROM pubsub.topic.`demobox-313313`.orders")
+        .send_keys(&format!(
+            "{}SELECT nope FROM pubsub.topic.`demobox-313313`.orders",
+            char::from(fantoccini::key::Key::Null)
+        ))
         .await?;
     let problem = client
         .wait()
@@ -96,6 +122,15 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         .prop("disabled")
         .await?;
     assert_eq!(disabled.as_deref(), Some("true"));
+    let underline = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#query .cm-lintRange-error"))
+        .await
+        .context("the error is not underlined in the editor")?;
+    assert_eq!(underline.text().await?, "nope");
+    let path = browser.screenshot("broken-query").await?;
+    eprintln!("screenshot: {}", path.display());
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! generation are calls into `sluice-sql`, `sluice-engine` and `sluice-datagen`,
 //! the same code the CLI runs; nothing is re-implemented in JavaScript.
 
+pub mod editor;
 pub mod simulation;
 
 use sluice_sql::{Catalog, Severity, analyze};
@@ -20,12 +21,22 @@ pub fn app() -> Html {
     let selected = use_state(|| None::<usize>);
     let catalog = use_memo((), |_| Catalog::reference());
     let analysis = use_memo((*query).clone(), |sql| analyze(sql, &catalog));
-    let on_input = {
+    let on_change = {
         let query = query.clone();
-        Callback::from(move |event: InputEvent| {
-            if let Some(area) = event.target_dyn_into::<web_sys::HtmlTextAreaElement>() {
-                query.set(area.value());
-            }
+        Callback::from(move |text: String| query.set(text))
+    };
+    let jump = use_state(|| None::<(u32, u32, u32)>);
+    let on_jump = {
+        let jump = jump.clone();
+        Callback::from(move |(line, column): (u32, u32)| {
+            let n = jump.map_or(0, |(_, _, n)| n + 1);
+            jump.set(Some((line, column, n)));
+        })
+    };
+    let diagnostics_json = {
+        let analysis = analysis.clone();
+        use_memo((*query).clone(), move |_| {
+            std::rc::Rc::new(analysis.to_json()["diagnostics"].to_string())
         })
     };
     let errors = analysis
@@ -48,6 +59,14 @@ pub fn app() -> Html {
             outcome.set(Some(result));
         })
     };
+    let on_run_key = {
+        let on_run = on_run.clone();
+        Callback::from(move |()| {
+            if let Ok(event) = web_sys::MouseEvent::new("click") {
+                on_run.emit(event);
+            }
+        })
+    };
     let on_select = {
         let selected = selected.clone();
         Callback::from(move |i: usize| selected.set(Some(i)))
@@ -61,9 +80,10 @@ pub fn app() -> Html {
             <main class="workspace">
                 <section class="editor-pane">
                     <label class="editor-label" for="query">{ "Query" }</label>
-                    <textarea id="query" class="editor" spellcheck="false"
-                        value={(*query).clone()} oninput={on_input} />
-                    { problems(&analysis.diagnostics) }
+                    <editor::QueryEditor initial={sluice_sql::reference::QUERY.to_string()}
+                        diagnostics={(*diagnostics_json).clone()} jump={*jump}
+                        on_change={on_change} on_run={on_run_key} />
+                    { problems(&analysis.diagnostics, &on_jump) }
                     <div class="actions">
                         <button id="run" class="run" onclick={on_run} disabled={errors > 0}>
                             { "Run simulation" }
@@ -83,7 +103,7 @@ pub fn app() -> Html {
     }
 }
 
-fn problems(diagnostics: &[sluice_sql::Diagnostic]) -> Html {
+fn problems(diagnostics: &[sluice_sql::Diagnostic], on_jump: &Callback<(u32, u32)>) -> Html {
     if diagnostics.is_empty() {
         return html! { <p id="problems" class="problems ok">{ "No problems" }</p> };
     }
@@ -94,8 +114,13 @@ fn problems(diagnostics: &[sluice_sql::Diagnostic]) -> Html {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
                 };
+                let onclick = {
+                    let on_jump = on_jump.clone();
+                    let at = (d.span.start.line as u32, d.span.start.column as u32);
+                    Callback::from(move |_: MouseEvent| on_jump.emit(at))
+                };
                 html! {
-                    <li class={classes!("problem", severity)}>
+                    <li class={classes!("problem", severity)} {onclick} title="Go to the problem">
                         <span class="where">{ format!("{}:{}", d.span.start.line, d.span.start.column) }</span>
                         <span class="code">{ d.code.to_string() }</span>
                         <span class="message">{ d.message.clone() }</span>
@@ -242,13 +267,12 @@ mod tests {
 
         let heading = root.query_selector("h1").expect("query").expect("an h1");
         assert_eq!(heading.text_content().as_deref(), Some("Sluice"));
-        let area: web_sys::HtmlTextAreaElement = root
-            .query_selector("textarea#query")
+        let editor = root
+            .query_selector("#query .cm-content")
             .expect("query")
-            .expect("the editor")
-            .dyn_into()
-            .expect("a textarea");
-        assert_eq!(area.value(), sluice_sql::reference::QUERY);
+            .expect("the CodeMirror editor");
+        let text = editor.text_content().unwrap_or_default();
+        assert!(text.contains("eligible_customers AS ("), "{text}");
         let problems = root
             .query_selector("#problems")
             .expect("query")

@@ -60,6 +60,7 @@ impl Tools {
         ensure_wasm_bindgen(root, &cargo_bin)?;
         ensure_trunk(&cargo_bin)?;
         ensure_wasm_opt(root, &npm_bin)?;
+        ensure_editor_bundle(root)?;
         eprintln!("==> set-up: ok ({:.1?})", started.elapsed());
         Ok(Self {
             route,
@@ -387,6 +388,48 @@ fn ensure_wasm_opt(root: &Path, npm_bin: &Path) -> Result<()> {
         .arg(&prefix)
         .arg(format!("binaryen@{version}")))
     .context("npm install binaryen (is Node.js with npm installed?)")
+}
+
+/// The editor widget: CodeMirror 6 from npm (versions pinned by
+/// `web/js/package-lock.json`), bundled by esbuild into `web/generated/editor.js`,
+/// which the web crate imports through wasm-bindgen. Rebuilt when its sources change.
+fn ensure_editor_bundle(root: &Path) -> Result<()> {
+    let js = root.join("web").join("js");
+    let lock = js.join("package-lock.json");
+    let modules = js.join("node_modules");
+    let stamp = modules.join(".package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&stamp).is_none() || modified(&stamp) < modified(&lock) {
+        installing("CodeMirror and esbuild (npm ci in web/js)");
+        run(Command::new("npm")
+            .args([
+                "ci",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
+            .arg(&js))
+        .context("npm ci in web/js (is Node.js with npm installed?)")?;
+    }
+    let source = js.join("editor.js");
+    let bundle = root.join("web").join("generated").join("editor.js");
+    if modified(&bundle).is_some_and(|b| Some(b) >= modified(&source) && Some(b) >= modified(&lock))
+    {
+        have("editor bundle", "web/generated/editor.js");
+        return Ok(());
+    }
+    installing("editor bundle (esbuild web/js/editor.js)");
+    run(Command::new(modules.join(".bin").join("esbuild"))
+        .arg(&source)
+        .args([
+            "--bundle",
+            "--format=esm",
+            "--minify",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outfile={}", bundle.display())))
+    .context("bundling the editor with esbuild")
 }
 
 impl Browser {
