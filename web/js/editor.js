@@ -1,5 +1,5 @@
 // The query editor: CodeMirror 6 with BigQuery SQL highlighting and lint markers.
-// Bundled by esbuild into web/generated/editor.js (see xtask); driven from Rust
+// Bundled by esbuild into static/generated/editor.js (see xtask); driven from Rust
 // (web/src/editor.rs) through wasm-bindgen. Diagnostics come from sluice-sql.
 import { EditorView, basicSetup } from "codemirror";
 import { keymap } from "@codemirror/view";

@@ -1,4 +1,4 @@
-//! The query editor: CodeMirror 6 (bundled by esbuild into `web/generated/editor.js`)
+//! The query editor: CodeMirror 6 (bundled by esbuild into `static/generated/editor.js`)
 //! driven through wasm-bindgen. It reports every change and shows sluice-sql's
 //! diagnostics as underlines with messages and hints on hover.
 
@@ -8,7 +8,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
-#[wasm_bindgen(module = "/generated/editor.js")]
+#[wasm_bindgen(module = "/../static/generated/editor.js")]
 extern "C" {
     #[wasm_bindgen(js_name = mountEditor)]
     fn mount_editor(

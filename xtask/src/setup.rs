@@ -391,7 +391,7 @@ fn ensure_wasm_opt(root: &Path, npm_bin: &Path) -> Result<()> {
 }
 
 /// The editor widget: CodeMirror 6 from npm (versions pinned by
-/// `web/js/package-lock.json`), bundled by esbuild into `web/generated/editor.js`,
+/// `web/js/package-lock.json`), bundled by esbuild into `static/generated/editor.js`,
 /// which the web crate imports through wasm-bindgen. Rebuilt when its sources change.
 fn ensure_editor_bundle(root: &Path) -> Result<()> {
     let js = root.join("web").join("js");
@@ -413,10 +413,10 @@ fn ensure_editor_bundle(root: &Path) -> Result<()> {
         .context("npm ci in web/js (is Node.js with npm installed?)")?;
     }
     let source = js.join("editor.js");
-    let bundle = root.join("web").join("generated").join("editor.js");
+    let bundle = root.join("static").join("generated").join("editor.js");
     if modified(&bundle).is_some_and(|b| Some(b) >= modified(&source) && Some(b) >= modified(&lock))
     {
-        have("editor bundle", "web/generated/editor.js");
+        have("editor bundle", "static/generated/editor.js");
         return Ok(());
     }
     installing("editor bundle (esbuild web/js/editor.js)");
