@@ -253,8 +253,8 @@ mod tests {
     use web_sys::wasm_bindgen::JsCast;
     wasm_bindgen_test_configure!(run_in_browser);
 
-    #[wasm_bindgen_test]
-    async fn app_renders_the_name_and_the_reference_query() {
+    /// Renders the app into a fresh element of the page and lets it settle.
+    async fn mount() -> web_sys::Element {
         let document = gloo_utils::document();
         let root = document.create_element("div").expect("div");
         document
@@ -264,6 +264,12 @@ mod tests {
             .expect("append");
         yew::Renderer::<App>::with_root(root.clone()).render();
         yew::platform::time::sleep(std::time::Duration::from_millis(50)).await;
+        root
+    }
+
+    #[wasm_bindgen_test]
+    async fn app_renders_the_name_and_the_reference_query() {
+        let root = mount().await;
 
         let heading = root.query_selector("h1").expect("query").expect("an h1");
         assert_eq!(heading.text_content().as_deref(), Some("Sluice"));
@@ -282,15 +288,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     async fn running_the_simulation_shows_rows_operators_and_reasons() {
-        let document = gloo_utils::document();
-        let root = document.create_element("div").expect("div");
-        document
-            .body()
-            .expect("body")
-            .append_child(&root)
-            .expect("append");
-        yew::Renderer::<App>::with_root(root.clone()).render();
-        yew::platform::time::sleep(std::time::Duration::from_millis(50)).await;
+        let root = mount().await;
         let run: web_sys::HtmlElement = root
             .query_selector("button#run")
             .expect("query")

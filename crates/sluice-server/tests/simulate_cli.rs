@@ -26,6 +26,32 @@ fn generate(dir: &tempfile::TempDir, status_mix: &str) -> (String, String) {
     (batch, stream)
 }
 
+/// Generates the data and runs `sluice simulate --format json` with the reference
+/// query (and `extra` arguments); returns the report, the batch dir and the stream.
+fn simulate_json(
+    dir: &tempfile::TempDir,
+    status_mix: &str,
+    extra: &[&str],
+) -> (serde_json::Value, String, String) {
+    let (batch, stream) = generate(dir, status_mix);
+    let query = write(dir, "q.sql", sluice_sql::reference::QUERY);
+    let mut args = vec![
+        "simulate",
+        &query,
+        "--batch-dir",
+        &batch,
+        "--stream",
+        &stream,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = sluice(&args, None);
+    assert_eq!(code, 0, "{err}");
+    let report = serde_json::from_str(&out).expect("json");
+    (report, batch, stream)
+}
+
 #[test]
 fn generate_writes_the_same_files_for_the_same_seed() {
     let (a, b) = (
@@ -52,23 +78,7 @@ fn generate_writes_the_same_files_for_the_same_seed() {
 #[test]
 fn simulate_json_accounts_for_every_event() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (batch, stream) = generate(&dir, "20,75,5");
-    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
-    let (code, out, err) = sluice(
-        &[
-            "simulate",
-            &query,
-            "--batch-dir",
-            &batch,
-            "--stream",
-            &stream,
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    assert_eq!(code, 0, "{err}");
-    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let (report, _, _) = simulate_json(&dir, "20,75,5", &[]);
     let rows = report["table_rows"].as_array().expect("rows");
     let dropped = report["dropped"].as_array().expect("dropped");
     assert!(!rows.is_empty());
@@ -190,24 +200,7 @@ fn simulate_reports_query_errors_and_missing_files() {
 #[test]
 fn lineage_names_the_event_and_the_orders_that_sum_to_the_total() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (batch, stream) = generate(&dir, "100,0,0");
-    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
-    let (code, out, err) = sluice(
-        &[
-            "simulate",
-            &query,
-            "--batch-dir",
-            &batch,
-            "--stream",
-            &stream,
-            "--format",
-            "json",
-            "--lineage",
-        ],
-        None,
-    );
-    assert_eq!(code, 0, "{err}");
-    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let (report, batch, stream) = simulate_json(&dir, "100,0,0", &["--lineage"]);
     let orders: Vec<serde_json::Value> = std::fs::read_to_string(format!("{batch}/orders.jsonl"))
         .expect("orders")
         .lines()
