@@ -50,7 +50,7 @@ pub fn app() -> Html {
         let catalog = catalog.clone();
         let settings = settings.clone();
         let selected = selected.clone();
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |()| {
             let result = match &analysis.plan {
                 Some(plan) => simulation::run(plan, &catalog, &settings),
                 None => Err("fix the query's errors first".to_string()),
@@ -59,14 +59,7 @@ pub fn app() -> Html {
             outcome.set(Some(result));
         })
     };
-    let on_run_key = {
-        let on_run = on_run.clone();
-        Callback::from(move |()| {
-            if let Ok(event) = web_sys::MouseEvent::new("click") {
-                on_run.emit(event);
-            }
-        })
-    };
+    let on_click_run = on_run.reform(|_: MouseEvent| ());
     let on_select = {
         let selected = selected.clone();
         Callback::from(move |i: usize| selected.set(Some(i)))
@@ -82,10 +75,10 @@ pub fn app() -> Html {
                     <label class="editor-label" for="query">{ "Query" }</label>
                     <editor::QueryEditor initial={sluice_sql::reference::QUERY.to_string()}
                         diagnostics={(*diagnostics_json).clone()} jump={*jump}
-                        on_change={on_change} on_run={on_run_key} />
+                        on_change={on_change} on_run={on_run} />
                     { problems(&analysis.diagnostics, &on_jump) }
                     <div class="actions">
-                        <button id="run" class="run" onclick={on_run} disabled={errors > 0}>
+                        <button id="run" class="run" onclick={on_click_run} disabled={errors > 0}>
                             { "Run simulation" }
                         </button>
                     </div>

@@ -12,7 +12,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value as J, json};
-use sluice_engine::value::{MICROS_PER_DAY, Row, Value, format_timestamp};
+use sluice_engine::value::{Row, Value, format_timestamp};
 use sluice_sql::types::Field;
 
 /// The fixed "now" the batch orders' times end at: 2026-11-24 00:00:00 UTC.
@@ -594,11 +594,6 @@ impl StreamOrder {
             })
             .collect()
     }
-}
-
-/// Days since 1970-01-01 of a timestamp (for callers that bucket by day).
-pub fn day_of(micros: i64) -> i64 {
-    micros.div_euclid(MICROS_PER_DAY)
 }
 
 /// The engine's bounded inputs for the reference scenario: every BigQuery table of

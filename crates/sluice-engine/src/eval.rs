@@ -2,15 +2,14 @@
 //! logic, NULL propagation, overflow and division errors, and the function library.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use chrono::{Datelike, Timelike};
 use sluice_sql::plan::{BinaryOp, Expr, Literal, UnaryOp};
 use sluice_sql::types::DataType;
 
 use crate::value::{
-    self, MICROS_PER_DAY, NUMERIC_SCALE, Value, compare, date_from_days, days_from_date,
-    micros_from_naive, naive_from_micros,
+    self, MICROS_PER_DAY, NUMERIC_SCALE, Value, compare, days_from_date, micros_from_naive,
+    naive_from_micros,
 };
 
 /// An error raised while evaluating (BigQuery fails the query; the simulator drops
@@ -1320,16 +1319,6 @@ fn format_with(format: &str, dt: chrono::NaiveDateTime) -> Result<String, EvalEr
     write!(out, "{}", dt.format_with_items(items.into_iter()))
         .map_err(|_| EvalError(format!("cannot format with \"{format}\"")))?;
     Ok(out.replace("%Z", "UTC"))
-}
-
-/// The civil date of a DATE value, for callers that show dates.
-pub fn date_text(days: i32) -> String {
-    date_from_days(days).map_or_else(|| days.to_string(), |d| d.format("%Y-%m-%d").to_string())
-}
-
-/// Builds a STRUCT value (for tests and generators).
-pub fn structure(values: Vec<Value>) -> Value {
-    Value::Struct(Arc::from(values))
 }
 
 #[cfg(test)]

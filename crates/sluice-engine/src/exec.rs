@@ -435,14 +435,6 @@ impl Engine {
         self.evicted.1 + self.dropped.len() as u64
     }
 
-    /// Makes room for `events` more events (their fates, drops and outputs), when the
-    /// caller knows how many are coming.
-    pub fn reserve(&mut self, events: usize) {
-        self.fates.reserve(events);
-        self.dropped.reserve(events.min(self.options.retain));
-        self.outputs.reserve((events / 4).min(self.options.retain));
-    }
-
     /// Gives the engine a clock (nanoseconds, any origin) to time stream operators with.
     pub fn set_clock(&mut self, clock: Box<dyn Fn() -> u64>) {
         self.clock = Some(clock);
@@ -1140,7 +1132,7 @@ impl Engine {
         let mut time = None;
         let mut row = Some(row);
         for n in 0..count {
-            let scan = &{ self.streams[first + n].1 };
+            let scan = &self.streams[first + n].1.clone();
             let Op::StreamScan { time_column, .. } = &self.nodes[*scan].op else {
                 continue;
             };
