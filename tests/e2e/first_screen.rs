@@ -52,42 +52,79 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     let problems = client.find(Locator::Css("#problems")).await?;
     assert_eq!(problems.text().await?, "No problems");
 
-    // Run the simulation in the browser: the engine's rows, operators and reasons appear.
+    // Autocomplete: after `o.` come the topic's columns.
+    let line = client
+        .find(Locator::Css("#query .cm-line:last-child"))
+        .await?;
+    line.click().await?;
+    let end = format!(
+        "{}{}",
+        char::from(fantoccini::key::Key::Control),
+        char::from(fantoccini::key::Key::End)
+    );
+    editor.send_keys(&end).await?;
+    editor
+        .send_keys(&format!(
+            "{}\n  AND o.",
+            char::from(fantoccini::key::Key::Null)
+        ))
+        .await?;
+    let options = sluice_e2e::wait_text(
+        client,
+        ".cm-tooltip-autocomplete",
+        Duration::from_secs(10),
+        |t| t.contains("customer_id"),
+    )
+    .await?;
+    assert!(
+        options.contains("order_status") && options.contains("event_timestamp"),
+        "completions: {options}"
+    );
+    editor
+        .send_keys(&format!("{}", char::from(fantoccini::key::Key::Escape)))
+        .await?;
+    // Typing filters the choices; Enter takes one.
+    editor.send_keys("am").await?;
+    let options = sluice_e2e::wait_text(
+        client,
+        ".cm-tooltip-autocomplete",
+        Duration::from_secs(10),
+        |t| t.contains("amount"),
+    )
+    .await?;
+    assert!(
+        !options.contains("order_status"),
+        "completions after 'am': {options}"
+    );
+    editor
+        .send_keys(&format!("{}", char::from(fantoccini::key::Key::Enter)))
+        .await?;
+    editor.send_keys(" > 600").await?;
+    sluice_e2e::wait_text(client, "#problems", Duration::from_secs(10), |t| {
+        t == "No problems"
+    })
+    .await?;
+    let text = editor.text().await?;
+    assert!(text.contains("AND o.amount > 600"), "editor: {text}");
+
+    // Format lays the query out again; the analysis stays clean.
     client
-        .find(Locator::Css("button#run"))
+        .find(Locator::Css("button#format"))
         .await?
         .click()
         .await?;
-    let summary = client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#summary"))
-        .await
-        .context("the simulation did not show its summary")?;
-    let text = summary.text().await?;
-    assert!(text.starts_with("500 events:"), "summary: {text}");
-    let rows = client.find_all(Locator::Css("#outputs tbody tr")).await?;
-    assert!(!rows.is_empty(), "no output rows");
-    let first_row = rows[0].text().await?;
-    assert!(first_row.contains("2026-11-24"), "first row: {first_row}");
-    let reasons = client.find(Locator::Css("#reasons")).await?.text().await?;
-    assert!(
-        reasons.contains("no join match at 2 Join"),
-        "reasons: {reasons}"
-    );
-
-    rows[0].click().await?;
-    let why = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#why"))
-        .await
-        .context("clicking a row did not explain it")?
-        .text()
+    let formatted =
+        sluice_e2e::wait_text(client, "#query .cm-content", Duration::from_secs(10), |t| {
+            t.contains("AND\n") || t.contains("AND o.amount")
+        })
         .await?;
     assert!(
-        why.contains("Stream event #") && why.contains("table rows"),
-        "why: {why}"
+        formatted.contains("o.order_status != 'Cancelled'"),
+        "formatted: {formatted}"
+    );
+    assert_eq!(
+        client.find(Locator::Css("#problems")).await?.text().await?,
+        "No problems"
     );
 
     let path = browser.screenshot("first-screen").await?;
@@ -117,7 +154,7 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         "problem: {text}"
     );
     let disabled = client
-        .find(Locator::Css("button#run"))
+        .find(Locator::Css("button#play"))
         .await?
         .prop("disabled")
         .await?;

@@ -147,7 +147,7 @@ impl Browser {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--window-size=1280,800",
+                    "--disable-sync", "--no-first-run", "--window-size=1440,1000",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
             }),
@@ -195,5 +195,66 @@ impl Browser {
         let closed = self.client.clone().close().await;
         let _ = self.driver.kill().await;
         closed.context("closing the browser session")
+    }
+}
+
+/// Sets the value of the form control at `css` and fires `input` and `change`, as
+/// typing and leaving the field would.
+pub async fn set_value(client: &Client, css: &str, value: &str) -> Result<()> {
+    let script = r#"
+        const [css, value] = arguments;
+        const e = document.querySelector(css);
+        if (!e) return false;
+        e.value = value;
+        e.dispatchEvent(new Event("input", { bubbles: true }));
+        e.dispatchEvent(new Event("change", { bubbles: true }));
+        return true;
+    "#;
+    let found = client
+        .execute(script, vec![css.into(), value.into()])
+        .await
+        .with_context(|| format!("setting {css} to {value}"))?;
+    if found != serde_json::Value::Bool(true) {
+        bail!("no element {css} to set");
+    }
+    Ok(())
+}
+
+/// Runs the `sluice` binary the tests use with `args`; fails with its stderr unless it succeeds.
+pub fn sluice(args: &[&str]) -> Result<String> {
+    let bin = env_path("SLUICE_BIN", workspace_root().join("target/debug/sluice"));
+    let out = std::process::Command::new(&bin)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {} {args:?}", bin.display()))?;
+    if !out.status.success() {
+        bail!(
+            "sluice {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The text of the element at `css` once it satisfies `done`, waiting up to `timeout`.
+pub async fn wait_text(
+    client: &Client,
+    css: &str,
+    timeout: Duration,
+    done: impl Fn(&str) -> bool,
+) -> Result<String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = String::new();
+    loop {
+        if let Ok(e) = client.find(fantoccini::Locator::Css(css)).await {
+            last = e.text().await.unwrap_or_default();
+            if done(&last) {
+                return Ok(last);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("{css} did not get there in {timeout:?}; last text: {last:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

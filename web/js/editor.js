@@ -5,6 +5,7 @@ import { EditorView, basicSetup } from "codemirror";
 import { keymap } from "@codemirror/view";
 import { sql, SQLDialect } from "@codemirror/lang-sql";
 import { setDiagnostics, lintGutter } from "@codemirror/lint";
+import { autocompletion } from "@codemirror/autocomplete";
 
 const BigQuery = SQLDialect.define({
   keywords:
@@ -27,12 +28,35 @@ function offset(doc, line, column) {
   return l.from + i;
 }
 
-export function mountEditor(parent, text, onChange, onRun) {
+// Completions come from sluice-sql (through `complete(text, pos)`, which answers
+// JSON `{from, options: [{label, type, detail, apply}]}` with UTF-16 offsets).
+function completionSource(complete) {
+  return (context) => {
+    const before = context.state.doc.sliceString(Math.max(0, context.pos - 1), context.pos);
+    if (!context.explicit && !/[\w.`]/.test(before)) return null;
+    const result = JSON.parse(complete(context.state.doc.toString(), context.pos));
+    if (!result.options.length) return null;
+    return {
+      from: result.from,
+      options: result.options.map((o) => ({
+        label: o.label,
+        type: o.type,
+        detail: o.detail,
+        apply: o.apply || undefined,
+        boost: o.type === "property" ? 2 : o.type === "namespace" ? 1 : 0,
+      })),
+      validFor: /^[\w`-]*$/,
+    };
+  };
+}
+
+export function mountEditor(parent, text, onChange, onRun, complete) {
   return new EditorView({
     doc: text,
     parent,
     extensions: [
       keymap.of([{ key: "Mod-Enter", run: () => { onRun(); return true; } }]),
+      autocompletion({ override: [completionSource(complete)] }),
       basicSetup,
       sql({ dialect: BigQuery, upperCaseKeywords: true }),
       lintGutter(),

@@ -4,28 +4,138 @@
 //! generation are calls into `sluice-sql`, `sluice-engine` and `sluice-datagen`,
 //! the same code the CLI runs; nothing is re-implemented in JavaScript.
 
+pub mod catalog;
+pub mod charts;
 pub mod editor;
+pub mod graph;
+pub mod outputs;
+pub mod share;
 pub mod simulation;
+pub mod simulator;
 
-use sluice_sql::{Catalog, Severity, analyze};
+use std::rc::Rc;
+
+use sluice_sql::{Severity, analyze};
 use yew::prelude::*;
 
-use simulation::{Outcome, Settings};
+use share::Scenario;
+use simulation::{MAX_CUSTOMERS, MAX_EVENTS, MAX_GAP_MILLIS, MAX_ORDERS, Settings};
 
-/// The root component: the query editor with its problems, and a simulation run.
+/// Where the first scenario came from: a link, the browser's storage, or the defaults.
+fn initial_scenario() -> (Scenario, Vec<String>) {
+    let window = web_sys::window();
+    let hash = window
+        .as_ref()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    if let Some(text) = share::from_fragment(&hash) {
+        return match Scenario::decode(text) {
+            Ok(found) => found,
+            Err(e) => (Scenario::default(), vec![e]),
+        };
+    }
+    let saved = window
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(share::STORAGE_KEY).ok().flatten());
+    match saved.map(|text| Scenario::decode(&text)) {
+        Some(Ok(found)) => found,
+        Some(Err(e)) => (
+            Scenario::default(),
+            vec![format!("the saved scenario: {e}")],
+        ),
+        None => (Scenario::default(), Vec::new()),
+    }
+}
+
+/// Saves the scenario in the browser and in the address bar (without a history entry).
+fn keep(scenario: &Scenario) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let text = scenario.encode();
+    if let Ok(Some(storage)) = window.local_storage() {
+        let _ = storage.set_item(share::STORAGE_KEY, &text);
+    }
+    if let Ok(history) = window.history() {
+        let url = format!("#{}={text}", share::KEY);
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+const THEME_KEY: &str = "sluice.theme";
+
+fn stored_theme() -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(THEME_KEY)
+        .ok()?
+}
+
+fn system_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+fn apply_theme(theme: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-theme", theme);
+    }
+}
+
+/// The root component: the query editor with its problems, the catalog and the
+/// generator settings on the left, the live simulation on the right.
 #[function_component(App)]
 pub fn app() -> Html {
-    let query = use_state(|| sluice_sql::reference::QUERY.to_string());
-    let outcome = use_state(|| None::<Result<Outcome, String>>);
-    let settings = use_state(Settings::default);
-    let selected = use_state(|| None::<usize>);
-    let catalog = use_memo((), |_| Catalog::reference());
-    let analysis = use_memo((*query).clone(), |sql| analyze(sql, &catalog));
+    let initial = use_memo((), |_| initial_scenario());
+    let query = use_state(|| initial.0.query.clone());
+    let catalog = use_state(|| Rc::new(initial.0.catalog.clone()));
+    let settings = use_state(|| initial.0.settings);
+    let notices = use_state(|| initial.1.clone());
+    // Text pushed into the editor (a project rename, Format), with a counter.
+    let replace = use_state(|| None::<(String, u32)>);
+    let run = use_state(|| 0u32);
+    let theme = use_state(|| {
+        stored_theme().unwrap_or_else(|| if system_dark() { "dark" } else { "light" }.to_string())
+    });
+    let copied = use_state(|| false);
+    let jump = use_state(|| None::<(u32, u32, u32)>);
+
+    let analysis = use_memo(((*query).clone(), (*catalog).clone()), |(sql, catalog)| {
+        let analysis = analyze(sql, catalog);
+        let plan = analysis.plan.clone().map(Rc::new);
+        (analysis, plan)
+    });
+    let diagnostics_json = {
+        let analysis = analysis.clone();
+        use_memo(((*query).clone(), (*catalog).clone()), move |_| {
+            Rc::new(analysis.0.to_json()["diagnostics"].to_string())
+        })
+    };
+    {
+        let theme = (*theme).clone();
+        use_effect_with(theme, |theme| apply_theme(theme));
+    }
+    {
+        let scenario = Scenario {
+            query: (*query).clone(),
+            catalog: (**catalog).clone(),
+            settings: *settings,
+        };
+        let copied = copied.clone();
+        use_effect_with(scenario, move |scenario| {
+            keep(scenario);
+            copied.set(false);
+        });
+    }
     let on_change = {
         let query = query.clone();
         Callback::from(move |text: String| query.set(text))
     };
-    let jump = use_state(|| None::<(u32, u32, u32)>);
     let on_jump = {
         let jump = jump.clone();
         Callback::from(move |(line, column): (u32, u32)| {
@@ -33,69 +143,123 @@ pub fn app() -> Html {
             jump.set(Some((line, column, n)));
         })
     };
-    let diagnostics_json = {
-        let analysis = analysis.clone();
-        use_memo((*query).clone(), move |_| {
-            std::rc::Rc::new(analysis.to_json()["diagnostics"].to_string())
+    let on_run = {
+        let run = run.clone();
+        Callback::from(move |()| run.set(*run + 1))
+    };
+    let on_catalog = {
+        let catalog = catalog.clone();
+        let query = query.clone();
+        let replace = replace.clone();
+        Callback::from(move |change: catalog::Change| {
+            if let Some((old, new)) = &change.renamed {
+                let text = catalog::rename_project(&query, old, new);
+                if text != *query {
+                    let n = replace.as_ref().map_or(0, |(_, n)| n + 1);
+                    replace.set(Some((text.clone(), n)));
+                    query.set(text);
+                }
+            }
+            catalog.set(Rc::new(change.catalog));
         })
     };
+    let on_format = {
+        let query = query.clone();
+        let replace = replace.clone();
+        Callback::from(move |_: MouseEvent| {
+            let text = sluice_sql::format::format(&query);
+            if text != *query {
+                let n = replace.as_ref().map_or(0, |(_, n)| n + 1);
+                replace.set(Some((text.clone(), n)));
+                query.set(text);
+            }
+        })
+    };
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |_: MouseEvent| {
+            let next = if *theme == "dark" { "light" } else { "dark" };
+            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+            {
+                let _ = storage.set_item(THEME_KEY, next);
+            }
+            theme.set(next.to_string());
+        })
+    };
+    let on_copy = {
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(window) = web_sys::window()
+                && let Ok(href) = window.location().href()
+            {
+                let _ = window.navigator().clipboard().write_text(&href);
+                copied.set(true);
+            }
+        })
+    };
+    let dismiss = {
+        let notices = notices.clone();
+        Callback::from(move |_: MouseEvent| notices.set(Vec::new()))
+    };
+    let (analysis, plan) = &*analysis;
     let errors = analysis
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    let on_run = {
-        let outcome = outcome.clone();
-        let analysis = analysis.clone();
-        let catalog = catalog.clone();
-        let settings = settings.clone();
-        let selected = selected.clone();
-        Callback::from(move |()| {
-            let result = match &analysis.plan {
-                Some(plan) => simulation::run(plan, &catalog, &settings),
-                None => Err("fix the query's errors first".to_string()),
-            };
-            selected.set(None);
-            outcome.set(Some(result));
-        })
-    };
-    let on_click_run = on_run.reform(|_: MouseEvent| ());
-    let on_select = {
-        let selected = selected.clone();
-        Callback::from(move |i: usize| selected.set(Some(i)))
-    };
     html! {
         <div class="app">
             <header class="topbar">
                 <h1 class="brand">{ "Sluice" }</h1>
                 <span class="tagline">{ "Streaming SQL for Google Cloud Dataflow" }</span>
+                <span class="spacer"></span>
+                <button id="copy-link" class="secondary" onclick={on_copy} title="Copy a link that restores this query, catalog and simulation">
+                    { if *copied { "Link copied" } else { "Copy link" } }
+                </button>
+                <button id="theme" class="secondary" onclick={on_theme} aria-label="Switch between light and dark">
+                    { if *theme == "dark" { "Light theme" } else { "Dark theme" } }
+                </button>
             </header>
+            if !notices.is_empty() {
+                <div class="notice" role="status">
+                    { for notices.iter().map(|n| html! { <p>{ n.clone() }</p> }) }
+                    <button class="close" onclick={dismiss} aria-label="Dismiss">{ "×" }</button>
+                </div>
+            }
             <main class="workspace">
                 <section class="editor-pane">
-                    <label class="editor-label" for="query">{ "Query" }</label>
-                    <editor::QueryEditor initial={sluice_sql::reference::QUERY.to_string()}
+                    <div class="pane-head">
+                        <label class="editor-label" for="query">{ "Query" }</label>
+                        <span class="spacer"></span>
+                        <span class="hint">{ "Ctrl+Enter runs · Ctrl+Space completes" }</span>
+                        <button id="format" class="secondary small" onclick={on_format} title="Lay the query out one clause a line">{ "Format" }</button>
+                    </div>
+                    <editor::QueryEditor initial={(*query).clone()}
+                        catalog={(*catalog).clone()}
                         diagnostics={(*diagnostics_json).clone()} jump={*jump}
+                        replace={(*replace).clone()}
                         on_change={on_change} on_run={on_run} />
                     { problems(&analysis.diagnostics, &on_jump) }
-                    <div class="actions">
-                        <button id="run" class="run" onclick={on_click_run} disabled={errors > 0}>
-                            { "Run simulation" }
-                        </button>
-                    </div>
-                    { generator(&settings) }
+                    if errors == 0 && plan.is_none() {
+                        <p class="hint">{ "The query has no plan." }</p>
+                    }
+                    <details class="panel" open={true}>
+                        <summary>{ "Catalog" }</summary>
+                        <catalog::CatalogPanel catalog={(*catalog).clone()} on_change={on_catalog} />
+                    </details>
+                    <details class="panel" open={true}>
+                        <summary>{ "Generated data" }</summary>
+                        { generator(&settings) }
+                    </details>
                 </section>
-                <section class="results-pane" aria-live="polite">
-                    { match &*outcome {
-                        None => html! { <p class="placeholder">{ "Run the simulation to see what the pipeline would write." }</p> },
-                        Some(Err(e)) => html! { <p class="run-error">{ e.clone() }</p> },
-                        Some(Ok(o)) => results(o, *selected, &on_select),
-                    } }
+                <section class="results-pane">
+                    <simulator::Simulator plan={plan.clone()} catalog={(*catalog).clone()}
+                        settings={*settings} run={*run} />
                 </section>
             </main>
         </div>
     }
 }
-
 fn problems(diagnostics: &[sluice_sql::Diagnostic], on_jump: &Callback<(u32, u32)>) -> Html {
     if diagnostics.is_empty() {
         return html! { <p id="problems" class="problems ok">{ "No problems" }</p> };
@@ -107,13 +271,22 @@ fn problems(diagnostics: &[sluice_sql::Diagnostic], on_jump: &Callback<(u32, u32
                     Severity::Error => "error",
                     Severity::Warning => "warning",
                 };
+                let at = (d.span.start.line as u32, d.span.start.column as u32);
                 let onclick = {
                     let on_jump = on_jump.clone();
-                    let at = (d.span.start.line as u32, d.span.start.column as u32);
                     Callback::from(move |_: MouseEvent| on_jump.emit(at))
                 };
+                let onkeydown = {
+                    let on_jump = on_jump.clone();
+                    Callback::from(move |e: KeyboardEvent| {
+                        if e.key() == "Enter" || e.key() == " " {
+                            e.prevent_default();
+                            on_jump.emit(at);
+                        }
+                    })
+                };
                 html! {
-                    <li class={classes!("problem", severity)} {onclick} title="Go to the problem">
+                    <li class={classes!("problem", severity)} {onclick} {onkeydown} tabindex="0" title="Go to the problem">
                         <span class="where">{ format!("{}:{}", d.span.start.line, d.span.start.column) }</span>
                         <span class="code">{ d.code.to_string() }</span>
                         <span class="message">{ d.message.clone() }</span>
@@ -156,87 +329,40 @@ fn number(
 
 fn generator(settings: &UseStateHandle<Settings>) -> Html {
     let s = **settings;
+    let random_seed = {
+        let settings = settings.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut next = *settings;
+            next.batch.seed = (random_unit() * 1e9) as u64;
+            settings.set(next);
+        })
+    };
     html! {
         <fieldset class="generator">
-            <legend>{ "Generated data (same seed, same data)" }</legend>
-            { number("customers", "Customers", s.batch.customer_count, 100_000, settings, |s, v| s.batch.customer_count = v.max(1)) }
-            { number("orders", "Batch orders", s.batch.order_count, 1_000_000, settings, |s, v| s.batch.order_count = v) }
-            { number("events", "Stream events", s.events as u64, 1_000_000, settings, |s, v| s.events = v as usize) }
+            <legend class="hint">{ "Same seed, same data. Changes apply when the simulation starts over." }</legend>
+            { number("customers", "Customers", s.batch.customer_count, MAX_CUSTOMERS, settings, |s, v| s.batch.customer_count = v.max(1)) }
+            { number("orders", "Batch orders", s.batch.order_count, MAX_ORDERS, settings, |s, v| s.batch.order_count = v) }
+            { number("events", "Stop after events", s.events, MAX_EVENTS, settings, |s, v| s.events = v) }
+            { number("gap-min", "Gap min (ms)", s.gap_millis.0, MAX_GAP_MILLIS, settings, |s, v| s.gap_millis = (v, s.gap_millis.1.max(v).max(1))) }
+            { number("gap-max", "Gap max (ms)", s.gap_millis.1, MAX_GAP_MILLIS, settings, |s, v| s.gap_millis = (s.gap_millis.0.min(v), v.max(1))) }
             { number("seed", "Seed", s.batch.seed, u64::MAX, settings, |s, v| s.batch.seed = v) }
             { number("open", "Open %", u64::from(s.status_mix.open), 100, settings, |s, v| s.status_mix.open = v as u32) }
             { number("closed", "Closed %", u64::from(s.status_mix.closed), 100, settings, |s, v| s.status_mix.closed = v as u32) }
             { number("cancelled", "Cancelled %", u64::from(s.status_mix.cancelled), 100, settings, |s, v| s.status_mix.cancelled = v as u32) }
+            <button id="random-seed" type="button" class="secondary small" onclick={random_seed}>{ "Random seed" }</button>
         </fieldset>
     }
 }
 
-fn explanation(o: &Outcome, i: usize) -> Html {
-    let Some(why) = o.why.get(i) else {
-        return html! {};
-    };
-    html! {
-        <div id="why" class="why">
-            <h2 class="section">{ "Why this row" }</h2>
-            <p>{ format!("Stream event {}", why.events.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(", ")) }</p>
-            { for why.bounded.iter().map(|(op, row, behind)| html! {
-                <p>{ format!("joined with {row} (from operator {op}, computed from {behind} table rows)") }</p>
-            }) }
-        </div>
-    }
-}
-
-fn results(o: &Outcome, selected: Option<usize>, on_select: &Callback<usize>) -> Html {
-    let (events, emitted, dropped, pending) = o.events;
-    html! {
-        <>
-            <p id="summary" class="summary">
-                { format!("{events} events: {emitted} emitted, {dropped} dropped, {pending} pending · {} rows to BigQuery and Pub/Sub", o.total_rows) }
-            </p>
-            <h2 class="section">{ format!("Output rows (newest first, {} shown)", o.rows.len()) }</h2>
-            <div class="table-scroll">
-                <table id="outputs" class="grid">
-                    <thead><tr>{ for o.columns.iter().map(|c| html! { <th>{ c.clone() }</th> }) }</tr></thead>
-                    <tbody>
-                        { for o.rows.iter().enumerate().map(|(i, row)| {
-                            let onclick = {
-                                let on_select = on_select.clone();
-                                Callback::from(move |_: MouseEvent| on_select.emit(i))
-                            };
-                            html! {
-                                <tr class={classes!("clickable", (selected == Some(i)).then_some("selected"))} {onclick}>
-                                    { for row.iter().map(|v| html! { <td>{ v.clone() }</td> }) }
-                                </tr>
-                            }
-                        }) }
-                    </tbody>
-                </table>
-            </div>
-            if let Some(i) = selected {
-                { explanation(o, i) }
-            }
-            <h2 class="section">{ "Operators" }</h2>
-            <table id="operators" class="grid">
-                <thead><tr><th>{ "#" }</th><th>{ "Operator" }</th><th class="num">{ "In" }</th><th class="num">{ "Out" }</th><th class="num">{ "Dropped" }</th></tr></thead>
-                <tbody>
-                    { for o.operators.iter().map(|op| html! {
-                        <tr class={classes!(op.bounded.then_some("bounded"))}>
-                            <td>{ op.id }</td>
-                            <td class="label" title={op.label.clone()}>{ op.label.clone() }</td>
-                            <td class="num">{ op.rows_in }</td>
-                            <td class="num">{ op.rows_out }</td>
-                            <td class="num">{ op.dropped }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table>
-            if !o.reasons.is_empty() {
-                <h2 class="section">{ "Why events were dropped" }</h2>
-                <ul id="reasons" class="reasons">
-                    { for o.reasons.iter().map(|(reason, n)| html! { <li><span class="num">{ n }</span>{ " " }{ reason.clone() }</li> }) }
-                </ul>
-            }
-        </>
-    }
+fn random_unit() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .and_then(|c| {
+            let mut bytes = [0u8; 4];
+            c.get_random_values_with_u8_array(&mut bytes).ok()?;
+            Some(f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX))
+        })
+        .unwrap_or(0.5)
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -280,37 +406,31 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    async fn running_the_simulation_shows_rows_operators_and_reasons() {
+    async fn stepping_pushes_one_event_at_a_time_and_draws_the_pipeline() {
         let root = mount().await;
-        let run: web_sys::HtmlElement = root
-            .query_selector("button#run")
+        let step: web_sys::HtmlElement = root
+            .query_selector("button#step")
             .expect("query")
-            .expect("the run button")
+            .expect("the step button")
             .dyn_into()
             .expect("a button");
-        run.click();
-        yew::platform::time::sleep(std::time::Duration::from_millis(200)).await;
+        for _ in 0..3 {
+            step.click();
+            yew::platform::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
         let summary = root
             .query_selector("#summary")
             .expect("query")
             .expect("a summary");
         let text = summary.text_content().unwrap_or_default();
-        assert!(text.starts_with("500 events:"), "{text}");
-        let rows = root.query_selector_all("#outputs tbody tr").expect("rows");
-        assert!(rows.length() > 0);
+        assert!(text.contains("3 events"), "{text}");
+        assert!(text.contains("paused"), "{text}");
+        let boxes = root.query_selector_all("#pipeline g.op").expect("boxes");
+        // Nine operators and the two destinations.
+        assert_eq!(boxes.length(), 11);
         let operators = root
             .query_selector_all("#operators tbody tr")
             .expect("operators");
         assert_eq!(operators.length(), 9);
-        let reasons = root
-            .query_selector("#reasons")
-            .expect("query")
-            .expect("reasons");
-        assert!(
-            reasons
-                .text_content()
-                .unwrap_or_default()
-                .contains("no join match at 2 Join")
-        );
     }
 }

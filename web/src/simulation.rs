@@ -1,9 +1,17 @@
-//! One simulation run in the browser: generate the scenario's data, run the query's
-//! plan through the engine, and keep what the page shows. The same library calls
-//! as `sluice simulate`.
+//! A live simulation in the browser: generate the scenario's data, then push the
+//! order stream through the query's plan a slice at a time, in simulated time, and
+//! keep what the page shows (counters, history for the charts, top keys, recent
+//! events for explanations). The same library calls as `sluice simulate`; the page
+//! decides how much to push a frame, so this module has no clock of its own and is
+//! tested natively.
 
-use sluice_datagen::{BatchParams, StatusMix, Stream, StreamParams};
-use sluice_engine::{Engine, Options};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use serde_json::{Value as J, json};
+use sluice_datagen::{BatchParams, StatusMix, Stream, StreamOrder, StreamParams};
+use sluice_engine::{Engine, Options, Value};
+use sluice_sql::types::Field;
 use sluice_sql::{Catalog, Plan};
 
 /// The generator settings of a run.
@@ -11,168 +19,621 @@ use sluice_sql::{Catalog, Plan};
 pub struct Settings {
     /// Customers and batch orders.
     pub batch: BatchParams,
-    /// How many stream events to push.
-    pub events: usize,
+    /// The stream stops (and every window closes) after this many events.
+    pub events: u64,
     /// The stream's status mix.
     pub status_mix: StatusMix,
+    /// Milliseconds between stream events, inclusive.
+    pub gap_millis: (u64, u64),
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             batch: BatchParams::default(),
-            events: 500,
+            events: 1000,
             // Some cancelled orders, so that the reference query's filter shows.
             status_mix: StatusMix::BATCH,
+            gap_millis: StreamParams::default().gap_millis,
         }
     }
 }
 
-/// What the page shows of a finished run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    /// Output column names.
-    pub columns: Vec<String>,
-    /// The newest output rows first, as display text.
-    pub rows: Vec<Vec<String>>,
-    /// For each shown row, why it exists: the stream event and the bounded rows.
-    pub why: Vec<Explanation>,
-    /// All output rows (the page shows the newest).
-    pub total_rows: u64,
-    /// Events pushed, emitted, dropped, pending.
-    pub events: (u32, u64, u64, u64),
-    /// One line per operator: id, kind, label, in, out, dropped, bounded.
-    pub operators: Vec<Operator>,
-    /// Drop reasons with counts, most frequent first, with one example each.
-    pub reasons: Vec<(String, u64)>,
+impl Settings {
+    /// The settings as JSON (for links and local storage).
+    pub fn to_json(&self) -> J {
+        let m = self.status_mix;
+        json!({
+            "customers": self.batch.customer_count,
+            "orders": self.batch.order_count,
+            "seed": self.batch.seed,
+            "events": self.events,
+            "status_mix": [m.open, m.closed, m.cancelled],
+            "gap_ms": [self.gap_millis.0, self.gap_millis.1],
+        })
+    }
+
+    /// Settings from [`Settings::to_json`]'s JSON; missing or malformed fields keep
+    /// their defaults and are named in the returned list.
+    pub fn from_json(value: &J) -> (Self, Vec<String>) {
+        let mut s = Self::default();
+        let mut bad = Vec::new();
+        let mut int = |key: &str, max: u64| -> Option<u64> {
+            match value.get(key) {
+                None => None,
+                Some(v) => match v.as_u64() {
+                    Some(n) if n <= max => Some(n),
+                    _ => {
+                        bad.push(key.to_string());
+                        None
+                    }
+                },
+            }
+        };
+        if let Some(n) = int("customers", MAX_CUSTOMERS) {
+            s.batch.customer_count = n.max(1);
+        }
+        if let Some(n) = int("orders", MAX_ORDERS) {
+            s.batch.order_count = n;
+        }
+        if let Some(n) = int("seed", u64::MAX) {
+            s.batch.seed = n;
+        }
+        if let Some(n) = int("events", MAX_EVENTS) {
+            s.events = n;
+        }
+        let triple = |v: &J| -> Option<Vec<u64>> {
+            v.as_array()?
+                .iter()
+                .map(J::as_u64)
+                .collect::<Option<Vec<_>>>()
+        };
+        if let Some(v) = value.get("status_mix") {
+            match triple(v).as_deref() {
+                Some(&[o, c, x]) if o <= 100 && c <= 100 && x <= 100 && o + c + x > 0 => {
+                    s.status_mix = StatusMix {
+                        open: o as u32,
+                        closed: c as u32,
+                        cancelled: x as u32,
+                    };
+                }
+                _ => bad.push("status_mix".into()),
+            }
+        }
+        if let Some(v) = value.get("gap_ms") {
+            match triple(v).as_deref() {
+                Some(&[lo, hi]) if lo <= hi && hi > 0 && hi <= MAX_GAP_MILLIS => {
+                    s.gap_millis = (lo, hi);
+                }
+                _ => bad.push("gap_ms".into()),
+            }
+        }
+        (s, bad)
+    }
+
+    fn stream(&self, feed: u64) -> StreamParams {
+        StreamParams {
+            customer_range: self.batch.customer_count,
+            seed: self.batch.seed.wrapping_add(feed),
+            status_mix: self.status_mix,
+            gap_millis: self.gap_millis,
+            ..StreamParams::default()
+        }
+    }
+}
+
+/// The most customers the page generates.
+pub const MAX_CUSTOMERS: u64 = 100_000;
+/// The most batch orders the page generates.
+pub const MAX_ORDERS: u64 = 1_000_000;
+/// The most stream events of a run.
+pub const MAX_EVENTS: u64 = 10_000_000;
+/// The longest gap between events: one hour.
+pub const MAX_GAP_MILLIS: u64 = 3_600_000;
+/// How many outputs, drops and events a session keeps for the page.
+pub const RETAIN: usize = 100_000;
+/// How many history samples the charts keep.
+pub const HISTORY: usize = 120;
+
+/// How fast simulated time runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speed {
+    /// Simulated seconds per wall-clock second.
+    Times(u32),
+    /// As many events as a frame's budget allows.
+    Max,
+}
+
+impl Speed {
+    /// The choices the page offers.
+    pub const ALL: [Speed; 5] = [
+        Speed::Times(1),
+        Speed::Times(10),
+        Speed::Times(100),
+        Speed::Times(1000),
+        Speed::Max,
+    ];
+
+    /// `1x`, ..., `max`.
+    pub fn label(self) -> String {
+        match self {
+            Speed::Times(n) => format!("{n}x"),
+            Speed::Max => "max".into(),
+        }
+    }
+
+    /// The inverse of [`Speed::label`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.label() == text)
+    }
+}
+
+/// One point of the charts' history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Wall-clock milliseconds since the session started playing.
+    pub wall_ms: f64,
+    /// Simulated time, microseconds since the epoch.
+    pub sim_time: i64,
+    /// Events pushed so far.
+    pub events: u64,
+    /// Output rows so far.
+    pub outputs: u64,
+    /// Dropped events so far.
+    pub dropped: u64,
+}
+
+/// One topic's generated stream, with its next event ready.
+struct Feed {
+    topic: String,
+    schema: Vec<Field>,
+    stream: Stream,
+    next: StreamOrder,
+}
+
+/// A running simulation.
+pub struct Session {
+    engine: Engine,
+    feeds: Vec<Feed>,
+    /// The plan it runs (to tell when the query changed).
+    pub plan: Rc<Plan>,
+    /// The settings it was generated with.
+    pub settings: Settings,
+    /// The simulated clock, microseconds since the epoch.
+    pub sim_time: i64,
+    /// The stream has ended (the event limit was reached) and every window closed.
+    pub finished: bool,
+    /// Recent events' payloads by event number, for explanations.
+    events: VecDeque<(u32, String)>,
+    history: VecDeque<Sample>,
+    /// Output spend (or count) by key, for the top-keys chart.
+    top: HashMap<String, f64>,
+    top_columns: Option<(usize, Option<usize>)>,
+    seen_outputs: u64,
+    /// How long building the bounded side took, in milliseconds (when measured).
+    pub build_ms: f64,
+}
+
+impl Session {
+    /// Generates the data and builds the bounded side of `plan`.
+    pub fn new(plan: Rc<Plan>, catalog: &Catalog, settings: Settings) -> Result<Self, String> {
+        Self::with_clock(plan, catalog, settings, None)
+    }
+
+    /// As [`Session::new`], with a clock (nanoseconds) that times the operators.
+    pub fn with_clock(
+        plan: Rc<Plan>,
+        catalog: &Catalog,
+        settings: Settings,
+        clock: Option<Box<dyn Fn() -> u64>>,
+    ) -> Result<Self, String> {
+        let tables = sluice_datagen::tables(catalog, &settings.batch);
+        let options = Options {
+            retain: RETAIN,
+            ..Options::default()
+        };
+        let engine =
+            Engine::with_clock(&plan, &tables, options, clock).map_err(|e| e.to_string())?;
+        let mut feeds = Vec::new();
+        for (i, topic) in engine.stream_sources().iter().enumerate() {
+            let Some(source) = catalog.sources.iter().find(|s| s.sql_name() == *topic) else {
+                return Err(format!("the catalog has no topic {topic}"));
+            };
+            let mut stream = Stream::new(settings.stream(i as u64));
+            let Some(next) = stream.next() else {
+                continue;
+            };
+            feeds.push(Feed {
+                topic: topic.to_string(),
+                schema: source.schema.clone(),
+                stream,
+                next,
+            });
+        }
+        let columns = engine.output_columns();
+        let find = |names: &[&str]| {
+            columns
+                .iter()
+                .position(|c| names.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
+        };
+        let top_columns = find(&["customer_id", "customer"])
+            .or_else(|| (!columns.is_empty()).then_some(0))
+            .map(|key| (key, find(&["amount", "total", "spend", "total_spend"])));
+        let sim_time = feeds
+            .iter()
+            .map(|f| f.next.event_timestamp)
+            .min()
+            .unwrap_or(StreamParams::default().start_micros);
+        let finished = feeds.is_empty() || settings.events == 0;
+        let mut session = Self {
+            engine,
+            feeds,
+            plan,
+            settings,
+            sim_time,
+            finished: false,
+            events: VecDeque::new(),
+            history: VecDeque::new(),
+            top: HashMap::new(),
+            top_columns,
+            seen_outputs: 0,
+            build_ms: 0.0,
+        };
+        if finished {
+            session.end();
+        }
+        Ok(session)
+    }
+
+    /// The engine: outputs, drops, operators.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Events pushed so far.
+    pub fn pushed(&self) -> u64 {
+        u64::from(self.engine.events())
+    }
+
+    /// The time of the next event, if the stream goes on.
+    pub fn next_time(&self) -> Option<i64> {
+        if self.finished {
+            return None;
+        }
+        self.feeds.iter().map(|f| f.next.event_timestamp).min()
+    }
+
+    /// Pushes the next event; false when the stream has ended.
+    pub fn step(&mut self) -> Result<bool, String> {
+        if self.finished {
+            return Ok(false);
+        }
+        let Some(i) = (0..self.feeds.len()).min_by_key(|i| self.feeds[*i].next.event_timestamp)
+        else {
+            self.end();
+            return Ok(false);
+        };
+        let feed = &mut self.feeds[i];
+        let event = match feed.stream.next() {
+            Some(next) => std::mem::replace(&mut feed.next, next),
+            None => feed.next.clone(),
+        };
+        let number = self.engine.events();
+        self.engine
+            .push(&feed.topic, event.to_row(&feed.schema))
+            .map_err(|e| e.to_string())?;
+        self.sim_time = self.sim_time.max(event.event_timestamp);
+        if self.events.len() == RETAIN {
+            self.events.pop_front();
+        }
+        self.events.push_back((number, event.to_json().to_string()));
+        if self.pushed() >= self.settings.events {
+            self.end();
+        }
+        self.count_new_outputs();
+        Ok(true)
+    }
+
+    /// Pushes the events due by simulated time `until`, at most `max_events`; the
+    /// clock moves to `until` when all due events were pushed. Returns how many.
+    pub fn advance(&mut self, until: i64, max_events: usize) -> Result<usize, String> {
+        let mut n = 0;
+        while n < max_events && self.next_time().is_some_and(|t| t <= until) {
+            self.step()?;
+            n += 1;
+        }
+        if !self.finished && self.next_time().is_none_or(|t| t > until) {
+            self.sim_time = self.sim_time.max(until);
+            self.engine.advance_to(until);
+            self.count_new_outputs();
+        }
+        Ok(n)
+    }
+
+    /// Pushes everything left (up to the event limit) and ends the stream.
+    pub fn run_to_end(&mut self) -> Result<(), String> {
+        while self.step()? {}
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        self.engine.finish();
+        self.finished = true;
+        self.count_new_outputs();
+    }
+
+    fn count_new_outputs(&mut self) {
+        let total = self.engine.outputs_total();
+        let new = (total - self.seen_outputs).min(self.engine.outputs.len() as u64) as usize;
+        self.seen_outputs = total;
+        let Some((key, value)) = self.top_columns else {
+            return;
+        };
+        let outputs = &self.engine.outputs;
+        for out in outputs.iter().skip(outputs.len() - new) {
+            let Some(k) = out.row.get(key) else {
+                continue;
+            };
+            let add = match value {
+                Some(v) => out.row.get(v).and_then(Value::as_f64).unwrap_or(0.0),
+                None => 1.0,
+            };
+            *self.top.entry(k.to_string()).or_default() += add;
+        }
+    }
+
+    /// Records a history point at `wall_ms` (the page calls this a few times a second).
+    pub fn sample(&mut self, wall_ms: f64) {
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(Sample {
+            wall_ms,
+            sim_time: self.sim_time,
+            events: self.pushed(),
+            outputs: self.engine.outputs_total(),
+            dropped: self.engine.accounting().1,
+        });
+    }
+
+    /// The charts' history, oldest first.
+    pub fn history(&self) -> &VecDeque<Sample> {
+        &self.history
+    }
+
+    /// The top keys of the output by the value column's sum (or by count), with
+    /// the key and value column names.
+    pub fn top(&self, n: usize) -> (String, String, Vec<(String, f64)>) {
+        let columns = self.engine.output_columns();
+        let (key, value) = match self.top_columns {
+            Some((k, v)) => (
+                columns[k].name.clone(),
+                v.map_or("rows".to_string(), |v| {
+                    format!("sum of {}", columns[v].name)
+                }),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let mut top: Vec<(String, f64)> = self.top.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(n);
+        (key, value, top)
+    }
+
+    /// Event `number`'s payload as JSON text, while it is kept.
+    pub fn event_text(&self, number: u32) -> Option<&str> {
+        let first = self.events.front()?.0;
+        let (n, text) = self.events.get(number.checked_sub(first)? as usize)?;
+        (*n == number).then_some(text.as_str())
+    }
+
+    /// Output `abs` (0 = the first ever), while it is kept.
+    pub fn output(&self, abs: u64) -> Option<&sluice_engine::exec::Output> {
+        let kept = self.engine.outputs.len() as u64;
+        let first = self.engine.outputs_total() - kept;
+        self.engine.outputs.get(abs.checked_sub(first)? as usize)
+    }
+
+    /// Output `abs` as display text, one string a column.
+    pub fn output_cells(&self, abs: u64) -> Option<Vec<String>> {
+        Some(self.output(abs)?.row.iter().map(Value::to_string).collect())
+    }
+
+    /// Output `abs` as the Pub/Sub message's JSON.
+    pub fn message(&self, abs: u64) -> Option<String> {
+        let out = self.output(abs)?;
+        let mut object = serde_json::Map::new();
+        for (c, v) in self.engine.output_columns().iter().zip(&out.row) {
+            object.insert(c.name.clone(), v.to_json(&c.data_type));
+        }
+        Some(J::Object(object).to_string())
+    }
+
+    /// Why output `abs` exists.
+    pub fn explain(&self, abs: u64) -> Option<Explanation> {
+        let out = self.output(abs)?;
+        let mut bounded = Vec::new();
+        let engine = &self.engine;
+        out.prov.rows.for_each(|r| {
+            let Some((row, from)) = engine.bounded_row(*r) else {
+                return;
+            };
+            let node = &engine.nodes()[r.node as usize];
+            let values = node
+                .columns
+                .iter()
+                .zip(row)
+                .map(|(c, v)| format!("{c} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let behind = from.rows.len() + from.omitted as usize;
+            bounded.push((format!("{} {}", node.id, node.kind), values, behind));
+        });
+        let events = out
+            .prov
+            .events
+            .to_vec()
+            .into_iter()
+            .map(|e| (e, self.event_text(e).map(str::to_string)))
+            .collect();
+        Some(Explanation { events, bounded })
+    }
+
+    /// Dropped record `abs` (0 = the first ever), while it is kept.
+    pub fn dropped(&self, abs: u64) -> Option<&sluice_engine::exec::Dropped> {
+        let kept = self.engine.dropped.len() as u64;
+        let first = self.dropped_records() - kept;
+        self.engine.dropped.get(abs.checked_sub(first)? as usize)
+    }
+
+    /// How many drop records there were in all (kept or not).
+    pub fn dropped_records(&self) -> u64 {
+        self.engine.dropped_total()
+    }
 }
 
 /// Why an output row exists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
-    /// The stream events (0-based, in push order).
-    pub events: Vec<u32>,
+    /// The stream events (0-based, in push order), with their payload while kept.
+    pub events: Vec<(u32, Option<String>)>,
     /// The bounded rows joined in: operator, the row as `name = value` pairs, and how
     /// many table rows are behind it (e.g. the closed orders summed).
     pub bounded: Vec<(String, String, usize)>,
 }
 
-/// An operator's line in the page's table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Operator {
-    /// Position in EXPLAIN.
-    pub id: usize,
-    /// `Join`, `Filter`, ...
-    pub kind: &'static str,
-    /// The EXPLAIN line without column indices.
-    pub label: String,
-    /// Rows in.
-    pub rows_in: u64,
-    /// Rows out.
-    pub rows_out: u64,
-    /// Rows dropped.
-    pub dropped: u64,
-    /// Computed once, not per event.
-    pub bounded: bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// How many output rows the page keeps.
-pub const SHOWN_ROWS: usize = 200;
-
-/// Runs `plan` over data generated with `settings`.
-pub fn run(plan: &Plan, catalog: &Catalog, settings: &Settings) -> Result<Outcome, String> {
-    let tables = sluice_datagen::tables(catalog, &settings.batch);
-    let options = Options {
-        retain: 100_000,
-        ..Options::default()
-    };
-    let mut engine = Engine::new(plan, &tables, options).map_err(|e| e.to_string())?;
-    let topics: Vec<String> = engine
-        .stream_sources()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for topic in &topics {
-        let Some(source) = catalog.sources.iter().find(|s| s.sql_name() == *topic) else {
-            continue;
-        };
-        let stream = Stream::new(StreamParams {
-            customer_range: settings.batch.customer_count,
-            seed: settings.batch.seed,
-            status_mix: settings.status_mix,
-            ..StreamParams::default()
-        });
-        for event in stream.take(settings.events) {
-            engine
-                .push(topic, event.to_row(&source.schema))
-                .map_err(|e| e.to_string())?;
-        }
+    fn reference(settings: Settings) -> Session {
+        let catalog = Catalog::reference();
+        let analysis = sluice_sql::analyze(sluice_sql::reference::QUERY, &catalog);
+        let plan = Rc::new(analysis.plan.expect("the reference query plans"));
+        Session::new(plan, &catalog, settings).expect("a session")
     }
-    engine.finish();
-    let columns = engine
-        .output_columns()
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
-    let rows = engine
-        .outputs
-        .iter()
-        .rev()
-        .take(SHOWN_ROWS)
-        .map(|o| o.row.iter().map(|v| v.to_string()).collect())
-        .collect();
-    let why = engine
-        .outputs
-        .iter()
-        .rev()
-        .take(SHOWN_ROWS)
-        .map(|o| explain(&engine, &o.prov))
-        .collect();
-    let (emitted, dropped, pending) = engine.accounting();
-    let operators = engine
-        .nodes()
-        .iter()
-        .map(|n| Operator {
-            id: n.id,
-            kind: n.kind,
-            label: sluice_engine::exec::readable(&n.label),
-            rows_in: n.stats.rows_in,
-            rows_out: n.stats.rows_out,
-            dropped: n.stats.dropped,
-            bounded: n.bounded,
-        })
-        .collect();
-    let reasons = engine.drop_summary();
-    Ok(Outcome {
-        columns,
-        rows,
-        why,
-        total_rows: engine.outputs_total(),
-        events: (engine.events(), emitted, dropped, pending),
-        operators,
-        reasons,
-    })
-}
 
-fn explain(engine: &Engine, prov: &sluice_engine::lineage::Prov) -> Explanation {
-    let mut bounded = Vec::new();
-    prov.rows.for_each(|r| {
-        let Some((row, from)) = engine.bounded_row(*r) else {
-            return;
-        };
-        let node = &engine.nodes()[r.node as usize];
-        let values = node
-            .columns
+    #[test]
+    fn stepping_and_running_to_the_end_agree() {
+        let mut a = reference(Settings::default());
+        for _ in 0..1000 {
+            assert!(a.step().expect("steps"));
+        }
+        assert!(a.finished);
+        assert!(!a.step().expect("steps"));
+        let mut b = reference(Settings::default());
+        b.run_to_end().expect("runs");
+        assert_eq!(a.pushed(), 1000);
+        assert_eq!(a.engine().outputs_total(), b.engine().outputs_total());
+        assert_eq!(a.engine().accounting(), b.engine().accounting());
+        assert!(a.engine().outputs_total() > 0);
+    }
+
+    #[test]
+    fn advance_pushes_only_what_is_due_and_moves_the_clock() {
+        let mut s = reference(Settings::default());
+        let start = s.sim_time;
+        // The seed's pace is one event every 1 to 4 s: 10 s hold 3 to 11 events.
+        let n = s.advance(start + 10_000_000, usize::MAX).expect("advances");
+        assert!((3..=11).contains(&n), "{n}");
+        assert_eq!(s.sim_time, start + 10_000_000);
+        assert!(s.next_time().is_some_and(|t| t > s.sim_time));
+        // A budget caps a slice; the clock stays at the last event pushed.
+        let before = s.pushed();
+        let n = s.advance(start + 1_000_000_000, 5).expect("advances");
+        assert_eq!(n, 5);
+        assert_eq!(s.pushed(), before + 5);
+        assert!(s.sim_time < start + 1_000_000_000);
+    }
+
+    #[test]
+    fn outputs_are_explained_with_their_event_payload() {
+        let mut s = reference(Settings::default());
+        s.run_to_end().expect("runs");
+        let last = s.engine().outputs_total() - 1;
+        let why = s.explain(last).expect("the newest output is kept");
+        let (event, payload) = &why.events[0];
+        let payload = payload.as_deref().expect("the payload is kept");
+        let cells = s.output_cells(last).expect("cells");
+        assert!(
+            payload.contains(&format!("\"customer_id\":{}", cells[1])),
+            "{payload} {cells:?}"
+        );
+        assert!(*event < 1000);
+        assert!(
+            why.bounded
+                .iter()
+                .any(|(op, row, behind)| op.ends_with("Project")
+                    && row.contains("total_spent")
+                    && *behind > 0),
+            "{:?}",
+            why.bounded
+        );
+        let message = s.message(last).expect("a message");
+        assert!(message.starts_with("{\"event_timestamp\":"), "{message}");
+        assert!(s.output(last + 1).is_none());
+    }
+
+    #[test]
+    fn top_keys_sum_the_amount_of_each_customer() {
+        let mut s = reference(Settings::default());
+        s.run_to_end().expect("runs");
+        let (key, value, top) = s.top(5);
+        assert_eq!(
+            (key.as_str(), value.as_str()),
+            ("customer_id", "sum of amount")
+        );
+        assert_eq!(top.len(), 5);
+        assert!(top.windows(2).all(|w| w[0].1 >= w[1].1));
+        let total: f64 = s.top(usize::MAX).2.iter().map(|(_, v)| v).sum();
+        let direct: f64 = s
+            .engine()
+            .outputs
             .iter()
-            .zip(row)
-            .map(|(c, v)| format!("{c} = {v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let behind = from.rows.len() + from.omitted as usize;
-        bounded.push((format!("{} {}", node.id, node.kind), values, behind));
-    });
-    Explanation {
-        events: prov.events.to_vec(),
-        bounded,
+            .filter_map(|o| match o.row.get(2) {
+                Some(Value::Float64(f)) => Some(*f),
+                _ => None,
+            })
+            .sum();
+        assert!((total - direct).abs() < 1e-6, "{total} {direct}");
+    }
+
+    #[test]
+    fn drops_are_kept_with_their_operator() {
+        let mut s = reference(Settings::default());
+        s.run_to_end().expect("runs");
+        let n = s.dropped_records();
+        assert!(n > 0);
+        let d = s.dropped(n - 1).expect("the newest drop is kept");
+        let text = s.engine().reason_text(d);
+        assert!(!text.is_empty());
+        assert!(s.dropped(n).is_none());
+    }
+
+    #[test]
+    fn settings_round_trip_through_json_and_reject_nonsense() {
+        let mut settings = Settings::default();
+        settings.batch.seed = 7;
+        settings.gap_millis = (50, 150);
+        settings.events = 12_345;
+        let (back, bad) = Settings::from_json(&settings.to_json());
+        assert_eq!(back, settings);
+        assert!(bad.is_empty());
+        let (back, bad) =
+            Settings::from_json(&json!({"customers": -1, "gap_ms": [5, 1], "seed": 9}));
+        assert_eq!(bad, ["customers", "gap_ms"]);
+        assert_eq!(back.batch.seed, 9);
+        assert_eq!(
+            back.batch.customer_count,
+            Settings::default().batch.customer_count
+        );
+    }
+
+    #[test]
+    fn speeds_parse_their_labels() {
+        for s in Speed::ALL {
+            assert_eq!(Speed::parse(&s.label()), Some(s));
+        }
+        assert_eq!(Speed::parse("2x"), None);
     }
 }

@@ -157,10 +157,24 @@ fn bench(root: &Path) -> Result<()> {
         })?;
     }
     step("native benchmarks (cargo bench)", || {
-        run(cargo().args(["bench", "--workspace"]))
+        run(cargo().args(["bench", "--workspace", "--exclude", "sluice-e2e"]))
     })?;
     let tools = Tools::ensure(root)?;
     let browser = Browser::ensure()?;
+    build_web(root, &tools)?;
+    step(
+        "playground in headless Chromium (sizes, load, latency, frames)",
+        || {
+            run(cargo().args(["build", "--package", "sluice-server"]))?;
+            let mut cmd = cargo();
+            cmd.args(["bench", "--package", "sluice-e2e", "--bench", "playground"])
+                .env("SLUICE_BIN", target_dir(root).join("debug").join("sluice"))
+                .env("SLUICE_DIST", root.join("dist"))
+                .env("CHROMEDRIVER", &browser.chromedriver)
+                .env("CHROMIUM", &browser.chromium);
+            run(&mut cmd)
+        },
+    )?;
     step("wasm benchmarks in headless Chromium (release)", || {
         let mut cmd = tools.wasm_cargo();
         cmd.args([

@@ -150,10 +150,36 @@ pub struct StreamParams {
     pub status_mix: StatusMix,
     /// Amounts in cents, inclusive (default 50,000 to 69,999: $500.00 to $699.99).
     pub amount_cents: (u64, u64),
-    /// Whole seconds between events, inclusive (default 1 to 4).
-    pub gap_seconds: (u64, u64),
+    /// Milliseconds between events, inclusive (default 1,000 to 4,000). When both
+    /// bounds are whole seconds the gap is drawn in whole seconds, as the seed's
+    /// `time.sleep(random.randint(1, 4))` does, so the default stream is the seed's.
+    pub gap_millis: (u64, u64),
     /// How customer ids are drawn.
     pub customer_draw: CustomerDraw,
+}
+
+/// Parses the gap between stream events, `MIN,MAX` in milliseconds, e.g. `1000,4000`.
+pub fn parse_gap_millis(text: &str) -> Result<(u64, u64), String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [lo, hi] = parts.as_slice() else {
+        return Err(format!(
+            "expected MIN,MAX milliseconds between events (e.g. 1000,4000), got \"{text}\""
+        ));
+    };
+    let n = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("\"{s}\" is not a whole number of milliseconds"))
+    };
+    let (lo, hi) = (n(lo)?, n(hi)?);
+    if lo > hi {
+        return Err(format!(
+            "the minimum gap {lo} ms is above the maximum {hi} ms"
+        ));
+    }
+    if hi == 0 {
+        return Err("the gap between events must not be zero".into());
+    }
+    Ok((lo, hi))
 }
 
 impl Default for StreamParams {
@@ -164,7 +190,7 @@ impl Default for StreamParams {
             start_micros: DEFAULT_NOW_MICROS,
             status_mix: StatusMix::STREAM,
             amount_cents: (50_000, 69_999),
-            gap_seconds: (1, 4),
+            gap_millis: (1_000, 4_000),
             customer_draw: CustomerDraw::SeedCompatible,
         }
     }
@@ -442,7 +468,7 @@ pub fn orders(params: &BatchParams) -> Vec<Order> {
         .collect()
 }
 
-/// An endless, seeded order stream: one event every `gap_seconds`.
+/// An endless, seeded order stream: one event every `gap_millis`.
 #[derive(Debug, Clone)]
 pub struct Stream {
     params: StreamParams,
@@ -479,9 +505,16 @@ impl Iterator for Stream {
                 .take(19)
                 .collect(),
         };
-        let (lo, hi) = p.gap_seconds;
-        let gap = self.rng.random_range(lo.min(hi)..=hi.max(lo)) as i64;
-        self.next_time = t.saturating_add(gap * 1_000_000);
+        let (lo, hi) = (
+            p.gap_millis.0.min(p.gap_millis.1),
+            p.gap_millis.0.max(p.gap_millis.1),
+        );
+        let gap_micros = if lo % 1_000 == 0 && hi % 1_000 == 0 {
+            self.rng.random_range(lo / 1_000..=hi / 1_000) as i64 * 1_000_000
+        } else {
+            self.rng.random_range(lo..=hi) as i64 * 1_000
+        };
+        self.next_time = t.saturating_add(gap_micros);
         Some(event)
     }
 }
@@ -687,10 +720,33 @@ mod tests {
     }
 
     #[test]
+    fn a_faster_stream_ticks_in_milliseconds() {
+        let events: Vec<StreamOrder> = Stream::new(StreamParams {
+            gap_millis: (50, 150),
+            ..StreamParams::default()
+        })
+        .take(1000)
+        .collect();
+        let gaps: Vec<i64> = events
+            .windows(2)
+            .map(|w| w[1].event_timestamp - w[0].event_timestamp)
+            .collect();
+        assert!(
+            gaps.iter()
+                .all(|g| (50_000..=150_000).contains(g) && g % 1_000 == 0)
+        );
+        assert!(gaps.iter().any(|g| g % 1_000_000 != 0));
+    }
+
+    #[test]
     fn status_mix_errors_say_what_is_wrong() {
         assert!(StatusMix::parse("20,75").is_err_and(|e| e.contains("three")));
         assert!(StatusMix::parse("a,1,1").is_err_and(|e| e.contains("\"a\"")));
         assert!(StatusMix::parse("0,0,0").is_err());
+        assert_eq!(parse_gap_millis("50, 150"), Ok((50, 150)));
+        assert!(parse_gap_millis("4000,1000").is_err_and(|e| e.contains("above")));
+        assert!(parse_gap_millis("1s,2").is_err_and(|e| e.contains("\"1s\"")));
+        assert!(parse_gap_millis("0,0").is_err());
     }
 
     #[test]

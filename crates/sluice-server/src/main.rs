@@ -126,6 +126,9 @@ enum Generate {
         /// Order status weights OPEN,CLOSED,CANCELLED (default: all Open).
         #[arg(long, default_value = "100,0,0")]
         status_mix: String,
+        /// Milliseconds between events MIN,MAX (the seed's pace: 1000,4000).
+        #[arg(long, default_value = "1000,4000")]
+        gap_ms: String,
         /// Draw customer ids from 1..=N instead of the original's 1..N-1.
         #[arg(long)]
         include_top_customer: bool,
@@ -146,6 +149,9 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
         }
     };
     let mix = |text: &str| StatusMix::parse(text).map_err(|e| anyhow::anyhow!("--status-mix: {e}"));
+    let gaps = |text: &str| {
+        sluice_datagen::parse_gap_millis(text).map_err(|e| anyhow::anyhow!("--gap-ms: {e}"))
+    };
     match command {
         Command::Generate(Generate::Batch {
             customer_count,
@@ -176,6 +182,7 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
             seed,
             start,
             status_mix,
+            gap_ms,
             include_top_customer,
             out,
         }) => {
@@ -183,6 +190,7 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
                 customer_range: *customer_range,
                 seed: *seed,
                 status_mix: mix(status_mix)?,
+                gap_millis: gaps(gap_ms)?,
                 customer_draw: draw(*include_top_customer),
                 ..StreamParams::default()
             };

@@ -17,7 +17,9 @@
 
 pub mod analyze;
 pub mod catalog;
+pub mod complete;
 pub mod diagnostics;
+pub mod format;
 pub mod functions;
 pub mod parse;
 pub mod plan;

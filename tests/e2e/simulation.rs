@@ -1,0 +1,281 @@
+//! The simulation in the browser: played events give the same rows as
+//! `sluice simulate` on the same seed, rows and drops explain themselves, and a
+//! link restores the exact scenario.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use fantoccini::Locator;
+use sluice_e2e::{Browser, Server, set_value, sluice, wait_text};
+
+const EVENTS: u64 = 300;
+
+/// How many rows `sluice simulate` gives for the playground's default scenario
+/// with `seed` and `events` stream events.
+fn cli_rows(seed: u64, events: u64) -> Result<usize> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let seed = seed.to_string();
+    let batch = d.join("batch");
+    let stream = d.join("stream.jsonl");
+    sluice(&[
+        "generate",
+        "batch",
+        "--customer-count",
+        "100",
+        "--order-count",
+        "1000",
+        "--seed",
+        &seed,
+        "--out",
+        &batch.to_string_lossy(),
+    ])?;
+    sluice(&[
+        "generate",
+        "stream",
+        "--customer-range",
+        "100",
+        "--count",
+        &events.to_string(),
+        "--seed",
+        &seed,
+        "--status-mix",
+        "20,75,5",
+        "--gap-ms",
+        "1000,4000",
+        "--out",
+        &stream.to_string_lossy(),
+    ])?;
+    let query = d.join("query.sql");
+    std::fs::write(&query, sluice_sql::reference::QUERY)?;
+    let out = sluice(&[
+        "simulate",
+        &query.to_string_lossy(),
+        "--batch-dir",
+        &batch.to_string_lossy(),
+        "--stream",
+        &stream.to_string_lossy(),
+        "--format",
+        "json",
+    ])?;
+    let report: serde_json::Value = serde_json::from_str(&out).context("simulate's JSON")?;
+    report["table_rows"]
+        .as_array()
+        .map(Vec::len)
+        .context("no table_rows in simulate's report")
+}
+
+async fn play_to_the_end(client: &fantoccini::Client) -> Result<String> {
+    client
+        .find(Locator::Css("button#play"))
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#summary .state", Duration::from_secs(60), |t| {
+        t.eq_ignore_ascii_case("ended")
+    })
+    .await?;
+    Ok(client
+        .find(Locator::Css("#row-count"))
+        .await?
+        .text()
+        .await?)
+}
+
+async fn simulation(browser: &Browser, server: &Server) -> Result<()> {
+    let client = &browser.client;
+    client.goto(&server.url).await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#pipeline"))
+        .await
+        .context("the pipeline graph did not show before Play")?;
+    set_value(client, "#events", &EVENTS.to_string()).await?;
+    set_value(client, "#speed", "max").await?;
+    let rows = play_to_the_end(client).await?;
+    let expected = cli_rows(42, EVENTS)?;
+    assert_eq!(
+        rows,
+        expected.to_string(),
+        "browser rows vs sluice simulate"
+    );
+    let summary = client.find(Locator::Css("#summary")).await?.text().await?;
+    assert!(
+        summary.contains(&format!("{EVENTS} events")),
+        "summary: {summary}"
+    );
+
+    // The graph counts what went through each edge; the destinations count all rows.
+    let graph = client.find(Locator::Css("#pipeline")).await?.text().await?;
+    assert!(
+        graph.contains("BigQuery destination") && graph.contains(&format!("{expected} rows")),
+        "graph: {graph}"
+    );
+    assert!(
+        graph.contains(&format!("{expected} messages")),
+        "graph: {graph}"
+    );
+
+    // The table is virtualized: only the rows in view are in the page.
+    let drawn = client.find_all(Locator::Css("#outputs .vrow")).await?.len();
+    assert!(
+        drawn > 0 && drawn < expected.min(40),
+        "{drawn} rows drawn of {expected}"
+    );
+    let messages = client.find_all(Locator::Css("#messages li")).await?;
+    assert!(!messages.is_empty(), "no Pub/Sub messages");
+    let first_message = messages[0].text().await?;
+    assert!(
+        first_message.contains("\"total_spent\":"),
+        "message: {first_message}"
+    );
+
+    // Click the newest row: the stream event and the aggregate row behind it.
+    client
+        .find(Locator::Css("#outputs .vrow"))
+        .await?
+        .click()
+        .await?;
+    let why = wait_text(client, "#why", Duration::from_secs(10), |t| {
+        t.contains("Stream event #") || t.contains("STREAM EVENT #")
+    })
+    .await?;
+    assert!(
+        why.contains("\"customer_id\":")
+            && why.contains("total_spent =")
+            && why.contains("table rows"),
+        "why: {why}"
+    );
+    browser.screenshot("simulation-ended").await?;
+
+    // Click a dropped event: the operator and predicate that dropped it.
+    client
+        .find(Locator::Css("#dropped li"))
+        .await?
+        .click()
+        .await?;
+    let why = wait_text(client, "#why", Duration::from_secs(10), |t| {
+        t.to_lowercase().contains("was dropped")
+    })
+    .await?;
+    assert!(
+        why.contains("Operator ") && (why.contains("Join") || why.contains("Filter")),
+        "why: {why}"
+    );
+
+    // Dashboard: charts and bars.
+    let top = client
+        .find(Locator::Css("#chart-top"))
+        .await?
+        .text()
+        .await?;
+    assert!(top.contains("customer_id"), "top: {top}");
+    let reasons = client
+        .find(Locator::Css("#chart-reasons"))
+        .await?
+        .text()
+        .await?;
+    assert!(reasons.contains("no join match"), "reasons: {reasons}");
+
+    // The dark theme, kept across a reload.
+    client
+        .find(Locator::Css("button#theme"))
+        .await?
+        .click()
+        .await?;
+    let theme = client
+        .execute("return document.documentElement.dataset.theme;", vec![])
+        .await?;
+    assert_eq!(theme, "dark");
+    browser.screenshot("simulation-dark").await?;
+    Ok(())
+}
+
+async fn link_round_trip(browser: &Browser, server: &Server) -> Result<()> {
+    let client = &browser.client;
+    client.goto(&server.url).await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#query .cm-content"))
+        .await?;
+    // Change the seed, the event count and the query (through the editor).
+    set_value(client, "#seed", "7").await?;
+    set_value(client, "#events", "120").await?;
+    let editor = client.find(Locator::Css("#query .cm-content")).await?;
+    editor.click().await?;
+    let end = format!("{}", char::from(fantoccini::key::Key::End));
+    editor
+        .send_keys(&format!(
+            "{}{end}",
+            char::from(fantoccini::key::Key::Control)
+        ))
+        .await?;
+    editor.send_keys("\n  AND o.amount > 550").await?;
+    wait_text(client, "#problems", Duration::from_secs(10), |t| {
+        t == "No problems"
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let link = client.current_url().await?.to_string();
+    assert!(
+        link.contains("#s="),
+        "the address does not hold the scenario: {link}"
+    );
+    set_value(client, "#speed", "max").await?;
+    let rows = play_to_the_end(client).await?;
+
+    // A fresh page with nothing stored: the link alone restores everything.
+    client
+        .execute("localStorage.clear(); return true;", vec![])
+        .await?;
+    client.goto("about:blank").await?;
+    client.goto(&link).await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#query .cm-content"))
+        .await?;
+    let seed = client
+        .find(Locator::Css("#seed"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(seed.as_deref(), Some("7"));
+    let lines = client
+        .find(Locator::Css("#query .cm-content"))
+        .await?
+        .text()
+        .await?;
+    assert!(lines.contains("AND o.amount > 550"), "editor: {lines}");
+    set_value(client, "#speed", "max").await?;
+    let again = play_to_the_end(client).await?;
+    assert_eq!(again, rows, "the link did not restore the same simulation");
+    Ok(())
+}
+
+async fn with_app(f: impl AsyncFnOnce(&Browser, &Server) -> Result<()>) -> Result<()> {
+    let mut server = Server::start().await?;
+    let browser = Browser::start().await?;
+    let outcome = tokio::time::timeout(Duration::from_secs(150), f(&browser, &server))
+        .await
+        .context("the test did not finish in 150 s");
+    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
+        let _ = browser.screenshot("failure").await;
+    }
+    let closed = browser.close().await;
+    assert!(server.is_running(), "the server died during the test");
+    outcome??;
+    closed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn played_events_match_sluice_simulate_and_explain_themselves() -> Result<()> {
+    with_app(simulation).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_restores_the_same_simulation() -> Result<()> {
+    with_app(link_round_trip).await
+}

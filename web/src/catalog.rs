@@ -1,0 +1,423 @@
+//! The catalog panel: the scenario's topics and tables as a tree (types, modes,
+//! nested fields), each schema editable as BigQuery schema JSON (paste the seed's
+//! topic schema and it works; errors name the failing field), sources added and
+//! removed, and the project id edited in one place.
+
+use std::rc::Rc;
+
+use sluice_sql::Catalog;
+use sluice_sql::catalog::{Source, SourceKind};
+use sluice_sql::schema::{parse_schema_json, schema_to_json};
+use sluice_sql::types::{DataType, Field, Mode};
+use yew::prelude::*;
+
+/// A change of the catalog, with the project rename it came from (if any), so the
+/// query's source names can follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The new catalog.
+    pub catalog: Catalog,
+    /// `(old, new)` when the project id changed.
+    pub renamed: Option<(String, String)>,
+}
+
+/// The panel's inputs.
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// The catalog shown.
+    pub catalog: Rc<Catalog>,
+    /// Called with every change.
+    pub on_change: Callback<Change>,
+}
+
+/// Rewrites the source names of `query` from project `old` to `new`
+/// (``pubsub.topic.`old`.`` and ``bigquery.table.`old`.``), leaving all else alone.
+pub fn rename_project(query: &str, old: &str, new: &str) -> String {
+    let mut out = query.to_string();
+    for prefix in ["pubsub.topic.", "bigquery.table."] {
+        for quoted in [true, false] {
+            let (from, to) = if quoted {
+                (format!("{prefix}`{old}`."), format!("{prefix}`{new}`."))
+            } else {
+                (format!("{prefix}{old}."), format!("{prefix}`{new}`."))
+            };
+            out = replace_ignore_ascii_case(&out, &from, &to);
+        }
+    }
+    out
+}
+
+fn replace_ignore_ascii_case(text: &str, from: &str, to: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let needle = from.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(at) = lower[i..].find(&needle) {
+        out.push_str(&text[i..i + at]);
+        out.push_str(to);
+        i += at + needle.len();
+    }
+    out.push_str(&text[i..]);
+    out
+}
+
+fn type_text(t: &DataType) -> String {
+    match t {
+        DataType::Struct(_) => "STRUCT".into(),
+        DataType::Array(inner) => format!("ARRAY<{}>", type_text(inner)),
+        other => other.to_string(),
+    }
+}
+
+fn fields_tree(fields: &[Field]) -> Html {
+    html! {
+        <ul class="fields">
+            { for fields.iter().map(|f| {
+                let nested = match &f.data_type {
+                    DataType::Struct(inner) => Some(inner.clone()),
+                    DataType::Array(inner) => match inner.as_ref() {
+                        DataType::Struct(inner) => Some(inner.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let mode = match f.mode {
+                    Mode::Nullable => "",
+                    Mode::Required => "REQUIRED",
+                    Mode::Repeated => "REPEATED",
+                };
+                html! {
+                    <li>
+                        <span class="fname">{ f.name.clone() }</span>
+                        <span class="ftype">{ type_text(&f.data_type) }</span>
+                        if !mode.is_empty() { <span class="fmode">{ mode }</span> }
+                        if let Some(inner) = nested { { fields_tree(&inner) } }
+                    </li>
+                }
+            }) }
+        </ul>
+    }
+}
+
+/// The catalog panel.
+#[function_component(CatalogPanel)]
+pub fn catalog_panel(props: &Props) -> Html {
+    // Which source's schema is open for editing (by SQL name), its text, and the error.
+    let editing = use_state(|| None::<(String, String)>);
+    let error = use_state(|| None::<String>);
+    let new_kind = use_state(|| SourceKind::PubsubTopic);
+    let new_name = use_state(String::new);
+    let catalog = props.catalog.clone();
+
+    let on_project = {
+        let catalog = catalog.clone();
+        let on_change = props.on_change.clone();
+        let error = error.clone();
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else {
+                return;
+            };
+            let new = input.value().trim().to_string();
+            if !valid_project(&new) {
+                error.set(Some(format!(
+                    "\"{new}\" is not a Google Cloud project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter)"
+                )));
+                return;
+            }
+            error.set(None);
+            let old = catalog.project.clone();
+            let mut next = (*catalog).clone();
+            for s in &mut next.sources {
+                if s.project == old {
+                    s.project = new.clone();
+                }
+            }
+            next.project = new.clone();
+            on_change.emit(Change {
+                catalog: next,
+                renamed: Some((old, new)),
+            });
+        })
+    };
+
+    let on_apply = {
+        let catalog = catalog.clone();
+        let on_change = props.on_change.clone();
+        let editing = editing.clone();
+        let error = error.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some((name, text)) = (*editing).clone() else {
+                return;
+            };
+            match parse_schema_json(&text) {
+                Ok(schema) => {
+                    let mut next = (*catalog).clone();
+                    if let Some(s) = next.sources.iter_mut().find(|s| s.sql_name() == name) {
+                        s.schema = schema;
+                    }
+                    error.set(None);
+                    editing.set(None);
+                    on_change.emit(Change {
+                        catalog: next,
+                        renamed: None,
+                    });
+                }
+                Err(e) => error.set(Some(format!("{name} schema: {e}"))),
+            }
+        })
+    };
+    let on_text = {
+        let editing = editing.clone();
+        Callback::from(move |e: InputEvent| {
+            if let (Some(area), Some((name, _))) = (
+                e.target_dyn_into::<web_sys::HtmlTextAreaElement>(),
+                (*editing).clone(),
+            ) {
+                editing.set(Some((name, area.value())));
+            }
+        })
+    };
+    let on_cancel = {
+        let editing = editing.clone();
+        let error = error.clone();
+        Callback::from(move |_: MouseEvent| {
+            editing.set(None);
+            error.set(None);
+        })
+    };
+    let on_new_kind = {
+        let new_kind = new_kind.clone();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                new_kind.set(if select.value() == "table" {
+                    SourceKind::BigQueryTable
+                } else {
+                    SourceKind::PubsubTopic
+                });
+            }
+        })
+    };
+    let on_new_name = {
+        let new_name = new_name.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                new_name.set(input.value());
+            }
+        })
+    };
+    let on_add = {
+        let catalog = catalog.clone();
+        let on_change = props.on_change.clone();
+        let error = error.clone();
+        let new_kind = new_kind.clone();
+        let new_name = new_name.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            match new_source(&catalog, *new_kind, &new_name) {
+                Ok(source) => {
+                    let mut next = (*catalog).clone();
+                    next.sources.push(source);
+                    error.set(None);
+                    new_name.set(String::new());
+                    on_change.emit(Change {
+                        catalog: next,
+                        renamed: None,
+                    });
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        })
+    };
+
+    html! {
+        <section id="catalog" class="catalog" aria-label="Catalog">
+            <label class="field project" for="project">
+                <span>{ "Project" }</span>
+                <input id="project" value={catalog.project.clone()} onchange={on_project} spellcheck="false" />
+            </label>
+            if let Some(e) = &*error {
+                <p class="run-error" role="alert" id="catalog-error">{ e.clone() }</p>
+            }
+            <ul class="sources">
+                { for catalog.sources.iter().map(|s| {
+                    let name = s.sql_name();
+                    let open_edit = {
+                        let editing = editing.clone();
+                        let error = error.clone();
+                        let name = name.clone();
+                        let text = serde_json::to_string_pretty(&schema_to_json(&s.schema)).unwrap_or_default();
+                        Callback::from(move |_: MouseEvent| {
+                            error.set(None);
+                            editing.set(Some((name.clone(), text.clone())));
+                        })
+                    };
+                    let remove = {
+                        let catalog = catalog.clone();
+                        let on_change = props.on_change.clone();
+                        let name = name.clone();
+                        Callback::from(move |_: MouseEvent| {
+                            let mut next = (*catalog).clone();
+                            next.sources.retain(|s| s.sql_name() != name);
+                            on_change.emit(Change { catalog: next, renamed: None });
+                        })
+                    };
+                    let kind = if s.is_bounded() { "BigQuery table" } else { "Pub/Sub topic" };
+                    let editing_this = editing.as_ref().filter(|(n, _)| *n == name).map(|(_, t)| t.clone());
+                    let editing_open = editing_this.is_some();
+                    html! {
+                        <li class="source" key={name.clone()}>
+                            <details open={editing_open}>
+                                <summary>
+                                    <span class={classes!("badge", if s.is_bounded() { "table" } else { "topic" })}>{ kind }</span>
+                                    <code class="sname">{ name.clone() }</code>
+                                    <span class="hint">{ format!("{} columns", s.schema.len()) }</span>
+                                </summary>
+                                { fields_tree(&s.schema) }
+                                if let Some(text) = editing_this {
+                                    <div class="schema-edit">
+                                        <textarea class="schema-json" aria-label={format!("Schema JSON of {name}")}
+                                            value={text} oninput={on_text.clone()} spellcheck="false" rows="10" />
+                                        <div class="row">
+                                            <button class="run small" onclick={on_apply.clone()}>{ "Apply schema" }</button>
+                                            <button class="secondary small" onclick={on_cancel.clone()}>{ "Cancel" }</button>
+                                        </div>
+                                    </div>
+                                } else {
+                                    <div class="row">
+                                        <button class="secondary small edit-schema" onclick={open_edit}>{ "Edit schema JSON" }</button>
+                                        <button class="secondary small" onclick={remove} title={format!("Remove {name} from the catalog")}>{ "Remove" }</button>
+                                    </div>
+                                }
+                            </details>
+                        </li>
+                    }
+                }) }
+            </ul>
+            <form class="add-source row" onsubmit={on_add}>
+                <select aria-label="Kind of source" onchange={on_new_kind}>
+                    <option value="topic" selected={*new_kind == SourceKind::PubsubTopic}>{ "Pub/Sub topic" }</option>
+                    <option value="table" selected={*new_kind == SourceKind::BigQueryTable}>{ "BigQuery table" }</option>
+                </select>
+                <input aria-label="Name" placeholder={if *new_kind == SourceKind::PubsubTopic { "topic" } else { "dataset.table" }}
+                    value={(*new_name).clone()} oninput={on_new_name} spellcheck="false" />
+                <button class="secondary small" type="submit">{ "Add" }</button>
+            </form>
+        </section>
+    }
+}
+
+/// Google Cloud project ids: 6 to 30 characters, lowercase letters, digits and
+/// hyphens, starting with a letter and not ending with a hyphen.
+pub fn valid_project(id: &str) -> bool {
+    (6..=30).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A new source named `name` (`dataset.table` for tables) with a starter schema.
+pub fn new_source(catalog: &Catalog, kind: SourceKind, name: &str) -> Result<Source, String> {
+    let name = name.trim();
+    let (dataset, table) = match kind {
+        SourceKind::PubsubTopic => (None, name),
+        SourceKind::BigQueryTable => match name.split_once('.') {
+            Some((d, t)) => (Some(d.to_string()), t),
+            None => return Err(format!("name the table as dataset.table, not \"{name}\"")),
+        },
+    };
+    if !valid_name(table) || dataset.as_deref().is_some_and(|d| !valid_name(d)) {
+        return Err(format!(
+            "\"{name}\" is not a valid name (letters, digits, _ and -)"
+        ));
+    }
+    let schema = match kind {
+        SourceKind::PubsubTopic => vec![
+            Field::new(sluice_sql::catalog::EVENT_TIMESTAMP, DataType::Timestamp)
+                .with_mode(Mode::Required),
+        ],
+        SourceKind::BigQueryTable => vec![Field::new("id", DataType::Int64)],
+    };
+    let source = Source {
+        kind,
+        project: catalog.project.clone(),
+        dataset,
+        name: table.to_string(),
+        schema,
+    };
+    if catalog
+        .sources
+        .iter()
+        .any(|s| s.sql_name() == source.sql_name())
+    {
+        return Err(format!("{} is already in the catalog", source.sql_name()));
+    }
+    Ok(source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renaming_the_project_rewrites_only_source_names() {
+        let q = "SELECT 'demobox-313313' FROM pubsub.topic.`demobox-313313`.orders o JOIN BIGQUERY.TABLE.`demobox-313313`.ecommerce.orders USING (x) JOIN bigquery.table.demobox.e.t USING (y)";
+        let out = rename_project(q, "demobox-313313", "my-proj");
+        assert_eq!(
+            out,
+            "SELECT 'demobox-313313' FROM pubsub.topic.`my-proj`.orders o JOIN bigquery.table.`my-proj`.ecommerce.orders USING (x) JOIN bigquery.table.demobox.e.t USING (y)"
+        );
+        assert_eq!(rename_project("a.b", "x", "y"), "a.b");
+    }
+
+    #[test]
+    fn the_renamed_reference_query_still_analyzes() {
+        let catalog = Catalog::reference();
+        let mut renamed = catalog.clone();
+        for s in &mut renamed.sources {
+            s.project = "my-project".into();
+        }
+        renamed.project = "my-project".into();
+        let q = rename_project(sluice_sql::reference::QUERY, "demobox-313313", "my-project");
+        let a = sluice_sql::analyze(&q, &renamed);
+        assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+    }
+
+    #[test]
+    fn project_ids_and_new_sources_are_checked() {
+        assert!(valid_project("demobox-313313"));
+        assert!(!valid_project("Demo"));
+        assert!(!valid_project("abc"));
+        assert!(!valid_project("abcdef-"));
+        let c = Catalog::reference();
+        assert!(
+            new_source(&c, SourceKind::PubsubTopic, "orders").is_err_and(|e| e.contains("already"))
+        );
+        assert!(
+            new_source(&c, SourceKind::BigQueryTable, "nodot")
+                .is_err_and(|e| e.contains("dataset.table"))
+        );
+        assert!(
+            new_source(&c, SourceKind::PubsubTopic, "a b")
+                .is_err_and(|e| e.contains("not a valid"))
+        );
+        let s = new_source(&c, SourceKind::BigQueryTable, "shop.items").expect("a table");
+        assert_eq!(s.sql_name(), "bigquery.table.`demobox-313313`.shop.items");
+    }
+
+    #[test]
+    fn the_seed_topic_schema_pastes_as_is() {
+        let fields =
+            parse_schema_json(sluice_sql::reference::ORDERS_TOPIC_SCHEMA_JSON).expect("parses");
+        assert_eq!(fields, Catalog::reference().sources[0].schema);
+    }
+}
