@@ -170,6 +170,9 @@ async fn figures(browser: &Browser, server: &Server) -> Result<()> {
         latencies.len()
     );
 
+    let (fps, worst) = frames(client, 3.0).await?;
+    println!("idle page: {fps:.1} frames/s, longest frame {worst:.0} ms");
+
     // 10,000 events/s: 10 events a simulated second (50-150 ms apart) at 1000x.
     set_value(client, "#gap-min", "50").await?;
     set_value(client, "#gap-max", "150").await?;
@@ -190,6 +193,15 @@ async fn figures(browser: &Browser, server: &Server) -> Result<()> {
     println!(
         "simulating at 1000x (target 10,000 events/s): {fps:.1} frames/s, longest frame {worst:.0} ms, {rate}"
     );
+    client
+        .execute(
+            "window.__n = 0; new MutationObserver((m) => { window.__n += m.length; }).observe(document.querySelector('.results-pane'), {subtree: true, childList: true, characterData: true, attributes: true}); return true;",
+            vec![],
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let n = client.execute("return window.__n;", vec![]).await?;
+    println!("  DOM mutations in the results in 1 s: {n}");
     set_value(client, "#speed", "max").await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (fps, worst) = frames(client, 5.0).await?;

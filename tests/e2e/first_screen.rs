@@ -127,6 +127,26 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         "No problems"
     );
 
+    // Ctrl+Enter in the editor starts the simulation.
+    let editor = client.find(Locator::Css("#query .cm-content")).await?;
+    editor
+        .send_keys(&format!(
+            "{}{}",
+            char::from(fantoccini::key::Key::Control),
+            char::from(fantoccini::key::Key::Enter)
+        ))
+        .await?;
+    sluice_e2e::wait_text(client, "#summary", Duration::from_secs(10), |t| {
+        !t.contains(" 0 events") && !t.starts_with("PAUSED")
+    })
+    .await
+    .context("Ctrl+Enter did not start the simulation")?;
+    client
+        .find(Locator::Css("button#play"))
+        .await?
+        .click()
+        .await?;
+
     let path = browser.screenshot("first-screen").await?;
     eprintln!("screenshot: {}", path.display());
 
@@ -166,6 +186,32 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         .await
         .context("the error is not underlined in the editor")?;
     assert_eq!(underline.text().await?, "nope");
+
+    // Clicking the problem puts the cursor at its column (1:8, before "nope").
+    client
+        .find(Locator::Css("#query .cm-line"))
+        .await?
+        .click()
+        .await?;
+    problem.click().await?;
+    let column = client
+        .execute(
+            r##"
+            const s = getSelection();
+            const line = document.querySelector("#query .cm-line");
+            const r = document.createRange();
+            r.setStart(line, 0);
+            r.setEnd(s.anchorNode, s.anchorOffset);
+            return [r.toString().length, document.activeElement.classList.contains("cm-content")];
+            "##,
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        column,
+        serde_json::json!([7, true]),
+        "cursor after clicking the problem"
+    );
     let path = browser.screenshot("broken-query").await?;
     eprintln!("screenshot: {}", path.display());
     Ok(())

@@ -6,6 +6,19 @@ import { keymap } from "@codemirror/view";
 import { sql, SQLDialect } from "@codemirror/lang-sql";
 import { setDiagnostics, lintGutter } from "@codemirror/lint";
 import { autocompletion } from "@codemirror/autocomplete";
+import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
+
+// Token colours from CSS variables (static/sluice.css), so both themes read well.
+const highlight = HighlightStyle.define([
+  { tag: tags.keyword, color: "var(--code-keyword)" },
+  { tag: [tags.string, tags.special(tags.string)], color: "var(--code-string)" },
+  { tag: [tags.number, tags.bool, tags.null], color: "var(--code-number)" },
+  { tag: [tags.typeName, tags.standard(tags.name)], color: "var(--code-type)" },
+  { tag: tags.special(tags.name), color: "var(--code-quoted)" },
+  { tag: [tags.lineComment, tags.blockComment], color: "var(--code-comment)", fontStyle: "italic" },
+  { tag: tags.operator, color: "var(--code-operator)" },
+]);
 
 const BigQuery = SQLDialect.define({
   keywords:
@@ -57,6 +70,7 @@ export function mountEditor(parent, text, onChange, onRun, complete) {
     extensions: [
       keymap.of([{ key: "Mod-Enter", run: () => { onRun(); return true; } }]),
       autocompletion({ override: [completionSource(complete)] }),
+      syntaxHighlighting(highlight),
       basicSetup,
       sql({ dialect: BigQuery, upperCaseKeywords: true }),
       lintGutter(),

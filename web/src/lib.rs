@@ -47,6 +47,19 @@ fn initial_scenario() -> (Scenario, Vec<String>) {
     }
 }
 
+/// How long to wait after a change before analyzing a query of `len` bytes.
+pub fn debounce_ms(len: usize) -> u32 {
+    if len < 32 * 1024 {
+        0
+    } else {
+        (100 + len / 8192).min(400) as u32
+    }
+}
+
+/// The longest address Sluice writes (Chromium takes 2 MB); larger scenarios are kept
+/// in localStorage only.
+const MAX_URL: usize = 1 << 20;
+
 /// Saves the scenario in the browser and in the address bar (without a history entry).
 fn keep(scenario: &Scenario) {
     let Some(window) = web_sys::window() else {
@@ -55,6 +68,9 @@ fn keep(scenario: &Scenario) {
     let text = scenario.encode();
     if let Ok(Some(storage)) = window.local_storage() {
         let _ = storage.set_item(share::STORAGE_KEY, &text);
+    }
+    if text.len() > MAX_URL {
+        return;
     }
     if let Ok(history) = window.history() {
         let url = format!("#{}={text}", share::KEY);
@@ -132,9 +148,18 @@ pub fn app() -> Html {
             copied.set(false);
         });
     }
+    // Analysis follows typing: at once for everyday queries, after a pause in
+    // typing for very large ones (whose analysis takes longer than a keystroke).
+    let pending = use_mut_ref(|| None::<gloo_timers::callback::Timeout>);
     let on_change = {
         let query = query.clone();
-        Callback::from(move |text: String| query.set(text))
+        Callback::from(move |text: String| {
+            let query = query.clone();
+            let delay = debounce_ms(text.len());
+            *pending.borrow_mut() = Some(gloo_timers::callback::Timeout::new(delay, move || {
+                query.set(text)
+            }));
+        })
     };
     let on_jump = {
         let jump = jump.clone();
@@ -363,6 +388,19 @@ fn random_unit() -> f64 {
             Some(f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX))
         })
         .unwrap_or(0.5)
+}
+
+#[cfg(test)]
+mod native_tests {
+    use super::debounce_ms;
+
+    #[test]
+    fn small_queries_analyze_at_once_and_large_ones_after_a_pause() {
+        assert_eq!(debounce_ms(sluice_sql::reference::QUERY.len()), 0);
+        assert_eq!(debounce_ms(32 * 1024 - 1), 0);
+        assert_eq!(debounce_ms(64 * 1024), 108);
+        assert_eq!(debounce_ms(10 << 20), 400);
+    }
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

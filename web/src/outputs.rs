@@ -84,7 +84,7 @@ pub fn destinations(
                 <div class="vbody" {onscroll} style={format!("height: {VIEW_PX}px")}>
                     <div class="vspace" style={format!("height: {}px", kept as f64 * ROW_PX)}>
                         <div class="vrows" style={format!("transform: translateY({}px)", first as f64 * ROW_PX)}>
-                            { for rows.into_iter().map(|(abs, cells)| {
+                            { for rows.into_iter().enumerate().map(|(i, (abs, cells))| {
                                 let onclick = {
                                     let on_select = on_select.clone();
                                     Callback::from(move |_: MouseEvent| on_select.emit(Some(Selection::Output(abs))))
@@ -97,10 +97,11 @@ pub fn destinations(
                                     })
                                 };
                                 html! {
-                                    <div key={abs.to_string()} role="row" tabindex="0" data-row={abs.to_string()}
+                                    // Keyed by position: a new row changes text, not the rows' order.
+                                    <div key={i.to_string()} role="row" tabindex="0"
                                         class={classes!("vrow", (selected_output == Some(abs)).then_some("selected"))}
                                         style={grid.clone()} {onclick} {onkeydown}>
-                                        { for cells.into_iter().map(|v| html! { <span role="cell" title={v.clone()}>{ v }</span> }) }
+                                        { for cells.into_iter().map(|v| html! { <span role="cell">{ v }</span> }) }
                                     </div>
                                 }
                             }) }
@@ -148,7 +149,7 @@ fn feed(s: &Session, on_select: &Callback<Option<Selection>>) -> Html {
                         Callback::from(move |_: MouseEvent| on_select.emit(Some(Selection::Output(abs))))
                     };
                     Some(html! {
-                        <li key={abs.to_string()} {onclick}>
+                        <li {onclick}>
                             <span class="when">{ time.map(|t| sluice_engine::Value::Timestamp(t).to_string()).unwrap_or_default() }</span>
                             <code>{ text }</code>
                         </li>
@@ -181,7 +182,7 @@ fn drops(
                     let events = d.events.to_vec();
                     let selected = selection == Some(Selection::Dropped(abs));
                     Some(html! {
-                        <li key={abs.to_string()} class={classes!(selected.then_some("selected"))} {onclick}>
+                        <li class={classes!(selected.then_some("selected"))} {onclick}>
                             <span class="when">{ format!("event #{}", events.first().copied().unwrap_or_default()) }</span>
                             <span>{ format!("{} at {} {}", d.reason.kind(), node.id, node.kind) }</span>
                         </li>
@@ -213,6 +214,7 @@ fn explanation(
             Some(why) => html! {
                 <>
                     <h2 class="section">{ format!("Why row {} exists", abs + 1) }</h2>
+                    <p>{ "Row: " }<code>{ s.message(abs).unwrap_or_default() }</code></p>
                     { for why.events.iter().map(|(e, payload)| html! {
                         <p>{ format!("Stream event #{e}: ") }<code>{ payload.clone().unwrap_or_else(|| "(no longer kept)".into()) }</code></p>
                     }) }

@@ -312,6 +312,10 @@ pub struct Engine {
     /// EXPLAIN order, so that advancing the watermark looks at them alone.
     timed_nodes: Vec<usize>,
     fates: Vec<Fate>,
+    /// Events by fate, indexed by `Fate as usize`, kept as fates change.
+    fate_counts: [u64; 3],
+    /// Dropped events by reason kind and operator.
+    drop_counts: FxHashMap<(&'static str, usize), u64>,
     watermark: i64,
     max_time: i64,
     options: Options,
@@ -390,6 +394,8 @@ impl Engine {
             evicted: (0, 0),
             timed_nodes: Vec::new(),
             fates: Vec::new(),
+            fate_counts: [0; 3],
+            drop_counts: FxHashMap::default(),
             watermark: i64::MIN,
             max_time: i64::MIN,
             options,
@@ -474,15 +480,17 @@ impl Engine {
 
     /// Counts of events by outcome: (emitted, dropped, pending).
     pub fn accounting(&self) -> (u64, u64, u64) {
-        let mut counts = (0, 0, 0);
-        for f in &self.fates {
-            match f {
-                Fate::Emitted => counts.0 += 1,
-                Fate::Dropped => counts.1 += 1,
-                Fate::Pending => counts.2 += 1,
-            }
-        }
-        counts
+        let c = &self.fate_counts;
+        (
+            c[Fate::Emitted as usize],
+            c[Fate::Dropped as usize],
+            c[Fate::Pending as usize],
+        )
+    }
+
+    /// Dropped events by reason kind and operator, kept or not.
+    pub fn drop_counts(&self) -> &FxHashMap<(&'static str, usize), u64> {
+        &self.drop_counts
     }
 
     /// A kept bounded row (what a [`RowRef`] names) and its provenance: the rows of
@@ -1123,6 +1131,7 @@ impl Engine {
         let event = self.events;
         self.events += 1;
         self.fates.push(Fate::Pending);
+        self.fate_counts[Fate::Pending as usize] += 1;
         let sample = self.options.timing_sample > 0
             && self.clock.is_some()
             // Every event of the first 64 after the first (which warms caches), then
@@ -1302,6 +1311,8 @@ impl Engine {
     fn output(&mut self, tuple: Tuple) {
         tuple.prov.events.for_each(|&e| {
             if let Some(f) = self.fates.get_mut(e as usize) {
+                self.fate_counts[*f as usize] -= 1;
+                self.fate_counts[Fate::Emitted as usize] += 1;
                 *f = Fate::Emitted;
             }
         });
@@ -1322,9 +1333,12 @@ impl Engine {
             if let Some(f) = self.fates.get_mut(e as usize)
                 && *f == Fate::Pending
             {
+                self.fate_counts[Fate::Pending as usize] -= 1;
+                self.fate_counts[Fate::Dropped as usize] += 1;
                 *f = Fate::Dropped;
             }
         });
+        *self.drop_counts.entry((reason.kind(), node)).or_default() += events.len().max(1) as u64;
         if self.dropped.len() >= self.options.retain {
             self.dropped.pop_front();
             self.evicted.1 += 1;

@@ -56,19 +56,17 @@ impl Engine {
         Some(json!({"events": out.prov.events.to_vec(), "bounded": bounded}))
     }
 
-    /// Dropped events by reason and operator, most frequent first:
-    /// `("no join match at 2 Join", 231)`.
+    /// Dropped events by reason and operator, most frequent first (all of them,
+    /// kept or not): `("no join match at 2 Join", 231)`.
     pub fn drop_summary(&self) -> Vec<(String, u64)> {
-        let mut reasons: Vec<(String, u64)> = Vec::new();
-        for d in &self.dropped {
-            let node = &self.nodes()[d.node];
-            let key = format!("{} at {} {}", d.reason.kind(), node.id, node.kind);
-            let n = d.events.len().max(1) as u64;
-            match reasons.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, count)) => *count += n,
-                None => reasons.push((key, n)),
-            }
-        }
+        let mut reasons: Vec<(String, u64)> = self
+            .drop_counts()
+            .iter()
+            .map(|((kind, node), n)| {
+                let node = &self.nodes()[*node];
+                (format!("{kind} at {} {}", node.id, node.kind), *n)
+            })
+            .collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         reasons
     }

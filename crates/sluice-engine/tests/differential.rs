@@ -167,6 +167,21 @@ fn engine_rows(w: &World, sql: &str) -> Result<Vec<Vec<Cell>>, String> {
         if pending != 0 {
             return Err(format!("{pending} events still pending after finish"));
         }
+        // The running counts agree with the events' fates, one by one.
+        let mut direct = (0, 0, 0);
+        for i in 0..engine.events() {
+            match engine.fate(i) {
+                Some(sluice_engine::exec::Fate::Emitted) => direct.0 += 1,
+                Some(sluice_engine::exec::Fate::Dropped) => direct.1 += 1,
+                _ => direct.2 += 1,
+            }
+        }
+        if direct != engine.accounting() {
+            return Err(format!(
+                "accounting {:?} but the fates say {direct:?}",
+                engine.accounting()
+            ));
+        }
     }
     Ok(engine
         .outputs
