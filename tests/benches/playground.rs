@@ -113,6 +113,22 @@ async fn frames(client: &Client, seconds: f64) -> Result<(f64, f64)> {
     ))
 }
 
+/// Mean and worst duration of the page's `name` measures, in milliseconds, and how many.
+async fn measures(client: &Client, name: &str) -> Result<(f64, f64, usize)> {
+    let v = client
+        .execute(
+            "const e = performance.getEntriesByName(arguments[0]).map((m) => m.duration); \
+             return [e.reduce((a, b) => a + b, 0) / Math.max(1, e.length), Math.max(0, ...e), e.length];",
+            vec![name.into()],
+        )
+        .await?;
+    Ok((
+        v[0].as_f64().unwrap_or(f64::NAN),
+        v[1].as_f64().unwrap_or(f64::NAN),
+        v[2].as_u64().unwrap_or(0) as usize,
+    ))
+}
+
 async fn events_per_second(client: &Client) -> Result<String> {
     let summary = client.find(Locator::Css("#summary")).await?.text().await?;
     Ok(summary
@@ -141,17 +157,7 @@ async fn figures(browser: &Browser, server: &Server) -> Result<()> {
     );
 
     // A comma at the end breaks the query, Backspace mends it: each a diagnostic change.
-    let editor = client.find(Locator::Css("#query .cm-content")).await?;
-    editor.click().await?;
-    let end = format!(
-        "{}{}",
-        char::from(fantoccini::key::Key::Control),
-        char::from(fantoccini::key::Key::End)
-    );
-    editor.send_keys(&end).await?;
-    editor
-        .send_keys(&char::from(fantoccini::key::Key::Null).to_string())
-        .await?;
+    sluice_e2e::editor_at_end(client).await?;
     let mut latencies = Vec::new();
     for _ in 0..10 {
         latencies.push(keystroke_latency(client, ",").await?);
@@ -193,6 +199,10 @@ async fn figures(browser: &Browser, server: &Server) -> Result<()> {
     println!(
         "simulating at 1000x (target 10,000 events/s): {fps:.1} frames/s, longest frame {worst:.0} ms, {rate}"
     );
+    for name in ["sluice:engine", "sluice:render"] {
+        let (mean, worst, n) = measures(client, name).await?;
+        println!("  {name}: mean {mean:.2} ms, worst {worst:.1} ms (last {n})");
+    }
     client
         .execute(
             "window.__n = 0; new MutationObserver((m) => { window.__n += m.length; }).observe(document.querySelector('.results-pane'), {subtree: true, childList: true, characterData: true, attributes: true}); return true;",

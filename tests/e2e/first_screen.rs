@@ -53,22 +53,8 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     assert_eq!(problems.text().await?, "No problems");
 
     // Autocomplete: after `o.` come the topic's columns.
-    let line = client
-        .find(Locator::Css("#query .cm-line:last-child"))
-        .await?;
-    line.click().await?;
-    let end = format!(
-        "{}{}",
-        char::from(fantoccini::key::Key::Control),
-        char::from(fantoccini::key::Key::End)
-    );
-    editor.send_keys(&end).await?;
-    editor
-        .send_keys(&format!(
-            "{}\n  AND o.",
-            char::from(fantoccini::key::Key::Null)
-        ))
-        .await?;
+    let editor = sluice_e2e::editor_at_end(client).await?;
+    editor.send_keys("\n  AND o.").await?;
     let options = sluice_e2e::wait_text(
         client,
         ".cm-tooltip-autocomplete",
@@ -130,10 +116,9 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     // Ctrl+Enter in the editor starts the simulation.
     let editor = client.find(Locator::Css("#query .cm-content")).await?;
     editor
-        .send_keys(&format!(
-            "{}{}",
-            char::from(fantoccini::key::Key::Control),
-            char::from(fantoccini::key::Key::Enter)
+        .send_keys(&sluice_e2e::chord(
+            fantoccini::key::Key::Control,
+            fantoccini::key::Key::Enter,
         ))
         .await?;
     sluice_e2e::wait_text(client, "#summary", Duration::from_secs(10), |t| {

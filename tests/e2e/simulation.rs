@@ -203,15 +203,7 @@ async fn link_round_trip(browser: &Browser, server: &Server) -> Result<()> {
     // Change the seed, the event count and the query (through the editor).
     set_value(client, "#seed", "7").await?;
     set_value(client, "#events", "120").await?;
-    let editor = client.find(Locator::Css("#query .cm-content")).await?;
-    editor.click().await?;
-    let end = format!("{}", char::from(fantoccini::key::Key::End));
-    editor
-        .send_keys(&format!(
-            "{}{end}",
-            char::from(fantoccini::key::Key::Control)
-        ))
-        .await?;
+    let editor = sluice_e2e::editor_at_end(client).await?;
     editor.send_keys("\n  AND o.amount > 550").await?;
     wait_text(client, "#problems", Duration::from_secs(10), |t| {
         t == "No problems"
@@ -255,6 +247,91 @@ async fn link_round_trip(browser: &Browser, server: &Server) -> Result<()> {
     Ok(())
 }
 
+async fn catalog(browser: &Browser, server: &Server) -> Result<()> {
+    let client = &browser.client;
+    client.goto(&server.url).await?;
+    // Open the topic's entry: its columns, then its schema as JSON.
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#catalog .source summary"))
+        .await?
+        .click()
+        .await?;
+    let tree = client
+        .find(Locator::Css("#catalog .source .fields"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        tree.contains("event_timestamp") && tree.contains("REQUIRED"),
+        "tree: {tree}"
+    );
+    client
+        .find(Locator::Css("#catalog .edit-schema"))
+        .await?
+        .click()
+        .await?;
+    // The seed's schema with a typo in the second field's type.
+    let broken =
+        sluice_sql::reference::ORDERS_TOPIC_SCHEMA_JSON.replacen("\"INT64\"", "\"INTEGR\"", 1);
+    set_value(client, "#catalog textarea.schema-json", &broken).await?;
+    client
+        .find(Locator::Css("#catalog .apply-schema"))
+        .await?
+        .click()
+        .await?;
+    let error = wait_text(client, "#catalog-error", Duration::from_secs(10), |t| {
+        !t.is_empty()
+    })
+    .await?;
+    assert!(
+        error.contains("[1].type") && error.contains("INTEGR"),
+        "error: {error}"
+    );
+    // The seed's schema as is applies, and the query stays clean.
+    set_value(
+        client,
+        "#catalog textarea.schema-json",
+        sluice_sql::reference::ORDERS_TOPIC_SCHEMA_JSON,
+    )
+    .await?;
+    client
+        .find(Locator::Css("#catalog .apply-schema"))
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#problems", Duration::from_secs(10), |t| {
+        t == "No problems"
+    })
+    .await?;
+    assert!(client.find(Locator::Css("#catalog-error")).await.is_err());
+
+    // Renaming the project rewrites the query's source names.
+    set_value(client, "#project", "my-project-1").await?;
+    let text = wait_text(client, "#query .cm-content", Duration::from_secs(10), |t| {
+        t.contains("`my-project-1`")
+    })
+    .await?;
+    assert!(!text.contains("demobox-313313"), "editor: {text}");
+    wait_text(client, "#problems", Duration::from_secs(10), |t| {
+        t == "No problems"
+    })
+    .await?;
+    // A bad id is refused with the rule.
+    set_value(client, "#project", "Bad_Project").await?;
+    let error = wait_text(client, "#catalog-error", Duration::from_secs(10), |t| {
+        !t.is_empty()
+    })
+    .await?;
+    assert!(
+        error.contains("not a Google Cloud project id"),
+        "error: {error}"
+    );
+    browser.screenshot("catalog").await?;
+    Ok(())
+}
+
 async fn with_app(f: impl AsyncFnOnce(&Browser, &Server) -> Result<()>) -> Result<()> {
     let mut server = Server::start().await?;
     let browser = Browser::start().await?;
@@ -278,4 +355,9 @@ async fn played_events_match_sluice_simulate_and_explain_themselves() -> Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_restores_the_same_simulation() -> Result<()> {
     with_app(link_round_trip).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_edits_schemas_and_the_project() -> Result<()> {
+    with_app(catalog).await
 }

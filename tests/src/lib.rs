@@ -258,3 +258,29 @@ pub async fn wait_text(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A key chord: `modifier` held with `key` (e.g. Control and End), as `send_keys` takes it.
+pub fn chord(modifier: fantoccini::key::Key, key: fantoccini::key::Key) -> String {
+    format!(
+        "{}{}{}",
+        char::from(modifier),
+        char::from(key),
+        char::from(fantoccini::key::Key::Null)
+    )
+}
+
+/// Clicks into the query editor and puts the cursor at the end of the text.
+pub async fn editor_at_end(client: &Client) -> Result<fantoccini::elements::Element> {
+    let editor = client
+        .find(fantoccini::Locator::Css("#query .cm-content"))
+        .await
+        .context("the editor")?;
+    editor.click().await?;
+    editor
+        .send_keys(&chord(
+            fantoccini::key::Key::Control,
+            fantoccini::key::Key::End,
+        ))
+        .await?;
+    Ok(editor)
+}

@@ -278,7 +278,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                                         <textarea class="schema-json" aria-label={format!("Schema JSON of {name}")}
                                             value={text} oninput={on_text.clone()} spellcheck="false" rows="10" />
                                         <div class="row">
-                                            <button class="run small" onclick={on_apply.clone()}>{ "Apply schema" }</button>
+                                            <button class="run small apply-schema" onclick={on_apply.clone()}>{ "Apply schema" }</button>
                                             <button class="secondary small" onclick={on_cancel.clone()}>{ "Cancel" }</button>
                                         </div>
                                     </div>

@@ -237,7 +237,7 @@ fn explanation(
                         <p>{ format!("Operator {} {}: ", node.id, node.kind) }<code>{ crate::graph::detail(&node.label) }</code></p>
                         <p>{ s.engine().reason_text(d) }</p>
                         { for d.events.to_vec().into_iter().take(5).map(|e| html! {
-                            <p>{ format!("Event #{e}: ") }<code>{ s.event_text(e).unwrap_or("(no longer kept)").to_string() }</code></p>
+                            <p>{ format!("Event #{e}: ") }<code>{ s.event_text(e).unwrap_or_else(|| "(no longer kept)".to_string()) }</code></p>
                         }) }
                     </>
                 }

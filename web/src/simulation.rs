@@ -203,8 +203,8 @@ pub struct Session {
     pub sim_time: i64,
     /// The stream has ended (the event limit was reached) and every window closed.
     pub finished: bool,
-    /// Recent events' payloads by event number, for explanations.
-    events: VecDeque<(u32, String)>,
+    /// Recent events by event number, for explanations (JSON is made when shown).
+    events: VecDeque<(u32, StreamOrder)>,
     history: VecDeque<Sample>,
     /// Output spend (or count) by key, for the top-keys chart.
     top: HashMap<String, f64>,
@@ -326,7 +326,7 @@ impl Session {
         if self.events.len() == RETAIN {
             self.events.pop_front();
         }
-        self.events.push_back((number, event.to_json().to_string()));
+        self.events.push_back((number, event));
         if self.pushed() >= self.settings.events {
             self.end();
         }
@@ -421,10 +421,10 @@ impl Session {
     }
 
     /// Event `number`'s payload as JSON text, while it is kept.
-    pub fn event_text(&self, number: u32) -> Option<&str> {
+    pub fn event_text(&self, number: u32) -> Option<String> {
         let first = self.events.front()?.0;
-        let (n, text) = self.events.get(number.checked_sub(first)? as usize)?;
-        (*n == number).then_some(text.as_str())
+        let (n, event) = self.events.get(number.checked_sub(first)? as usize)?;
+        (*n == number).then(|| event.to_json().to_string())
     }
 
     /// Output `abs` (0 = the first ever), while it is kept.
@@ -474,7 +474,7 @@ impl Session {
             .events
             .to_vec()
             .into_iter()
-            .map(|e| (e, self.event_text(e).map(str::to_string)))
+            .map(|e| (e, self.event_text(e)))
             .collect();
         Some(Explanation { events, bounded })
     }

@@ -65,6 +65,24 @@ fn now() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
+/// Marks and measures for the benchmark (`sluice:engine`, `sluice:render` in the
+/// page's performance timeline), kept to the last few hundred.
+fn measure(name: &str, start_mark: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        if p.get_entries_by_name(name).length() > 500 {
+            p.clear_measures_with_measure_name(name);
+        }
+        let _ = p.measure_with_start_mark(name, start_mark);
+    }
+}
+
+fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        p.clear_marks_with_mark_name(name);
+        let _ = p.mark(name);
+    }
+}
+
 fn clock() -> Box<dyn Fn() -> u64> {
     Box::new(|| (now() * 1e6) as u64)
 }
@@ -119,6 +137,7 @@ impl Shared {
         control.played_ms += dt;
         let deadline = now() + FRAME_BUDGET_MS;
         let mut stop = false;
+        mark("sluice:engine-start");
         if let Some(session) = self.session.borrow_mut().as_mut() {
             let result = match control.speed {
                 Speed::Times(x) => {
@@ -154,6 +173,7 @@ impl Shared {
             control.playing = false;
             control.last = None;
         }
+        measure("sluice:engine", "sluice:engine-start");
         let redraw = stop || timestamp - control.last_redraw >= REDRAW_MS;
         if redraw {
             control.last_redraw = timestamp;
@@ -255,6 +275,9 @@ pub enum Selection {
 /// The simulation panel.
 #[function_component(Simulator)]
 pub fn simulator(props: &Props) -> Html {
+    mark("sluice:render-start");
+    // After the DOM is updated: how long the render took.
+    use_effect(|| measure("sluice:render", "sluice:render-start"));
     let shared = use_memo((), |_| {
         Rc::new(Shared {
             session: RefCell::new(None),
