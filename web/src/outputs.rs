@@ -13,7 +13,7 @@ pub const ROW_PX: f64 = 24.0;
 /// The table's visible height in pixels.
 pub const VIEW_PX: f64 = 288.0;
 /// Extra rows drawn above and below the visible ones.
-const OVERSCAN: usize = 6;
+const OVERSCAN: usize = 3;
 /// Messages in the feed.
 const FEED: u64 = 12;
 /// Dropped events listed.

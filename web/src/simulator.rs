@@ -447,7 +447,7 @@ fn body(
     };
     html! {
         <>
-            <div id="summary" class="summary counters" aria-live="polite">
+            <div id="summary" class="summary counters">
                 <span class={classes!("state", state)}>{ state }</span>
                 <span><b>{ s.pushed() }</b>{ " events" }</span>
                 <span><b>{ emitted }</b>{ " emitted" }</span>
