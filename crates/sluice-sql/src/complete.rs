@@ -363,8 +363,9 @@ fn split_path(run: &str) -> Vec<Part> {
 fn previous_word(text: &str) -> &str {
     let trimmed = text.trim_end();
     let start = trimmed
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rfind(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     &trimmed[start..]
 }
 
@@ -735,6 +736,9 @@ mod tests {
         assert!(c.from <= 8);
         let c = complete("SELECT", 100, &Catalog::reference());
         assert_eq!(c.from, 0);
+        // A word after a wide character before the cursor.
+        let c = complete("𑈸a b", 7, &Catalog::reference());
+        assert_eq!(c.from, 6);
         // Unterminated quotes tokenize as nothing, yet complete.
         let c = complete("SELECT `abc FROM", 16, &Catalog::reference());
         assert!(!c.options.is_empty());

@@ -300,13 +300,49 @@ pub fn format(sql: &str) -> String {
     if sql.ends_with('\n') {
         text.push('\n');
     }
-    text
+    // The layout must read back as the same tokens (e.g. `- -` must not become a
+    // `--` comment); where it would not, the text stays as written.
+    if significant(&text) == significant(sql) {
+        text
+    } else {
+        sql.to_string()
+    }
+}
+
+/// The tokens that carry meaning: all but whitespace, with keywords in upper case.
+fn significant(sql: &str) -> Option<Vec<String>> {
+    let tokens = Tokenizer::new(&BigQueryDialect {}, sql).tokenize().ok()?;
+    Some(
+        tokens
+            .into_iter()
+            .filter(|t| {
+                !matches!(
+                    t,
+                    Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab)
+                )
+            })
+            .map(|t| match &t {
+                Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+                Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) => {
+                    format!("{prefix}{}", comment.trim_end())
+                }
+                other => other.to_string(),
+            })
+            .collect(),
+    )
 }
 
 /// Whether the token before `i` was a unary minus or plus (`-1`, `(-x)`), so no
 /// space follows it.
 fn is_unary_after(prev: Option<&Token>, tokens: &[(Token, String)], i: usize) -> bool {
     if !matches!(prev, Some(Token::Minus | Token::Plus)) {
+        return false;
+    }
+    // `- -x` keeps its space: `--` would start a comment.
+    if matches!(
+        tokens.get(i).map(|(t, _)| t),
+        Some(Token::Minus | Token::Plus)
+    ) {
         return false;
     }
     match i.checked_sub(2).and_then(|j| tokens.get(j)).map(|(t, _)| t) {
@@ -343,28 +379,6 @@ fn current_indent(text: &str) -> usize {
 mod tests {
     use super::*;
 
-    /// The significant tokens of `sql` with keywords in upper case.
-    fn essence(sql: &str) -> Vec<String> {
-        Tokenizer::new(&BigQueryDialect {}, sql)
-            .tokenize()
-            .expect("tokenizes")
-            .into_iter()
-            .filter(|t| {
-                !matches!(
-                    t,
-                    Token::Whitespace(Whitespace::Space | Whitespace::Newline | Whitespace::Tab)
-                )
-            })
-            .map(|t| match &t {
-                Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
-                Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) => {
-                    format!("{prefix}{}", comment.trim_end())
-                }
-                other => other.to_string(),
-            })
-            .collect()
-    }
-
     #[test]
     fn the_reference_query_keeps_its_console_layout() {
         let q = crate::reference::QUERY;
@@ -385,7 +399,10 @@ mod tests {
         ];
         for sql in cases {
             let once = format(sql);
-            assert_eq!(essence(&once), essence(sql), "{sql}\n---\n{once}");
+            // Laid out anew (not the fallback to the text as written), same tokens.
+            assert_ne!(once, sql);
+            assert!(once.lines().count() > 3, "{once}");
+            assert_eq!(significant(&once), significant(sql), "{sql}\n---\n{once}");
             assert_eq!(format(&once), once, "not idempotent:\n{once}");
         }
     }
@@ -431,6 +448,17 @@ mod tests {
             n += 1;
         }
         assert!(n > 100, "only {n} conformance queries");
+    }
+
+    #[test]
+    fn signs_never_merge_into_a_comment() {
+        let once = format("SELECT - -1, 2 - -3, + -4 FROM t");
+        assert!(once.contains("- -1") && once.contains("2 - -3"), "{once}");
+        assert!(!once.contains("--"), "{once}");
+        assert!(
+            once.starts_with("SELECT\n  - -1,\n"),
+            "laid out, not left as written: {once}"
+        );
     }
 
     #[test]

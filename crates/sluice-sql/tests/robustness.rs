@@ -84,3 +84,34 @@ proptest! {
         prop_assert_eq!(analysis.plan.is_some(), !analysis.has_errors());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// Completion answers for any text and any cursor, replacing text that ends at
+    /// the cursor.
+    #[test]
+    fn completion_never_panics(sql in "\\PC{0,120}", at in 0usize..200) {
+        let c = sluice_sql::complete::complete(&sql, at, &Catalog::reference());
+        prop_assert!(c.from <= at.min(sql.len()), "from {} at {at} in {sql:?}", c.from);
+        prop_assert!(sql.is_char_boundary(c.from));
+    }
+
+    /// Formatting never panics, is idempotent, and keeps the analysis.
+    #[test]
+    fn formatting_keeps_the_analysis(words in proptest::collection::vec(prop_oneof![
+        Just("SELECT"), Just("FROM"), Just("WHERE"), Just("GROUP BY"), Just("HAVING"), Just("ORDER BY"),
+        Just("LIMIT"), Just("JOIN"), Just("ON"), Just("USING"), Just("WITH"), Just("AS"), Just("("), Just(")"),
+        Just(","), Just("*"), Just("="), Just("-"), Just("AND"), Just("OR"), Just("BETWEEN"), Just("1"),
+        Just("'it''s'"), Just("amount"), Just("o.customer_id"), Just("o"), Just("SUM(amount)"), Just("-- note\n"),
+        Just("pubsub.topic.`demobox-313313`.orders"), Just("CASE WHEN"), Just("THEN"), Just("END"), Just(";"),
+    ], 0..30)) {
+        let sql = words.join(" ");
+        let once = sluice_sql::format::format(&sql);
+        prop_assert_eq!(sluice_sql::format::format(&once), once.clone(), "not idempotent: {}", sql);
+        let catalog = Catalog::reference();
+        let (before, after) = (analyze(&sql, &catalog), analyze(&once, &catalog));
+        prop_assert_eq!(before.plan.map(|p| p.explain()), after.plan.map(|p| p.explain()), "{}\n---\n{}", sql, once);
+        prop_assert_eq!(before.diagnostics.len(), after.diagnostics.len(), "{}\n---\n{}", sql, once);
+    }
+}
