@@ -20,10 +20,11 @@ pub const FRAME_BUDGET_MS: f64 = 7.0;
 const SLICE: usize = 256;
 /// How often the charts take a sample, in wall-clock milliseconds.
 const SAMPLE_MS: f64 = 250.0;
-/// How often the panel redraws while playing, in wall-clock milliseconds: the
-/// engine works every frame, the numbers and tables follow at 20 Hz (the graph's
-/// flow animation is CSS and keeps the display's rate).
-const REDRAW_MS: f64 = 50.0;
+/// How often part of the panel redraws while playing, in wall-clock milliseconds:
+/// the engine works every frame; the destinations and the graph with the
+/// dashboard take turns, so each follows at 20 Hz and no frame draws both (the
+/// graph's flow animation is CSS and keeps the display's rate).
+const REDRAW_MS: f64 = 25.0;
 
 /// The panel's inputs.
 #[derive(Properties, PartialEq)]
@@ -45,6 +46,18 @@ struct Shared {
     frame: RefCell<Option<AnimationFrame>>,
     redraw: RefCell<Option<Callback<()>>>,
     error: RefCell<Option<String>>,
+    /// Redraw counters of the two halves: (destinations, graph and dashboard).
+    versions: std::cell::Cell<(u64, u64)>,
+}
+
+/// The shared play state as a prop, equal when it is the same state.
+#[derive(Clone)]
+struct Handle(Rc<Shared>);
+
+impl PartialEq for Handle {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -57,6 +70,8 @@ struct Control {
     played_ms: f64,
     last_sample: f64,
     last_redraw: f64,
+    /// Redraws so far (which half redraws next).
+    redraws: u64,
 }
 
 fn now() -> f64 {
@@ -88,7 +103,23 @@ fn clock() -> Box<dyn Fn() -> u64> {
 }
 
 impl Shared {
+    /// Redraws everything.
     fn redraw(&self) {
+        let (a, b) = self.versions.get();
+        self.versions.set((a + 1, b + 1));
+        self.emit_redraw();
+    }
+
+    /// Redraws the destinations (`true`) or the graph and dashboard (`false`), and
+    /// the counters.
+    fn redraw_half(&self, destinations: bool) {
+        let (a, b) = self.versions.get();
+        self.versions
+            .set(if destinations { (a + 1, b) } else { (a, b + 1) });
+        self.emit_redraw();
+    }
+
+    fn emit_redraw(&self) {
         if let Some(cb) = self.redraw.borrow().as_ref() {
             cb.emit(());
         }
@@ -175,8 +206,10 @@ impl Shared {
         }
         measure("sluice:engine", "sluice:engine-start");
         let redraw = stop || timestamp - control.last_redraw >= REDRAW_MS;
+        let half = control.redraws.is_multiple_of(2);
         if redraw {
             control.last_redraw = timestamp;
+            control.redraws += 1;
         }
         *self.control.borrow_mut() = control;
         if control.playing {
@@ -184,8 +217,10 @@ impl Shared {
             *self.frame.borrow_mut() =
                 Some(gloo_render::request_animation_frame(move |t| me.frame(t)));
         }
-        if redraw {
+        if stop {
             self.redraw();
+        } else if redraw {
+            self.redraw_half(half);
         }
     }
 
@@ -288,10 +323,12 @@ pub fn simulator(props: &Props) -> Html {
                 played_ms: 0.0,
                 last_sample: 0.0,
                 last_redraw: f64::NEG_INFINITY,
+                redraws: 0,
             }),
             frame: RefCell::new(None),
             redraw: RefCell::new(None),
             error: RefCell::new(None),
+            versions: std::cell::Cell::new((0, 0)),
         })
     });
     let shared: Rc<Shared> = (*shared).clone();
@@ -299,9 +336,10 @@ pub fn simulator(props: &Props) -> Html {
     *shared.redraw.borrow_mut() = Some(Callback::from(move |()| redraw.force_update()));
     let selection = use_state(|| None::<Selection>);
     let scroll_top = use_state(|| 0.0_f64);
+    // Stable callbacks, so the halves' props change only with their versions.
     let on_scroll = {
         let scroll_top = scroll_top.clone();
-        Callback::from(move |top: f64| scroll_top.set(top))
+        use_callback((), move |top: f64, _| scroll_top.set(top))
     };
     let props_now = Rc::new(Props {
         plan: props.plan.clone(),
@@ -383,7 +421,7 @@ pub fn simulator(props: &Props) -> Html {
     };
     let on_select = {
         let selection = selection.clone();
-        Callback::from(move |s: Option<Selection>| selection.set(s))
+        use_callback((), move |s: Option<Selection>, _| selection.set(s))
     };
     let session = shared.session.borrow();
     let stale = session.as_ref().is_some_and(|s| {
@@ -417,7 +455,15 @@ pub fn simulator(props: &Props) -> Html {
             }
             { match session.as_ref() {
                 None => html! { <p class="placeholder">{ "Press Play to stream generated orders through the query, or Step to push one event at a time." }</p> },
-                Some(s) => body(s, &control, *selection, *scroll_top, &on_scroll, &on_select),
+                Some(s) => html! {
+                    <>
+                        { counters(s, &control) }
+                        <GraphPart handle={Handle(shared.clone())} version={shared.versions.get().1} playing={control.playing} />
+                        <DestinationsPart handle={Handle(shared.clone())} version={shared.versions.get().0}
+                            selection={*selection} scroll_top={*scroll_top} on_scroll={on_scroll.clone()} on_select={on_select.clone()} />
+                        <DashboardPart handle={Handle(shared.clone())} version={shared.versions.get().1} />
+                    </>
+                },
             } }
         </div>
     }
@@ -427,14 +473,7 @@ fn clock_text(micros: i64) -> String {
     sluice_engine::Value::Timestamp(micros).to_string()
 }
 
-fn body(
-    s: &Session,
-    control: &Control,
-    selection: Option<Selection>,
-    scroll_top: f64,
-    on_scroll: &Callback<f64>,
-    on_select: &Callback<Option<Selection>>,
-) -> Html {
+fn counters(s: &Session, control: &Control) -> Html {
     let engine = s.engine();
     let (emitted, dropped, pending) = engine.accounting();
     let rate = charts::events_per_second(s.history());
@@ -446,20 +485,58 @@ fn body(
         "paused"
     };
     html! {
-        <>
-            <div id="summary" class="summary counters">
-                <span class={classes!("state", state)}>{ state }</span>
-                <span><b>{ s.pushed() }</b>{ " events" }</span>
-                <span><b>{ emitted }</b>{ " emitted" }</span>
-                <span><b>{ dropped }</b>{ " dropped" }</span>
-                <span><b>{ pending }</b>{ " pending" }</span>
-                <span><b id="row-count">{ engine.outputs_total() }</b>{ " rows" }</span>
-                <span><b>{ format!("{rate:.0}") }</b>{ " events/s" }</span>
-                <span class="sim-clock" title="Simulated time">{ clock_text(s.sim_time) }</span>
-            </div>
-            { graph::pipeline(engine, control.playing) }
-            { outputs::destinations(s, selection, scroll_top, on_scroll, on_select) }
-            { charts::dashboard(s) }
-        </>
+        <div id="summary" class="summary counters">
+            <span class={classes!("state", state)}>{ state }</span>
+            <span><b>{ s.pushed() }</b>{ " events" }</span>
+            <span><b>{ emitted }</b>{ " emitted" }</span>
+            <span><b>{ dropped }</b>{ " dropped" }</span>
+            <span><b>{ pending }</b>{ " pending" }</span>
+            <span><b id="row-count">{ engine.outputs_total() }</b>{ " rows" }</span>
+            <span><b>{ format!("{rate:.0}") }</b>{ " events/s" }</span>
+            <span class="sim-clock" title="Simulated time">{ clock_text(s.sim_time) }</span>
+        </div>
+    }
+}
+
+/// Props of a part of the panel that redraws when its version changes.
+#[derive(Properties, PartialEq)]
+struct PartProps {
+    handle: Handle,
+    version: u64,
+    #[prop_or_default]
+    playing: bool,
+}
+
+#[function_component(GraphPart)]
+fn graph_part(p: &PartProps) -> Html {
+    match p.handle.0.session.borrow().as_ref() {
+        Some(s) => graph::pipeline(s.engine(), p.playing),
+        None => html! {},
+    }
+}
+
+#[function_component(DashboardPart)]
+fn dashboard_part(p: &PartProps) -> Html {
+    match p.handle.0.session.borrow().as_ref() {
+        Some(s) => charts::dashboard(s),
+        None => html! {},
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DestinationsProps {
+    handle: Handle,
+    version: u64,
+    selection: Option<Selection>,
+    scroll_top: f64,
+    on_scroll: Callback<f64>,
+    on_select: Callback<Option<Selection>>,
+}
+
+#[function_component(DestinationsPart)]
+fn destinations_part(p: &DestinationsProps) -> Html {
+    match p.handle.0.session.borrow().as_ref() {
+        Some(s) => outputs::destinations(s, p.selection, p.scroll_top, &p.on_scroll, &p.on_select),
+        None => html! {},
     }
 }
