@@ -195,11 +195,7 @@ async fn simulation(browser: &Browser, server: &Server) -> Result<()> {
 async fn link_round_trip(browser: &Browser, server: &Server) -> Result<()> {
     let client = &browser.client;
     client.goto(&server.url).await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#query .cm-content"))
-        .await?;
+    sluice_e2e::wait_for(client, "#query .cm-content").await?;
     // Change the seed, the event count and the query (through the editor).
     set_value(client, "#seed", "7").await?;
     set_value(client, "#events", "120").await?;
@@ -224,11 +220,7 @@ async fn link_round_trip(browser: &Browser, server: &Server) -> Result<()> {
         .await?;
     client.goto("about:blank").await?;
     client.goto(&link).await?;
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#query .cm-content"))
-        .await?;
+    sluice_e2e::wait_for(client, "#query .cm-content").await?;
     let seed = client
         .find(Locator::Css("#seed"))
         .await?
@@ -251,10 +243,7 @@ async fn catalog(browser: &Browser, server: &Server) -> Result<()> {
     let client = &browser.client;
     client.goto(&server.url).await?;
     // Open the topic's entry: its columns, then its schema as JSON.
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#catalog .source summary"))
+    sluice_e2e::wait_for(client, "#catalog .source summary")
         .await?
         .click()
         .await?;

@@ -284,3 +284,13 @@ pub async fn editor_at_end(client: &Client) -> Result<fantoccini::elements::Elem
         .await?;
     Ok(editor)
 }
+
+/// The element at `css`, waiting up to 20 s for it to appear.
+pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .with_context(|| format!("{css} did not appear in 20 s"))
+}
