@@ -189,6 +189,53 @@ async fn simulation(browser: &Browser, server: &Server) -> Result<()> {
         .await?;
     assert_eq!(theme, "dark");
     browser.screenshot("simulation-dark").await?;
+    client.refresh().await?;
+    sluice_e2e::wait_for(client, "#query .cm-content").await?;
+    let theme = client
+        .execute("return document.documentElement.dataset.theme;", vec![])
+        .await?;
+    assert_eq!(theme, "dark", "the theme was not kept across a reload");
+
+    // Reset goes back to the start; Pause stops the stream where it is.
+    client
+        .find(Locator::Css("button#reset"))
+        .await?
+        .click()
+        .await?;
+    let summary = wait_text(client, "#summary", Duration::from_secs(10), |t| {
+        t.contains("0 events")
+    })
+    .await?;
+    assert!(
+        summary.to_lowercase().contains("paused"),
+        "summary: {summary}"
+    );
+    // A long stream at 100x: still running when Pause comes.
+    set_value(client, "#events", "1000000").await?;
+    set_value(client, "#speed", "100x").await?;
+    client
+        .find(Locator::Css("button#play"))
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#summary", Duration::from_secs(10), |t| {
+        !t.contains(" 0 events") && t.to_lowercase().contains("playing")
+    })
+    .await?;
+    client
+        .find(Locator::Css("button#play"))
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#summary .state", Duration::from_secs(10), |t| {
+        t.eq_ignore_ascii_case("paused")
+    })
+    .await?;
+    let events = |t: String| t.split(" events").next().unwrap_or_default().to_string();
+    let before = events(client.find(Locator::Css("#summary")).await?.text().await?);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = events(client.find(Locator::Css("#summary")).await?.text().await?);
+    assert_eq!(before, after, "events kept coming after Pause");
     Ok(())
 }
 
@@ -318,6 +365,47 @@ async fn catalog(browser: &Browser, server: &Server) -> Result<()> {
         "error: {error}"
     );
     browser.screenshot("catalog").await?;
+
+    // Add a topic, then remove the customers table the query does not read.
+    set_value(client, "#catalog .add-source input", "clicks").await?;
+    client
+        .find(Locator::Css("#catalog .add-source button"))
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#catalog .sources", Duration::from_secs(10), |t| {
+        t.contains("pubsub.topic.`my-project-1`.clicks")
+    })
+    .await?;
+    let remove = client.find_all(Locator::Css("#catalog .source")).await?;
+    let customers = {
+        let mut found = None;
+        for source in remove {
+            if source.text().await?.contains("ecommerce.customers") {
+                found = Some(source);
+            }
+        }
+        found.context("no customers table in the catalog")?
+    };
+    customers
+        .find(Locator::Css("summary"))
+        .await?
+        .click()
+        .await?;
+    customers
+        .find(Locator::Css("button[title^='Remove']"))
+        .await?
+        .click()
+        .await?;
+    let sources = wait_text(client, "#catalog .sources", Duration::from_secs(10), |t| {
+        !t.contains("ecommerce.customers")
+    })
+    .await?;
+    assert!(sources.contains("ecommerce.orders"), "sources: {sources}");
+    wait_text(client, "#problems", Duration::from_secs(10), |t| {
+        t == "No problems"
+    })
+    .await?;
     Ok(())
 }
 

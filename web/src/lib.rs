@@ -118,20 +118,17 @@ pub fn app() -> Html {
     let theme = use_state(|| {
         stored_theme().unwrap_or_else(|| if system_dark() { "dark" } else { "light" }.to_string())
     });
-    let copied = use_state(|| false);
+    // The Copy link button's answer: None, or whether the clipboard took the link.
+    let copied = use_state(|| None::<bool>);
     let jump = use_state(|| None::<(u32, u32, u32)>);
 
+    // The analysis, its plan and its diagnostics as the editor's JSON, once a text.
     let analysis = use_memo(((*query).clone(), (*catalog).clone()), |(sql, catalog)| {
         let analysis = analyze(sql, catalog);
         let plan = analysis.plan.clone().map(Rc::new);
-        (analysis, plan)
+        let json = Rc::new(analysis.to_json()["diagnostics"].to_string());
+        (analysis, plan, json)
     });
-    let diagnostics_json = {
-        let analysis = analysis.clone();
-        use_memo(((*query).clone(), (*catalog).clone()), move |_| {
-            Rc::new(analysis.0.to_json()["diagnostics"].to_string())
-        })
-    };
     {
         let theme = (*theme).clone();
         use_effect_with(theme, |theme| apply_theme(theme));
@@ -145,7 +142,7 @@ pub fn app() -> Html {
         let copied = copied.clone();
         use_effect_with(scenario, move |scenario| {
             keep(scenario);
-            copied.set(false);
+            copied.set(None);
         });
     }
     // Analysis follows typing: at once for everyday queries, after a pause in
@@ -217,8 +214,12 @@ pub fn app() -> Html {
             if let Some(window) = web_sys::window()
                 && let Ok(href) = window.location().href()
             {
-                let _ = window.navigator().clipboard().write_text(&href);
-                copied.set(true);
+                let written = window.navigator().clipboard().write_text(&href);
+                let copied = copied.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let ok = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
+                    copied.set(Some(ok));
+                });
             }
         })
     };
@@ -226,7 +227,7 @@ pub fn app() -> Html {
         let notices = notices.clone();
         Callback::from(move |_: MouseEvent| notices.set(Vec::new()))
     };
-    let (analysis, plan) = &*analysis;
+    let (analysis, plan, diagnostics_json) = &*analysis;
     let errors = analysis
         .diagnostics
         .iter()
@@ -239,7 +240,11 @@ pub fn app() -> Html {
                 <span class="tagline">{ "Streaming SQL for Google Cloud Dataflow" }</span>
                 <span class="spacer"></span>
                 <button id="copy-link" class="secondary" onclick={on_copy} title="Copy a link that restores this query, catalog and simulation">
-                    { if *copied { "Link copied" } else { "Copy link" } }
+                    { match *copied {
+                        Some(true) => "Link copied",
+                        Some(false) => "Copy failed: copy the address bar",
+                        None => "Copy link",
+                    } }
                 </button>
                 <button id="theme" class="secondary" onclick={on_theme} aria-label="Switch between light and dark">
                     { if *theme == "dark" { "Light theme" } else { "Dark theme" } }
@@ -261,7 +266,7 @@ pub fn app() -> Html {
                     </div>
                     <editor::QueryEditor initial={(*query).clone()}
                         catalog={(*catalog).clone()}
-                        diagnostics={(*diagnostics_json).clone()} jump={*jump}
+                        diagnostics={diagnostics_json.clone()} jump={*jump}
                         replace={(*replace).clone()}
                         on_change={on_change} on_run={on_run} />
                     { problems(&analysis.diagnostics, &on_jump) }

@@ -210,8 +210,6 @@ pub struct Session {
     top: HashMap<String, f64>,
     top_columns: Option<(usize, Option<usize>)>,
     seen_outputs: u64,
-    /// How long building the bounded side took, in milliseconds (when measured).
-    pub build_ms: f64,
 }
 
 impl Session {
@@ -277,7 +275,6 @@ impl Session {
             top: HashMap::new(),
             top_columns,
             seen_outputs: 0,
-            build_ms: 0.0,
         };
         if finished {
             session.end();
