@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Install what is missing: wasm32 target, wasm-bindgen, Trunk, wasm-opt, Chromium.
+    /// Install what is missing: wasm32 target, wasm-bindgen, Trunk, wasm-opt, Chromium,
+    /// apache-beam[yaml].
     Setup,
     /// Build the web app with Trunk (release) into dist/.
     BuildWeb,
@@ -61,6 +62,7 @@ fn run_task(cli: Cli) -> Result<()> {
         Task::Setup => {
             Tools::ensure(&root)?;
             Browser::ensure()?;
+            beam_python(&root)?;
         }
         Task::BuildWeb => {
             let tools = Tools::ensure(&root)?;
@@ -115,8 +117,11 @@ fn test(root: &Path) -> Result<()> {
             "warnings",
         ]))
     })?;
+    let python = beam_python(root)?;
     step("native tests", || {
-        run(cargo().args(["test", "--workspace", "--exclude", "sluice-e2e"]))
+        run(cargo()
+            .args(["test", "--workspace", "--exclude", "sluice-e2e"])
+            .env("SLUICE_PYTHON", &python))
     })?;
     step("wasm tests in headless Chromium", || {
         let mut cmd = tools.wasm_cargo();
@@ -144,6 +149,30 @@ fn test(root: &Path) -> Result<()> {
         .env("CHROMEDRIVER", &browser.chromedriver)
         .env("CHROMIUM", &browser.chromium);
     run(&mut cmd).context("step failed: end-to-end tests in headless Chromium")
+}
+
+/// The Python in `.tools/venv` with `apache-beam[yaml]`, whose own validation the
+/// deploy compiler's golden pipelines must pass; installed when missing.
+fn beam_python(root: &Path) -> Result<PathBuf> {
+    let venv = root.join(".tools").join("venv");
+    let python = venv.join("bin").join("python");
+    if output(Command::new(&python).args(["-c", "import apache_beam.yaml.yaml_transform"])).is_none() {
+        step("install apache-beam[yaml] into .tools/venv (pip)", || {
+            if !python.exists() {
+                run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+            }
+            run(Command::new(&python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "apache-beam[yaml]",
+            ]))
+        })?;
+    } else {
+        eprintln!("==> apache-beam[yaml] found in .tools/venv");
+    }
+    Ok(python)
 }
 
 fn bench(root: &Path) -> Result<()> {

@@ -3,5 +3,10 @@
 //! talks to the Pub/Sub, BigQuery and Dataflow REST APIs, monitors the job and
 //! cleans up exactly what it created.
 //!
-//! Boundary: native only (it does network I/O); the compilation half is pure
-//! functions so it can be tested without Google.
+//! Boundary: the compilation half ([`beam_sql`], [`pipeline`]) is pure functions,
+//! tested without Google.
+
+pub mod beam_sql;
+pub mod pipeline;
+
+pub use pipeline::{Compiled, Target, compile};

@@ -1041,6 +1041,10 @@ impl Binder<'_> {
                 let plan = self.query(subquery)?;
                 let qualifier = alias.as_ref().map(|a| ident_name(&a.name));
                 let scope = Scope::from_plan(&plan, qualifier.as_deref());
+                let plan = match &qualifier {
+                    Some(q) => requalify(plan, q),
+                    None => plan,
+                };
                 Some((plan, scope))
             }
             ast::TableFactor::NestedJoin {
@@ -2696,20 +2700,20 @@ fn column_expr(columns: &[Column], index: usize) -> Expr {
     }
 }
 
-fn requalify(plan: Plan, qualifier: &str) -> Plan {
-    match plan {
-        Plan::Scan { source, columns } => Plan::Scan {
-            source,
-            columns: columns
-                .into_iter()
-                .map(|c| Column {
-                    qualifier: Some(qualifier.to_string()),
-                    ..c
-                })
-                .collect(),
-        },
-        other => other,
+/// The plan with its output columns reachable through `qualifier` (a table's or a
+/// CTE's alias), which the deploy compiler reuses as the relation's alias.
+fn requalify(mut plan: Plan, qualifier: &str) -> Plan {
+    if let Plan::Scan { columns, .. }
+    | Plan::Project { columns, .. }
+    | Plan::Aggregate { columns, .. }
+    | Plan::Window { columns, .. }
+    | Plan::Union { columns, .. } = &mut plan
+    {
+        for c in columns {
+            c.qualifier = Some(qualifier.to_string());
+        }
     }
+    plan
 }
 
 /// The output name of a select item: its alias, a column's name, or BigQuery's `f<i>_`.

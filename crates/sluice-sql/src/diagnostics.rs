@@ -132,6 +132,8 @@ pub enum Code {
     InvalidLiteral,
     /// Two output columns with the same name.
     DuplicateOutputColumn,
+    /// A construct the deploy compiler cannot express in Beam SQL (Calcite).
+    NotInBeamSql,
 }
 
 impl Code {
@@ -164,6 +166,7 @@ impl Code {
             Self::UnusedCte => "unused-cte",
             Self::InvalidLiteral => "invalid-literal",
             Self::DuplicateOutputColumn => "duplicate-output-column",
+            Self::NotInBeamSql => "not-in-beam-sql",
         }
     }
 }

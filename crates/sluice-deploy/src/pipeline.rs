@@ -1,0 +1,646 @@
+//! A query compiled into the Beam YAML pipeline that Google's `Yaml_Template`
+//! flex template runs: one `ReadFromPubSub` or `ReadFromBigQuery` per source, one
+//! `Sql` transform with the query in Beam SQL, `WriteToBigQuery` and
+//! `WriteToPubSub` for the two destinations.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+use sluice_sql::catalog::{Catalog, EVENT_TIMESTAMP, Source, SourceKind};
+use sluice_sql::diagnostics::{Code, Diagnostic, Position, Span};
+use sluice_sql::plan::Plan;
+use sluice_sql::types::{DataType, Field, Mode};
+
+use crate::beam_sql::{self, Unsupported};
+
+/// Where the job runs and writes: the project and region, the job's name, and the
+/// two destinations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The Google Cloud project that runs the job and holds the destinations.
+    pub project: String,
+    /// The Dataflow region, e.g. `us-central1`.
+    pub region: String,
+    /// The Dataflow job's name (`[a-z]([-a-z0-9]*[a-z0-9])?`).
+    pub job_name: String,
+    /// The destination table's dataset.
+    pub dataset: String,
+    /// The destination table.
+    pub table: String,
+    /// The destination topic.
+    pub topic: String,
+}
+
+/// A name or id that Google would refuse, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} \"{value}\" is not valid: {why}")]
+pub struct InvalidTarget {
+    /// Which setting.
+    pub field: &'static str,
+    /// What was given.
+    pub value: String,
+    /// The rule it breaks.
+    pub why: &'static str,
+}
+
+impl Target {
+    /// The defaults for `query`: the job is named `sluice-` and a hash of the query
+    /// (so deploying the same query again finds the same job), and writes to the
+    /// table `sluice.<job name>` and the topic `<job name>-results`.
+    pub fn for_query(project: &str, region: &str, query: &str) -> Self {
+        let job_name = format!("sluice-{:08x}", fnv1a(query.trim().as_bytes()) as u32);
+        Self {
+            project: project.to_owned(),
+            region: region.to_owned(),
+            dataset: "sluice".into(),
+            table: job_name.replace('-', "_"),
+            topic: format!("{job_name}-results"),
+            job_name,
+        }
+    }
+
+    /// Checks every name against Google's rules, so that no request is sent with one
+    /// that Google would refuse (or that would change a URL's meaning).
+    pub fn validate(&self) -> Result<(), InvalidTarget> {
+        let bad = |field, value: &str, why| {
+            Err(InvalidTarget {
+                field,
+                value: value.to_owned(),
+                why,
+            })
+        };
+        let lower_digits_dash = |s: &str| {
+            s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        let p = &self.project;
+        if !(6..=30).contains(&p.len())
+            || !p.starts_with(|c: char| c.is_ascii_lowercase())
+            || p.ends_with('-')
+            || !lower_digits_dash(p)
+        {
+            return bad(
+                "project",
+                p,
+                "6 to 30 lowercase letters, digits or hyphens, starting with a letter",
+            );
+        }
+        let r = &self.region;
+        if r.is_empty() || r.len() > 63 || !lower_digits_dash(r) {
+            return bad("region", r, "a region such as us-central1");
+        }
+        let j = &self.job_name;
+        if j.is_empty()
+            || j.len() > 1024
+            || !j.starts_with(|c: char| c.is_ascii_lowercase())
+            || j.ends_with('-')
+            || !lower_digits_dash(j)
+        {
+            return bad(
+                "job name",
+                j,
+                "lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+            );
+        }
+        let bq = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 1024
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !bq(&self.dataset) {
+            return bad("dataset", &self.dataset, "letters, digits and underscores");
+        }
+        if !bq(&self.table) {
+            return bad("table", &self.table, "letters, digits and underscores");
+        }
+        let t = &self.topic;
+        if !(3..=255).contains(&t.len())
+            || !t.starts_with(|c: char| c.is_ascii_alphabetic())
+            || t.starts_with("goog")
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.~+%".contains(c))
+        {
+            return bad(
+                "topic",
+                t,
+                "3 to 255 letters, digits or - _ . ~ + %, starting with a letter, not with goog",
+            );
+        }
+        Ok(())
+    }
+
+    /// The destination topic's resource name.
+    pub fn topic_path(&self) -> String {
+        format!("projects/{}/topics/{}", self.project, self.topic)
+    }
+
+    /// The destination table as `project:dataset.table`, Beam's table spec.
+    pub fn table_spec(&self) -> String {
+        format!("{}:{}.{}", self.project, self.dataset, self.table)
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// One source of the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// The catalog's source.
+    pub source: Source,
+    /// Its table name in the `Sql` transform (the input's key).
+    pub name: String,
+    /// The transform that reads it.
+    pub transform: String,
+}
+
+/// A query compiled for Dataflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    /// The query in Beam SQL.
+    pub sql: String,
+    /// The pipeline (what `yaml` says), as JSON.
+    pub pipeline: Value,
+    /// The Beam YAML text.
+    pub yaml: String,
+    /// The sources, in the order they are read.
+    pub inputs: Vec<Input>,
+    /// The destination table's schema (the plan's output).
+    pub output_schema: Vec<Field>,
+    /// Whether the pipeline reads a stream (and runs as a streaming job).
+    pub streaming: bool,
+}
+
+impl Compiled {
+    /// The equivalent `gcloud` command, reading the YAML from `pipeline.yaml`.
+    pub fn gcloud_command(&self, target: &Target) -> String {
+        format!(
+            "gcloud dataflow yaml run {} --yaml-pipeline-file=pipeline.yaml --project={} --region={}",
+            target.job_name, target.project, target.region
+        )
+    }
+}
+
+/// Compiles `query` against `catalog` for `target`: errors are the analyzer's, or
+/// where Beam SQL has no equivalent, a `not-in-beam-sql` diagnostic.
+pub fn compile(
+    query: &str,
+    catalog: &Catalog,
+    target: &Target,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let analysis = sluice_sql::analyze(query, catalog);
+    let plan = match analysis.plan {
+        Some(plan) if !analysis.has_errors() => plan,
+        _ => return Err(analysis.diagnostics),
+    };
+    compile_plan(&plan, target).map_err(|u| vec![diagnostic(query, &u)])
+}
+
+/// Compiles an analyzed plan.
+pub fn compile_plan(plan: &Plan, target: &Target) -> Result<Compiled, Unsupported> {
+    let inputs = inputs(plan);
+    let name_of = |s: &Source| {
+        inputs
+            .iter()
+            .find(|i| i.source == *s)
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| s.name.clone())
+    };
+    let sql = beam_sql::to_beam_sql(plan, &name_of)?;
+    let streaming = !plan.is_bounded();
+    let mut transforms = Vec::new();
+    for input in &inputs {
+        transforms.push(read_transform(input)?);
+    }
+    let sql_inputs: serde_json::Map<String, Value> = inputs
+        .iter()
+        .map(|i| (i.name.clone(), Value::String(i.transform.clone())))
+        .collect();
+    transforms.push(json!({
+        "type": "Sql",
+        "name": "Query",
+        "input": sql_inputs,
+        "config": {"query": format!("{sql}\n")},
+    }));
+    transforms.push(json!({
+        "type": "WriteToBigQuery",
+        "name": "WriteToBigQuery",
+        "input": "Query",
+        "config": {
+            "table": target.table_spec(),
+            "create_disposition": "CREATE_NEVER",
+            "write_disposition": "WRITE_APPEND",
+        },
+    }));
+    transforms.push(json!({
+        "type": "WriteToPubSub",
+        "name": "PublishToPubSub",
+        "input": "Query",
+        "config": {"topic": target.topic_path(), "format": "JSON"},
+    }));
+    let mut pipeline = json!({"pipeline": {"transforms": transforms}});
+    if streaming {
+        pipeline["options"] = json!({"streaming": true});
+    }
+    let yaml = to_yaml(&pipeline);
+    Ok(Compiled {
+        sql,
+        pipeline,
+        yaml,
+        inputs,
+        output_schema: plan.output_schema(),
+        streaming,
+    })
+}
+
+/// The plan's sources in reading order, each with a unique SQL-friendly name.
+fn inputs(plan: &Plan) -> Vec<Input> {
+    fn collect(plan: &Plan, out: &mut Vec<Source>) {
+        if let Plan::Scan { source, .. } = plan
+            && !out.contains(source)
+        {
+            out.push(source.clone());
+        }
+        for input in plan.inputs() {
+            collect(input, out);
+        }
+    }
+    let mut sources = Vec::new();
+    collect(plan, &mut sources);
+    let mut taken = HashSet::new();
+    sources
+        .into_iter()
+        .map(|source| {
+            let base = match (&source.kind, &source.dataset) {
+                (SourceKind::BigQueryTable, Some(d)) => format!("{d}_{}", source.name),
+                _ => source.name.clone(),
+            };
+            let base: String = base
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let mut name = base.clone();
+            let mut n = 1;
+            while !taken.insert(name.to_ascii_lowercase()) {
+                n += 1;
+                name = format!("{base}_{n}");
+            }
+            let transform = format!(
+                "Read{}",
+                name.split('_')
+                    .map(|w| {
+                        let mut c = w.chars();
+                        c.next()
+                            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                            .unwrap_or_default()
+                    })
+                    .collect::<String>()
+            );
+            Input {
+                source,
+                name,
+                transform,
+            }
+        })
+        .collect()
+}
+
+fn read_transform(input: &Input) -> Result<Value, Unsupported> {
+    let s = &input.source;
+    Ok(match s.kind {
+        SourceKind::PubsubTopic => {
+            let payload: Vec<&Field> = s
+                .schema
+                .iter()
+                .filter(|f| f.name != EVENT_TIMESTAMP)
+                .collect();
+            let mut config = json!({
+                "topic": s.resource_name(),
+                "format": "JSON",
+                "schema": json_schema(&payload, true)?,
+            });
+            if s.schema.iter().any(|f| f.name == EVENT_TIMESTAMP) {
+                config["publish_time_field"] = json!(EVENT_TIMESTAMP);
+            }
+            json!({"type": "ReadFromPubSub", "name": input.transform, "config": config})
+        }
+        SourceKind::BigQueryTable => {
+            let dataset = s.dataset.as_deref().unwrap_or_default();
+            json!({
+                "type": "ReadFromBigQuery",
+                "name": input.transform,
+                "config": {"table": format!("{}:{dataset}.{}", s.project, s.name)},
+            })
+        }
+    })
+}
+
+/// Whether a topic column travels as a JSON string or number of another type and is
+/// cast back to its own type in the query (JSON has no TIMESTAMP, DATE or NUMERIC).
+pub fn json_cast_back(name: &str, t: &DataType) -> bool {
+    name != EVENT_TIMESTAMP
+        && matches!(
+            t,
+            DataType::Timestamp
+                | DataType::Datetime
+                | DataType::Date
+                | DataType::Time
+                | DataType::Numeric
+                | DataType::BigNumeric
+        )
+}
+
+/// The JSON schema Beam's `ReadFromPubSub` parses messages with (`top`: the
+/// message's own fields, not a record's).
+fn json_schema(fields: &[&Field], top: bool) -> Result<Value, Unsupported> {
+    let mut properties = serde_json::Map::new();
+    let mut required = Vec::new();
+    for f in fields {
+        properties.insert(f.name.clone(), json_type(&f.data_type, top)?);
+        if f.mode == Mode::Required {
+            required.push(Value::String(f.name.clone()));
+        }
+    }
+    let mut schema = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        schema["required"] = Value::Array(required);
+    }
+    Ok(schema)
+}
+
+fn json_type(t: &DataType, top: bool) -> Result<Value, Unsupported> {
+    let nested_only = |what: &str| Unsupported {
+        message: format!(
+            "Beam reads a {what} inside a Pub/Sub message's record or array only as a string"
+        ),
+        hint: "make it a top-level field of the topic's schema, or a STRING".into(),
+        needle: None,
+    };
+    Ok(match t {
+        DataType::Int64 => json!({"type": "integer"}),
+        DataType::Float64 => json!({"type": "number"}),
+        DataType::Numeric | DataType::BigNumeric if top => json!({"type": "number"}),
+        DataType::Bool => json!({"type": "boolean"}),
+        DataType::String => json!({"type": "string"}),
+        DataType::Timestamp | DataType::Datetime | DataType::Date | DataType::Time if top => {
+            json!({"type": "string"})
+        }
+        DataType::Array(inner) => json!({"type": "array", "items": json_type(inner, false)?}),
+        DataType::Struct(fields) => {
+            let refs: Vec<&Field> = fields.iter().collect();
+            json_schema(&refs, false)?
+        }
+        DataType::Bytes => {
+            return Err(Unsupported {
+                message: "Beam cannot read BYTES from a JSON Pub/Sub message".into(),
+                hint: "declare the field as a STRING (base64 text) in the topic's schema".into(),
+                needle: None,
+            });
+        }
+        other => return Err(nested_only(&other.to_string())),
+    })
+}
+
+/// The diagnostic for an [`Unsupported`], at the first place the query spells its
+/// needle (a function name or keyword), else at the query's first character.
+pub fn diagnostic(query: &str, u: &Unsupported) -> Diagnostic {
+    let span = u
+        .needle
+        .as_deref()
+        .and_then(|needle| find_word(query, needle))
+        .unwrap_or(Span::new(Position::new(1, 1), Position::new(1, 2)));
+    Diagnostic::error(Code::NotInBeamSql, span, u.message.clone()).with_hint(u.hint.clone())
+}
+
+/// The span of the first token of `query` that is the word `needle` (any case).
+fn find_word(query: &str, needle: &str) -> Option<Span> {
+    use sqlparser::dialect::BigQueryDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&BigQueryDialect {}, query)
+        .tokenize_with_location()
+        .ok()?;
+    tokens.iter().find_map(|t| match &t.token {
+        Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(needle) => Some(
+            Span::from_sql(t.span, Span::new(Position::new(1, 1), Position::new(1, 2))),
+        ),
+        _ => None,
+    })
+}
+
+/// YAML for a JSON value: block style, multi-line strings as `|` blocks.
+pub fn to_yaml(value: &Value) -> String {
+    use yaml_rust2::{Yaml, YamlEmitter, yaml::Hash};
+    fn convert(v: &Value) -> Yaml {
+        match v {
+            Value::Null => Yaml::Null,
+            Value::Bool(b) => Yaml::Boolean(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Yaml::Integer(i),
+                None => Yaml::Real(n.to_string()),
+            },
+            Value::String(s) => Yaml::String(s.clone()),
+            Value::Array(items) => Yaml::Array(items.iter().map(convert).collect()),
+            Value::Object(map) => {
+                let mut hash = Hash::new();
+                for (k, v) in map {
+                    hash.insert(Yaml::String(k.clone()), convert(v));
+                }
+                Yaml::Hash(hash)
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut emitter = YamlEmitter::new(&mut out);
+    emitter.multiline_strings(true);
+    // Writing into a String cannot fail.
+    let _ = emitter.dump(&convert(value));
+    let body = out.strip_prefix("---\n").unwrap_or(&out);
+    format!("{body}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_sql::reference::{PROJECT, QUERY};
+
+    fn target() -> Target {
+        Target::for_query(PROJECT, "us-central1", QUERY)
+    }
+
+    #[test]
+    fn the_default_target_is_named_after_the_query() {
+        let t = target();
+        assert!(t.job_name.starts_with("sluice-"), "{}", t.job_name);
+        assert_eq!(
+            t,
+            Target::for_query(PROJECT, "us-central1", &format!("\n{QUERY}  \n"))
+        );
+        assert_ne!(
+            t.job_name,
+            Target::for_query(PROJECT, "us-central1", "SELECT 1").job_name
+        );
+        assert_eq!(t.table, t.job_name.replace('-', "_"));
+        assert_eq!(
+            t.topic_path(),
+            format!("projects/{PROJECT}/topics/{}-results", t.job_name)
+        );
+        assert_eq!(t.validate(), Ok(()));
+    }
+
+    #[test]
+    fn names_google_would_refuse_are_refused_before_any_request() {
+        let with = |f: fn(&mut Target)| {
+            let mut t = target();
+            f(&mut t);
+            t.validate().map_err(|e| e.field)
+        };
+        assert_eq!(with(|t| t.project = "Demo".into()), Err("project"));
+        assert_eq!(with(|t| t.project = "demo/../x".into()), Err("project"));
+        assert_eq!(with(|t| t.region = "us central".into()), Err("region"));
+        assert_eq!(with(|t| t.job_name = "Job".into()), Err("job name"));
+        assert_eq!(with(|t| t.job_name = "job-".into()), Err("job name"));
+        assert_eq!(with(|t| t.dataset = "a-b".into()), Err("dataset"));
+        assert_eq!(with(|t| t.table = "a.b".into()), Err("table"));
+        assert_eq!(with(|t| t.topic = "google-x".into()), Err("topic"));
+        assert_eq!(with(|t| t.topic = "a/b".into()), Err("topic"));
+    }
+
+    #[test]
+    fn the_reference_query_reads_both_sources_and_writes_both_destinations() {
+        let compiled = compile(QUERY, &Catalog::reference(), &target()).expect("it compiles");
+        assert!(compiled.streaming);
+        let names: Vec<&str> = compiled.inputs.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["orders", "ecommerce_orders"]);
+        let transforms = compiled.pipeline["pipeline"]["transforms"]
+            .as_array()
+            .expect("transforms");
+        let types: Vec<&str> = transforms
+            .iter()
+            .filter_map(|t| t["type"].as_str())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "ReadFromPubSub",
+                "ReadFromBigQuery",
+                "Sql",
+                "WriteToBigQuery",
+                "WriteToPubSub"
+            ]
+        );
+        let read = &transforms[0]["config"];
+        assert_eq!(read["publish_time_field"], "event_timestamp");
+        assert!(
+            read["schema"]["properties"]
+                .get("event_timestamp")
+                .is_none()
+        );
+        assert_eq!(compiled.output_schema.len(), 6);
+        assert!(
+            compiled.sql.contains("HAVING\n      SUM(amount) >= 5000"),
+            "{}",
+            compiled.sql
+        );
+        assert_eq!(compiled.pipeline["options"]["streaming"], true);
+    }
+
+    #[test]
+    fn a_batch_query_is_not_a_streaming_job() {
+        let sql = "SELECT customer_id FROM bigquery.table.`demobox-313313`.ecommerce.orders";
+        let compiled = compile(sql, &Catalog::reference(), &target()).expect("it compiles");
+        assert!(!compiled.streaming);
+        assert!(compiled.pipeline.get("options").is_none());
+    }
+
+    #[test]
+    fn topic_timestamps_travel_as_strings_and_are_cast_back() {
+        let catalog = Catalog::from_json(
+            r#"{"project": "demobox-313313", "topics": [{"name": "clicks", "schema": [
+                {"name": "event_timestamp", "type": "TIMESTAMP", "mode": "REQUIRED"},
+                {"name": "at", "type": "TIMESTAMP"},
+                {"name": "price", "type": "NUMERIC", "mode": "REQUIRED"},
+                {"name": "tags", "type": "STRING", "mode": "REPEATED"},
+                {"name": "where", "type": "RECORD", "fields": [{"name": "lat", "type": "FLOAT64"}]}]}]}"#,
+        )
+        .expect("a catalog");
+        let sql =
+            "SELECT at, price, tags, `where`.lat AS lat FROM pubsub.topic.`demobox-313313`.clicks";
+        let compiled = compile(sql, &catalog, &target()).expect("it compiles");
+        let schema = &compiled.pipeline["pipeline"]["transforms"][0]["config"]["schema"];
+        assert_eq!(
+            *schema,
+            json!({"type": "object", "properties": {
+                "at": {"type": "string"},
+                "price": {"type": "number"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "where": {"type": "object", "properties": {"lat": {"type": "number"}}},
+            }, "required": ["price"]})
+        );
+        assert!(
+            compiled.sql.contains("CAST(`at` AS TIMESTAMP) AS `at`"),
+            "{}",
+            compiled.sql
+        );
+        assert!(
+            compiled.sql.contains("CAST(price AS DECIMAL) AS price"),
+            "{}",
+            compiled.sql
+        );
+        assert!(
+            compiled.sql.contains("clicks.`where`.lat AS lat"),
+            "{}",
+            compiled.sql
+        );
+    }
+
+    #[test]
+    fn a_nested_timestamp_in_a_topic_is_refused_with_a_reason() {
+        let catalog = Catalog::from_json(
+            r#"{"project": "demobox-313313", "topics": [{"name": "clicks", "schema": [
+                {"name": "event_timestamp", "type": "TIMESTAMP", "mode": "REQUIRED"},
+                {"name": "r", "type": "RECORD", "fields": [{"name": "at", "type": "TIMESTAMP"}]}]}]}"#,
+        )
+        .expect("a catalog");
+        let errors = compile(
+            "SELECT r FROM pubsub.topic.`demobox-313313`.clicks",
+            &catalog,
+            &target(),
+        )
+        .expect_err("refused");
+        assert_eq!(errors[0].code, Code::NotInBeamSql);
+        assert!(
+            errors[0].message.contains("TIMESTAMP"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn yaml_quotes_what_would_read_back_as_another_type() {
+        let yaml = to_yaml(
+            &json!({"a": "true", "b": "123", "c": "x: y", "d": "line\nnext", "e": "p:d.t"}),
+        );
+        assert!(yaml.contains("a: \"true\""), "{yaml}");
+        assert!(yaml.contains("b: \"123\""), "{yaml}");
+        assert!(yaml.contains("c: \"x: y\""), "{yaml}");
+        assert!(yaml.contains("d: |-\n  line\n  next"), "{yaml}");
+        assert!(yaml.contains("e: \"p:d.t\""), "{yaml}");
+    }
+
+    #[test]
+    fn the_gcloud_command_names_the_job_project_and_region() {
+        let t = target();
+        let compiled = compile(QUERY, &Catalog::reference(), &t).expect("it compiles");
+        assert_eq!(
+            compiled.gcloud_command(&t),
+            format!(
+                "gcloud dataflow yaml run {} --yaml-pipeline-file=pipeline.yaml --project={PROJECT} --region=us-central1",
+                t.job_name
+            )
+        );
+    }
+}

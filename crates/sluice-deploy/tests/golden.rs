@@ -1,0 +1,134 @@
+//! Golden files: every `tests/golden/NAME.sql` compiles to exactly
+//! `NAME.yaml` (its Beam YAML pipeline) or, when Beam SQL cannot express it, to
+//! exactly the diagnostics in `NAME.err`. `UPDATE_GOLDEN=1 cargo test` rewrites
+//! them; review the diff. Then Beam itself validates every pipeline.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sluice_deploy::{Target, compile};
+use sluice_sql::Catalog;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+}
+
+fn queries() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("tests/golden exists")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// What a query compiles to: the YAML, or its diagnostics one a line.
+fn outcome(sql: &str) -> (&'static str, String) {
+    let target = Target::for_query("demobox-313313", "us-central1", "golden");
+    match compile(sql, &Catalog::reference(), &target) {
+        Ok(compiled) => ("yaml", compiled.yaml),
+        Err(diagnostics) => (
+            "err",
+            diagnostics
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} {}:{}-{}:{} {}\n  hint: {}\n",
+                        d.severity,
+                        d.code,
+                        d.span.start.line,
+                        d.span.start.column,
+                        d.span.end.line,
+                        d.span.end.column,
+                        d.message,
+                        d.hint.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn every_query_compiles_to_its_golden_file() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    let mut compiled = 0;
+    for query in queries() {
+        let sql = std::fs::read_to_string(&query).expect("a readable query");
+        let (ext, actual) = outcome(&sql);
+        if ext == "yaml" {
+            compiled += 1;
+        }
+        let expected_path = query.with_extension(ext);
+        let other = query.with_extension(if ext == "yaml" { "err" } else { "yaml" });
+        if update {
+            std::fs::write(&expected_path, &actual).expect("writing a golden file");
+            let _ = std::fs::remove_file(&other);
+            continue;
+        }
+        match std::fs::read_to_string(&expected_path) {
+            Ok(expected) if expected == actual => {}
+            Ok(expected) => failures.push(format!(
+                "{}: differs\n--- expected\n{expected}\n--- actual\n{actual}",
+                expected_path.display()
+            )),
+            Err(_) => failures.push(format!(
+                "{}: missing; the query gives\n{actual}",
+                expected_path.display()
+            )),
+        }
+        assert!(
+            !other.exists() || update,
+            "{} is stale: the query now gives .{ext}",
+            other.display()
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(compiled >= 20, "only {compiled} golden pipelines");
+}
+
+/// The Python with `apache-beam[yaml]` that `cargo xtask setup` installs.
+fn beam_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("SLUICE_PYTHON") {
+        return p.into();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.tools/venv/bin/python")
+        .to_path_buf()
+}
+
+#[test]
+fn beam_validates_every_golden_pipeline() {
+    let python = beam_python();
+    let yamls: Vec<PathBuf> = queries()
+        .into_iter()
+        .map(|q| q.with_extension("yaml"))
+        .filter(|p| p.exists())
+        .collect();
+    assert!(yamls.len() >= 20, "only {} golden pipelines", yamls.len());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_beam.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .args(&yamls)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}): `cargo xtask setup` installs apache-beam[yaml] there, or set SLUICE_PYTHON",
+                python.display()
+            )
+        });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Beam rejected a pipeline:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("{} pipelines valid", yamls.len())),
+        "{stdout}\n{stderr}"
+    );
+}

@@ -1,0 +1,1 @@
+SELECT nope FROM pubsub.topic.`demobox-313313`.orders
