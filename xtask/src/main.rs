@@ -156,7 +156,9 @@ fn test(root: &Path) -> Result<()> {
 fn beam_python(root: &Path) -> Result<PathBuf> {
     let venv = root.join(".tools").join("venv");
     let python = venv.join("bin").join("python");
-    if output(Command::new(&python).args(["-c", "import apache_beam.yaml.yaml_transform"])).is_none() {
+    if output(Command::new(&python).args(["-c", "import apache_beam.yaml.yaml_transform"]))
+        .is_none()
+    {
         step("install apache-beam[yaml] into .tools/venv (pip)", || {
             if !python.exists() {
                 run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
