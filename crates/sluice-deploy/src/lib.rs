@@ -3,10 +3,18 @@
 //! talks to the Pub/Sub, BigQuery and Dataflow REST APIs, monitors the job and
 //! cleans up exactly what it created.
 //!
-//! Boundary: the compilation half ([`beam_sql`], [`pipeline`]) is pure functions,
-//! tested without Google.
+//! Boundary: the compilation half ([`beam_sql`], [`pipeline`], [`deploy`]'s
+//! plan) is pure functions, tested without Google, and builds for wasm; the
+//! client and the executor ([`gcp`], [`apply`], feature `cloud`) are native.
 
 pub mod beam_sql;
+pub mod deploy;
 pub mod pipeline;
 
+#[cfg(feature = "cloud")]
+pub mod apply;
+#[cfg(feature = "cloud")]
+pub mod gcp;
+
+pub use deploy::{DeployPlan, Endpoints};
 pub use pipeline::{Compiled, Target, compile};

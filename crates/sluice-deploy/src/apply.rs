@@ -1,0 +1,728 @@
+//! Executing a [`DeployPlan`]: apply it step by step, record on disk what Sluice
+//! created, watch the job, and clean up exactly what the record lists.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::deploy::{Action, Api, DeployPlan, Request, Resource};
+use crate::gcp::{Client, GcpError};
+
+/// What Sluice created for one job: written after every step, so that a crash or
+/// a restart can still clean up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The project.
+    pub project: String,
+    /// The Dataflow region.
+    pub region: String,
+    /// The job's name.
+    pub job_name: String,
+    /// The job's id, once launched or found.
+    pub job_id: Option<String>,
+    /// The resources Sluice created, in creation order (never one that already existed).
+    pub created: Vec<Resource>,
+    /// The pipeline the job runs.
+    pub pipeline_yaml: String,
+    /// The job states seen so far, with Google's time for each.
+    #[serde(default)]
+    pub history: Vec<StateChange>,
+}
+
+/// A job state and when Google says it began.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChange {
+    /// E.g. `JOB_STATE_RUNNING`.
+    pub state: String,
+    /// RFC 3339.
+    pub time: String,
+}
+
+impl Manifest {
+    /// An empty record for `plan`.
+    pub fn for_plan(plan: &DeployPlan) -> Self {
+        Self {
+            project: plan.project.clone(),
+            region: plan.region.clone(),
+            job_name: plan.job_name.clone(),
+            job_id: None,
+            created: vec![],
+            pipeline_yaml: plan.pipeline_yaml.clone(),
+            history: vec![],
+        }
+    }
+
+    /// The job's page in the Cloud console.
+    pub fn console_url(&self) -> Option<String> {
+        self.job_id.as_ref().map(|id| {
+            format!(
+                "https://console.cloud.google.com/dataflow/jobs/{}/{id}?project={}",
+                self.region, self.project
+            )
+        })
+    }
+}
+
+/// Manifests on disk: `DIR/<project>/<job name>.json`, written atomically.
+#[derive(Debug, Clone)]
+pub struct ManifestStore {
+    dir: PathBuf,
+}
+
+/// A manifest that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct StoreError {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub message: String,
+}
+
+impl ManifestStore {
+    /// A store under `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    fn path(&self, project: &str, job_name: &str) -> PathBuf {
+        self.dir.join(project).join(format!("{job_name}.json"))
+    }
+
+    /// Writes `m` (temp file, then rename: a crash leaves the old or the new one).
+    pub fn save(&self, m: &Manifest) -> Result<(), StoreError> {
+        let path = self.path(&m.project, &m.job_name);
+        let err = |e: &dyn std::fmt::Display| StoreError {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| err(&e))?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(m).map_err(|e| err(&e))?;
+        std::fs::write(&tmp, text).map_err(|e| err(&e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| err(&e))
+    }
+
+    /// The manifest of `job_name` in `project`, if there is one.
+    pub fn load(&self, project: &str, job_name: &str) -> Result<Option<Manifest>, StoreError> {
+        Self::read(&self.path(project, job_name))
+    }
+
+    fn read(path: &Path) -> Result<Option<Manifest>, StoreError> {
+        let err = |e: &dyn std::fmt::Display| StoreError {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| err(&e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(err(&e)),
+        }
+    }
+
+    /// Every manifest, sorted by project and job name.
+    pub fn list(&self) -> Result<Vec<Manifest>, StoreError> {
+        let mut out = Vec::new();
+        let Ok(projects) = std::fs::read_dir(&self.dir) else {
+            return Ok(out);
+        };
+        for project in projects.flatten() {
+            let Ok(files) = std::fs::read_dir(project.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let path = file.path();
+                if path.extension().is_some_and(|x| x == "json")
+                    && let Some(m) = Self::read(&path)?
+                {
+                    out.push(m);
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.project, &a.job_name).cmp(&(&b.project, &b.job_name)));
+        Ok(out)
+    }
+
+    /// Forgets `m` (after a complete clean-up).
+    pub fn remove(&self, m: &Manifest) -> Result<(), StoreError> {
+        let path = self.path(&m.project, &m.job_name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Sluice created the resource (and will delete it at clean-up).
+    Created,
+    /// It was there already; Sluice leaves it alone.
+    AlreadyExisted,
+    /// The check passed.
+    Checked,
+    /// An active job of that name runs already: nothing to launch.
+    FoundJob {
+        /// Its id.
+        job_id: String,
+    },
+    /// No active job of that name.
+    NoJob,
+    /// The job was launched.
+    Launched {
+        /// Its id.
+        job_id: String,
+    },
+    /// Not needed (the job runs already).
+    Skipped,
+}
+
+/// Progress of an apply, step by step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    /// Step `index` started.
+    Started {
+        /// The step's position in the plan.
+        index: usize,
+    },
+    /// Step `index` ended.
+    Done {
+        /// The step's position in the plan.
+        index: usize,
+        /// How.
+        #[serde(flatten)]
+        outcome: Outcome,
+    },
+    /// Step `index` failed; the manifest lists what was created before it.
+    Failed {
+        /// The step's position in the plan.
+        index: usize,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// An apply that stopped: at which step, why, and what it had created.
+#[derive(Debug, thiserror::Error)]
+#[error("step {} ({step}) failed: {error}", index + 1)]
+pub struct ApplyError {
+    /// The failed step's position.
+    pub index: usize,
+    /// The failed step's title.
+    pub step: String,
+    /// Why.
+    pub error: String,
+    /// What Sluice had created (rollback deletes these).
+    pub created: Vec<Resource>,
+}
+
+/// Runs `plan`: each step in order, recording what it creates in `store` before
+/// going on. Re-applying an applied plan creates nothing and launches nothing.
+/// Returns the job's id.
+pub async fn apply(
+    client: &Client,
+    plan: &DeployPlan,
+    store: &ManifestStore,
+    mut on: impl FnMut(Progress),
+) -> Result<String, ApplyError> {
+    let mut manifest = store
+        .load(&plan.project, &plan.job_name)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Manifest::for_plan(plan));
+    manifest.pipeline_yaml = plan.pipeline_yaml.clone();
+    let mut running: Option<String> = None;
+    for (index, step) in plan.steps.iter().enumerate() {
+        on(Progress::Started { index });
+        let outcome = match run_step(client, step, &mut running).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                on(Progress::Failed {
+                    index,
+                    error: error.clone(),
+                });
+                let _ = store.save(&manifest);
+                return Err(ApplyError {
+                    index,
+                    step: step.title.clone(),
+                    error,
+                    created: manifest.created.clone(),
+                });
+            }
+        };
+        if let (Outcome::Created, Action::Create(r)) = (&outcome, &step.action)
+            && !manifest.created.contains(r)
+        {
+            manifest.created.push(r.clone());
+        }
+        if let Outcome::Launched { job_id } | Outcome::FoundJob { job_id } = &outcome {
+            manifest.job_id = Some(job_id.clone());
+        }
+        store.save(&manifest).map_err(|e| ApplyError {
+            index,
+            step: step.title.clone(),
+            error: format!("recording what was created: {e}"),
+            created: manifest.created.clone(),
+        })?;
+        on(Progress::Done { index, outcome });
+    }
+    manifest.job_id.ok_or_else(|| ApplyError {
+        index: plan.steps.len().saturating_sub(1),
+        step: "launch".into(),
+        error: "the plan has no launch step".into(),
+        created: manifest.created.clone(),
+    })
+}
+
+async fn run_step(
+    client: &Client,
+    step: &crate::deploy::Step,
+    running: &mut Option<String>,
+) -> Result<Outcome, String> {
+    match &step.action {
+        Action::Create(resource) => match client.send(&step.request).await {
+            Ok(_) => Ok(Outcome::Created),
+            Err(e) if e.already_exists() => {
+                if let Resource::Table { .. } = resource {
+                    check_existing_table(client, step).await?;
+                }
+                Ok(Outcome::AlreadyExisted)
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        Action::Check => client
+            .send(&step.request)
+            .await
+            .map(|_| Outcome::Checked)
+            .map_err(|e| e.to_string()),
+        Action::FindJob => {
+            let name = step
+                .request
+                .resource
+                .strip_prefix("job ")
+                .unwrap_or_default()
+                .to_owned();
+            match find_active_job(client, &step.request, &name).await? {
+                Some(job_id) => {
+                    *running = Some(job_id.clone());
+                    Ok(Outcome::FoundJob { job_id })
+                }
+                None => Ok(Outcome::NoJob),
+            }
+        }
+        Action::Launch => {
+            if running.is_some() {
+                return Ok(Outcome::Skipped);
+            }
+            let answer = client
+                .send(&step.request)
+                .await
+                .map_err(|e| e.to_string())?;
+            answer["job"]["id"]
+                .as_str()
+                .map(|id| Outcome::Launched {
+                    job_id: id.to_owned(),
+                })
+                .ok_or_else(|| format!("Dataflow launched no job: {answer}"))
+        }
+    }
+}
+
+/// An existing destination table must have the query's columns, else the job
+/// would fail on its first row.
+async fn check_existing_table(client: &Client, step: &crate::deploy::Step) -> Result<(), String> {
+    let Some(body) = &step.request.body else {
+        return Ok(());
+    };
+    let r = &body["tableReference"];
+    let get = Request {
+        api: Api::Bigquery,
+        call: "bigquery.tables.get".into(),
+        method: "GET".into(),
+        path: format!(
+            "projects/{}/datasets/{}/tables/{}",
+            r["projectId"].as_str().unwrap_or_default(),
+            r["datasetId"].as_str().unwrap_or_default(),
+            r["tableId"].as_str().unwrap_or_default()
+        ),
+        body: None,
+        resource: step.request.resource.clone(),
+    };
+    let table = client.send(&get).await.map_err(|e| e.to_string())?;
+    let columns = |fields: &Value| -> Vec<(String, String)> {
+        fields
+            .as_array()
+            .map(|fs| {
+                fs.iter()
+                    .map(|f| {
+                        (
+                            f["name"].as_str().unwrap_or_default().to_ascii_lowercase(),
+                            normalize_type(f["type"].as_str().unwrap_or_default()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let want = columns(&body["schema"]["fields"]);
+    let have = columns(&table["schema"]["fields"]);
+    if want == have {
+        Ok(())
+    } else {
+        let show = |cs: &[(String, String)]| {
+            cs.iter()
+                .map(|(n, t)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(format!(
+            "{} exists with other columns ({}) than the query writes ({}): choose another table, or delete it",
+            step.request.resource,
+            show(&have),
+            show(&want)
+        ))
+    }
+}
+
+fn normalize_type(t: &str) -> String {
+    match t.to_ascii_uppercase().as_str() {
+        "INTEGER" => "INT64".into(),
+        "FLOAT" => "FLOAT64".into(),
+        "BOOLEAN" => "BOOL".into(),
+        "STRUCT" => "RECORD".into(),
+        other => other.into(),
+    }
+}
+
+const ACTIVE: [&str; 7] = [
+    "JOB_STATE_PENDING",
+    "JOB_STATE_QUEUED",
+    "JOB_STATE_RUNNING",
+    "JOB_STATE_DRAINING",
+    "JOB_STATE_CANCELLING",
+    "JOB_STATE_RESOURCE_CLEANING_UP",
+    "JOB_STATE_UPDATED",
+];
+
+/// Whether a job in `state` has ended.
+pub fn is_terminal(state: &str) -> bool {
+    matches!(
+        state,
+        "JOB_STATE_DONE"
+            | "JOB_STATE_FAILED"
+            | "JOB_STATE_CANCELLED"
+            | "JOB_STATE_DRAINED"
+            | "JOB_STATE_STOPPED"
+    )
+}
+
+async fn find_active_job(
+    client: &Client,
+    list: &Request,
+    name: &str,
+) -> Result<Option<String>, String> {
+    let mut request = list.clone();
+    for _page in 0..100 {
+        let answer = client.send(&request).await.map_err(|e| e.to_string())?;
+        for job in answer["jobs"].as_array().into_iter().flatten() {
+            let state = job["currentState"].as_str().unwrap_or_default();
+            if job["name"].as_str() == Some(name) && ACTIVE.contains(&state) {
+                return Ok(job["id"].as_str().map(str::to_owned));
+            }
+        }
+        match answer["nextPageToken"].as_str() {
+            Some(token) if !token.is_empty() => {
+                request.path = format!("{}&pageToken={token}", list.path);
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+fn job_request(m: &Manifest, job_id: &str, suffix: &str, method: &str, call: &str) -> Request {
+    Request {
+        api: Api::Dataflow,
+        call: call.into(),
+        method: method.into(),
+        path: format!(
+            "v1b3/projects/{}/locations/{}/jobs/{job_id}{suffix}",
+            m.project, m.region
+        ),
+        body: None,
+        resource: format!("job {} ({job_id})", m.job_name),
+    }
+}
+
+/// A job's state, per-step element counts and messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// The job's name.
+    pub job_name: String,
+    /// Its id.
+    pub job_id: String,
+    /// E.g. `JOB_STATE_RUNNING`.
+    pub state: String,
+    /// When the job entered it (RFC 3339).
+    pub state_time: String,
+    /// Every state seen, oldest first.
+    pub history: Vec<StateChange>,
+    /// Elements each step output so far, by step name.
+    pub elements: Vec<(String, i64)>,
+    /// The job's messages, oldest first: (time, importance, text).
+    pub messages: Vec<(String, String, String)>,
+    /// The job in the Cloud console.
+    pub console_url: Option<String>,
+    /// What Sluice created for it.
+    pub created: Vec<Resource>,
+}
+
+/// Reads the job's state, metrics and messages, and records a new state in the
+/// manifest's history.
+pub async fn status(
+    client: &Client,
+    store: &ManifestStore,
+    m: &mut Manifest,
+) -> Result<JobStatus, GcpError> {
+    let job_id = m.job_id.clone().ok_or_else(|| GcpError {
+        call: "status".into(),
+        resource: format!("job {}", m.job_name),
+        status: None,
+        message: "the job was never launched".into(),
+    })?;
+    let job = client
+        .send(&job_request(
+            m,
+            &job_id,
+            "",
+            "GET",
+            "dataflow.projects.locations.jobs.get",
+        ))
+        .await?;
+    let state = job["currentState"]
+        .as_str()
+        .unwrap_or("JOB_STATE_UNKNOWN")
+        .to_owned();
+    let state_time = job["currentStateTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if m.history.last().map(|c| &c.state) != Some(&state) {
+        m.history.push(StateChange {
+            state: state.clone(),
+            time: state_time.clone(),
+        });
+        let _ = store.save(m);
+    }
+    let metrics = client
+        .send(&job_request(
+            m,
+            &job_id,
+            "/metrics",
+            "GET",
+            "dataflow.projects.locations.jobs.getMetrics",
+        ))
+        .await?;
+    let mut elements: Vec<(String, i64)> = Vec::new();
+    for metric in metrics["metrics"].as_array().into_iter().flatten() {
+        let name = &metric["name"];
+        if name["name"].as_str() != Some("ElementCount") {
+            continue;
+        }
+        let context = &name["context"];
+        let Some(step) = context["output_user_name"]
+            .as_str()
+            .or(context["original_name"].as_str())
+        else {
+            continue;
+        };
+        if context["tentative"].as_str() == Some("true") {
+            continue;
+        }
+        let value = metric["scalar"]
+            .as_i64()
+            .or_else(|| metric["scalar"].as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or(0);
+        match elements.iter_mut().find(|(s, _)| s == step) {
+            Some(e) => e.1 = e.1.max(value),
+            None => elements.push((step.to_owned(), value)),
+        }
+    }
+    let answer = client
+        .send(&Request {
+            path: format!(
+                "v1b3/projects/{}/locations/{}/jobs/{job_id}/messages?minimumImportance=JOB_MESSAGE_BASIC",
+                m.project, m.region
+            ),
+            ..job_request(m, &job_id, "", "GET", "dataflow.projects.locations.jobs.messages.list")
+        })
+        .await?;
+    let mut messages: Vec<(String, String, String)> = answer["jobMessages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|msg| {
+            (
+                msg["time"].as_str().unwrap_or_default().to_owned(),
+                msg["messageImportance"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                msg["messageText"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    messages.sort();
+    Ok(JobStatus {
+        job_name: m.job_name.clone(),
+        job_id,
+        state,
+        state_time,
+        history: m.history.clone(),
+        elements,
+        messages,
+        console_url: m.console_url(),
+        created: m.created.clone(),
+    })
+}
+
+/// How to stop the job at clean-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stop {
+    /// Stop at once, dropping in-flight data.
+    Cancel,
+    /// Stop reading, finish what is in flight, then stop.
+    Drain,
+}
+
+/// What a clean-up did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cleanup {
+    /// The job's final state, if there was a job.
+    pub job_state: Option<String>,
+    /// Resources deleted.
+    pub deleted: Vec<Resource>,
+    /// Resources that could not be deleted, with why (the manifest keeps them).
+    pub kept: Vec<(Resource, String)>,
+}
+
+/// Stops the job (if any) and waits up to `wait` for it to end, then deletes
+/// what the manifest lists, newest first. Only resources Sluice created are
+/// touched; one already gone counts as deleted. The manifest is removed once
+/// nothing is left.
+pub async fn cleanup(
+    client: &Client,
+    store: &ManifestStore,
+    m: &mut Manifest,
+    stop: Stop,
+    wait: Duration,
+    poll: Duration,
+) -> Result<Cleanup, GcpError> {
+    let mut job_state = None;
+    if let Some(job_id) = m.job_id.clone() {
+        let get = job_request(
+            m,
+            &job_id,
+            "",
+            "GET",
+            "dataflow.projects.locations.jobs.get",
+        );
+        let job = client.send(&get).await?;
+        let mut state = job["currentState"].as_str().unwrap_or_default().to_owned();
+        if !is_terminal(&state) {
+            let requested = match stop {
+                Stop::Cancel => "JOB_STATE_CANCELLED",
+                Stop::Drain => "JOB_STATE_DRAINED",
+            };
+            let update = Request {
+                body: Some(serde_json::json!({"requestedState": requested})),
+                ..job_request(
+                    m,
+                    &job_id,
+                    "",
+                    "PUT",
+                    "dataflow.projects.locations.jobs.update",
+                )
+            };
+            client.send(&update).await?;
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                let job = client.send(&get).await?;
+                state = job["currentState"].as_str().unwrap_or_default().to_owned();
+                if m.history.last().map(|c| &c.state) != Some(&state) {
+                    m.history.push(StateChange {
+                        state: state.clone(),
+                        time: job["currentStateTime"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    });
+                    let _ = store.save(m);
+                }
+                if is_terminal(&state) {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(GcpError {
+                        call: "cleanup".into(),
+                        resource: format!("job {} ({job_id})", m.job_name),
+                        status: None,
+                        message: format!(
+                            "the job is still {state} after {wait:?}; nothing was deleted yet: clean up again once it has stopped"
+                        ),
+                    });
+                }
+                tokio::time::sleep(poll).await;
+            }
+        }
+        job_state = Some(state);
+    }
+    let mut deleted = Vec::new();
+    let mut kept = Vec::new();
+    for resource in m.created.clone().iter().rev() {
+        match client.send(&resource.delete_request()).await {
+            Ok(_) => deleted.push(resource.clone()),
+            Err(e) if e.not_found() => deleted.push(resource.clone()),
+            Err(e) => kept.push((resource.clone(), e.to_string())),
+        }
+        m.created.retain(|r| !deleted.contains(r));
+        let _ = store.save(m);
+    }
+    if kept.is_empty() {
+        let _ = store.remove(m);
+    }
+    Ok(Cleanup {
+        job_state,
+        deleted,
+        kept,
+    })
+}
+
+/// Deletes what a failed apply created (there is no job yet).
+pub async fn rollback(
+    client: &Client,
+    store: &ManifestStore,
+    m: &mut Manifest,
+) -> Result<Cleanup, GcpError> {
+    cleanup(
+        client,
+        store,
+        m,
+        Stop::Cancel,
+        Duration::ZERO,
+        Duration::ZERO,
+    )
+    .await
+}

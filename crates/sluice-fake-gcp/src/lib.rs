@@ -1,0 +1,933 @@
+//! A fake of the Google Cloud REST surface Sluice uses, for tests: Pub/Sub topics
+//! and publish, BigQuery datasets, tables, `insertAll` and dry-run queries,
+//! Dataflow flex-template launches and jobs.
+//!
+//! - Every request is validated against Google's discovery documents
+//!   (`shared/gcp/discovery/`): an unknown field, a wrong type or a missing
+//!   required field is answered 400 *and* recorded in [`Fake::violations`], which
+//!   tests assert is empty.
+//! - It keeps state, and jobs move through `JOB_STATE_PENDING` →
+//!   `JOB_STATE_RUNNING` → `JOB_STATE_CANCELLING` → `JOB_STATE_CANCELLED` (or
+//!   draining → drained) as time passes.
+//! - Faults are injected per call: an HTTP status (429, 500, …), a slow answer, or
+//!   a dropped connection.
+
+pub mod discovery;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Value, json};
+
+use discovery::{Discovery, Matched};
+
+/// The token the fake accepts (`Authorization: Bearer …`).
+pub const TOKEN: &str = "fake-token";
+
+/// What to do to matching requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultKind {
+    /// Answer with this status and Google's error body.
+    Status(u16),
+    /// Wait this long, then answer normally.
+    Slow(Duration),
+    /// Close the connection without answering.
+    Drop,
+}
+
+/// A fault for the next `times` requests to `call` (a discovery method id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    /// E.g. `bigquery.tables.insert`.
+    pub call: String,
+    /// What happens.
+    pub kind: FaultKind,
+    /// How many requests it hits.
+    pub times: u32,
+    /// How many matching requests pass untouched first.
+    pub skip: u32,
+}
+
+/// A request the fake received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    /// The discovery method id, or `?` when it matched none.
+    pub call: String,
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path with its query string.
+    pub path: String,
+    /// The JSON body.
+    pub body: Option<Value>,
+    /// The answer's status (0 while pending, or for a dropped connection).
+    pub status: u16,
+}
+
+/// A Dataflow job in the fake.
+#[derive(Debug, Clone)]
+struct Job {
+    id: String,
+    name: String,
+    project: String,
+    location: String,
+    created: Instant,
+    /// `(state, since)`, oldest first.
+    states: Vec<(String, Instant)>,
+    requested: Option<(String, Instant)>,
+    steps: Vec<String>,
+    labels: Value,
+    pipeline: String,
+}
+
+/// Everything the fake holds.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Topics by `projects/p/topics/t`, with their labels.
+    pub topics: BTreeMap<String, Value>,
+    /// Messages published, by topic.
+    pub published: BTreeMap<String, Vec<Value>>,
+    /// Datasets by `p.d`.
+    pub datasets: BTreeMap<String, Value>,
+    /// Tables by `p.d.t`.
+    pub tables: BTreeMap<String, Value>,
+    /// Rows inserted, by table.
+    pub rows: BTreeMap<String, Vec<Value>>,
+    jobs: Vec<Job>,
+    /// Every request, in order.
+    pub log: Vec<Logged>,
+    /// Every discovery violation, in order.
+    pub violations: Vec<String>,
+    faults: Vec<Fault>,
+}
+
+/// How fast fake jobs move.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// From launch to running.
+    pub start: Duration,
+    /// From a cancel or drain request to the final state.
+    pub stop: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            start: Duration::from_millis(300),
+            stop: Duration::from_millis(300),
+        }
+    }
+}
+
+struct Shared {
+    discovery: Discovery,
+    state: Mutex<State>,
+    timing: Timing,
+}
+
+/// A running fake.
+#[derive(Clone)]
+pub struct Fake {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl Fake {
+    /// Starts a fake on a free loopback port, reading discovery documents from `discovery_dir`.
+    pub async fn start(discovery_dir: &std::path::Path, timing: Timing) -> anyhow::Result<Self> {
+        let shared = Arc::new(Shared {
+            discovery: Discovery::load(discovery_dir)?,
+            state: Mutex::new(State::default()),
+            timing,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let serving = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let shared = serving.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { handle(shared, req).await }
+                    });
+                    // A dropped-connection fault ends the connection with an error.
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Self { shared, addr })
+    }
+
+    /// The discovery documents in the shared folder next to this checkout.
+    pub fn default_discovery_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/gcp/discovery")
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The fake's state (for assertions).
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.shared.state)
+    }
+
+    /// Injects a fault into the next `times` requests to `call`.
+    pub fn fault(&self, call: &str, kind: FaultKind, times: u32) {
+        self.fault_after(call, 0, kind, times);
+    }
+
+    /// Injects a fault into `times` requests to `call`, after `skip` pass untouched.
+    pub fn fault_after(&self, call: &str, skip: u32, kind: FaultKind, times: u32) {
+        self.state().faults.push(Fault {
+            call: call.to_owned(),
+            kind,
+            times,
+            skip,
+        });
+    }
+
+    /// Every violation of the discovery documents so far.
+    pub fn violations(&self) -> Vec<String> {
+        self.state().violations.clone()
+    }
+
+    /// The calls received, in order (discovery method ids).
+    pub fn calls(&self) -> Vec<String> {
+        self.state().log.iter().map(|l| l.call.clone()).collect()
+    }
+
+    /// The state of the job named `name`, if any.
+    pub fn job_state(&self, name: &str) -> Option<String> {
+        let timing = self.shared.timing;
+        let mut state = self.state();
+        state
+            .jobs
+            .iter_mut()
+            .rev()
+            .find(|j| j.name == name)
+            .map(|j| advance(j, timing).to_owned())
+    }
+
+    /// How many jobs were ever launched.
+    pub fn jobs_launched(&self) -> usize {
+        self.state().jobs.len()
+    }
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Moves a job along its life as time passes; its current state.
+fn advance(job: &mut Job, timing: Timing) -> &str {
+    let now = Instant::now();
+    let current = job
+        .states
+        .last()
+        .map(|(s, _)| s.clone())
+        .unwrap_or_default();
+    if current == "JOB_STATE_PENDING" && now.duration_since(job.created) >= timing.start {
+        job.states
+            .push(("JOB_STATE_RUNNING".into(), job.created + timing.start));
+    }
+    if let Some((requested, at)) = job.requested.clone() {
+        let (during, done) = if requested == "JOB_STATE_DRAINED" {
+            ("JOB_STATE_DRAINING", "JOB_STATE_DRAINED")
+        } else {
+            ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
+        };
+        let last = job
+            .states
+            .last()
+            .map(|(s, _)| s.as_str())
+            .unwrap_or_default();
+        if !terminal(last) && last != during {
+            job.states.push((during.into(), at));
+        }
+        let last = job
+            .states
+            .last()
+            .map(|(s, _)| s.as_str())
+            .unwrap_or_default();
+        if last == during && now.duration_since(at) >= timing.stop {
+            job.states.push((done.into(), at + timing.stop));
+        }
+    }
+    job.states
+        .last()
+        .map(|(s, _)| s.as_str())
+        .unwrap_or("JOB_STATE_UNKNOWN")
+}
+
+fn terminal(state: &str) -> bool {
+    matches!(
+        state,
+        "JOB_STATE_DONE" | "JOB_STATE_FAILED" | "JOB_STATE_CANCELLED" | "JOB_STATE_DRAINED"
+    )
+}
+
+fn active(state: &str) -> bool {
+    !terminal(state)
+}
+
+/// RFC 3339 for an instant (relative to now, on the wall clock).
+fn rfc3339(at: Instant) -> String {
+    let ago = Instant::now().saturating_duration_since(at);
+    let wall = std::time::SystemTime::now() - ago;
+    let secs = wall
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    // Civil time from the epoch, without a date library: days, then time of day.
+    let days = (secs / 86_400.0).floor() as i64;
+    let rest = secs - days as f64 * 86_400.0;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:06.3}Z",
+        (rest / 3600.0) as u32,
+        ((rest % 3600.0) / 60.0) as u32,
+        rest % 60.0
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn error(status: u16, google_status: &str, message: &str) -> (u16, Value) {
+    (
+        status,
+        json!({"error": {"code": status, "status": google_status, "message": message}}),
+    )
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, std::io::Error> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let full_path: String = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| path.clone());
+    let query: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    (decode(k), decode(v))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let authorized = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {TOKEN}"));
+    let bytes = to_bytes(Body::new(req.into_body()), 32 << 20)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let body: Option<Value> = if bytes.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let mut state = lock(&shared.state);
+                state
+                    .violations
+                    .push(format!("{method} {path}: body is not JSON: {e}"));
+                return Ok(reply(
+                    400,
+                    json!({"error": {"code": 400, "message": "not JSON"}}),
+                ));
+            }
+        }
+    };
+    let checked = shared
+        .discovery
+        .check(&method, &path, &query, body.as_ref());
+    let call = match &checked {
+        Ok(m) => m.method.id.clone(),
+        Err(_) => "?".into(),
+    };
+    // Logged on arrival (a slow answer may never be read), its status set at the end.
+    let entry = {
+        let mut state = lock(&shared.state);
+        state.log.push(Logged {
+            call: call.clone(),
+            method: method.clone(),
+            path: full_path,
+            body: body.clone(),
+            status: 0,
+        });
+        state.log.len() - 1
+    };
+    // Faults first: they model the network and Google's front end.
+    let fault = {
+        let mut state = lock(&shared.state);
+        let hit = state
+            .faults
+            .iter_mut()
+            .find(|f| f.call == call)
+            .and_then(|f| {
+                if f.skip > 0 {
+                    f.skip -= 1;
+                    return None;
+                }
+                f.times = f.times.saturating_sub(1);
+                Some(f.kind.clone())
+            });
+        state.faults.retain(|f| f.times > 0);
+        hit
+    };
+    match fault {
+        Some(FaultKind::Drop) => {
+            return Err(std::io::Error::other("fault: dropped connection"));
+        }
+        Some(FaultKind::Status(status)) => {
+            finish(&shared, entry, status);
+            let (s, b) = error(status, "UNAVAILABLE", "fault injected by the fake");
+            return Ok(reply(s, b));
+        }
+        Some(FaultKind::Slow(wait)) => tokio::time::sleep(wait).await,
+        None => {}
+    }
+    let (status, answer) = if !authorized {
+        error(
+            401,
+            "UNAUTHENTICATED",
+            "Request had invalid authentication credentials.",
+        )
+    } else {
+        match checked {
+            Err(problems) => {
+                let mut state = lock(&shared.state);
+                state.violations.extend(problems.iter().cloned());
+                error(400, "INVALID_ARGUMENT", &problems.join("; "))
+            }
+            Ok(matched) => {
+                let mut state = lock(&shared.state);
+                serve(&mut state, shared.timing, &matched, &query, body.as_ref())
+            }
+        }
+    };
+    finish(&shared, entry, status);
+    Ok(reply(status, answer))
+}
+
+fn finish(shared: &Shared, entry: usize, status: u16) {
+    if let Some(logged) = lock(&shared.state).log.get_mut(entry) {
+        logged.status = status;
+    }
+}
+
+fn reply(status: u16, body: Value) -> Response<Body> {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The transform names of a Beam YAML pipeline (the job's steps).
+fn pipeline_steps(yaml: &str) -> Vec<String> {
+    let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(yaml) else {
+        return vec![];
+    };
+    let Some(doc) = docs.first() else {
+        return vec![];
+    };
+    doc["pipeline"]["transforms"]
+        .as_vec()
+        .map(|ts| {
+            ts.iter()
+                .filter_map(|t| t["name"].as_str().or(t["type"].as_str()).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn job_json(job: &mut Job, timing: Timing) -> Value {
+    let state = advance(job, timing).to_owned();
+    let since = job.states.last().map(|(_, at)| *at).unwrap_or(job.created);
+    json!({
+        "id": job.id,
+        "name": job.name,
+        "projectId": job.project,
+        "location": job.location,
+        "type": "JOB_TYPE_STREAMING",
+        "currentState": state,
+        "currentStateTime": rfc3339(since),
+        "createTime": rfc3339(job.created),
+        "labels": job.labels,
+    })
+}
+
+fn serve(
+    state: &mut State,
+    timing: Timing,
+    m: &Matched,
+    query: &[(String, String)],
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let empty = json!({});
+    let body = body.unwrap_or(&empty);
+    match m.method.id.as_str() {
+        "pubsub.projects.topics.create" => {
+            let name = format!(
+                "projects/{}/topics/{}",
+                m.param("projectsId"),
+                m.param("topicsId")
+            );
+            if state.topics.contains_key(&name) {
+                return error(
+                    409,
+                    "ALREADY_EXISTS",
+                    "Resource already exists in the project",
+                );
+            }
+            let topic = json!({"name": name, "labels": body["labels"]});
+            state.topics.insert(name, topic.clone());
+            (200, topic)
+        }
+        "pubsub.projects.topics.get" => {
+            let name = format!(
+                "projects/{}/topics/{}",
+                m.param("projectsId"),
+                m.param("topicsId")
+            );
+            match state.topics.get(&name) {
+                Some(t) => (200, t.clone()),
+                None => error(404, "NOT_FOUND", "Resource not found"),
+            }
+        }
+        "pubsub.projects.topics.delete" => {
+            let name = format!(
+                "projects/{}/topics/{}",
+                m.param("projectsId"),
+                m.param("topicsId")
+            );
+            match state.topics.remove(&name) {
+                Some(_) => (200, json!({})),
+                None => error(404, "NOT_FOUND", "Resource not found"),
+            }
+        }
+        "pubsub.projects.topics.publish" => {
+            let name = format!(
+                "projects/{}/topics/{}",
+                m.param("projectsId"),
+                m.param("topicsId")
+            );
+            if !state.topics.contains_key(&name) {
+                return error(404, "NOT_FOUND", "Resource not found");
+            }
+            let messages = body["messages"].as_array().cloned().unwrap_or_default();
+            let published = state.published.entry(name).or_default();
+            let ids: Vec<String> = messages
+                .into_iter()
+                .map(|msg| {
+                    published.push(msg);
+                    published.len().to_string()
+                })
+                .collect();
+            (200, json!({"messageIds": ids}))
+        }
+        "bigquery.datasets.insert" => {
+            let r = &body["datasetReference"];
+            let project = r["projectId"].as_str().unwrap_or(m.param("projectsId"));
+            let key = format!("{project}.{}", r["datasetId"].as_str().unwrap_or_default());
+            if state.datasets.contains_key(&key) {
+                return error(
+                    409,
+                    "ALREADY_EXISTS",
+                    &format!("Already Exists: Dataset {key}"),
+                );
+            }
+            state.datasets.insert(key, body.clone());
+            (200, body.clone())
+        }
+        "bigquery.datasets.get" => {
+            let key = format!("{}.{}", m.param("projectsId"), m.param("datasetsId"));
+            match state.datasets.get(&key) {
+                Some(d) => (200, d.clone()),
+                None => error(404, "NOT_FOUND", &format!("Not found: Dataset {key}")),
+            }
+        }
+        "bigquery.datasets.delete" => {
+            let key = format!("{}.{}", m.param("projectsId"), m.param("datasetsId"));
+            if !state.datasets.contains_key(&key) {
+                return error(404, "NOT_FOUND", &format!("Not found: Dataset {key}"));
+            }
+            let prefix = format!("{key}.");
+            let has_tables = state.tables.keys().any(|t| t.starts_with(&prefix));
+            if has_tables && query_param(query, "deleteContents") != Some("true") {
+                return error(
+                    400,
+                    "FAILED_PRECONDITION",
+                    &format!("Dataset {key} is still in use"),
+                );
+            }
+            state.tables.retain(|t, _| !t.starts_with(&prefix));
+            state.datasets.remove(&key);
+            (204, Value::Null)
+        }
+        "bigquery.tables.insert" => {
+            let r = &body["tableReference"];
+            let dataset = format!("{}.{}", m.param("projectsId"), m.param("datasetsId"));
+            if !state.datasets.contains_key(&dataset) {
+                return error(404, "NOT_FOUND", &format!("Not found: Dataset {dataset}"));
+            }
+            let key = format!("{dataset}.{}", r["tableId"].as_str().unwrap_or_default());
+            if state.tables.contains_key(&key) {
+                return error(
+                    409,
+                    "ALREADY_EXISTS",
+                    &format!("Already Exists: Table {key}"),
+                );
+            }
+            state.tables.insert(key, body.clone());
+            (200, body.clone())
+        }
+        "bigquery.tables.get" => {
+            let key = format!(
+                "{}.{}.{}",
+                m.param("projectsId"),
+                m.param("datasetsId"),
+                m.param("tablesId")
+            );
+            match state.tables.get(&key) {
+                Some(t) => (200, t.clone()),
+                None => error(404, "NOT_FOUND", &format!("Not found: Table {key}")),
+            }
+        }
+        "bigquery.tables.delete" => {
+            let key = format!(
+                "{}.{}.{}",
+                m.param("projectsId"),
+                m.param("datasetsId"),
+                m.param("tablesId")
+            );
+            match state.tables.remove(&key) {
+                Some(_) => (204, Value::Null),
+                None => error(404, "NOT_FOUND", &format!("Not found: Table {key}")),
+            }
+        }
+        "bigquery.tabledata.insertAll" => {
+            let key = format!(
+                "{}.{}.{}",
+                m.param("projectsId"),
+                m.param("datasetsId"),
+                m.param("tablesId")
+            );
+            if !state.tables.contains_key(&key) {
+                return error(404, "NOT_FOUND", &format!("Not found: Table {key}"));
+            }
+            let rows = body["rows"].as_array().cloned().unwrap_or_default();
+            state.rows.entry(key).or_default().extend(rows);
+            (200, json!({"kind": "bigquery#tableDataInsertAllResponse"}))
+        }
+        "bigquery.jobs.query" => {
+            if body["dryRun"] != true {
+                return error(400, "INVALID_ARGUMENT", "the fake runs dry runs only");
+            }
+            // The tables a query names as `project.dataset.table` must exist.
+            let q = body["query"].as_str().unwrap_or_default();
+            for quoted in q.split('`').skip(1).step_by(2) {
+                if quoted.matches('.').count() == 2 && !state.tables.contains_key(quoted) {
+                    return error(404, "NOT_FOUND", &format!("Not found: Table {quoted}"));
+                }
+            }
+            (
+                200,
+                json!({"kind": "bigquery#queryResponse", "jobComplete": true, "totalBytesProcessed": "0"}),
+            )
+        }
+        "dataflow.projects.locations.flexTemplates.launch" => {
+            let p = &body["launchParameter"];
+            let location = m.param("location");
+            let expected = format!("gs://dataflow-templates-{location}/latest/flex/Yaml_Template");
+            if p["containerSpecGcsPath"].as_str() != Some(expected.as_str()) {
+                return error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    &format!("the fake runs only {expected}"),
+                );
+            }
+            let Some(pipeline) = p["parameters"]["yaml_pipeline"].as_str() else {
+                return error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "Yaml_Template needs yaml_pipeline or yaml_pipeline_file",
+                );
+            };
+            let name = p["jobName"].as_str().unwrap_or_default().to_owned();
+            if state
+                .jobs
+                .iter_mut()
+                .any(|j| j.name == name && active(advance(j, timing)))
+            {
+                return error(
+                    409,
+                    "ALREADY_EXISTS",
+                    &format!("a job named {name} is already running"),
+                );
+            }
+            let now = Instant::now();
+            let mut job = Job {
+                id: format!("2026-11-26_00_00_00-{:016}", state.jobs.len() + 1),
+                name,
+                project: m.param("projectId").to_owned(),
+                location: location.to_owned(),
+                created: now,
+                states: vec![("JOB_STATE_PENDING".into(), now)],
+                requested: None,
+                steps: pipeline_steps(pipeline),
+                labels: p["environment"]["additionalUserLabels"].clone(),
+                pipeline: pipeline.to_owned(),
+            };
+            let answer = json!({"job": job_json(&mut job, timing)});
+            state.jobs.push(job);
+            (200, answer)
+        }
+        "dataflow.projects.locations.jobs.get" => match find_job(state, m) {
+            Some(job) => (200, job_json(job, timing)),
+            None => error(404, "NOT_FOUND", "no such job"),
+        },
+        "dataflow.projects.locations.jobs.list" => {
+            let filter = query_param(query, "filter").unwrap_or("ALL");
+            let name = query_param(query, "name");
+            let project = m.param("projectId").to_owned();
+            let location = m.param("location").to_owned();
+            let jobs: Vec<Value> = state
+                .jobs
+                .iter_mut()
+                .filter(|j| j.project == project && j.location == location)
+                .filter(|j| name.is_none_or(|n| j.name == n))
+                .filter_map(|j| {
+                    let s = advance(j, timing).to_owned();
+                    let keep = match filter {
+                        "ACTIVE" => active(&s),
+                        "TERMINATED" => terminal(&s),
+                        _ => true,
+                    };
+                    keep.then(|| job_json(j, timing))
+                })
+                .collect();
+            (200, json!({"jobs": jobs}))
+        }
+        "dataflow.projects.locations.jobs.update" => {
+            let requested = body["requestedState"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if !matches!(
+                requested.as_str(),
+                "JOB_STATE_CANCELLED" | "JOB_STATE_DRAINED"
+            ) {
+                return error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "the fake supports cancel and drain only",
+                );
+            }
+            match find_job(state, m) {
+                Some(job) => {
+                    let s = advance(job, timing).to_owned();
+                    if terminal(&s) {
+                        return error(
+                            400,
+                            "FAILED_PRECONDITION",
+                            &format!("the job is already {s}"),
+                        );
+                    }
+                    job.requested.get_or_insert((requested, Instant::now()));
+                    (200, job_json(job, timing))
+                }
+                None => error(404, "NOT_FOUND", "no such job"),
+            }
+        }
+        "dataflow.projects.locations.jobs.getMetrics" => match find_job(state, m) {
+            Some(job) => {
+                advance(job, timing);
+                let running_since = job
+                    .states
+                    .iter()
+                    .find(|(s, _)| s == "JOB_STATE_RUNNING")
+                    .map(|(_, at)| *at);
+                let stopped_at = job
+                    .states
+                    .iter()
+                    .find(|(s, _)| terminal(s))
+                    .map(|(_, at)| *at);
+                // Ten elements a second through every step while running.
+                let elements = running_since
+                    .map(|since| {
+                        let until = stopped_at.unwrap_or_else(Instant::now);
+                        (until.saturating_duration_since(since).as_millis() / 100) as i64
+                    })
+                    .unwrap_or(0);
+                let metrics: Vec<Value> = job
+                    .steps
+                    .iter()
+                    .map(|step| {
+                        json!({
+                            "name": {"origin": "dataflow/v1b3", "name": "ElementCount",
+                                     "context": {"original_name": step, "output_user_name": step}},
+                            "scalar": elements,
+                            "updateTime": rfc3339(Instant::now()),
+                        })
+                    })
+                    .collect();
+                (200, json!({"metrics": metrics}))
+            }
+            None => error(404, "NOT_FOUND", "no such job"),
+        },
+        "dataflow.projects.locations.jobs.messages.list" => match find_job(state, m) {
+            Some(job) => {
+                advance(job, timing);
+                let messages: Vec<Value> = job
+                    .states
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (s, at))| {
+                        json!({"id": i.to_string(), "time": rfc3339(*at),
+                               "messageImportance": "JOB_MESSAGE_BASIC",
+                               "messageText": format!("Job {} is now {s}", job.id)})
+                    })
+                    .collect();
+                (200, json!({"jobMessages": messages}))
+            }
+            None => error(404, "NOT_FOUND", "no such job"),
+        },
+        other => error(
+            501,
+            "UNIMPLEMENTED",
+            &format!("the fake does not implement {other}"),
+        ),
+    }
+}
+
+fn find_job<'a>(state: &'a mut State, m: &Matched) -> Option<&'a mut Job> {
+    let id = m.param("jobId");
+    state.jobs.iter_mut().find(|j| {
+        j.id == id && j.project == m.param("projectId") && j.location == m.param("location")
+    })
+}
+
+impl State {
+    /// Whether anything Sluice could have created is left (topics other than
+    /// `keep`, datasets, tables, or active jobs).
+    pub fn leftovers(&mut self, keep_topics: &[&str], timing: Timing) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .topics
+            .keys()
+            .filter(|t| !keep_topics.contains(&t.as_str()))
+            .map(|t| format!("topic {t}"))
+            .collect();
+        out.extend(self.datasets.keys().map(|d| format!("dataset {d}")));
+        out.extend(self.tables.keys().map(|t| format!("table {t}")));
+        for job in &mut self.jobs {
+            let s = advance(job, timing).to_owned();
+            if active(&s) {
+                out.push(format!("job {} {s}", job.name));
+            }
+        }
+        out
+    }
+
+    /// The pipelines of every job launched, in order.
+    pub fn launched_pipelines(&self) -> Vec<String> {
+        self.jobs.iter().map(|j| j.pipeline.clone()).collect()
+    }
+}
+
+impl Fake {
+    /// What could be left behind (see [`State::leftovers`]).
+    pub fn leftovers(&self, keep_topics: &[&str]) -> Vec<String> {
+        let timing = self.shared.timing;
+        self.state().leftovers(keep_topics, timing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(decode("a%20b%26c"), "a b&c");
+        assert_eq!(decode("100%"), "100%");
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_418), (2025, 11, 26));
+    }
+}
