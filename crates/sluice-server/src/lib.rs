@@ -5,16 +5,19 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sluice_server::ServeError> {
-//! let app = sluice_server::app(std::path::Path::new("dist"))?;
+//! let app = sluice_server::app(std::path::Path::new("dist"), None)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.map_err(sluice_server::ServeError::Bind)?;
 //! axum::serve(listener, app).await.map_err(sluice_server::ServeError::Serve)?;
 //! # Ok(()) }
 //! ```
 
+pub mod api;
 pub mod check;
+pub mod cloud;
 pub mod simulate;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -36,6 +39,9 @@ pub enum ServeError {
     /// The server failed while serving.
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// No random token could be made.
+    #[error("cannot make the API token: {0}")]
+    Token(String),
 }
 
 /// The body of `GET /api/health`.
@@ -57,16 +63,22 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// Builds the router: the JSON API under `/api`, the app from `dist` everywhere else
-/// (unknown paths fall back to `index.html`, the app routes in the browser).
-pub fn app(dist: &Path) -> Result<Router, ServeError> {
+/// Builds the router: the JSON API under `/api` (with the deploy API when given,
+/// every route behind its Host/Origin/token guard), the app from `dist` everywhere
+/// else (unknown paths fall back to `index.html`, the app routes in the browser).
+pub fn app(dist: &Path, deploy: Option<Arc<api::Api>>) -> Result<Router, ServeError> {
     let index = dist.join("index.html");
     if !index.is_file() {
         return Err(ServeError::MissingApp(dist.to_path_buf()));
     }
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/health", get(health))
         .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "no such API route\n") });
+    if let Some(deploy) = deploy {
+        api = api
+            .merge(api::routes(deploy.clone()))
+            .layer(axum::middleware::from_fn_with_state(deploy, api::guard));
+    }
     Ok(Router::new()
         .nest("/api", api)
         .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
@@ -79,14 +91,27 @@ pub async fn serve(
     host: &str,
     port: u16,
     dist: &Path,
+    config: cloud::CloudConfig,
     on_listen: impl FnOnce(&str),
 ) -> Result<(), ServeError> {
-    let app = app(dist)?;
     let listener = tokio::net::TcpListener::bind((host, port))
         .await
         .map_err(ServeError::Bind)?;
     let addr = listener.local_addr().map_err(ServeError::Bind)?;
-    on_listen(&format!("http://{addr}/"));
+    let port = addr.port();
+    // The names this server answers to; anything else is DNS rebinding.
+    let mut hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        addr.to_string(),
+        format!("{host}:{port}"),
+    ];
+    hosts.dedup();
+    let token = api::random_token().map_err(|e| ServeError::Token(e.to_string()))?;
+    let deploy = Arc::new(api::Api::new(config, token.clone(), hosts));
+    let app = app(dist, Some(deploy))?;
+    on_listen(&format!("http://{addr}/?token={token}"));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             // If the signal handler cannot be installed, serve until killed.
@@ -130,7 +155,7 @@ mod tests {
     #[tokio::test]
     async fn health_answers_json() {
         let dir = dist();
-        let (status, body) = get(app(dir.path()).expect("app"), "/api/health").await;
+        let (status, body) = get(app(dir.path(), None).expect("app"), "/api/health").await;
         assert_eq!(status, StatusCode::OK);
         let value: serde_json::Value = serde_json::from_str(&body).expect("json");
         assert_eq!(value["status"], "ok");
@@ -140,16 +165,16 @@ mod tests {
     #[tokio::test]
     async fn unknown_paths_fall_back_to_the_app_but_not_in_the_api() {
         let dir = dist();
-        let (status, body) = get(app(dir.path()).expect("app"), "/some/page").await;
+        let (status, body) = get(app(dir.path(), None).expect("app"), "/some/page").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "<h1>app</h1>"));
-        let (status, _) = get(app(dir.path()).expect("app"), "/api/nope").await;
+        let (status, _) = get(app(dir.path(), None).expect("app"), "/api/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
     #[test]
     fn missing_app_is_a_clear_error() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let err = app(dir.path()).expect_err("no index.html");
+        let err = app(dir.path(), None).expect_err("no index.html");
         assert!(err.to_string().contains("index.html is missing"), "{err}");
     }
 }

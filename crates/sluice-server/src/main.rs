@@ -3,8 +3,12 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+use std::time::Duration;
+
 use sluice_server::check::{self, Format};
+use sluice_server::cloud::{self, CloudConfig, DeployRequest};
 
 // glibc's allocator spends much of a simulation freeing small rows; mimalloc does not.
 #[global_allocator]
@@ -48,6 +52,69 @@ enum Command {
     /// Write the reference scenario's data as newline-delimited JSON.
     #[command(subcommand)]
     Generate(Generate),
+    /// Compile a query into a Beam YAML pipeline and deploy it to Dataflow.
+    ///
+    /// Without --apply, prints the plan: the pipeline, the equivalent gcloud command,
+    /// and every HTTP request in order (no credentials needed). With --apply, sends
+    /// them, step by step; what it creates is recorded for `sluice cleanup`.
+    ///
+    /// Google's endpoints and credentials: Application Default Credentials, or
+    /// SLUICE_GCP_ACCESS_TOKEN; SLUICE_GCP_ENDPOINT points all three APIs elsewhere
+    /// (a fake); SLUICE_STATE_DIR holds the records (~/.local/state/sluice).
+    Deploy {
+        /// The query file (`-` reads standard input).
+        query: PathBuf,
+        /// The Google Cloud project that runs the job and holds its destinations.
+        #[arg(long)]
+        project: String,
+        /// The Dataflow region.
+        #[arg(long, default_value = "us-central1")]
+        region: String,
+        /// A catalog JSON file; the reference scenario's catalog by default.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// The job's name (default: sluice- and a hash of the query).
+        #[arg(long)]
+        job_name: Option<String>,
+        /// The destination dataset.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// The destination table (default: the job's name).
+        #[arg(long)]
+        table: Option<String>,
+        /// The destination topic (default: <job name>-results).
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only print the plan (the default).
+        #[arg(long, conflicts_with = "apply")]
+        plan: bool,
+        /// Run the plan.
+        #[arg(long)]
+        apply: bool,
+        /// Output format of the plan.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// List the deployments Sluice recorded, with their jobs' states.
+    Jobs {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Stop a deployed job and delete exactly what Sluice created for it.
+    Cleanup {
+        /// The job's name.
+        job_name: String,
+        /// The project it runs in.
+        #[arg(long)]
+        project: String,
+        /// Drain (finish in-flight data) instead of cancelling.
+        #[arg(long)]
+        drain: bool,
+        /// How long to wait for the job to stop, in seconds.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+    },
     /// Run a query over batch files and a stream file with the engine: the rows for
     /// the BigQuery destination, the Pub/Sub messages, every dropped event and why.
     ///
@@ -106,17 +173,21 @@ enum Generate {
         #[arg(long)]
         include_top_customer: bool,
         /// The output directory.
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "project")]
+        out: Option<PathBuf>,
+        /// Load the tables into BigQuery (`P.ecommerce.customers`, `P.ecommerce.orders`)
+        /// instead of writing files.
+        #[arg(long, conflicts_with = "out")]
+        project: Option<String>,
     },
     /// Stream events: the order payload plus `event_timestamp`, one a line.
     Stream {
         /// Customer ids are drawn from 1..N-1 (as the original generator).
         #[arg(long, default_value_t = 100)]
         customer_range: u64,
-        /// How many events.
-        #[arg(long)]
-        count: u64,
+        /// How many events (with --project: until stopped when absent).
+        #[arg(long, required_unless_present = "project")]
+        count: Option<u64>,
         /// The random seed (same seed, same data).
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -133,8 +204,15 @@ enum Generate {
         #[arg(long)]
         include_top_customer: bool,
         /// The output file.
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "project")]
+        out: Option<PathBuf>,
+        /// Publish to the topic `projects/P/topics/orders` at the stream's pace
+        /// instead of writing a file (Ctrl-C stops, with a count).
+        #[arg(long, conflicts_with = "out")]
+        project: Option<String>,
+        /// The topic to publish to, with --project.
+        #[arg(long, default_value = "orders", requires = "project")]
+        topic: String,
     },
 }
 
@@ -159,7 +237,8 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
             seed,
             status_mix,
             include_top_customer,
-            out,
+            out: Some(out),
+            project: None,
         }) => {
             if *customer_count == 0 {
                 anyhow::bail!("--customer-count must be at least 1");
@@ -184,8 +263,11 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
             status_mix,
             gap_ms,
             include_top_customer,
-            out,
+            out: Some(out),
+            project: None,
+            ..
         }) => {
+            let count = count.context("--count is needed with --out")?;
             let mut params = StreamParams {
                 customer_range: *customer_range,
                 seed: *seed,
@@ -202,7 +284,7 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
                         )
                     })?;
             }
-            sluice_server::simulate::generate_stream(params, *count, out)?;
+            sluice_server::simulate::generate_stream(params, count, out)?;
             eprintln!("wrote {count} events to {}", out.display());
             Ok(0)
         }
@@ -259,7 +341,13 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    if matches!(cli.command, Command::Generate(_) | Command::Simulate { .. }) {
+    let offline = matches!(
+        cli.command,
+        Command::Generate(Generate::Batch { project: None, .. })
+            | Command::Generate(Generate::Stream { project: None, .. })
+            | Command::Simulate { .. }
+    );
+    if offline {
         return match run_offline(&cli.command) {
             Ok(code) => std::process::ExitCode::from(code),
             Err(e) => {
@@ -286,12 +374,159 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    let config = CloudConfig::from_env();
     match cli.command {
         Command::Serve { host, port, dist } => {
-            sluice_server::serve(&host, port, &dist, |url| {
+            sluice_server::serve(&host, port, &dist, config, |url| {
                 println!("Sluice is serving {url}");
             })
             .await?;
+        }
+        Command::Deploy {
+            query,
+            project,
+            region,
+            catalog,
+            job_name,
+            dataset,
+            table,
+            topic,
+            plan: _,
+            apply,
+            format,
+        } => {
+            let catalog = match catalog {
+                Some(path) => {
+                    let text = check::read_input(&path)?;
+                    Some(
+                        serde_json::from_str(&text)
+                            .with_context(|| format!("{} is not JSON", path.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let request = DeployRequest {
+                query: check::read_input(&query)?,
+                catalog,
+                project,
+                region,
+                job_name,
+                dataset,
+                table,
+                topic,
+            };
+            let prepared = match request.prepare() {
+                Ok(p) => p,
+                Err(cloud::Refused::Query(diagnostics)) => {
+                    eprint!(
+                        "{}",
+                        sluice_sql::diagnostics::render_human(
+                            &query.display().to_string(),
+                            &request.query,
+                            &diagnostics
+                        )
+                    );
+                    return Err(anyhow::anyhow!("the query cannot be deployed"));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if apply {
+                cloud::apply_cli(&config, &prepared).await?;
+            } else {
+                print!(
+                    "{}",
+                    cloud::plan_text(&prepared, &config.endpoints, format == Format::Json)
+                );
+            }
+        }
+        Command::Jobs { format } => {
+            print!(
+                "{}",
+                cloud::jobs_cli(&config, format == Format::Json).await?
+            );
+        }
+        Command::Cleanup {
+            job_name,
+            project,
+            drain,
+            wait,
+        } => {
+            let stop = if drain {
+                sluice_deploy::apply::Stop::Drain
+            } else {
+                sluice_deploy::apply::Stop::Cancel
+            };
+            cloud::cleanup_cli(
+                &config,
+                &project,
+                &job_name,
+                stop,
+                Duration::from_secs(wait),
+            )
+            .await?;
+        }
+        Command::Generate(Generate::Batch {
+            customer_count,
+            order_count,
+            seed,
+            status_mix,
+            include_top_customer,
+            project: Some(project),
+            ..
+        }) => {
+            let params = sluice_datagen::BatchParams {
+                customer_count,
+                order_count,
+                seed,
+                status_mix: sluice_datagen::StatusMix::parse(&status_mix)
+                    .map_err(|e| anyhow::anyhow!("--status-mix: {e}"))?,
+                customer_draw: if include_top_customer {
+                    sluice_datagen::CustomerDraw::Inclusive
+                } else {
+                    sluice_datagen::CustomerDraw::SeedCompatible
+                },
+                ..sluice_datagen::BatchParams::default()
+            };
+            let (c, o) = cloud::load_batch(&config, &params, &project).await?;
+            eprintln!("loaded {c} customers and {o} orders into {project}.ecommerce");
+        }
+        Command::Generate(Generate::Stream {
+            customer_range,
+            count,
+            seed,
+            start,
+            status_mix,
+            gap_ms,
+            include_top_customer,
+            project: Some(project),
+            topic,
+            ..
+        }) => {
+            let mut params = sluice_datagen::StreamParams {
+                customer_range,
+                seed,
+                status_mix: sluice_datagen::StatusMix::parse(&status_mix)
+                    .map_err(|e| anyhow::anyhow!("--status-mix: {e}"))?,
+                gap_millis: sluice_datagen::parse_gap_millis(&gap_ms)
+                    .map_err(|e| anyhow::anyhow!("--gap-ms: {e}"))?,
+                customer_draw: if include_top_customer {
+                    sluice_datagen::CustomerDraw::Inclusive
+                } else {
+                    sluice_datagen::CustomerDraw::SeedCompatible
+                },
+                ..sluice_datagen::StreamParams::default()
+            };
+            if let Some(text) = start {
+                params.start_micros = sluice_engine::value::parse_timestamp(&text)
+                    .ok_or_else(|| anyhow::anyhow!("--start: \"{text}\" is not a time"))?;
+            }
+            let stop = async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let n = cloud::publish_stream(&config, params, &project, &topic, count, stop).await?;
+            eprintln!("published {n} orders to projects/{project}/topics/{topic}");
         }
         Command::Check { .. } | Command::Generate(_) | Command::Simulate { .. } => {
             unreachable!("handled before the runtime starts")

@@ -1,0 +1,676 @@
+//! The deploy API: plan, apply (with step-by-step progress), jobs, clean-up.
+//!
+//! Safety, for a server on the analyst's machine that holds their Google
+//! credentials:
+//! - every `/api` request must name this server in `Host` (no DNS rebinding) and,
+//!   when it has an `Origin`, come from this server's own origin;
+//! - every mutating call (`POST`) must carry the random per-run token the server
+//!   printed (`X-Sluice-Token`);
+//! - bodies are limited to [`MAX_BODY`];
+//! - the server talks only to the Google endpoints it was started with, never to a
+//!   URL a request names.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sluice_deploy::apply::{self, Cleanup, Outcome, Progress, Stop};
+
+use crate::cloud::{CloudConfig, DeployRequest};
+
+/// The largest request body the API reads.
+pub const MAX_BODY: usize = 4 << 20;
+
+/// How a step of an apply stands.
+#[derive(Debug, Clone, Serialize)]
+struct StepState {
+    title: String,
+    method: String,
+    url: String,
+    status: &'static str,
+    outcome: Option<Outcome>,
+    detail: Option<String>,
+    error: Option<String>,
+}
+
+/// An apply or clean-up in progress (or finished), as the page polls it.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Operation {
+    /// `apply`, `cleanup` or `rollback`.
+    kind: String,
+    steps: Vec<StepState>,
+    finished: bool,
+    job_id: Option<String>,
+    error: Option<String>,
+    created: Vec<Value>,
+    cleanup: Option<Cleanup>,
+}
+
+/// The API's state.
+pub struct Api {
+    config: CloudConfig,
+    token: String,
+    hosts: Vec<String>,
+    operations: Mutex<HashMap<String, Operation>>,
+    /// How long clean-up waits for a job to stop.
+    pub stop_wait: Duration,
+    /// How often clean-up polls a stopping job.
+    pub stop_poll: Duration,
+}
+
+impl Api {
+    /// The API for a server reachable as `hosts` (`host:port` forms), with `token`.
+    pub fn new(config: CloudConfig, token: String, hosts: Vec<String>) -> Self {
+        Self {
+            config,
+            token,
+            hosts,
+            operations: Mutex::new(HashMap::new()),
+            stop_wait: Duration::from_secs(600),
+            stop_poll: Duration::from_secs(5),
+        }
+    }
+
+    fn operations(&self) -> std::sync::MutexGuard<'_, HashMap<String, Operation>> {
+        self.operations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// 32 hex digits from the operating system's random source.
+pub fn random_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The `/api/deploy`, `/api/jobs` routes (to nest under `/api`), guarded.
+pub fn routes(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/deploy/config", get(config))
+        .route("/deploy/plan", post(plan))
+        .route("/deploy/apply", post(start_apply))
+        .route("/jobs", get(jobs))
+        .route("/jobs/{project}/{job}", get(job))
+        .route("/jobs/{project}/{job}/operation", get(operation))
+        .route("/jobs/{project}/{job}/cleanup", post(start_cleanup))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(api)
+}
+
+/// Refuses foreign `Host` and `Origin` headers on every API call and a missing or
+/// wrong token on every mutating one.
+pub async fn guard(State(api): State<Arc<Api>>, request: Request, next: Next) -> Response {
+    if let Err(refusal) = check_headers(&api, request.method(), request.headers()) {
+        return refusal.into_response();
+    }
+    next.run(request).await
+}
+
+fn refuse(status: StatusCode, message: &str) -> (StatusCode, axum::Json<Value>) {
+    (status, axum::Json(json!({"error": message})))
+}
+
+fn check_headers(
+    api: &Api,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<(), (StatusCode, axum::Json<Value>)> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !api.hosts.contains(&host) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "this server answers only requests addressed to it (foreign Host header)",
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
+        let own = api.hosts.iter().any(|h| origin == format!("http://{h}"));
+        if !own {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "requests from other sites are refused (foreign Origin header)",
+            ));
+        }
+    }
+    if method != Method::GET && method != Method::HEAD {
+        let given = headers
+            .get("x-sluice-token")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        if !constant_time_eq(given.as_bytes(), api.token.as_bytes()) {
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "this call needs the token in the URL `sluice serve` printed",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn bad_request(message: String) -> Response {
+    refuse(StatusCode::BAD_REQUEST, &message).into_response()
+}
+
+/// Reads a JSON body by hand, so that a broken one gets a message with where and why.
+fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, String> {
+    serde_json::from_str(body).map_err(|e| {
+        format!(
+            "the request body is not valid: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+async fn config(State(api): State<Arc<Api>>) -> Response {
+    axum::Json(json!({
+        "target": "gcp",
+        "credentials": api.config.credentials(),
+        "endpoints": api.config.endpoints,
+        "state_dir": api.config.state_dir,
+    }))
+    .into_response()
+}
+
+async fn plan(State(api): State<Arc<Api>>, body: String) -> Response {
+    let request: DeployRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    match request.prepare() {
+        Ok(prepared) => axum::Json(prepared.to_json(&api.config.endpoints)).into_response(),
+        Err(crate::cloud::Refused::Query(diagnostics)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({
+                "error": "the query cannot be deployed",
+                "diagnostics": diagnostics.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
+            })),
+        )
+            .into_response(),
+        Err(e) => bad_request(e.to_string()),
+    }
+}
+
+fn key(project: &str, job: &str) -> String {
+    format!("{project}/{job}")
+}
+
+async fn start_apply(State(api): State<Arc<Api>>, body: String) -> Response {
+    let request: DeployRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    let prepared = match request.prepare() {
+        Ok(p) => p,
+        Err(e) => return bad_request(e.to_string()),
+    };
+    let client = match api.config.client() {
+        Ok(c) => c,
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
+    };
+    let id = key(&prepared.target.project, &prepared.target.job_name);
+    {
+        let mut ops = api.operations();
+        if ops.get(&id).is_some_and(|o| !o.finished) {
+            return refuse(
+                StatusCode::CONFLICT,
+                "this job is being deployed or cleaned up already",
+            )
+            .into_response();
+        }
+        let endpoints = &api.config.endpoints;
+        ops.insert(
+            id.clone(),
+            Operation {
+                kind: "apply".into(),
+                steps: prepared
+                    .plan
+                    .steps
+                    .iter()
+                    .map(|s| StepState {
+                        title: s.title.clone(),
+                        method: s.request.method.clone(),
+                        url: s.request.url(endpoints),
+                        status: "pending",
+                        outcome: None,
+                        detail: None,
+                        error: None,
+                    })
+                    .collect(),
+                ..Operation::default()
+            },
+        );
+    }
+    let task_api = api.clone();
+    let task_id = id.clone();
+    tokio::spawn(async move {
+        let store = task_api.config.store();
+        let update = |f: &dyn Fn(&mut Operation)| {
+            if let Some(op) = task_api.operations().get_mut(&task_id) {
+                f(op);
+            }
+        };
+        let result = apply::apply(&client, &prepared.plan, &store, |p| match p {
+            Progress::Started { index } => update(&|op| op.steps[index].status = "running"),
+            Progress::Done { index, outcome } => update(&|op| {
+                let step = &mut op.steps[index];
+                step.status = "done";
+                step.detail = Some(crate::cloud::describe(&outcome));
+                step.outcome = Some(outcome.clone());
+            }),
+            Progress::Failed { index, error } => update(&|op| {
+                op.steps[index].status = "failed";
+                op.steps[index].error = Some(error.clone());
+            }),
+        })
+        .await;
+        update(&|op| {
+            op.finished = true;
+            match &result {
+                Ok(job_id) => op.job_id = Some(job_id.clone()),
+                Err(e) => {
+                    op.error = Some(e.to_string());
+                    op.created = e
+                        .created
+                        .iter()
+                        .map(|r| json!({"resource": r, "describe": r.describe()}))
+                        .collect();
+                }
+            }
+        });
+    });
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(
+            json!({"project": request.project, "job_name": id.split_once('/').map(|(_, j)| j)}),
+        ),
+    )
+        .into_response()
+}
+
+async fn operation(
+    State(api): State<Arc<Api>>,
+    Path((project, job)): Path<(String, String)>,
+) -> Response {
+    match api.operations().get(&key(&project, &job)) {
+        Some(op) => axum::Json(op.clone()).into_response(),
+        None => refuse(
+            StatusCode::NOT_FOUND,
+            "nothing is being deployed or cleaned up for this job",
+        )
+        .into_response(),
+    }
+}
+
+async fn jobs(State(api): State<Arc<Api>>) -> Response {
+    match api.config.store().list() {
+        Ok(list) => axum::Json(
+            list.iter()
+                .map(|m| {
+                    json!({
+                        "project": m.project, "region": m.region, "job_name": m.job_name,
+                        "job_id": m.job_id, "console_url": m.console_url(),
+                        "created": m.created.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
+    }
+}
+
+async fn job(
+    State(api): State<Arc<Api>>,
+    Path((project, job)): Path<(String, String)>,
+) -> Response {
+    let store = api.config.store();
+    let mut m = match store.load(&project, &job) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return refuse(StatusCode::NOT_FOUND, "no such deployment is recorded").into_response();
+        }
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
+    };
+    if m.job_id.is_none() {
+        return axum::Json(json!({
+            "job_name": m.job_name, "state": "NOT_LAUNCHED", "history": [], "elements": [],
+            "messages": [], "created": m.created, "console_url": null,
+        }))
+        .into_response();
+    }
+    let client = match api.config.client() {
+        Ok(c) => c,
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
+    };
+    match apply::status(&client, &store, &mut m).await {
+        Ok(status) => axum::Json(status).into_response(),
+        Err(e) => refuse(StatusCode::BAD_GATEWAY, &e.to_string()).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CleanupBody {
+    #[serde(default)]
+    drain: bool,
+}
+
+async fn start_cleanup(
+    State(api): State<Arc<Api>>,
+    Path((project, job)): Path<(String, String)>,
+    body: String,
+) -> Response {
+    let body: CleanupBody = if body.trim().is_empty() {
+        CleanupBody { drain: false }
+    } else {
+        match parse(&body) {
+            Ok(b) => b,
+            Err(e) => return bad_request(e),
+        }
+    };
+    let store = api.config.store();
+    let mut m = match store.load(&project, &job) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "no such deployment is recorded: Sluice deletes only what it recorded creating",
+            )
+            .into_response();
+        }
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
+    };
+    let client = match api.config.client() {
+        Ok(c) => c,
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
+    };
+    let id = key(&project, &job);
+    {
+        let mut ops = api.operations();
+        if ops.get(&id).is_some_and(|o| !o.finished) {
+            return refuse(
+                StatusCode::CONFLICT,
+                "this job is being deployed or cleaned up already",
+            )
+            .into_response();
+        }
+        ops.insert(
+            id.clone(),
+            Operation {
+                kind: if m.job_id.is_some() {
+                    "cleanup"
+                } else {
+                    "rollback"
+                }
+                .into(),
+                ..Operation::default()
+            },
+        );
+    }
+    let stop = if body.drain {
+        Stop::Drain
+    } else {
+        Stop::Cancel
+    };
+    let task_api = api.clone();
+    tokio::spawn(async move {
+        let result = apply::cleanup(
+            &client,
+            &store,
+            &mut m,
+            stop,
+            task_api.stop_wait,
+            task_api.stop_poll,
+        )
+        .await;
+        if let Some(op) = task_api.operations().get_mut(&id) {
+            op.finished = true;
+            match result {
+                Ok(done) => op.cleanup = Some(done),
+                Err(e) => op.error = Some(e.to_string()),
+            }
+        }
+    });
+    (StatusCode::ACCEPTED, axum::Json(json!({"started": true}))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::middleware;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn app(dir: &std::path::Path) -> Router {
+        let config = CloudConfig::with(
+            sluice_deploy::Endpoints::all_at("http://127.0.0.1:9"),
+            "t",
+            dir,
+        );
+        let api = Arc::new(Api::new(
+            config,
+            "secret".into(),
+            vec!["127.0.0.1:8080".into()],
+        ));
+        Router::new().nest(
+            "/api",
+            routes(api.clone()).layer(middleware::from_fn_with_state(api, guard)),
+        )
+    }
+
+    async fn call(app: Router, request: axum::http::Request<Body>) -> (StatusCode, Value) {
+        let response = app.oneshot(request).await.expect("a response");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn plan_body() -> String {
+        json!({"query": sluice_sql::reference::QUERY, "project": "demobox-313313", "region": "us-central1"})
+            .to_string()
+    }
+
+    fn request(
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: String,
+    ) -> axum::http::Request<Body> {
+        let mut r = axum::http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.body(Body::from(body)).expect("a request")
+    }
+
+    #[tokio::test]
+    async fn a_plan_needs_our_host_and_our_origin() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let ok = [
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080"),
+        ];
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &ok, plan_body()),
+        )
+        .await;
+        // A plan changes nothing, yet it is a POST: it needs the token too.
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let with_token = [ok[0], ok[1], ("x-sluice-token", "secret")];
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &with_token, plan_body()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            body["pipeline_yaml"]
+                .as_str()
+                .is_some_and(|y| y.contains("type: Sql"))
+        );
+        assert_eq!(body["requests"].as_array().map(Vec::len), Some(7));
+        assert!(
+            body["gcloud"]
+                .as_str()
+                .is_some_and(|g| g.starts_with("gcloud dataflow yaml run sluice-"))
+        );
+
+        let rebinding = [("host", "evil.example:8080"), ("x-sluice-token", "secret")];
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &rebinding, plan_body()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body["error"].as_str().is_some_and(|e| e.contains("Host")));
+
+        let foreign = [
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://evil.example"),
+            ("x-sluice-token", "secret"),
+        ];
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &foreign, plan_body()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body["error"].as_str().is_some_and(|e| e.contains("Origin")));
+
+        let wrong = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secreT")];
+        let (status, _) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/apply", &wrong, plan_body()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        let get = [("host", "127.0.0.1:8080")];
+        let (status, body) = call(
+            app(dir.path()),
+            request("GET", "/api/jobs", &get, String::new()),
+        )
+        .await;
+        assert_eq!((status, body), (StatusCode::OK, json!([])));
+    }
+
+    #[tokio::test]
+    async fn broken_and_oversized_bodies_get_clear_errors() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &h, "{\"query\": 1".into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body["error"].as_str().is_some_and(|e| e.contains("line 1")),
+            "{body}"
+        );
+        let typo = json!({"query": "SELECT 1", "project": "demobox-313313", "region": "us-central1", "regoin": "x"});
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &h, typo.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("unknown field `regoin`")),
+            "{body}"
+        );
+        let bad_project =
+            json!({"query": "SELECT 1", "project": "x/../y", "region": "us-central1"});
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &h, bad_project.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("project")),
+            "{body}"
+        );
+        let broken = json!({"query": "SELECT nope FROM pubsub.topic.`demobox-313313`.orders", "project": "demobox-313313", "region": "us-central1"});
+        let (status, body) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &h, broken.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["diagnostics"][0]["code"], "unknown-column");
+        let huge = "x".repeat(MAX_BODY + 1);
+        let (status, _) = call(
+            app(dir.path()),
+            request("POST", "/api/deploy/plan", &h, huge),
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn cleanup_refuses_what_sluice_did_not_record() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
+        let (status, body) = call(
+            app(dir.path()),
+            request(
+                "POST",
+                "/api/jobs/demobox-313313/someone-elses-job/cleanup",
+                &h,
+                String::new(),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("only what it recorded"))
+        );
+    }
+
+    #[test]
+    fn tokens_are_random_and_compared_in_constant_time() {
+        let a = random_token().expect("a token");
+        let b = random_token().expect("a token");
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}
