@@ -59,13 +59,20 @@ pub async fn http_get(url: &str) -> Result<String> {
 /// A running `sluice serve` on a free loopback port.
 pub struct Server {
     child: Child,
-    /// The base URL the server printed, e.g. `http://127.0.0.1:41234/`.
+    /// The server's base URL, e.g. `http://127.0.0.1:41234/`.
     pub url: String,
+    /// The per-run API token from the URL it printed (`?token=…`).
+    pub token: String,
 }
 
 impl Server {
     /// Starts `$SLUICE_BIN serve --port 0 --dist $SLUICE_DIST` and waits for its URL.
     pub async fn start() -> Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Server::start`] with extra environment variables (e.g. a fake Google Cloud).
+    pub async fn start_with(env: &[(&str, String)]) -> Result<Self> {
         let bin = env_path("SLUICE_BIN", workspace_root().join("target/debug/sluice"));
         let dist = env_path("SLUICE_DIST", workspace_root().join("dist"));
         if !bin.is_file() {
@@ -79,6 +86,7 @@ impl Server {
             .arg(&dist)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
@@ -96,7 +104,11 @@ impl Server {
         .context("the server did not print its URL in time")??;
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self { child, url })
+        let (url, token) = url
+            .split_once("?token=")
+            .map(|(u, t)| (u.to_string(), t.to_string()))
+            .context("the printed URL has no ?token=")?;
+        Ok(Self { child, url, token })
     }
 
     /// `path` (without a leading slash) resolved against the server's URL.

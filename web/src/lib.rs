@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod charts;
+pub mod deploy;
 pub mod editor;
 pub mod graph;
 pub mod outputs;
@@ -107,7 +108,11 @@ fn apply_theme(theme: &str) {
 /// generator settings on the left, the live simulation on the right.
 #[function_component(App)]
 pub fn app() -> Html {
-    let initial = use_memo((), |_| initial_scenario());
+    let initial = use_memo((), |_| {
+        deploy::capture_token();
+        initial_scenario()
+    });
+    let deploy_panel = use_node_ref();
     let query = use_state(|| initial.0.query.clone());
     let catalog = use_state(|| Rc::new(initial.0.catalog.clone()));
     let settings = use_state(|| initial.0.settings);
@@ -223,6 +228,15 @@ pub fn app() -> Html {
             }
         })
     };
+    let on_open_deploy = {
+        let deploy_panel = deploy_panel.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(details) = deploy_panel.cast::<web_sys::HtmlDetailsElement>() {
+                details.set_open(true);
+                details.scroll_into_view();
+            }
+        })
+    };
     let dismiss = {
         let notices = notices.clone();
         Callback::from(move |_: MouseEvent| notices.set(Vec::new()))
@@ -246,6 +260,7 @@ pub fn app() -> Html {
                         None => "Copy link",
                     } }
                 </button>
+                <button id="open-deploy" onclick={on_open_deploy} title="Compile the query for Dataflow and deploy it">{ "Deploy…" }</button>
                 <button id="theme" class="secondary" onclick={on_theme} aria-label="Switch between light and dark">
                     { if *theme == "dark" { "Light theme" } else { "Dark theme" } }
                 </button>
@@ -280,6 +295,11 @@ pub fn app() -> Html {
                     <details class="panel" open={true}>
                         <summary>{ "Generated data" }</summary>
                         { generator(&settings) }
+                    </details>
+                    <details class="panel" id="deploy-panel" ref={deploy_panel}>
+                        <summary>{ "Deploy to Dataflow" }</summary>
+                        <deploy::DeployPanel query={AttrValue::from((*query).clone())}
+                            catalog={(*catalog).clone()} on_jump={on_jump.clone()} />
                     </details>
                 </section>
                 <section class="results-pane">

@@ -24,9 +24,9 @@ use sluice_sql::plan::{
 use sluice_sql::types::DataType;
 
 /// Synthetic column ids: aggregate results of the block start here.
-const AGG: usize = 1 << 40;
+const AGG: usize = usize::MAX / 4;
 /// The block's `window_start`.
-const WINDOW_START: usize = 1 << 41;
+const WINDOW_START: usize = usize::MAX / 2;
 /// The block's `window_end`.
 const WINDOW_END: usize = WINDOW_START + 1;
 

@@ -1,0 +1,148 @@
+//! Deploy from the browser against the fake Google Cloud: the page shows the Beam
+//! YAML, the gcloud command and every step; Deploy runs them and the job page
+//! reaches Running; Clean up stops the job and deletes what was created.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use fantoccini::Locator;
+use serde_json::json;
+use sluice_e2e::{Browser, Server, wait_for, wait_text};
+use sluice_fake_gcp::{Fake, TOKEN, Timing};
+
+const PROJECT: &str = "demobox-313313";
+
+async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
+    let client = &browser.client;
+
+    // Without the token the plan shows, but Deploy says what it needs.
+    client.goto(&server.url).await?;
+    wait_for(client, "#open-deploy").await?.click().await?;
+    let yaml = wait_text(client, "#pipeline-yaml", Duration::from_secs(20), |t| {
+        t.contains("type: Sql")
+    })
+    .await?;
+    ensure!(yaml.contains("type: ReadFromPubSub"), "yaml: {yaml}");
+    ensure!(yaml.contains("type: WriteToBigQuery"), "yaml: {yaml}");
+    let gcloud = client.find(Locator::Css("#gcloud")).await?.text().await?;
+    ensure!(
+        gcloud.starts_with("gcloud dataflow yaml run sluice-")
+            && gcloud.contains("--project=demobox-313313"),
+        "gcloud: {gcloud}"
+    );
+    let steps = client.find_all(Locator::Css("#deploy-steps > li")).await?;
+    ensure!(steps.len() == 7, "{} steps", steps.len());
+    let button = client.find(Locator::Css("#deploy-button")).await?;
+    ensure!(
+        button.attr("disabled").await?.is_some(),
+        "Deploy is enabled without the token"
+    );
+    let deploy_text = client
+        .find(Locator::Css("#deploy .controls"))
+        .await?
+        .text()
+        .await?;
+    ensure!(deploy_text.contains("needs the token"), "{deploy_text}");
+
+    // With the address the server printed: the token leaves the address bar at once.
+    client
+        .goto(&format!("{}?token={}", server.url, server.token))
+        .await?;
+    wait_for(client, "#open-deploy").await?.click().await?;
+    let url = client.current_url().await?;
+    ensure!(
+        !url.as_str().contains("token"),
+        "the token stayed in the address: {url}"
+    );
+    let credentials = wait_text(client, "#deploy-target", Duration::from_secs(10), |t| {
+        t.contains("Credentials:")
+    })
+    .await?;
+    ensure!(
+        credentials.contains("SLUICE_GCP_ACCESS_TOKEN"),
+        "{credentials}"
+    );
+    browser.screenshot("deploy-plan").await?;
+    wait_for(client, "#deploy-button:not([disabled])")
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#job-state", Duration::from_secs(30), |t| {
+        t == "running"
+    })
+    .await?;
+    let done = client
+        .find_all(Locator::Css("#deploy-steps > li.done"))
+        .await?;
+    ensure!(done.len() == 7, "{} steps done", done.len());
+    let elements = wait_text(
+        client,
+        "#job-elements tbody",
+        Duration::from_secs(10),
+        |t| t.contains("Query"),
+    )
+    .await?;
+    ensure!(elements.contains("ReadOrders"), "elements: {elements}");
+    let history = client
+        .find(Locator::Css("#job-history"))
+        .await?
+        .text()
+        .await?;
+    ensure!(history.contains("running"), "history: {history}");
+    ensure!(fake.jobs_launched() == 1, "{} jobs", fake.jobs_launched());
+    let launched = fake.state().launched_pipelines();
+    ensure!(
+        launched.len() == 1 && launched[0].trim_end() == yaml.trim_end(),
+        "the job runs another pipeline than the page showed: {launched:?}"
+    );
+    browser.screenshot("deploy-running").await?;
+
+    client.find(Locator::Css("#cleanup")).await?.click().await?;
+    let result = wait_text(client, "#deploy-result", Duration::from_secs(30), |t| {
+        t.starts_with("Cleaned up")
+    })
+    .await?;
+    ensure!(result.contains("cancelled"), "{result}");
+    ensure!(result.contains("4 resources deleted"), "{result}");
+    browser.screenshot("deploy-cleaned-up").await?;
+    let left: Vec<String> = fake
+        .leftovers(&[])
+        .into_iter()
+        .filter(|r| !r.contains(".ecommerce."))
+        .collect();
+    ensure!(left.is_empty(), "left behind: {left:?}");
+    let violations = fake.violations();
+    ensure!(
+        violations.is_empty(),
+        "requests that break the discovery documents: {violations:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_reaches_running_and_cleanup_removes_everything() -> Result<()> {
+    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+        .await
+        .context("the fake Google Cloud")?;
+    fake.state()
+        .tables
+        .insert(format!("{PROJECT}.ecommerce.orders"), json!({}));
+    let state = tempfile::tempdir()?;
+    let mut server = Server::start_with(&[
+        ("SLUICE_GCP_ENDPOINT", fake.url()),
+        ("SLUICE_GCP_ACCESS_TOKEN", TOKEN.to_string()),
+        ("SLUICE_STATE_DIR", state.path().display().to_string()),
+    ])
+    .await?;
+    let browser = Browser::start().await?;
+    let outcome = tokio::time::timeout(Duration::from_secs(150), deploy(&browser, &server, &fake))
+        .await
+        .context("the test did not finish in 150 s");
+    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
+        let _ = browser.screenshot("failure-deploy").await;
+    }
+    let closed = browser.close().await;
+    assert!(server.is_running(), "the server died during the test");
+    outcome??;
+    closed
+}

@@ -1,0 +1,673 @@
+//! The deploy panel: the query compiled for Dataflow as you type (the Beam YAML,
+//! the equivalent `gcloud` command and every request a deployment sends, all by
+//! `sluice-deploy`'s pure half in wasm), then Deploy, the job's page and Clean up
+//! through the server's API.
+//!
+//! The server's per-run token arrives in the address `sluice serve` prints
+//! (`?token=…`); it is kept in this tab's sessionStorage and taken out of the
+//! address bar at once, so a copied link never carries it.
+
+use std::rc::Rc;
+
+use serde_json::{Value, json};
+use sluice_deploy::{DeployPlan, Endpoints, Target};
+use sluice_sql::{Catalog, Diagnostic};
+use yew::prelude::*;
+
+const TOKEN_KEY: &str = "sluice.token";
+
+/// Takes `?token=…` out of the address bar into sessionStorage; call once at start.
+pub fn capture_token() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let search = location.search().unwrap_or_default();
+    let Some(token) = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|p| p.strip_prefix("token="))
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    if let Ok(Some(storage)) = window.session_storage() {
+        let _ = storage.set_item(TOKEN_KEY, &token);
+    }
+    let rest: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("token="))
+        .collect();
+    let url = format!(
+        "{}{}{}",
+        location.pathname().unwrap_or_else(|_| "/".into()),
+        if rest.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", rest.join("&"))
+        },
+        location.hash().unwrap_or_default()
+    );
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+fn token() -> Option<String> {
+    web_sys::window()?
+        .session_storage()
+        .ok()??
+        .get_item(TOKEN_KEY)
+        .ok()?
+        .filter(|t| !t.is_empty())
+}
+
+/// The names a deployment uses: the defaults for the query, with the user's changes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Names {
+    /// The Dataflow region.
+    pub region: String,
+    /// Overrides: job name, dataset, table, topic (empty: the default).
+    pub job_name: String,
+    /// The destination dataset, if not the default.
+    pub dataset: String,
+    /// The destination table, if not the default.
+    pub table: String,
+    /// The destination topic, if not the default.
+    pub topic: String,
+}
+
+/// The target for `query` in `project` with `names`' overrides.
+pub fn target(project: &str, query: &str, names: &Names) -> Target {
+    let region = if names.region.trim().is_empty() {
+        "us-central1"
+    } else {
+        names.region.trim()
+    };
+    let mut t = Target::for_query(project, region, query);
+    let set = |field: &mut String, value: &str| {
+        if !value.trim().is_empty() {
+            *field = value.trim().to_owned();
+        }
+    };
+    if !names.job_name.trim().is_empty() {
+        let j = names.job_name.trim();
+        t.job_name = j.to_owned();
+        t.table = j.replace('-', "_");
+        t.topic = format!("{j}-results");
+    }
+    set(&mut t.dataset, &names.dataset);
+    set(&mut t.table, &names.table);
+    set(&mut t.topic, &names.topic);
+    t
+}
+
+/// What the panel shows before anything is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Preview {
+    /// The pipeline, the gcloud command and the plan.
+    Ready {
+        /// Beam YAML.
+        yaml: String,
+        /// `gcloud dataflow yaml run …`.
+        gcloud: String,
+        /// The steps.
+        plan: DeployPlan,
+    },
+    /// A name Google would refuse.
+    BadName(String),
+    /// The query's errors (the analyzer's, or where Beam SQL has no equivalent).
+    Problems(Vec<Diagnostic>),
+}
+
+/// Compiles `query` for `target` (the same code as `sluice deploy --plan`).
+pub fn preview(query: &str, catalog: &Catalog, target: &Target) -> Preview {
+    if let Err(e) = target.validate() {
+        return Preview::BadName(e.to_string());
+    }
+    match sluice_deploy::compile(query, catalog, target) {
+        Ok(compiled) => Preview::Ready {
+            gcloud: compiled.gcloud_command(target),
+            plan: DeployPlan::new(&compiled, target),
+            yaml: compiled.yaml,
+        },
+        Err(diagnostics) => Preview::Problems(diagnostics),
+    }
+}
+
+/// Properties of [`DeployPanel`].
+#[derive(Properties, PartialEq)]
+pub struct DeployProps {
+    /// The query text.
+    pub query: AttrValue,
+    /// The catalog (its project is where the job runs).
+    pub catalog: Rc<Catalog>,
+    /// Moves the editor's cursor to a problem.
+    pub on_jump: Callback<(u32, u32)>,
+}
+
+/// Where the deployment stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// Nothing sent yet.
+    Idle,
+    /// Applying or cleaning up: the server's operation record.
+    Working(Value),
+    /// The operation ended (the record), and the job's page when there is a job.
+    Finished(Value),
+}
+
+async fn fetch(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    use gloo_net::http::Request;
+    let mut request = match method {
+        "POST" => Request::post(url),
+        _ => Request::get(url),
+    };
+    if let Some(token) = token() {
+        request = request.header("X-Sluice-Token", &token);
+    }
+    let response = match body {
+        Some(b) => {
+            request
+                .header("Content-Type", "application/json")
+                .body(b.to_string())
+                .map_err(|e| e.to_string())?
+                .send()
+                .await
+        }
+        None => request.send().await,
+    }
+    .map_err(|e| format!("the server did not answer: {e}"))?;
+    let status = response.status();
+    let value: Value = response.json().await.unwrap_or(Value::Null);
+    if (200..300).contains(&status) {
+        Ok(value)
+    } else {
+        Err(value["error"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("the server answered {status}")))
+    }
+}
+
+fn copy_button(
+    id: &'static str,
+    text: String,
+    copied: UseStateHandle<Option<&'static str>>,
+) -> Html {
+    let onclick = {
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(window) = web_sys::window() {
+                let written = window.navigator().clipboard().write_text(&text);
+                let copied = copied.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let ok = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
+                    copied.set(Some(if ok { id } else { "failed" }));
+                });
+            }
+        })
+    };
+    let label = match *copied {
+        Some(c) if c == id => "Copied",
+        Some("failed") => "Copy failed: select the text",
+        _ => "Copy",
+    };
+    html! { <button id={id} type="button" class="secondary small" {onclick}>{ label }</button> }
+}
+
+fn step_icon(status: &str) -> &'static str {
+    match status {
+        "done" => "✓",
+        "running" => "…",
+        "failed" => "✗",
+        _ => "·",
+    }
+}
+
+/// The deploy panel.
+#[function_component(DeployPanel)]
+pub fn deploy_panel(props: &DeployProps) -> Html {
+    let names = use_state(|| Names {
+        region: "us-central1".into(),
+        ..Names::default()
+    });
+    let copied = use_state(|| None::<&'static str>);
+    let phase = use_state(|| Phase::Idle);
+    let job = use_state(|| None::<Value>);
+    let error = use_state(|| None::<String>);
+    let credentials = use_state(|| None::<Option<String>>);
+    let project = props.catalog.project.clone();
+    let target = target(&project, &props.query, &names);
+    let preview = use_memo(
+        (props.query.clone(), props.catalog.clone(), target.clone()),
+        |(q, c, t)| preview(q, c, t),
+    );
+    {
+        let credentials = credentials.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(config) = fetch("GET", "/api/deploy/config", None).await {
+                    credentials.set(Some(config["credentials"].as_str().map(str::to_owned)));
+                }
+            });
+        });
+    }
+    // Poll the operation while it works, and the job's page while there is a job.
+    let key = format!("{}/{}", target.project, target.job_name);
+    {
+        let phase = phase.clone();
+        let job = job.clone();
+        let key = key.clone();
+        let working = matches!(*phase, Phase::Working(_));
+        let watching = job.as_ref().is_some_and(|j| {
+            !matches!(
+                j["state"].as_str(),
+                Some(
+                    "JOB_STATE_CANCELLED"
+                        | "JOB_STATE_DRAINED"
+                        | "JOB_STATE_DONE"
+                        | "JOB_STATE_FAILED"
+                        | "NOT_LAUNCHED"
+                )
+            )
+        });
+        let has_job = matches!(&*phase, Phase::Finished(op) if op["job_id"].is_string())
+            && !matches!(&*phase, Phase::Finished(op) if op["kind"] != "apply");
+        use_effect_with(
+            (working, watching || has_job, key),
+            move |(working, watching, key)| {
+                let busy = Rc::new(std::cell::Cell::new(false));
+                let interval = (*working || *watching).then(|| {
+                    let key = key.clone();
+                    let working = *working;
+                    gloo_timers::callback::Interval::new(
+                        if working { 300 } else { 1000 },
+                        move || {
+                            if busy.replace(true) {
+                                return;
+                            }
+                            let (phase, job, key, busy) =
+                                (phase.clone(), job.clone(), key.clone(), busy.clone());
+                            wasm_bindgen_futures::spawn_local(async move {
+                                if working {
+                                    if let Ok(op) =
+                                        fetch("GET", &format!("/api/jobs/{key}/operation"), None)
+                                            .await
+                                    {
+                                        if op["finished"] == true {
+                                            if op["kind"] != "apply" {
+                                                // Cleaned up: the job's record is gone with it.
+                                                job.set(None);
+                                            }
+                                            phase.set(Phase::Finished(op));
+                                        } else {
+                                            phase.set(Phase::Working(op));
+                                        }
+                                    }
+                                } else if let Ok(status) =
+                                    fetch("GET", &format!("/api/jobs/{key}"), None).await
+                                {
+                                    job.set(Some(status));
+                                }
+                                busy.set(false);
+                            });
+                        },
+                    )
+                });
+                move || drop(interval)
+            },
+        );
+    }
+    let request_body = json!({
+        "query": props.query.to_string(),
+        "catalog": props.catalog.to_json(),
+        "project": target.project,
+        "region": target.region,
+        "job_name": target.job_name,
+        "dataset": target.dataset,
+        "table": target.table,
+        "topic": target.topic,
+    });
+    let on_deploy = {
+        let (phase, error, job) = (phase.clone(), error.clone(), job.clone());
+        let body = request_body.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (phase, error, job, body) =
+                (phase.clone(), error.clone(), job.clone(), body.clone());
+            error.set(None);
+            job.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                match fetch("POST", "/api/deploy/apply", Some(body)).await {
+                    Ok(_) => phase.set(Phase::Working(json!({"kind": "apply", "steps": []}))),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let cleanup = |drain: bool| {
+        let (phase, error, key) = (phase.clone(), error.clone(), key.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (phase, error, key) = (phase.clone(), error.clone(), key.clone());
+            error.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                match fetch(
+                    "POST",
+                    &format!("/api/jobs/{key}/cleanup"),
+                    Some(json!({"drain": drain})),
+                )
+                .await
+                {
+                    Ok(_) => phase.set(Phase::Working(json!({"kind": "cleanup", "steps": []}))),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let field = |id: &'static str,
+                 label: &'static str,
+                 value: String,
+                 placeholder: String,
+                 set: fn(&mut Names, String)| {
+        let names = names.clone();
+        let oninput = Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                let mut next = (*names).clone();
+                set(&mut next, input.value());
+                names.set(next);
+            }
+        });
+        html! {
+            <label class="field" for={id}>
+                <span>{ label }</span>
+                <input id={id} type="text" spellcheck="false" {value} {placeholder} {oninput} />
+            </label>
+        }
+    };
+    let default = Target::for_query(&project, "us-central1", &props.query);
+    let has_token = token().is_some();
+    let busy = matches!(*phase, Phase::Working(_));
+    let ready = matches!(&*preview, Preview::Ready { .. });
+    let why_not = if !ready {
+        Some("Fix the problems above first.")
+    } else if !has_token {
+        Some("Deploying needs the token in the address `sluice serve` printed: open that address.")
+    } else {
+        None
+    };
+    let operation = match &*phase {
+        Phase::Working(op) | Phase::Finished(op) => Some(op.clone()),
+        Phase::Idle => None,
+    };
+    html! {
+        <div class="deploy" id="deploy">
+            <p class="hint" id="deploy-target">
+                { format!("Target: Google Cloud Dataflow, project {project}. ") }
+                { match &*credentials {
+                    Some(Some(c)) => format!("Credentials: {c}."),
+                    Some(None) => "No Google credentials found on the server: set GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`, then restart `sluice serve`. The plan below needs none.".to_owned(),
+                    None => String::new(),
+                } }
+            </p>
+            <fieldset class="generator deploy-names">
+                { field("region", "Region", names.region.clone(), "us-central1".into(), |n, v| n.region = v) }
+                { field("job-name", "Job name", names.job_name.clone(), default.job_name.clone(), |n, v| n.job_name = v) }
+                { field("dest-dataset", "Dataset", names.dataset.clone(), default.dataset.clone(), |n, v| n.dataset = v) }
+                { field("dest-table", "Table", names.table.clone(), target.table.clone(), |n, v| n.table = v) }
+                { field("dest-topic", "Topic", names.topic.clone(), target.topic.clone(), |n, v| n.topic = v) }
+            </fieldset>
+            <div class="controls">
+                <button id="deploy-button" type="button" disabled={why_not.is_some() || busy} onclick={on_deploy}>
+                    { if busy { "Working…" } else { "Deploy" } }
+                </button>
+                if let Some(why) = why_not {
+                    <span class="hint">{ why }</span>
+                }
+            </div>
+            if let Some(e) = &*error {
+                <p class="problems error" role="alert">{ e.clone() }</p>
+            }
+            if let Some(op) = &operation {
+                { outcome(op, &cleanup) }
+            }
+            if let Some(j) = &*job {
+                { job_page(j, busy, &cleanup) }
+            }
+            { match &*preview {
+                Preview::BadName(e) => html! { <p class="problems error" id="deploy-problems">{ e.clone() }</p> },
+                Preview::Problems(ds) => html! {
+                    <ul class="problems" id="deploy-problems">
+                        { for ds.iter().map(|d| {
+                            let at = (d.span.start.line as u32, d.span.start.column as u32);
+                            let on_jump = props.on_jump.clone();
+                            let onclick = Callback::from(move |_: MouseEvent| on_jump.emit(at));
+                            html! {
+                                <li class="problem error" {onclick} tabindex="0" title="Go to the problem">
+                                    <span class="where">{ format!("{}:{}", at.0, at.1) }</span>
+                                    <span class="code">{ d.code.to_string() }</span>
+                                    <span class="message">{ d.message.clone() }</span>
+                                    if let Some(h) = &d.hint { <span class="fix">{ h.clone() }</span> }
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                },
+                Preview::Ready { yaml, gcloud, plan } => {
+                    let endpoints = Endpoints::default();
+                    let statuses: Vec<Value> = operation
+                        .as_ref()
+                        .filter(|op| op["kind"] == "apply")
+                        .and_then(|op| op["steps"].as_array().cloned())
+                        .unwrap_or_default();
+                    html! {
+                        <>
+                            <h3 class="section">{ "Steps" }</h3>
+                            <ol class="steps" id="deploy-steps">
+                                { for plan.steps.iter().enumerate().map(|(i, s)| {
+                                    let st = statuses.get(i);
+                                    let status = st.and_then(|v| v["status"].as_str()).unwrap_or("pending").to_owned();
+                                    html! {
+                                        <li class={classes!("step", status.clone())}>
+                                            <span class="icon" aria-hidden="true">{ step_icon(&status) }</span>
+                                            <span class="title">{ s.title.clone() }</span>
+                                            if let Some(d) = st.and_then(|v| v["detail"].as_str()) {
+                                                <span class="detail">{ format!(" — {d}") }</span>
+                                            }
+                                            if let Some(e) = st.and_then(|v| v["error"].as_str()) {
+                                                <span class="error">{ e.to_owned() }</span>
+                                            }
+                                            <details>
+                                                <summary><code>{ format!(
+                                                    "{} {}",
+                                                    s.request.method,
+                                                    // The server's own endpoint once it runs the step.
+                                                    st.and_then(|v| v["url"].as_str()).map_or_else(|| s.request.url(&endpoints), str::to_owned)
+                                                ) }</code></summary>
+                                                if let Some(b) = &s.request.body {
+                                                    <pre class="code">{ serde_json::to_string_pretty(b).unwrap_or_default() }</pre>
+                                                }
+                                            </details>
+                                        </li>
+                                    }
+                                }) }
+                            </ol>
+                            <div class="pane-head">
+                                <h3 class="section">{ "Beam YAML" }</h3>
+                                <span class="spacer"></span>
+                                { copy_button("copy-yaml", yaml.clone(), copied.clone()) }
+                            </div>
+                            <pre class="code" id="pipeline-yaml">{ yaml.clone() }</pre>
+                            <div class="pane-head">
+                                <h3 class="section">{ "gcloud" }</h3>
+                                <span class="spacer"></span>
+                                { copy_button("copy-gcloud", gcloud.clone(), copied.clone()) }
+                            </div>
+                            <pre class="code" id="gcloud">{ gcloud.clone() }</pre>
+                            <p class="hint">{ "Save the YAML as pipeline.yaml; the command runs it once the steps above have created its topics and table." }</p>
+                        </>
+                    }
+                }
+            } }
+        </div>
+    }
+}
+
+/// What an apply or clean-up ended with.
+fn outcome(op: &Value, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
+    if op["finished"] != true {
+        return html! {};
+    }
+    if let Some(e) = op["error"].as_str() {
+        let created: Vec<String> = op["created"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["describe"].as_str().map(str::to_owned))
+            .collect();
+        return html! {
+            <div class="deploy-result failed" id="deploy-result" role="alert">
+                <p>{ e.to_owned() }</p>
+                if !created.is_empty() {
+                    <p>{ "Created before the failure:" }</p>
+                    <ul>{ for created.iter().map(|c| html! { <li>{ c.clone() }</li> }) }</ul>
+                    <button id="rollback" type="button" class="secondary" onclick={cleanup(false)}>{ "Roll back" }</button>
+                }
+            </div>
+        };
+    }
+    if let Some(done) = op.get("cleanup").filter(|c| !c.is_null()) {
+        let deleted = done["deleted"].as_array().map_or(0, Vec::len);
+        let kept: Vec<String> = done["kept"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|k| k[1].as_str().unwrap_or_default().to_owned())
+            .collect();
+        return html! {
+            <div class="deploy-result" id="deploy-result" role="status">
+                <p>{ format!(
+                    "Cleaned up: {}{deleted} resource{} deleted.",
+                    done["job_state"].as_str().map(|s| format!("the job is {}; ", state_name(s))).unwrap_or_default(),
+                    if deleted == 1 { "" } else { "s" }
+                ) }</p>
+                if !kept.is_empty() {
+                    <p>{ "Kept (run Clean up again):" }</p>
+                    <ul>{ for kept.iter().map(|k| html! { <li>{ k.clone() }</li> }) }</ul>
+                }
+            </div>
+        };
+    }
+    match op["job_id"].as_str() {
+        Some(id) => {
+            html! { <p class="hint" id="deploy-result">{ format!("Job {id} launched.") }</p> }
+        }
+        None => html! {},
+    }
+}
+
+fn state_name(state: &str) -> String {
+    state.trim_start_matches("JOB_STATE_").to_ascii_lowercase()
+}
+
+/// The job's page: state and its history, elements per step, messages, console link.
+fn job_page(j: &Value, busy: bool, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
+    let state = j["state"].as_str().unwrap_or("JOB_STATE_UNKNOWN");
+    let ended = matches!(
+        state,
+        "JOB_STATE_CANCELLED" | "JOB_STATE_DRAINED" | "JOB_STATE_DONE" | "JOB_STATE_FAILED"
+    );
+    html! {
+        <section class="job" id="job" aria-label="The Dataflow job">
+            <div class="pane-head">
+                <h3 class="section">{ format!("Job {}", j["job_name"].as_str().unwrap_or_default()) }</h3>
+                <span id="job-state" class={classes!("badge", state_name(state))}>{ state_name(state) }</span>
+                <span class="spacer"></span>
+                if let Some(url) = j["console_url"].as_str() {
+                    <a href={url.to_owned()} target="_blank" rel="noopener">{ "Open in the Cloud console" }</a>
+                }
+            </div>
+            <p class="hint" id="job-history">
+                { j["history"].as_array().into_iter().flatten()
+                    .map(|c| format!("{} ({})", state_name(c["state"].as_str().unwrap_or_default()), c["time"].as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>().join(" → ") }
+            </p>
+            <table class="grid" id="job-elements">
+                <thead><tr><th>{ "Step" }</th><th class="num">{ "Elements" }</th></tr></thead>
+                <tbody>
+                    { for j["elements"].as_array().into_iter().flatten().map(|e| html! {
+                        <tr><td>{ e[0].as_str().unwrap_or_default().to_owned() }</td><td class="num">{ e[1].as_i64().unwrap_or(0) }</td></tr>
+                    }) }
+                </tbody>
+            </table>
+            <ul class="feed" id="job-messages">
+                { for j["messages"].as_array().into_iter().flatten().rev().take(20).map(|m| html! {
+                    <li><span class="hint">{ m[0].as_str().unwrap_or_default().to_owned() }</span>{ " " }{ m[2].as_str().unwrap_or_default().to_owned() }</li>
+                }) }
+            </ul>
+            <div class="controls">
+                <button id="cleanup" type="button" class="secondary" disabled={busy} onclick={cleanup(false)}>
+                    { if ended { "Clean up" } else { "Cancel and clean up" } }
+                </button>
+                if !ended {
+                    <button id="drain" type="button" class="secondary" disabled={busy} onclick={cleanup(true)}>{ "Drain and clean up" }</button>
+                }
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_override_the_defaults() {
+        let q = sluice_sql::reference::QUERY;
+        let t = target("demobox-313313", q, &Names::default());
+        assert_eq!(t, Target::for_query("demobox-313313", "us-central1", q));
+        let t = target(
+            "demobox-313313",
+            q,
+            &Names {
+                region: " europe-west1 ".into(),
+                job_name: "orders-vip".into(),
+                ..Names::default()
+            },
+        );
+        assert_eq!(
+            (t.region.as_str(), t.table.as_str(), t.topic.as_str()),
+            ("europe-west1", "orders_vip", "orders-vip-results")
+        );
+    }
+
+    #[test]
+    fn the_preview_is_the_cli_plan() {
+        let q = sluice_sql::reference::QUERY;
+        let t = target("demobox-313313", q, &Names::default());
+        match preview(q, &Catalog::reference(), &t) {
+            Preview::Ready { yaml, gcloud, plan } => {
+                assert!(yaml.contains("type: Sql"));
+                assert!(gcloud.contains(&t.job_name));
+                assert_eq!(plan.steps.len(), 7);
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad = Target {
+            project: "Nope".into(),
+            ..t.clone()
+        };
+        assert!(matches!(
+            preview(q, &Catalog::reference(), &bad),
+            Preview::BadName(_)
+        ));
+        let refused = preview(
+            "SELECT SAFE_CAST(amount AS STRING) AS a FROM pubsub.topic.`demobox-313313`.orders",
+            &Catalog::reference(),
+            &t,
+        );
+        assert!(
+            matches!(refused, Preview::Problems(ds) if ds[0].code.as_str() == "not-in-beam-sql")
+        );
+    }
+}
