@@ -406,7 +406,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 { format!("Target: Google Cloud Dataflow, project {project}. ") }
                 { match &*credentials {
                     Some(Some(c)) => format!("Credentials: {c}."),
-                    Some(None) => "No Google credentials found on the server: set GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`, then restart `sluice serve`. The plan below needs none.".to_owned(),
+                    Some(None) => "No Google credentials file found on the server (on Google Cloud its metadata server's apply): set GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`, then restart `sluice serve`. The plan below needs none.".to_owned(),
                     None => String::new(),
                 } }
             </p>

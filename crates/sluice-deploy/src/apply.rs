@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::deploy::{Action, Api, DeployPlan, Request, Resource};
+use crate::deploy::{Action, Api, DeployPlan, LABEL, Request, Resource};
 use crate::gcp::{Client, GcpError};
 
 /// What Sluice created for one job: written after every step, so that a crash or
@@ -87,13 +87,27 @@ impl ManifestStore {
         Self { dir: dir.into() }
     }
 
-    fn path(&self, project: &str, job_name: &str) -> PathBuf {
-        self.dir.join(project).join(format!("{job_name}.json"))
+    /// The manifest's file; names that could leave the store's folder are refused.
+    fn path(&self, project: &str, job_name: &str) -> Result<PathBuf, StoreError> {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 1024
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if !plain(project) || !plain(job_name) {
+            return Err(StoreError {
+                path: format!("{project}/{job_name}"),
+                message: "not a project id and job name (lowercase letters, digits and hyphens)"
+                    .into(),
+            });
+        }
+        Ok(self.dir.join(project).join(format!("{job_name}.json")))
     }
 
     /// Writes `m` (temp file, then rename: a crash leaves the old or the new one).
     pub fn save(&self, m: &Manifest) -> Result<(), StoreError> {
-        let path = self.path(&m.project, &m.job_name);
+        let path = self.path(&m.project, &m.job_name)?;
         let err = |e: &dyn std::fmt::Display| StoreError {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -109,7 +123,7 @@ impl ManifestStore {
 
     /// The manifest of `job_name` in `project`, if there is one.
     pub fn load(&self, project: &str, job_name: &str) -> Result<Option<Manifest>, StoreError> {
-        Self::read(&self.path(project, job_name))
+        Self::read(&self.path(project, job_name)?)
     }
 
     fn read(path: &Path) -> Result<Option<Manifest>, StoreError> {
@@ -149,7 +163,7 @@ impl ManifestStore {
 
     /// Forgets `m` (after a complete clean-up).
     pub fn remove(&self, m: &Manifest) -> Result<(), StoreError> {
-        let path = self.path(&m.project, &m.job_name);
+        let path = self.path(&m.project, &m.job_name)?;
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -236,10 +250,15 @@ pub async fn apply(
     store: &ManifestStore,
     mut on: impl FnMut(Progress),
 ) -> Result<String, ApplyError> {
+    // An unreadable record is an error, never overwritten: it may list what to clean up.
     let mut manifest = store
         .load(&plan.project, &plan.job_name)
-        .ok()
-        .flatten()
+        .map_err(|e| ApplyError {
+            index: 0,
+            step: "read the deployment's record".into(),
+            error: e.to_string(),
+            created: vec![],
+        })?
         .unwrap_or_else(|| Manifest::for_plan(plan));
     manifest.pipeline_yaml = plan.pipeline_yaml.clone();
     let mut running: Option<String> = None;
@@ -443,7 +462,11 @@ async fn find_active_job(
         }
         match answer["nextPageToken"].as_str() {
             Some(token) if !token.is_empty() => {
-                request.path = format!("{}&pageToken={token}", list.path);
+                request.path = format!(
+                    "{}&pageToken={}",
+                    list.path,
+                    crate::deploy::query_value(token)
+                );
             }
             _ => return Ok(None),
         }
@@ -639,9 +662,18 @@ pub async fn cleanup(
             "GET",
             "dataflow.projects.locations.jobs.get",
         );
-        let job = client.send(&get).await?;
-        let mut state = job["currentState"].as_str().unwrap_or_default().to_owned();
-        if !is_terminal(&state) {
+        let (job, gone) = match client.send(&get).await {
+            Ok(job) => (job, false),
+            // Google no longer knows the job (deleted with its project's history).
+            Err(e) if e.not_found() => (Value::Null, true),
+            Err(e) => return Err(e),
+        };
+        let mut state = if gone {
+            "JOB_STATE_UNKNOWN".to_owned()
+        } else {
+            job["currentState"].as_str().unwrap_or_default().to_owned()
+        };
+        if !gone && !is_terminal(&state) {
             let requested = match stop {
                 Stop::Cancel => "JOB_STATE_CANCELLED",
                 Stop::Drain => "JOB_STATE_DRAINED",
@@ -692,10 +724,24 @@ pub async fn cleanup(
     let mut deleted = Vec::new();
     let mut kept = Vec::new();
     for resource in m.created.clone().iter().rev() {
-        match client.send(&resource.delete_request()).await {
-            Ok(_) => deleted.push(resource.clone()),
+        // Still Sluice's? Someone may have deleted it and made another of the same name.
+        match client.send(&resource.get_request()).await {
             Err(e) if e.not_found() => deleted.push(resource.clone()),
             Err(e) => kept.push((resource.clone(), e.to_string())),
+            Ok(found) if found["labels"][LABEL].as_str() != Some(m.job_name.as_str()) => {
+                kept.push((
+                    resource.clone(),
+                    format!(
+                        "its {LABEL} label is not {}: it is not the one Sluice created, so it stays",
+                        m.job_name
+                    ),
+                ));
+            }
+            Ok(_) => match client.send(&resource.delete_request()).await {
+                Ok(_) => deleted.push(resource.clone()),
+                Err(e) if e.not_found() => deleted.push(resource.clone()),
+                Err(e) => kept.push((resource.clone(), e.to_string())),
+            },
         }
         m.created.retain(|r| !deleted.contains(r));
         let _ = store.save(m);

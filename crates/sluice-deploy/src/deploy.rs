@@ -132,6 +132,16 @@ impl Resource {
         }
     }
 
+    /// The request that reads it (to check its label before deleting it).
+    pub fn get_request(&self) -> Request {
+        let delete = self.delete_request();
+        Request {
+            call: delete.call.replace(".delete", ".get"),
+            method: "GET".into(),
+            ..delete
+        }
+    }
+
     /// The request that deletes it.
     pub fn delete_request(&self) -> Request {
         match self {
@@ -214,7 +224,7 @@ fn labels(target: &Target) -> Value {
 }
 
 /// Percent-encodes a query-string value.
-fn query_value(s: &str) -> String {
+pub(crate) fn query_value(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -493,3 +493,88 @@ async fn the_fake_refuses_requests_that_break_the_discovery_documents() {
         .expect_err("refused");
     assert_eq!(err.status, Some(401));
 }
+
+#[tokio::test]
+async fn a_resource_someone_else_recreated_is_not_deleted() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = ManifestStore::new(dir.path());
+    let plan = plan();
+    apply::apply(&client, &plan, &store, |_| {})
+        .await
+        .expect("apply");
+    // Someone deletes Sluice's destination topic and creates their own of that name.
+    let topic = format!("projects/{PROJECT}/topics/{}-results", plan.job_name);
+    fake.state().topics.insert(
+        topic.clone(),
+        json!({"name": topic, "labels": {"team": "ads"}}),
+    );
+    let mut m = store
+        .load(PROJECT, &plan.job_name)
+        .expect("readable")
+        .expect("a manifest");
+    let done = apply::cleanup(
+        &client,
+        &store,
+        &mut m,
+        Stop::Cancel,
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+    )
+    .await
+    .expect("cleanup");
+    assert_eq!(done.deleted.len(), 2);
+    assert_eq!(done.kept.len(), 1);
+    assert!(
+        done.kept[0].1.contains("not the one Sluice created"),
+        "{}",
+        done.kept[0].1
+    );
+    assert!(
+        fake.state().topics.contains_key(&topic),
+        "their topic stays"
+    );
+    // The record keeps it, so nothing is forgotten.
+    let m = store
+        .load(PROJECT, &plan.job_name)
+        .expect("readable")
+        .expect("still recorded");
+    assert_eq!(m.created.len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreadable_record_stops_the_apply_and_is_kept() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = ManifestStore::new(dir.path());
+    let plan = plan();
+    let path = dir
+        .path()
+        .join(PROJECT)
+        .join(format!("{}.json", plan.job_name));
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(&path, "{ not json").expect("write");
+    let err = apply::apply(&client, &plan, &store, |_| {})
+        .await
+        .expect_err("refused");
+    assert_eq!(err.index, 0);
+    assert!(
+        err.error.contains(&path.display().to_string()),
+        "{}",
+        err.error
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), "{ not json");
+    assert!(fake.calls().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn the_record_store_refuses_names_that_leave_its_folder() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = ManifestStore::new(dir.path());
+    assert!(store.load("..", "passwd").is_err());
+    assert!(store.load("demobox-313313", "../../x").is_err());
+    assert!(store.load("demobox-313313", "Job").is_err());
+    assert!(matches!(store.load("demobox-313313", "sluice-1"), Ok(None)));
+}

@@ -213,6 +213,24 @@ fn key(project: &str, job: &str) -> String {
     format!("{project}/{job}")
 }
 
+/// Whether `project` and `job` could name a recorded deployment (no path tricks).
+fn plain(project: &str, job: &str) -> bool {
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    ok(project) && ok(job)
+}
+
+fn no_such_deployment() -> Response {
+    refuse(
+        StatusCode::NOT_FOUND,
+        "no such deployment is recorded: Sluice deletes only what it recorded creating",
+    )
+    .into_response()
+}
+
 async fn start_apply(State(api): State<Arc<Api>>, body: String) -> Response {
     let request: DeployRequest = match parse(&body) {
         Ok(r) => r,
@@ -342,12 +360,13 @@ async fn job(
     State(api): State<Arc<Api>>,
     Path((project, job)): Path<(String, String)>,
 ) -> Response {
+    if !plain(&project, &job) {
+        return no_such_deployment();
+    }
     let store = api.config.store();
     let mut m = match store.load(&project, &job) {
         Ok(Some(m)) => m,
-        Ok(None) => {
-            return refuse(StatusCode::NOT_FOUND, "no such deployment is recorded").into_response();
-        }
+        Ok(None) => return no_such_deployment(),
         Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
     };
     if m.job_id.is_none() {
@@ -387,16 +406,13 @@ async fn start_cleanup(
             Err(e) => return bad_request(e),
         }
     };
+    if !plain(&project, &job) {
+        return no_such_deployment();
+    }
     let store = api.config.store();
     let mut m = match store.load(&project, &job) {
         Ok(Some(m)) => m,
-        Ok(None) => {
-            return refuse(
-                StatusCode::NOT_FOUND,
-                "no such deployment is recorded: Sluice deletes only what it recorded creating",
-            )
-            .into_response();
-        }
+        Ok(None) => return no_such_deployment(),
         Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
     };
     let client = match api.config.client() {
@@ -642,6 +658,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn paths_that_leave_the_records_folder_are_no_deployment() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
+        for uri in [
+            "/api/jobs/..%2F..%2Fetc/passwd",
+            "/api/jobs/demobox-313313/..%2Fx",
+        ] {
+            let (status, _) = call(app(dir.path()), request("GET", uri, &h, String::new())).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            let cleanup = format!("{uri}/cleanup");
+            let (status, _) = call(
+                app(dir.path()),
+                request("POST", &cleanup, &h, String::new()),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        }
+    }
+
+    #[tokio::test]
     async fn cleanup_refuses_what_sluice_did_not_record() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
@@ -661,6 +697,84 @@ mod tests {
                 .as_str()
                 .is_some_and(|e| e.contains("only what it recorded"))
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn apply_job_page_and_cleanup_through_the_api() {
+        use sluice_fake_gcp::{Fake, TOKEN, Timing};
+        let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+            .await
+            .expect("the fake");
+        fake.state()
+            .tables
+            .insert("demobox-313313.ecommerce.orders".into(), json!({}));
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let config = CloudConfig::with(
+            sluice_deploy::Endpoints::all_at(&fake.url()),
+            TOKEN,
+            dir.path(),
+        );
+        let mut api = Api::new(config, "secret".into(), vec!["127.0.0.1:8080".into()]);
+        api.stop_poll = Duration::from_millis(50);
+        let api = Arc::new(api);
+        let app = Router::new().nest(
+            "/api",
+            routes(api.clone()).layer(middleware::from_fn_with_state(api, guard)),
+        );
+        let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
+        let (status, body) = call(
+            app.clone(),
+            request("POST", "/api/deploy/apply", &h, plan_body()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let job = body["job_name"].as_str().expect("a job name").to_owned();
+        let base = format!("/api/jobs/demobox-313313/{job}");
+        let finished = |app: Router, base: String| async move {
+            for _ in 0..200 {
+                let (_, op) = call(
+                    app.clone(),
+                    request("GET", &format!("{base}/operation"), &h, String::new()),
+                )
+                .await;
+                if op["finished"] == true {
+                    return op;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the operation never finished");
+        };
+        let op = finished(app.clone(), base.clone()).await;
+        assert!(op["error"].is_null(), "{op}");
+        assert_eq!(
+            op["steps"]
+                .as_array()
+                .map(|s| s.iter().filter(|x| x["status"] == "done").count()),
+            Some(7)
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let (status, page) = call(app.clone(), request("GET", &base, &h, String::new())).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["state"], "JOB_STATE_RUNNING");
+        let (status, _) = call(
+            app.clone(),
+            request(
+                "POST",
+                &format!("{base}/cleanup"),
+                &h,
+                "{\"drain\": true}".into(),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let op = finished(app.clone(), base.clone()).await;
+        assert_eq!(op["cleanup"]["job_state"], "JOB_STATE_DRAINED", "{op}");
+        assert_eq!(op["cleanup"]["deleted"].as_array().map(Vec::len), Some(4));
+        assert_eq!(
+            fake.leftovers(&[]),
+            vec!["table demobox-313313.ecommerce.orders".to_string()]
+        );
+        assert_eq!(fake.violations(), Vec::<String>::new());
     }
 
     #[test]

@@ -82,6 +82,8 @@ impl CloudConfig {
         if gcloud.as_ref().is_some_and(|p| p.is_file()) {
             return Some("gcloud's application default credentials".into());
         }
+        // On Google Cloud the metadata server's credentials apply; that is only known
+        // by asking it, which the first request does.
         None
     }
 
