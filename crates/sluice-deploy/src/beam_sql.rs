@@ -267,22 +267,8 @@ impl Writer<'_> {
                     parts.push(b.render(&names, 1)?);
                 }
                 let alias = self.fresh_alias();
-                let sql = format!(
-                    "(\n{}\n) AS {}",
-                    parts.join(&format!("\n{}UNION ALL\n", indent(1))),
-                    ident(&alias)
-                );
-                Ok(Block::over(
-                    FromItem {
-                        sql,
-                        alias,
-                        join: None,
-                    },
-                    names
-                        .iter()
-                        .zip(columns)
-                        .map(|(n, c)| (n.clone(), c.data_type.clone())),
-                ))
+                let sql = parts.join(&format!("\n{}UNION ALL\n", indent(1)));
+                Ok(Block::subquery(&sql, alias, &names, columns))
             }
         }
     }
@@ -372,17 +358,7 @@ impl Writer<'_> {
         let names = unique_names(columns);
         let sql = b.render(&names, 1)?;
         let alias = alias.unwrap_or_else(|| self.fresh_alias());
-        Ok(Block::over(
-            FromItem {
-                sql: format!("(\n{sql}\n) AS {}", ident(&alias)),
-                alias,
-                join: None,
-            },
-            names
-                .iter()
-                .zip(columns)
-                .map(|(n, c)| (n.clone(), c.data_type.clone())),
-        ))
+        Ok(Block::subquery(&sql, alias, &names, columns))
     }
 
     fn join(
@@ -541,6 +517,21 @@ fn indent(depth: usize) -> String {
 }
 
 impl Block {
+    /// A block over `(sql) AS alias`, whose columns are `columns` named `names`.
+    fn subquery(sql: &str, alias: String, names: &[String], columns: &[Column]) -> Self {
+        Self::over(
+            FromItem {
+                sql: format!("(\n{sql}\n) AS {}", ident(&alias)),
+                alias,
+                join: None,
+            },
+            names
+                .iter()
+                .zip(columns)
+                .map(|(n, c)| (n.clone(), c.data_type.clone())),
+        )
+    }
+
     fn over(item: FromItem, columns: impl Iterator<Item = (String, DataType)>) -> Self {
         let from_cols: Vec<(usize, String, DataType)> =
             columns.map(|(name, t)| (0, name, t)).collect();

@@ -47,6 +47,44 @@ fn client(fake: &Fake) -> Client {
     .expect("a client")
 }
 
+/// The record of `plan`'s deployment, which must exist.
+fn manifest(store: &ManifestStore, plan: &DeployPlan) -> Manifest {
+    store
+        .load(PROJECT, &plan.job_name)
+        .expect("a readable record")
+        .expect("a record")
+}
+
+/// Whether `plan`'s deployment is still recorded.
+fn recorded(store: &ManifestStore, plan: &DeployPlan) -> bool {
+    store
+        .load(PROJECT, &plan.job_name)
+        .expect("a readable record")
+        .is_some()
+}
+
+/// A fake with the user's resources, a client for it, an empty record store and
+/// the reference query's plan.
+struct World {
+    fake: Fake,
+    client: Client,
+    store: ManifestStore,
+    plan: DeployPlan,
+    dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    World {
+        client: client(&fake),
+        store: ManifestStore::new(dir.path()),
+        plan: plan(),
+        fake,
+        dir,
+    }
+}
+
 fn plan() -> DeployPlan {
     let target = Target::for_query(PROJECT, "us-central1", QUERY);
     let compiled = compile(QUERY, &Catalog::reference(), &target).expect("compiles");
@@ -86,13 +124,16 @@ async fn wait_for_state(
 
 #[tokio::test]
 async fn deploy_watch_and_clean_up_leave_nothing_behind() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
-    let plan = plan();
+    let w = world().await;
+    let World {
+        fake,
+        client,
+        store,
+        plan,
+        ..
+    } = &w;
     let mut events = Vec::new();
-    let job_id = apply::apply(&client, &plan, &store, |p| events.push(p))
+    let job_id = apply::apply(client, plan, store, |p| events.push(p))
         .await
         .expect("apply succeeds");
     assert_eq!(fake.violations(), Vec::<String>::new());
@@ -133,12 +174,9 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
         vec![plan.pipeline_yaml.clone()]
     );
 
-    let mut m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("a manifest");
+    let mut m = manifest(store, plan);
     assert_eq!(m.created.len(), 3, "{:?}", m.created);
-    let status = wait_for_state(&client, &store, &mut m, "JOB_STATE_RUNNING").await;
+    let status = wait_for_state(client, store, &mut m, "JOB_STATE_RUNNING").await;
     let history: Vec<&str> = status.history.iter().map(|c| c.state.as_str()).collect();
     assert_eq!(history.last(), Some(&"JOB_STATE_RUNNING"));
     assert!(
@@ -158,13 +196,10 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
     );
 
     // A restarted server only has the manifest on disk.
-    let store = ManifestStore::new(dir.path());
-    let mut m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("a manifest");
+    let store = ManifestStore::new(w.dir.path());
+    let mut m = manifest(&store, plan);
     let done = apply::cleanup(
-        &client,
+        client,
         &store,
         &mut m,
         Stop::Cancel,
@@ -176,26 +211,24 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
     assert_eq!(done.job_state.as_deref(), Some("JOB_STATE_CANCELLED"));
     assert_eq!(done.deleted.len(), 3);
     assert!(done.kept.is_empty());
-    assert_eq!(leftovers(&fake), Vec::<String>::new());
+    assert_eq!(leftovers(fake), Vec::<String>::new());
     assert!(
         fake.state().topics.contains_key(SOURCE_TOPIC),
         "the user's topic stays"
     );
-    assert!(
-        store
-            .load(PROJECT, &plan.job_name)
-            .expect("readable")
-            .is_none()
-    );
+    assert!(!recorded(&store, plan));
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn transient_failures_are_retried_without_duplicates() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
+    let w = world().await;
+    let World {
+        fake,
+        client,
+        store,
+        ..
+    } = &w;
     fake.fault("bigquery.datasets.insert", FaultKind::Status(429), 2);
     fake.fault("bigquery.tables.insert", FaultKind::Drop, 1);
     fake.fault("pubsub.projects.topics.create", FaultKind::Status(503), 1);
@@ -209,7 +242,7 @@ async fn transient_failures_are_retried_without_duplicates() {
         FaultKind::Status(500),
         1,
     );
-    apply::apply(&client, &plan(), &store, |_| {})
+    apply::apply(client, &plan(), store, |_| {})
         .await
         .expect("apply succeeds");
     let calls = fake.calls();
@@ -224,11 +257,14 @@ async fn transient_failures_are_retried_without_duplicates() {
 
 #[tokio::test]
 async fn a_failure_mid_plan_lists_what_was_created_and_rolls_it_back() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
-    let plan = plan();
+    let w = world().await;
+    let World {
+        fake,
+        client,
+        store,
+        plan,
+        ..
+    } = &w;
     // The source topic's create passes; the destination topic's is refused.
     fake.fault_after(
         "pubsub.projects.topics.create",
@@ -236,7 +272,7 @@ async fn a_failure_mid_plan_lists_what_was_created_and_rolls_it_back() {
         FaultKind::Status(403),
         1,
     );
-    let err = apply::apply(&client, &plan, &store, |_| {})
+    let err = apply::apply(client, plan, store, |_| {})
         .await
         .expect_err("the apply fails");
     assert_eq!(err.index, 4);
@@ -255,66 +291,61 @@ async fn a_failure_mid_plan_lists_what_was_created_and_rolls_it_back() {
         ]
     );
     assert_eq!(fake.jobs_launched(), 0);
-    let mut m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("a manifest");
-    let undone = apply::rollback(&client, &store, &mut m)
+    let mut m = manifest(store, plan);
+    let undone = apply::rollback(client, store, &mut m)
         .await
         .expect("rollback");
     assert_eq!(undone.deleted.len(), 2);
     assert!(undone.kept.is_empty());
-    assert_eq!(leftovers(&fake), Vec::<String>::new());
-    assert!(
-        store
-            .load(PROJECT, &plan.job_name)
-            .expect("readable")
-            .is_none()
-    );
+    assert_eq!(leftovers(fake), Vec::<String>::new());
+    assert!(!recorded(store, plan));
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn a_refused_launch_rolls_back_everything_created() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
-    let plan = plan();
+    let w = world().await;
+    let World {
+        fake,
+        client,
+        store,
+        plan,
+        ..
+    } = &w;
     fake.fault(
         "dataflow.projects.locations.flexTemplates.launch",
         FaultKind::Status(400),
         1,
     );
-    let err = apply::apply(&client, &plan, &store, |_| {})
+    let err = apply::apply(client, plan, store, |_| {})
         .await
         .expect_err("the launch fails");
     assert_eq!(err.index, 6);
     assert_eq!(err.created.len(), 3);
-    let mut m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("a manifest");
-    let undone = apply::rollback(&client, &store, &mut m)
+    let mut m = manifest(store, plan);
+    let undone = apply::rollback(client, store, &mut m)
         .await
         .expect("rollback");
     assert_eq!(undone.deleted.len(), 3);
-    assert_eq!(leftovers(&fake), Vec::<String>::new());
+    assert_eq!(leftovers(fake), Vec::<String>::new());
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn re_applying_an_applied_plan_creates_and_launches_nothing() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
-    let plan = plan();
-    let first = apply::apply(&client, &plan, &store, |_| {})
+    let w = world().await;
+    let World {
+        fake,
+        client,
+        store,
+        plan,
+        ..
+    } = &w;
+    let first = apply::apply(client, plan, store, |_| {})
         .await
         .expect("first apply");
     let mut outcomes = Vec::new();
-    let second = apply::apply(&client, &plan, &store, |p| {
+    let second = apply::apply(client, plan, store, |p| {
         if let Progress::Done { outcome, .. } = p {
             outcomes.push(outcome);
         }
@@ -332,10 +363,7 @@ async fn re_applying_an_applied_plan_creates_and_launches_nothing() {
     );
     assert_eq!(outcomes[6], Outcome::Skipped);
     // What the first apply created is still recorded, so clean-up still removes it.
-    let m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("a manifest");
+    let m = manifest(store, plan);
     assert_eq!(m.created.len(), 3);
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
@@ -390,22 +418,21 @@ async fn a_missing_source_table_fails_the_dry_run_before_anything_is_created() {
 
 #[tokio::test]
 async fn draining_finishes_in_drained() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
-    let plan = plan();
-    apply::apply(&client, &plan, &store, |_| {})
+    let w = world().await;
+    let World {
+        client,
+        store,
+        plan,
+        ..
+    } = &w;
+    apply::apply(client, plan, store, |_| {})
         .await
         .expect("apply");
-    let mut m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("a manifest");
-    wait_for_state(&client, &store, &mut m, "JOB_STATE_RUNNING").await;
+    let mut m = manifest(store, plan);
+    wait_for_state(client, store, &mut m, "JOB_STATE_RUNNING").await;
     let done = apply::cleanup(
-        &client,
-        &store,
+        client,
+        store,
         &mut m,
         Stop::Drain,
         Duration::from_secs(10),
@@ -496,12 +523,15 @@ async fn the_fake_refuses_requests_that_break_the_discovery_documents() {
 
 #[tokio::test]
 async fn a_resource_someone_else_recreated_is_not_deleted() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
-    let plan = plan();
-    apply::apply(&client, &plan, &store, |_| {})
+    let w = world().await;
+    let World {
+        fake,
+        client,
+        store,
+        plan,
+        ..
+    } = &w;
+    apply::apply(client, plan, store, |_| {})
         .await
         .expect("apply");
     // Someone deletes Sluice's destination topic and creates their own of that name.
@@ -510,13 +540,10 @@ async fn a_resource_someone_else_recreated_is_not_deleted() {
         topic.clone(),
         json!({"name": topic, "labels": {"team": "ads"}}),
     );
-    let mut m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("a manifest");
+    let mut m = manifest(store, plan);
     let done = apply::cleanup(
-        &client,
-        &store,
+        client,
+        store,
         &mut m,
         Stop::Cancel,
         Duration::from_secs(10),
@@ -536,27 +563,28 @@ async fn a_resource_someone_else_recreated_is_not_deleted() {
         "their topic stays"
     );
     // The record keeps it, so nothing is forgotten.
-    let m = store
-        .load(PROJECT, &plan.job_name)
-        .expect("readable")
-        .expect("still recorded");
+    let m = manifest(store, plan);
     assert_eq!(m.created.len(), 1);
 }
 
 #[tokio::test]
 async fn an_unreadable_record_stops_the_apply_and_is_kept() {
-    let fake = fake().await;
-    let client = client(&fake);
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let store = ManifestStore::new(dir.path());
-    let plan = plan();
-    let path = dir
+    let w = world().await;
+    let World {
+        fake,
+        client,
+        store,
+        plan,
+        ..
+    } = &w;
+    let path = w
+        .dir
         .path()
         .join(PROJECT)
         .join(format!("{}.json", plan.job_name));
     std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
     std::fs::write(&path, "{ not json").expect("write");
-    let err = apply::apply(&client, &plan, &store, |_| {})
+    let err = apply::apply(client, plan, store, |_| {})
         .await
         .expect_err("refused");
     assert_eq!(err.index, 0);

@@ -216,75 +216,94 @@ enum Generate {
     },
 }
 
-/// Runs `generate` and `simulate`, which need no async runtime; returns the exit code.
-fn run_offline(command: &Command) -> anyhow::Result<u8> {
-    use sluice_datagen::{BatchParams, CustomerDraw, StatusMix, StreamParams};
-    let draw = |inclusive: bool| {
+impl Generate {
+    fn draw(inclusive: bool) -> sluice_datagen::CustomerDraw {
         if inclusive {
-            CustomerDraw::Inclusive
+            sluice_datagen::CustomerDraw::Inclusive
         } else {
-            CustomerDraw::SeedCompatible
+            sluice_datagen::CustomerDraw::SeedCompatible
         }
-    };
-    let mix = |text: &str| StatusMix::parse(text).map_err(|e| anyhow::anyhow!("--status-mix: {e}"));
-    let gaps = |text: &str| {
-        sluice_datagen::parse_gap_millis(text).map_err(|e| anyhow::anyhow!("--gap-ms: {e}"))
-    };
-    match command {
-        Command::Generate(Generate::Batch {
+    }
+
+    fn mix(text: &str) -> anyhow::Result<sluice_datagen::StatusMix> {
+        sluice_datagen::StatusMix::parse(text).map_err(|e| anyhow::anyhow!("--status-mix: {e}"))
+    }
+
+    /// The batch generator's parameters from `generate batch`'s flags.
+    fn batch_params(&self) -> anyhow::Result<sluice_datagen::BatchParams> {
+        let Self::Batch {
             customer_count,
             order_count,
             seed,
             status_mix,
             include_top_customer,
-            out: Some(out),
-            project: None,
-        }) => {
-            if *customer_count == 0 {
-                anyhow::bail!("--customer-count must be at least 1");
-            }
-            let params = BatchParams {
-                customer_count: *customer_count,
-                order_count: *order_count,
-                seed: *seed,
-                status_mix: mix(status_mix)?,
-                customer_draw: draw(*include_top_customer),
-                ..BatchParams::default()
-            };
-            let (c, o) = sluice_server::simulate::generate_batch(&params, out)?;
-            eprintln!("wrote {} and {}", c.display(), o.display());
-            Ok(0)
+            ..
+        } = self
+        else {
+            anyhow::bail!("not `generate batch`");
+        };
+        if *customer_count == 0 {
+            anyhow::bail!("--customer-count must be at least 1");
         }
-        Command::Generate(Generate::Stream {
+        Ok(sluice_datagen::BatchParams {
+            customer_count: *customer_count,
+            order_count: *order_count,
+            seed: *seed,
+            status_mix: Self::mix(status_mix)?,
+            customer_draw: Self::draw(*include_top_customer),
+            ..sluice_datagen::BatchParams::default()
+        })
+    }
+
+    /// The stream generator's parameters from `generate stream`'s flags.
+    fn stream_params(&self) -> anyhow::Result<sluice_datagen::StreamParams> {
+        let Self::Stream {
             customer_range,
-            count,
             seed,
             start,
             status_mix,
             gap_ms,
             include_top_customer,
-            out: Some(out),
-            project: None,
             ..
-        }) => {
+        } = self
+        else {
+            anyhow::bail!("not `generate stream`");
+        };
+        let mut params = sluice_datagen::StreamParams {
+            customer_range: *customer_range,
+            seed: *seed,
+            status_mix: Self::mix(status_mix)?,
+            gap_millis: sluice_datagen::parse_gap_millis(gap_ms)
+                .map_err(|e| anyhow::anyhow!("--gap-ms: {e}"))?,
+            customer_draw: Self::draw(*include_top_customer),
+            ..sluice_datagen::StreamParams::default()
+        };
+        if let Some(text) = start {
+            params.start_micros = sluice_engine::value::parse_timestamp(text).ok_or_else(|| {
+                anyhow::anyhow!("--start: \"{text}\" is not a time like 2026-11-24T00:00:00Z")
+            })?;
+        }
+        Ok(params)
+    }
+}
+
+/// Runs `generate` and `simulate`, which need no async runtime; returns the exit code.
+fn run_offline(command: &Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Generate(g @ Generate::Batch { out: Some(out), .. }) => {
+            let (c, o) = sluice_server::simulate::generate_batch(&g.batch_params()?, out)?;
+            eprintln!("wrote {} and {}", c.display(), o.display());
+            Ok(0)
+        }
+        Command::Generate(
+            g @ Generate::Stream {
+                count,
+                out: Some(out),
+                ..
+            },
+        ) => {
             let count = count.context("--count is needed with --out")?;
-            let mut params = StreamParams {
-                customer_range: *customer_range,
-                seed: *seed,
-                status_mix: mix(status_mix)?,
-                gap_millis: gaps(gap_ms)?,
-                customer_draw: draw(*include_top_customer),
-                ..StreamParams::default()
-            };
-            if let Some(text) = start {
-                params.start_micros =
-                    sluice_engine::value::parse_timestamp(text).ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--start: \"{text}\" is not a time like 2026-11-24T00:00:00Z"
-                        )
-                    })?;
-            }
-            sluice_server::simulate::generate_stream(params, count, out)?;
+            sluice_server::simulate::generate_stream(g.stream_params()?, count, out)?;
             eprintln!("wrote {count} events to {}", out.display());
             Ok(0)
         }
@@ -465,67 +484,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
         }
-        Command::Generate(Generate::Batch {
-            customer_count,
-            order_count,
-            seed,
-            status_mix,
-            include_top_customer,
-            project: Some(project),
-            ..
-        }) => {
-            let params = sluice_datagen::BatchParams {
-                customer_count,
-                order_count,
-                seed,
-                status_mix: sluice_datagen::StatusMix::parse(&status_mix)
-                    .map_err(|e| anyhow::anyhow!("--status-mix: {e}"))?,
-                customer_draw: if include_top_customer {
-                    sluice_datagen::CustomerDraw::Inclusive
-                } else {
-                    sluice_datagen::CustomerDraw::SeedCompatible
-                },
-                ..sluice_datagen::BatchParams::default()
-            };
-            let (c, o) = cloud::load_batch(&config, &params, &project).await?;
+        Command::Generate(
+            ref g @ Generate::Batch {
+                project: Some(ref project),
+                ..
+            },
+        ) => {
+            let (c, o) = cloud::load_batch(&config, &g.batch_params()?, project).await?;
             eprintln!("loaded {c} customers and {o} orders into {project}.ecommerce");
         }
-        Command::Generate(Generate::Stream {
-            customer_range,
-            count,
-            seed,
-            start,
-            status_mix,
-            gap_ms,
-            include_top_customer,
-            project: Some(project),
-            topic,
-            ..
-        }) => {
-            let mut params = sluice_datagen::StreamParams {
-                customer_range,
-                seed,
-                status_mix: sluice_datagen::StatusMix::parse(&status_mix)
-                    .map_err(|e| anyhow::anyhow!("--status-mix: {e}"))?,
-                gap_millis: sluice_datagen::parse_gap_millis(&gap_ms)
-                    .map_err(|e| anyhow::anyhow!("--gap-ms: {e}"))?,
-                customer_draw: if include_top_customer {
-                    sluice_datagen::CustomerDraw::Inclusive
-                } else {
-                    sluice_datagen::CustomerDraw::SeedCompatible
-                },
-                ..sluice_datagen::StreamParams::default()
-            };
-            if let Some(text) = start {
-                params.start_micros = sluice_engine::value::parse_timestamp(&text)
-                    .ok_or_else(|| anyhow::anyhow!("--start: \"{text}\" is not a time"))?;
-            }
+        Command::Generate(
+            ref g @ Generate::Stream {
+                count,
+                project: Some(ref project),
+                ref topic,
+                ..
+            },
+        ) => {
             let stop = async {
                 if tokio::signal::ctrl_c().await.is_err() {
                     std::future::pending::<()>().await;
                 }
             };
-            let n = cloud::publish_stream(&config, params, &project, &topic, count, stop).await?;
+            let n = cloud::publish_stream(&config, g.stream_params()?, project, topic, count, stop)
+                .await?;
             eprintln!("published {n} orders to projects/{project}/topics/{topic}");
         }
         Command::Check { .. } | Command::Generate(_) | Command::Simulate { .. } => {
