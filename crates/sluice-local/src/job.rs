@@ -1,0 +1,350 @@
+//! A running local job: one thread reading its topics' log from its committed
+//! position, pushing each message through `sluice-engine`, and committing the
+//! output rows, the output messages and the new position in one transaction.
+//!
+//! After a restart the job rebuilds its engine by replaying the messages up to its
+//! committed position without writing anything: the engine is deterministic in
+//! the log's order and times, so the replay reproduces exactly the state (open
+//! windows, counters) the committed outputs came from. Nothing is lost, nothing
+//! written twice.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+use sluice_engine::{Engine, Options};
+use sluice_sql::catalog::EVENT_TIMESTAMP;
+use sluice_sql::types::Field;
+
+use crate::store::{self, Message};
+use crate::{Inner, JobSpec, LocalError, now_micros};
+
+/// Run (0), cancel (1) or drain (2): what the job's owner asks of it.
+pub(crate) const RUN: u8 = 0;
+pub(crate) const CANCEL: u8 = 1;
+pub(crate) const DRAIN: u8 = 2;
+/// Stop the thread, leaving the record as it is (the server stops).
+pub(crate) const QUIT: u8 = 3;
+
+/// What the page shows of a running job, updated after every batch.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Live {
+    /// Messages read (replayed ones included).
+    pub events: u64,
+    /// Rows written to the destination table (this run and before).
+    pub rows: u64,
+    /// The committed position in the log.
+    pub position: i64,
+    /// Per operator: (kind, label, rows in, rows out, dropped).
+    pub operators: Vec<(String, String, u64, u64, u64)>,
+    /// Events per second over the last few seconds.
+    pub events_per_second: f64,
+    /// Messages that could not be read as rows of the topic's schema.
+    pub bad_messages: u64,
+}
+
+/// The handle the owner keeps.
+pub(crate) struct Running {
+    pub stop: Arc<AtomicU8>,
+    pub live: Arc<Mutex<Live>>,
+    pub thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How many messages one transaction takes at most.
+const BATCH: usize = 2000;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Appends a line to the job's log and sets its state when given.
+pub(crate) fn record(
+    conn: &Connection,
+    name: &str,
+    state: Option<&str>,
+    line: &str,
+) -> Result<(), LocalError> {
+    let (log, history): (String, String) = conn.query_row(
+        "SELECT log, history FROM sluice_jobs WHERE name = ?1",
+        [name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut log: Vec<Value> = serde_json::from_str(&log).unwrap_or_default();
+    let now = crate::rfc3339(now_micros());
+    log.push(json!([now, line]));
+    if log.len() > 200 {
+        log.drain(..log.len() - 200);
+    }
+    let mut history: Vec<Value> = serde_json::from_str(&history).unwrap_or_default();
+    if let Some(s) = state {
+        history.push(json!({"state": s, "time": now}));
+        conn.execute(
+            "UPDATE sluice_jobs SET state = ?2, log = ?3, history = ?4 WHERE name = ?1",
+            params![
+                name,
+                s,
+                Value::Array(log).to_string(),
+                Value::Array(history).to_string()
+            ],
+        )?;
+    } else {
+        conn.execute(
+            "UPDATE sluice_jobs SET log = ?2 WHERE name = ?1",
+            params![name, Value::Array(log).to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Starts the job's thread.
+pub(crate) fn start(inner: &Arc<Inner>, name: &str) -> Running {
+    let stop = Arc::new(AtomicU8::new(RUN));
+    let live = Arc::new(Mutex::new(Live::default()));
+    let (inner2, name2, stop2, live2) =
+        (inner.clone(), name.to_owned(), stop.clone(), live.clone());
+    let thread = std::thread::Builder::new()
+        .name(format!("job {name}"))
+        .spawn(move || {
+            if let Err(e) = run(&inner2, &name2, &stop2, &live2) {
+                tracing::error!(job = %name2, error = %e, "the local job failed");
+                if let Ok(conn) = store::connect(&inner2.path) {
+                    let _ = record(
+                        &conn,
+                        &name2,
+                        Some("JOB_STATE_FAILED"),
+                        &format!("failed: {e}"),
+                    );
+                }
+            }
+        })
+        .ok();
+    Running { stop, live, thread }
+}
+
+/// The topic's payload plus its publish time as `event_timestamp`, as a row.
+fn decode(m: &Message, schema: &[Field]) -> Result<sluice_engine::Row, String> {
+    let mut payload: Value = serde_json::from_slice(&m.data)
+        .map_err(|e| format!("message {} is not JSON: {e}", m.seq))?;
+    let Some(object) = payload.as_object_mut() else {
+        return Err(format!("message {} is not a JSON object", m.seq));
+    };
+    if schema.iter().any(|f| f.name == EVENT_TIMESTAMP) {
+        object.insert(
+            EVENT_TIMESTAMP.into(),
+            json!(crate::rfc3339(m.publish_micros)),
+        );
+    }
+    sluice_engine::input::row_from_json(&payload, schema)
+        .map_err(|e| format!("message {}: {e}", m.seq))
+}
+
+fn run(
+    inner: &Arc<Inner>,
+    name: &str,
+    stop: &AtomicU8,
+    live: &Mutex<Live>,
+) -> Result<(), LocalError> {
+    let mut conn = store::connect(&inner.path)?;
+    let (spec, position): (String, i64) = conn.query_row(
+        "SELECT spec, position FROM sluice_jobs WHERE name = ?1",
+        [name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let spec: JobSpec =
+        serde_json::from_str(&spec).map_err(|e| LocalError::Invalid(e.to_string()))?;
+    let prepared = spec.prepare()?;
+    let mut tables = sluice_engine::Tables::new();
+    for (sql_name, table, schema) in &prepared.bounded {
+        let rows = store::read_rows(&conn, table, schema)?
+            .iter()
+            .map(|j| sluice_engine::input::row_from_json(j, schema))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| LocalError::Invalid(format!("table {table}: {e}")))?;
+        tables.insert(sql_name.clone(), Arc::new(rows));
+    }
+    let options = Options {
+        retain: usize::MAX,
+        ..Options::default()
+    };
+    let mut engine = Engine::new(&prepared.plan, &tables, options)
+        .map_err(|e| LocalError::Query(e.to_string()))?;
+    let out_schema = prepared.plan.output_schema();
+    let out_columns: Vec<_> = out_schema
+        .iter()
+        .map(|f| (f.name.clone(), f.data_type.clone()))
+        .collect();
+    // Stream sources by their SQL name, with the local topic each reads.
+    let topics: Vec<String> = prepared.streams.iter().map(|(_, t, _)| t.clone()).collect();
+    let source_of = |topic: &str| prepared.streams.iter().find(|(_, t, _)| t == topic);
+
+    let push = |engine: &mut Engine, m: &Message, bad: &mut u64| {
+        let Some((sql_name, _, schema)) = source_of(&m.topic) else {
+            return;
+        };
+        match decode(m, schema) {
+            Ok(row) => {
+                if let Err(e) = engine.push(sql_name, row) {
+                    tracing::warn!(job = %name, seq = m.seq, error = %e, "an event failed");
+                    *bad += 1;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(job = %name, error = %e, "a bad message");
+                *bad += 1;
+            }
+        }
+    };
+
+    // Replay what was committed before, writing nothing.
+    let mut bad = 0u64;
+    let mut replayed = 0u64;
+    let mut at = 0i64;
+    while at < position {
+        let batch = store::messages_after(&conn, &topics, at, BATCH)?;
+        let Some(last) = batch.last().map(|m| m.seq) else {
+            break;
+        };
+        for m in batch.iter().filter(|m| m.seq <= position) {
+            push(&mut engine, m, &mut bad);
+            replayed += 1;
+        }
+        engine.outputs.clear();
+        engine.dropped.clear();
+        at = last.min(position);
+    }
+    let rows_before: u64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM {}", store::quoted(&prepared.table)),
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as u64;
+    if replayed > 0 {
+        record(
+            &conn,
+            name,
+            None,
+            &format!("resumed at message {position} after replaying {replayed} messages"),
+        )?;
+    }
+    let mut position = position;
+    let mut recent: std::collections::VecDeque<(Instant, u64)> = std::collections::VecDeque::new();
+    let mut events = replayed;
+    let mut rows_total = rows_before;
+    let mut draining_until: Option<i64> = None;
+    loop {
+        let ask = stop.load(Ordering::Acquire);
+        if ask == QUIT {
+            return Ok(());
+        }
+        if ask == CANCEL {
+            record(&conn, name, Some("JOB_STATE_CANCELLED"), "cancelled")?;
+            return Ok(());
+        }
+        if ask == DRAIN && draining_until.is_none() {
+            // Finish what was published before the drain, then close every window.
+            draining_until = Some(store::last_seq(&conn)?);
+            record(
+                &conn,
+                name,
+                Some("JOB_STATE_DRAINING"),
+                "draining: finishing the messages published so far",
+            )?;
+        }
+        let mut batch = store::messages_after(&conn, &topics, position, BATCH)?;
+        if let Some(end) = draining_until {
+            batch.retain(|m| m.seq <= end);
+        }
+        let finishing = draining_until.is_some() && batch.is_empty();
+        if batch.is_empty() && !finishing {
+            // Sleep until a publish (or a stop) wakes the job.
+            inner.wait_for_messages(position, Duration::from_millis(200));
+            continue;
+        }
+        for m in &batch {
+            push(&mut engine, m, &mut bad);
+        }
+        events += batch.len() as u64;
+        if finishing {
+            engine.finish();
+        }
+        let outputs: Vec<Value> = engine
+            .outputs
+            .drain(..)
+            .map(|o| {
+                let object: serde_json::Map<String, Value> = out_columns
+                    .iter()
+                    .zip(&o.row)
+                    .map(|((n, t), v)| (n.clone(), v.to_json(t)))
+                    .collect();
+                Value::Object(object)
+            })
+            .collect();
+        engine.dropped.clear();
+        let new_position = batch.last().map_or(position, |m| m.seq);
+        let tx = conn.transaction()?;
+        let written =
+            store::insert_rows(&tx, &prepared.table, &out_schema, outputs.iter().cloned())?;
+        {
+            let now = now_micros();
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO sluice_messages (topic, publish_micros, data) VALUES (?1, ?2, ?3)",
+            )?;
+            for o in &outputs {
+                stmt.execute(params![prepared.topic, now, o.to_string().into_bytes()])?;
+            }
+        }
+        tx.execute(
+            "UPDATE sluice_jobs SET position = ?2 WHERE name = ?1",
+            params![name, new_position],
+        )?;
+        tx.commit()?;
+        if !outputs.is_empty() {
+            inner.notify();
+        }
+        position = new_position;
+        rows_total += written as u64;
+        let now = Instant::now();
+        recent.push_back((now, batch.len() as u64));
+        while recent
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > Duration::from_secs(5))
+        {
+            recent.pop_front();
+        }
+        let span = recent
+            .front()
+            .map_or(0.0, |(t, _)| now.duration_since(*t).as_secs_f64())
+            .max(1.0);
+        {
+            let mut l = lock(live);
+            l.events = events;
+            l.rows = rows_total;
+            l.position = position;
+            l.bad_messages = bad;
+            l.events_per_second = recent.iter().map(|(_, n)| *n).sum::<u64>() as f64 / span;
+            l.operators = engine
+                .nodes()
+                .iter()
+                .map(|n| {
+                    (
+                        n.kind.to_owned(),
+                        sluice_engine::exec::readable(&n.label),
+                        n.stats.rows_in,
+                        n.stats.rows_out,
+                        n.stats.dropped,
+                    )
+                })
+                .collect();
+        }
+        if finishing {
+            record(
+                &conn,
+                name,
+                Some("JOB_STATE_DRAINED"),
+                "drained: every message published before the drain is in the destinations",
+            )?;
+            return Ok(());
+        }
+    }
+}

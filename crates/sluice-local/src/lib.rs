@@ -1,0 +1,759 @@
+//! The local deploy target: the same query a Dataflow job would run, running in the
+//! `sluice` server on `sluice-engine`, for people without a Google Cloud project.
+//!
+//! Everything lives in one SQLite file (`local.sqlite` in the server's data
+//! directory):
+//! - **topics**: one log of messages with a global sequence number; anyone may
+//!   publish (Pub/Sub's REST body shape), jobs read from their position;
+//! - **tables**: the generated sources (`ecommerce.customers`, `ecommerce.orders`)
+//!   and each job's destination (`sluice.<job>`), real SQL tables anyone can query;
+//! - **jobs**: each job's query, state, history, log and committed position.
+//!
+//! A job commits its output rows, its output messages and its new position in one
+//! transaction, so a server killed at any moment resumes without losing or
+//! duplicating a row (see [`job`]).
+
+pub mod job;
+pub mod store;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sluice_sql::catalog::SourceKind;
+use sluice_sql::types::Field;
+use sluice_sql::{Catalog, Plan};
+
+pub use job::Live;
+pub use store::Message;
+
+/// What went wrong, and where.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// No such topic.
+    #[error("no topic {0}: create it by deploying a job that reads it")]
+    NoTopic(String),
+    /// No such job.
+    #[error("no local job {0}")]
+    NoJob(String),
+    /// A job of that name ended and was not cleaned up.
+    #[error("the local job {0} exists (it ended): clean it up before deploying it again")]
+    JobExists(String),
+    /// A bad name, message or request.
+    #[error("{0}")]
+    Invalid(String),
+    /// The query does not analyze or cannot run.
+    #[error("the query cannot run: {0}")]
+    Query(String),
+    /// The SQLite file.
+    #[error("local storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// The data directory.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The generator settings the job's source tables are made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generated {
+    /// Customers `1..=N`.
+    pub customers: u64,
+    /// Batch orders.
+    pub orders: u64,
+    /// The seed.
+    pub seed: u64,
+    /// Open, Closed, Cancelled weights of the batch orders.
+    pub status_mix: [u32; 3],
+}
+
+impl Default for Generated {
+    fn default() -> Self {
+        let p = sluice_datagen::BatchParams::default();
+        Self {
+            customers: p.customer_count,
+            orders: p.order_count,
+            seed: p.seed,
+            status_mix: [
+                p.status_mix.open,
+                p.status_mix.closed,
+                p.status_mix.cancelled,
+            ],
+        }
+    }
+}
+
+impl Generated {
+    /// The batch generator's parameters.
+    pub fn params(&self) -> sluice_datagen::BatchParams {
+        sluice_datagen::BatchParams {
+            customer_count: self.customers.max(1),
+            order_count: self.orders,
+            seed: self.seed,
+            status_mix: sluice_datagen::StatusMix {
+                open: self.status_mix[0],
+                closed: self.status_mix[1],
+                cancelled: self.status_mix[2],
+            },
+            ..sluice_datagen::BatchParams::default()
+        }
+    }
+}
+
+/// What to run: a name, the query, its catalog, and the generated tables' settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// The job's name (lowercase letters, digits, hyphens).
+    pub name: String,
+    /// The query.
+    pub query: String,
+    /// The catalog JSON.
+    pub catalog: Value,
+    /// How the source tables are generated (when they are not there yet).
+    #[serde(default)]
+    pub generated: Generated,
+}
+
+/// A spec resolved against its catalog.
+pub(crate) struct Prepared {
+    pub plan: Plan,
+    /// Stream sources: (SQL name, local topic, schema).
+    pub streams: Vec<(String, String, Vec<Field>)>,
+    /// Bounded sources: (SQL name, local table, schema).
+    pub bounded: Vec<(String, String, Vec<Field>)>,
+    /// The destination table.
+    pub table: String,
+    /// The destination topic.
+    pub topic: String,
+    pub catalog: Catalog,
+}
+
+fn valid_job_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Whether `name` can name a local topic (Pub/Sub's rules).
+pub fn valid_topic_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.~+%".contains(c))
+}
+
+impl JobSpec {
+    pub(crate) fn prepare(&self) -> Result<Prepared, LocalError> {
+        if !valid_job_name(&self.name) {
+            return Err(LocalError::Invalid(format!(
+                "job name \"{}\" is not valid: lowercase letters, digits and hyphens, starting with a letter",
+                self.name
+            )));
+        }
+        let catalog = Catalog::from_value(&self.catalog)
+            .map_err(|e| LocalError::Invalid(format!("catalog: {e}")))?;
+        let analysis = sluice_sql::analyze(&self.query, &catalog);
+        let plan = match analysis.plan {
+            Some(p) if !analysis.has_errors() => p,
+            _ => {
+                let first = analysis
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.severity == sluice_sql::Severity::Error)
+                    .map(|d| {
+                        format!(
+                            "{}:{} {}",
+                            d.span.start.line, d.span.start.column, d.message
+                        )
+                    })
+                    .unwrap_or_else(|| "it has no plan".into());
+                return Err(LocalError::Query(first));
+            }
+        };
+        let mut streams = Vec::new();
+        let mut bounded = Vec::new();
+        fn scans<'p>(plan: &'p Plan, out: &mut Vec<&'p sluice_sql::catalog::Source>) {
+            if let Plan::Scan { source, .. } = plan
+                && !out.contains(&source)
+            {
+                out.push(source);
+            }
+            for i in plan.inputs() {
+                scans(i, out);
+            }
+        }
+        let mut sources = Vec::new();
+        scans(&plan, &mut sources);
+        for s in sources {
+            match s.kind {
+                SourceKind::PubsubTopic => {
+                    streams.push((s.sql_name(), s.name.clone(), s.schema.clone()))
+                }
+                SourceKind::BigQueryTable => bounded.push((
+                    s.sql_name(),
+                    format!("{}.{}", s.dataset.as_deref().unwrap_or("default"), s.name),
+                    s.schema.clone(),
+                )),
+            }
+        }
+        if streams.is_empty() {
+            return Err(LocalError::Query(
+                "the query reads no topic: a local job runs a stream".into(),
+            ));
+        }
+        Ok(Prepared {
+            plan,
+            streams,
+            bounded,
+            table: format!("sluice.{}", self.name.replace('-', "_")),
+            topic: format!("{}-results", self.name),
+            catalog,
+        })
+    }
+}
+
+/// A resource a job created (and clean-up deletes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Resource {
+    /// A local topic and its messages.
+    Topic {
+        /// Its name.
+        name: String,
+    },
+    /// A local table.
+    Table {
+        /// Its name, `dataset.table`.
+        name: String,
+    },
+}
+
+impl Resource {
+    /// `topic orders`, `table sluice.job`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Topic { name } => format!("topic {name}"),
+            Self::Table { name } => format!("table {name}"),
+        }
+    }
+}
+
+/// What a clean-up deleted, and what it kept with why.
+pub type Cleaned = (Vec<Resource>, Vec<(Resource, String)>);
+
+/// A job's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobStatus {
+    /// Its name.
+    pub name: String,
+    /// `JOB_STATE_RUNNING`, `JOB_STATE_DRAINING`, `JOB_STATE_DRAINED`, `JOB_STATE_CANCELLED`, `JOB_STATE_FAILED`.
+    pub state: String,
+    /// Every state with its time, oldest first.
+    pub history: Value,
+    /// The job's log: `[time, line]`, oldest first.
+    pub log: Value,
+    /// What the job created.
+    pub created: Vec<Resource>,
+    /// The destination table.
+    pub table: String,
+    /// The destination topic.
+    pub topic: String,
+    /// The topics it reads.
+    pub sources: Vec<String>,
+    /// Messages published to its sources and not yet processed.
+    pub backlog: i64,
+    /// Counters of the run (when it runs in this server).
+    pub live: Option<Live>,
+}
+
+/// The result of a query on the local database.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryResult {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, as JSON values.
+    pub rows: Vec<Vec<Value>>,
+    /// Whether more rows were left out.
+    pub truncated: bool,
+}
+
+pub(crate) struct Inner {
+    pub path: PathBuf,
+    writer: Mutex<Connection>,
+    /// The newest sequence number written, and a condition jobs wait on.
+    latest: Mutex<i64>,
+    wake: Condvar,
+    /// Publish times increase strictly, so the log's order is its time order.
+    last_publish: Mutex<i64>,
+    jobs: Mutex<HashMap<String, job::Running>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// RFC 3339 for microseconds since the epoch.
+pub fn rfc3339(micros: i64) -> String {
+    sluice_engine::Value::Timestamp(micros)
+        .to_json(&sluice_sql::types::DataType::Timestamp)
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Inner {
+    /// Wakes every job waiting for messages.
+    pub(crate) fn notify(&self) {
+        if let Ok(conn) = store::connect(&self.path)
+            && let Ok(seq) = store::last_seq(&conn)
+        {
+            *lock(&self.latest) = seq;
+        }
+        self.wake.notify_all();
+    }
+
+    /// Waits until a message after `position` may exist, or `timeout`.
+    pub(crate) fn wait_for_messages(&self, position: i64, timeout: Duration) {
+        let latest = lock(&self.latest);
+        if *latest > position {
+            return;
+        }
+        let _ = self.wake.wait_timeout(latest, timeout);
+    }
+}
+
+/// The local target: topics, tables and jobs in one SQLite file.
+#[derive(Clone)]
+pub struct Local {
+    inner: Arc<Inner>,
+}
+
+impl Local {
+    /// Opens (or creates) `dir/local.sqlite` and resumes the jobs that were running.
+    pub fn open(dir: &Path) -> Result<Self, LocalError> {
+        std::fs::create_dir_all(dir).map_err(|source| LocalError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join("local.sqlite");
+        let conn = store::connect(&path)?;
+        store::init(&conn)?;
+        let latest = store::last_seq(&conn)?;
+        let inner = Arc::new(Inner {
+            path,
+            writer: Mutex::new(conn),
+            latest: Mutex::new(latest),
+            wake: Condvar::new(),
+            last_publish: Mutex::new(0),
+            jobs: Mutex::new(HashMap::new()),
+        });
+        let local = Self { inner };
+        let resumable: Vec<(String, String)> = {
+            let conn = lock(&local.inner.writer);
+            let mut stmt = conn.prepare(
+                "SELECT name, state FROM sluice_jobs WHERE state IN ('JOB_STATE_RUNNING', 'JOB_STATE_DRAINING')",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (name, state) in resumable {
+            let running = job::start(&local.inner, &name);
+            if state == "JOB_STATE_DRAINING" {
+                running.stop.store(job::DRAIN, Ordering::Release);
+            }
+            lock(&local.inner.jobs).insert(name, running);
+        }
+        Ok(local)
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Publishes messages (their payloads) to `topic`; their sequence numbers.
+    pub fn publish(&self, topic: &str, messages: &[Vec<u8>]) -> Result<Vec<i64>, LocalError> {
+        let mut seqs = Vec::with_capacity(messages.len());
+        {
+            let mut conn = lock(&self.inner.writer);
+            if !store::topic_exists(&conn, topic)? {
+                return Err(LocalError::NoTopic(topic.to_owned()));
+            }
+            let mut last = lock(&self.inner.last_publish);
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO sluice_messages (topic, publish_micros, data) VALUES (?1, ?2, ?3)",
+                )?;
+                for data in messages {
+                    let at = now_micros().max(*last + 1);
+                    *last = at;
+                    stmt.execute(params![topic, at, data])?;
+                    seqs.push(tx.last_insert_rowid());
+                }
+            }
+            tx.commit()?;
+            if let Some(seq) = seqs.last() {
+                *lock(&self.inner.latest) = *seq;
+            }
+        }
+        self.inner.wake.notify_all();
+        Ok(seqs)
+    }
+
+    /// Messages of `topic` after `after`, oldest first, at most `limit`.
+    pub fn messages(
+        &self,
+        topic: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Message>, LocalError> {
+        let conn = store::connect(&self.inner.path)?;
+        store::messages_after(&conn, &[topic.to_owned()], after, limit)
+    }
+
+    /// Whether topic `name` exists.
+    pub fn topic_exists(&self, name: &str) -> Result<bool, LocalError> {
+        store::topic_exists(&lock(&self.inner.writer), name)
+    }
+
+    /// Deploys `spec`: creates what it reads and writes (topics, the generated
+    /// tables, the destination table and topic) and starts the job, reading messages
+    /// published from now on. Deploying a running job again changes nothing.
+    pub fn deploy(&self, spec: &JobSpec) -> Result<JobStatus, LocalError> {
+        let prepared = spec.prepare()?;
+        {
+            let mut conn = lock(&self.inner.writer);
+            let state: Option<String> = conn
+                .query_row(
+                    "SELECT state FROM sluice_jobs WHERE name = ?1",
+                    [&spec.name],
+                    |r| r.get(0),
+                )
+                .ok();
+            match state.as_deref() {
+                Some("JOB_STATE_RUNNING" | "JOB_STATE_DRAINING") => {
+                    drop(conn);
+                    return self.status(&spec.name);
+                }
+                Some(_) => return Err(LocalError::JobExists(spec.name.clone())),
+                None => {}
+            }
+            if store::table_exists(&conn, &prepared.table)? {
+                return Err(LocalError::Invalid(format!(
+                    "the table {} exists already: clean up the job that made it",
+                    prepared.table
+                )));
+            }
+            let tx = conn.transaction()?;
+            let mut created = Vec::new();
+            for (_, topic, _) in &prepared.streams {
+                if store::create_topic(&tx, topic, Some(&spec.name))? {
+                    created.push(Resource::Topic {
+                        name: topic.clone(),
+                    });
+                }
+            }
+            let generated = sluice_datagen::tables(&prepared.catalog, &spec.generated.params());
+            for (sql_name, table, schema) in &prepared.bounded {
+                if store::table_exists(&tx, table)? {
+                    continue;
+                }
+                store::create_table(&tx, table, schema)?;
+                let rows = generated
+                    .get(sql_name)
+                    .map(|rows| rows.as_slice())
+                    .unwrap_or_default();
+                store::insert_rows(
+                    &tx,
+                    table,
+                    schema,
+                    rows.iter().map(|row| {
+                        Value::Object(
+                            schema
+                                .iter()
+                                .zip(row)
+                                .map(|(f, v)| (f.name.clone(), v.to_json(&f.data_type)))
+                                .collect(),
+                        )
+                    }),
+                )?;
+                created.push(Resource::Table {
+                    name: table.clone(),
+                });
+            }
+            store::create_table(&tx, &prepared.table, &prepared.plan.output_schema())?;
+            created.push(Resource::Table {
+                name: prepared.table.clone(),
+            });
+            if store::create_topic(&tx, &prepared.topic, Some(&spec.name))? {
+                created.push(Resource::Topic {
+                    name: prepared.topic.clone(),
+                });
+            }
+            let position = store::last_seq(&tx)?;
+            let now = rfc3339(now_micros());
+            tx.execute(
+                "INSERT INTO sluice_jobs (name, spec, state, position, history, created, log)
+                 VALUES (?1, ?2, 'JOB_STATE_RUNNING', ?3, ?4, ?5, ?6)",
+                params![
+                    spec.name,
+                    serde_json::to_string(spec).map_err(|e| LocalError::Invalid(e.to_string()))?,
+                    position,
+                    json!([{"state": "JOB_STATE_PENDING", "time": now}, {"state": "JOB_STATE_RUNNING", "time": now}]).to_string(),
+                    serde_json::to_string(&created).map_err(|e| LocalError::Invalid(e.to_string()))?,
+                    json!([[now, format!("deployed; reading messages after {position}")]]).to_string(),
+                ],
+            )?;
+            tx.commit()?;
+        }
+        let running = job::start(&self.inner, &spec.name);
+        lock(&self.inner.jobs).insert(spec.name.clone(), running);
+        self.status(&spec.name)
+    }
+
+    /// The names of every job.
+    pub fn job_names(&self) -> Result<Vec<String>, LocalError> {
+        let conn = lock(&self.inner.writer);
+        let mut stmt = conn.prepare("SELECT name FROM sluice_jobs ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A job's page.
+    pub fn status(&self, name: &str) -> Result<JobStatus, LocalError> {
+        let conn = store::connect(&self.inner.path)?;
+        let row: Option<(String, String, i64, String, String, String)> = conn
+            .query_row(
+                "SELECT spec, state, position, history, created, log FROM sluice_jobs WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .ok();
+        let Some((spec, state, position, history, created, log)) = row else {
+            return Err(LocalError::NoJob(name.to_owned()));
+        };
+        let spec: JobSpec =
+            serde_json::from_str(&spec).map_err(|e| LocalError::Invalid(e.to_string()))?;
+        let prepared = spec.prepare()?;
+        let sources: Vec<String> = prepared.streams.iter().map(|(_, t, _)| t.clone()).collect();
+        let marks = vec!["?"; sources.len()].join(", ");
+        let mut values: Vec<rusqlite::types::Value> = vec![position.into()];
+        values.extend(
+            sources
+                .iter()
+                .map(|s| rusqlite::types::Value::Text(s.clone())),
+        );
+        let backlog: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM sluice_messages WHERE seq > ? AND topic IN ({marks})"),
+            rusqlite::params_from_iter(values),
+            |r| r.get(0),
+        )?;
+        let live = lock(&self.inner.jobs)
+            .get(name)
+            .map(|r| lock(&r.live).clone());
+        Ok(JobStatus {
+            name: name.to_owned(),
+            state,
+            history: serde_json::from_str(&history).unwrap_or_default(),
+            log: serde_json::from_str(&log).unwrap_or_default(),
+            created: serde_json::from_str(&created).unwrap_or_default(),
+            table: prepared.table,
+            topic: prepared.topic,
+            sources,
+            backlog,
+            live,
+        })
+    }
+
+    /// Asks the job to stop: at once (`drain` false) or after finishing every
+    /// message published so far and closing its windows.
+    pub fn stop(&self, name: &str, drain: bool) -> Result<(), LocalError> {
+        let jobs = lock(&self.inner.jobs);
+        let running = jobs
+            .get(name)
+            .ok_or_else(|| LocalError::NoJob(name.to_owned()))?;
+        running.stop.store(
+            if drain { job::DRAIN } else { job::CANCEL },
+            Ordering::Release,
+        );
+        drop(jobs);
+        self.inner.wake.notify_all();
+        Ok(())
+    }
+
+    /// Waits for the job's thread to end (after [`Local::stop`]), up to `timeout`.
+    pub fn wait(&self, name: &str, timeout: Duration) -> Result<bool, LocalError> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let finished = lock(&self.inner.jobs)
+                .get(name)
+                .is_none_or(|r| r.thread.as_ref().is_none_or(|t| t.is_finished()));
+            if finished {
+                return Ok(true);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            self.inner.wake.notify_all();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the job if it runs, then deletes what it created (topics and tables
+    /// other jobs still use stay) and its record. The resources deleted and kept.
+    pub fn cleanup(
+        &self,
+        name: &str,
+    ) -> Result<Cleaned, LocalError> {
+        if lock(&self.inner.jobs).contains_key(name) {
+            let _ = self.stop(name, false);
+            self.wait(name, Duration::from_secs(30))?;
+            if let Some(mut r) = lock(&self.inner.jobs).remove(name)
+                && let Some(t) = r.thread.take()
+            {
+                let _ = t.join();
+            }
+        }
+        let mut conn = lock(&self.inner.writer);
+        let created: String = conn
+            .query_row(
+                "SELECT created FROM sluice_jobs WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(|_| LocalError::NoJob(name.to_owned()))?;
+        let created: Vec<Resource> = serde_json::from_str(&created).unwrap_or_default();
+        // What the other jobs read or write.
+        let mut in_use = Vec::new();
+        {
+            let mut stmt = conn.prepare("SELECT spec FROM sluice_jobs WHERE name != ?1")?;
+            let specs = stmt.query_map([name], |r| r.get::<_, String>(0))?;
+            for spec in specs {
+                if let Ok(spec) = serde_json::from_str::<JobSpec>(&spec?)
+                    && let Ok(p) = spec.prepare()
+                {
+                    in_use.extend(
+                        p.streams
+                            .into_iter()
+                            .map(|(_, t, _)| Resource::Topic { name: t }),
+                    );
+                    in_use.extend(
+                        p.bounded
+                            .into_iter()
+                            .map(|(_, t, _)| Resource::Table { name: t }),
+                    );
+                    in_use.push(Resource::Topic { name: p.topic });
+                    in_use.push(Resource::Table { name: p.table });
+                }
+            }
+        }
+        let tx = conn.transaction()?;
+        let mut deleted = Vec::new();
+        let mut kept = Vec::new();
+        for r in created.iter().rev() {
+            if in_use.contains(r) {
+                kept.push((r.clone(), "another local job uses it".to_owned()));
+                continue;
+            }
+            match r {
+                Resource::Topic { name } => {
+                    tx.execute("DELETE FROM sluice_messages WHERE topic = ?1", [name])?;
+                    tx.execute("DELETE FROM sluice_topics WHERE name = ?1", [name])?;
+                }
+                Resource::Table { name } => {
+                    tx.execute(&format!("DROP TABLE IF EXISTS {}", store::quoted(name)), [])?;
+                }
+            }
+            deleted.push(r.clone());
+        }
+        tx.execute("DELETE FROM sluice_jobs WHERE name = ?1", [name])?;
+        tx.commit()?;
+        Ok((deleted, kept))
+    }
+
+    /// Stops every job's thread without changing its state (as a server that stops
+    /// does): opening the file again resumes them.
+    pub fn shutdown(&self) {
+        for r in lock(&self.inner.jobs).values() {
+            r.stop.store(job::QUIT, Ordering::Release);
+        }
+        self.inner.wake.notify_all();
+        let names: Vec<String> = lock(&self.inner.jobs).keys().cloned().collect();
+        for name in names {
+            let _ = self.wait(&name, Duration::from_secs(30));
+        }
+    }
+
+    /// Runs one read-only SQL statement on the local database (at most `max_rows`
+    /// rows, at most two seconds).
+    pub fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult, LocalError> {
+        let conn = Connection::open_with_flags(
+            &self.inner.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(2))?;
+        let started = std::time::Instant::now();
+        conn.progress_handler(
+            10_000,
+            Some(move || started.elapsed() > Duration::from_secs(2)),
+        );
+        let mut stmt = conn
+            .prepare(sql)
+            .map_err(|e| LocalError::Invalid(e.to_string()))?;
+        if !stmt.readonly() {
+            return Err(LocalError::Invalid(
+                "only queries that read are allowed here".into(),
+            ));
+        }
+        let columns: Vec<String> = stmt
+            .column_names()
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        let mut rows = stmt
+            .query([])
+            .map_err(|e| LocalError::Invalid(e.to_string()))?;
+        let mut out = Vec::new();
+        let mut truncated = false;
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| LocalError::Invalid(e.to_string()))?
+        {
+            if out.len() >= max_rows {
+                truncated = true;
+                break;
+            }
+            let values: Vec<Value> = (0..columns.len())
+                .map(|i| row.get_ref(i).map(|v| store::from_sql(v, None)))
+                .collect::<Result<_, _>>()?;
+            out.push(values);
+        }
+        Ok(QueryResult {
+            columns,
+            rows: out,
+            truncated,
+        })
+    }
+}

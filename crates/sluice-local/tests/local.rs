@@ -1,0 +1,299 @@
+//! The local target end to end, in process: deploy, publish, outputs in the SQLite
+//! table equal to the engine's over the same log, restart without loss or
+//! duplicates, drain, cancel, clean-up, and the read-only query.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sluice_local::{Generated, JobSpec, Local};
+use sluice_sql::Catalog;
+
+fn spec(name: &str, query: &str) -> JobSpec {
+    JobSpec {
+        name: name.into(),
+        query: query.into(),
+        catalog: Catalog::reference().to_json(),
+        generated: Generated::default(),
+    }
+}
+
+/// `n` orders of the seed's stream, as the payloads a publisher sends.
+fn orders(n: usize, seed: u64) -> Vec<Vec<u8>> {
+    let params = sluice_datagen::StreamParams {
+        seed,
+        status_mix: sluice_datagen::StatusMix {
+            open: 80,
+            closed: 10,
+            cancelled: 10,
+        },
+        ..sluice_datagen::StreamParams::default()
+    };
+    sluice_datagen::Stream::new(params)
+        .take(n)
+        .map(|e| {
+            let mut j = e.to_json();
+            j.as_object_mut().map(|o| o.remove("event_timestamp"));
+            j.to_string().into_bytes()
+        })
+        .collect()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what} never happened"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn caught_up(local: &Local, job: &str) {
+    wait_until("the job catching up", || {
+        local.status(job).map(|s| s.backlog == 0).unwrap_or(false)
+    });
+}
+
+/// The rows the engine gives over the topic's log as it is now (a fresh run).
+fn expected(local: &Local, query: &str) -> Vec<String> {
+    let catalog = Catalog::reference();
+    let plan = sluice_sql::analyze(query, &catalog).plan.expect("a plan");
+    let tables = sluice_datagen::tables(&catalog, &Generated::default().params());
+    let mut engine = sluice_engine::Engine::new(&plan, &tables, sluice_engine::Options::default())
+        .expect("an engine");
+    let topic = catalog
+        .sources
+        .iter()
+        .find(|s| !s.is_bounded())
+        .expect("a topic");
+    for m in local.messages("orders", 0, usize::MAX).expect("messages") {
+        let mut j: Value = serde_json::from_slice(&m.data).expect("JSON");
+        j["event_timestamp"] = json!(sluice_local::rfc3339(m.publish_micros));
+        let row = sluice_engine::input::row_from_json(&j, &topic.schema).expect("a row");
+        engine.push(&topic.sql_name(), row).expect("pushed");
+    }
+    let schema = plan.output_schema();
+    let mut rows: Vec<String> = engine
+        .outputs
+        .iter()
+        .map(|o| {
+            let obj: serde_json::Map<String, Value> = schema
+                .iter()
+                .zip(&o.row)
+                .map(|(f, v)| (f.name.clone(), v.to_json(&f.data_type)))
+                .collect();
+            Value::Object(obj).to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn table_rows(local: &Local, table: &str) -> Vec<String> {
+    let r = local
+        .query(&format!("SELECT * FROM \"{table}\""), usize::MAX)
+        .expect("a query");
+    let mut rows: Vec<String> = r
+        .rows
+        .iter()
+        .map(|values| {
+            let obj: serde_json::Map<String, Value> = r
+                .columns
+                .iter()
+                .cloned()
+                .zip(values.iter().cloned())
+                .collect();
+            Value::Object(obj).to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn outputs_equal_the_engine_over_the_same_log_across_a_restart() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let query = sluice_sql::reference::QUERY;
+    let local = Local::open(dir.path()).expect("opened");
+    let status = local.deploy(&spec("vip", query)).expect("deployed");
+    assert_eq!(status.state, "JOB_STATE_RUNNING");
+    assert_eq!(status.table, "sluice.vip");
+    let payloads = orders(3000, 7);
+    for chunk in payloads[..1500].chunks(100) {
+        local.publish("orders", chunk).expect("published");
+    }
+    caught_up(&local, "vip");
+    let before = table_rows(&local, "sluice.vip");
+    assert!(!before.is_empty());
+    // The server stops; a new one opens the same file and resumes the job.
+    local.shutdown();
+    drop(local);
+    let local = Local::open(dir.path()).expect("reopened");
+    for chunk in payloads[1500..].chunks(100) {
+        local.publish("orders", chunk).expect("published");
+    }
+    caught_up(&local, "vip");
+    let rows = table_rows(&local, "sluice.vip");
+    assert_eq!(
+        rows,
+        expected(&local, query),
+        "the table is the engine's output over the whole log"
+    );
+    let status = local.status("vip").expect("a status");
+    let log = status.log.to_string();
+    assert!(
+        log.contains("resumed at message 1500 after replaying 1500 messages"),
+        "{log}"
+    );
+    let live = status.live.expect("live counters");
+    assert_eq!(live.events, 3000);
+    assert_eq!(live.rows as usize, rows.len());
+    // The destination topic got one message a row.
+    let messages = local
+        .messages("vip-results", 0, usize::MAX)
+        .expect("messages");
+    assert_eq!(messages.len(), rows.len());
+}
+
+#[test]
+fn draining_closes_the_open_windows_and_cleanup_removes_what_the_job_made() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let query = "SELECT window_start, COUNT(*) AS n FROM TUMBLE((SELECT * FROM pubsub.topic.`demobox-313313`.orders), DESCRIPTOR(event_timestamp), \"INTERVAL 1 HOUR\") GROUP BY window_start";
+    local.deploy(&spec("hourly", query)).expect("deployed");
+    local.publish("orders", &orders(50, 1)).expect("published");
+    caught_up(&local, "hourly");
+    // All 50 are in the current hour: its window is still open.
+    assert_eq!(table_rows(&local, "sluice.hourly").len(), 0);
+    local.stop("hourly", true).expect("drain");
+    wait_until("drained", || {
+        local
+            .status("hourly")
+            .map(|s| s.state == "JOB_STATE_DRAINED")
+            .unwrap_or(false)
+    });
+    let rows = local
+        .query("SELECT SUM(n) FROM \"sluice.hourly\"", 10)
+        .expect("a query");
+    assert_eq!(rows.rows[0][0], json!(50));
+    let history = local.status("hourly").expect("status").history.to_string();
+    assert!(
+        history.contains("JOB_STATE_DRAINING") && history.contains("JOB_STATE_DRAINED"),
+        "{history}"
+    );
+
+    let (deleted, kept) = local.cleanup("hourly").expect("cleaned up");
+    let names: Vec<String> = deleted.iter().map(|r| r.describe()).collect();
+    assert!(
+        names.contains(&"table sluice.hourly".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"topic hourly-results".to_string()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"topic orders".to_string()), "{names:?}");
+    assert!(kept.is_empty());
+    assert!(local.query("SELECT * FROM \"sluice.hourly\"", 1).is_err());
+    assert!(!local.topic_exists("orders").expect("a lookup"));
+    assert!(local.status("hourly").is_err());
+}
+
+#[test]
+fn cancel_stops_at_once_and_shared_resources_stay() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let q = "SELECT customer_id, amount FROM pubsub.topic.`demobox-313313`.orders";
+    local.deploy(&spec("first", q)).expect("deployed");
+    local.deploy(&spec("second", q)).expect("deployed");
+    // Deploying a running job again changes nothing.
+    local.deploy(&spec("first", q)).expect("idempotent");
+    local.publish("orders", &orders(20, 2)).expect("published");
+    caught_up(&local, "first");
+    local.stop("first", false).expect("cancel");
+    wait_until("cancelled", || {
+        local
+            .status("first")
+            .map(|s| s.state == "JOB_STATE_CANCELLED")
+            .unwrap_or(false)
+    });
+    let (_, kept) = local.cleanup("first").expect("cleaned up");
+    // The orders topic was made for "first", but "second" reads it.
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(local.topic_exists("orders").expect("a lookup"));
+    assert_eq!(table_rows(&local, "sluice.second").len(), 20);
+}
+
+#[test]
+fn bad_messages_are_counted_and_skipped() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    local
+        .deploy(&spec(
+            "plain",
+            "SELECT customer_id FROM pubsub.topic.`demobox-313313`.orders",
+        ))
+        .expect("deployed");
+    let mut payloads = orders(3, 3);
+    payloads.insert(1, b"{not json".to_vec());
+    payloads.insert(2, br#"{"customer_id": "seven"}"#.to_vec());
+    local.publish("orders", &payloads).expect("published");
+    caught_up(&local, "plain");
+    let live = local.status("plain").expect("status").live.expect("live");
+    assert_eq!(live.bad_messages, 2);
+    assert_eq!(table_rows(&local, "sluice.plain").len(), 3);
+    assert!(matches!(
+        local.publish("nope", &payloads),
+        Err(sluice_local::LocalError::NoTopic(_))
+    ));
+}
+
+#[test]
+fn the_sql_view_reads_and_never_writes() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    local
+        .deploy(&spec("vip", sluice_sql::reference::QUERY))
+        .expect("deployed");
+    // The reference query reads the generated orders, made with the default settings.
+    let orders = local
+        .query("SELECT COUNT(*) AS n FROM \"ecommerce.orders\"", 10)
+        .expect("a query");
+    assert_eq!(orders.columns, ["n"]);
+    assert_eq!(orders.rows, [[json!(1000)]]);
+    let some = local
+        .query("SELECT * FROM \"ecommerce.orders\"", 5)
+        .expect("a query");
+    assert_eq!(some.rows.len(), 5);
+    assert!(some.truncated);
+    for sql in [
+        "DELETE FROM \"ecommerce.orders\"",
+        "DROP TABLE sluice_jobs",
+        "SELEC 1",
+    ] {
+        assert!(local.query(sql, 10).is_err(), "{sql}");
+    }
+    let endless =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n";
+    let started = Instant::now();
+    assert!(local.query(endless, 10).is_err());
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_query_with_errors_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let err = local
+        .deploy(&spec(
+            "broken",
+            "SELECT nope FROM pubsub.topic.`demobox-313313`.orders",
+        ))
+        .expect_err("refused");
+    assert!(err.to_string().contains("1:8"), "{err}");
+    let err = local
+        .deploy(&spec("Bad Name", "SELECT 1"))
+        .expect_err("refused");
+    assert!(err.to_string().contains("job name"), "{err}");
+}
