@@ -232,6 +232,14 @@ fn run(
     let mut events = replayed;
     let mut rows_total = rows_before;
     let mut draining_until: Option<i64> = None;
+    // SLUICE_LOCAL_PAUSE_MS: a pause after each batch, to watch a job work through a
+    // backlog in slow motion (and to stop a server mid-stream in tests).
+    let pause = Duration::from_millis(
+        std::env::var("SLUICE_LOCAL_PAUSE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    );
     loop {
         let ask = stop.load(Ordering::Acquire);
         if ask == QUIT {
@@ -345,6 +353,9 @@ fn run(
                 "drained: every message published before the drain is in the destinations",
             )?;
             return Ok(());
+        }
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
         }
     }
 }

@@ -623,10 +623,7 @@ impl Local {
 
     /// Stops the job if it runs, then deletes what it created (topics and tables
     /// other jobs still use stay) and its record. The resources deleted and kept.
-    pub fn cleanup(
-        &self,
-        name: &str,
-    ) -> Result<Cleaned, LocalError> {
+    pub fn cleanup(&self, name: &str) -> Result<Cleaned, LocalError> {
         if lock(&self.inner.jobs).contains_key(name) {
             let _ = self.stop(name, false);
             self.wait(name, Duration::from_secs(30))?;

@@ -147,9 +147,16 @@ fn check_headers(
         }
     }
     if method != Method::GET && method != Method::HEAD {
+        // The header the page sends, or a bearer token (what Pub/Sub clients send).
         let given = headers
             .get("x-sluice-token")
             .and_then(|h| h.to_str().ok())
+            .or_else(|| {
+                headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(|h| h.strip_prefix("Bearer "))
+            })
             .unwrap_or_default();
         if !constant_time_eq(given.as_bytes(), api.token.as_bytes()) {
             return Err(refuse(
@@ -181,9 +188,16 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, String> {
 }
 
 async fn config(State(api): State<Arc<Api>>) -> Response {
+    let credentials = api.config.credentials();
+    // Google Cloud when there is a way to reach it, else this server.
+    let target = if credentials.is_some() || std::env::var_os("SLUICE_GCP_ENDPOINT").is_some() {
+        "gcp"
+    } else {
+        "local"
+    };
     axum::Json(json!({
-        "target": "gcp",
-        "credentials": api.config.credentials(),
+        "target": target,
+        "credentials": credentials,
         "endpoints": api.config.endpoints,
         "state_dir": api.config.state_dir,
     }))

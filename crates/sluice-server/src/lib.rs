@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sluice_server::ServeError> {
-//! let app = sluice_server::app(std::path::Path::new("dist"), None)?;
+//! let app = sluice_server::app(std::path::Path::new("dist"), None, None)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.map_err(sluice_server::ServeError::Bind)?;
 //! axum::serve(listener, app).await.map_err(sluice_server::ServeError::Serve)?;
 //! # Ok(()) }
@@ -14,6 +14,7 @@
 pub mod api;
 pub mod check;
 pub mod cloud;
+pub mod local;
 pub mod simulate;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,9 @@ pub enum ServeError {
     /// No random token could be made.
     #[error("cannot make the API token: {0}")]
     Token(String),
+    /// The local target's storage could not be opened.
+    #[error("cannot open the local target's storage: {0}")]
+    Local(String),
 }
 
 /// The body of `GET /api/health`.
@@ -66,7 +70,11 @@ async fn health() -> Json<Health> {
 /// Builds the router: the JSON API under `/api` (with the deploy API when given,
 /// every route behind its Host/Origin/token guard), the app from `dist` everywhere
 /// else (unknown paths fall back to `index.html`, the app routes in the browser).
-pub fn app(dist: &Path, deploy: Option<Arc<api::Api>>) -> Result<Router, ServeError> {
+pub fn app(
+    dist: &Path,
+    deploy: Option<Arc<api::Api>>,
+    local: Option<Arc<local::LocalApi>>,
+) -> Result<Router, ServeError> {
     let index = dist.join("index.html");
     if !index.is_file() {
         return Err(ServeError::MissingApp(dist.to_path_buf()));
@@ -75,9 +83,11 @@ pub fn app(dist: &Path, deploy: Option<Arc<api::Api>>) -> Result<Router, ServeEr
         .route("/health", get(health))
         .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "no such API route\n") });
     if let Some(deploy) = deploy {
-        api = api
-            .merge(api::routes(deploy.clone()))
-            .layer(axum::middleware::from_fn_with_state(deploy, api::guard));
+        api = api.merge(api::routes(deploy.clone()));
+        if let Some(local) = local {
+            api = api.merge(local::routes(local));
+        }
+        api = api.layer(axum::middleware::from_fn_with_state(deploy, api::guard));
     }
     Ok(Router::new()
         .nest("/api", api)
@@ -109,8 +119,15 @@ pub async fn serve(
     ];
     hosts.dedup();
     let token = api::random_token().map_err(|e| ServeError::Token(e.to_string()))?;
+    let local_dir = config.state_dir.join("local");
+    let local = sluice_local::Local::open(&local_dir)
+        .map_err(|e| ServeError::Local(format!("{}: {e}", local_dir.display())))?;
     let deploy = Arc::new(api::Api::new(config, token.clone(), hosts));
-    let app = app(dist, Some(deploy))?;
+    let app = app(
+        dist,
+        Some(deploy),
+        Some(Arc::new(local::LocalApi::new(local))),
+    )?;
     on_listen(&format!("http://{addr}/?token={token}"));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -155,7 +172,7 @@ mod tests {
     #[tokio::test]
     async fn health_answers_json() {
         let dir = dist();
-        let (status, body) = get(app(dir.path(), None).expect("app"), "/api/health").await;
+        let (status, body) = get(app(dir.path(), None, None).expect("app"), "/api/health").await;
         assert_eq!(status, StatusCode::OK);
         let value: serde_json::Value = serde_json::from_str(&body).expect("json");
         assert_eq!(value["status"], "ok");
@@ -165,16 +182,16 @@ mod tests {
     #[tokio::test]
     async fn unknown_paths_fall_back_to_the_app_but_not_in_the_api() {
         let dir = dist();
-        let (status, body) = get(app(dir.path(), None).expect("app"), "/some/page").await;
+        let (status, body) = get(app(dir.path(), None, None).expect("app"), "/some/page").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "<h1>app</h1>"));
-        let (status, _) = get(app(dir.path(), None).expect("app"), "/api/nope").await;
+        let (status, _) = get(app(dir.path(), None, None).expect("app"), "/api/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
     #[test]
     fn missing_app_is_a_clear_error() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let err = app(dir.path(), None).expect_err("no index.html");
+        let err = app(dir.path(), None, None).expect_err("no index.html");
         assert!(err.to_string().contains("index.html is missing"), "{err}");
     }
 }

@@ -1,0 +1,504 @@
+//! The local target's API (`/api/local/…`): publish to a local topic (Pub/Sub's REST
+//! body shape), deploy a job into this server, its page, cancel, drain, clean-up,
+//! a read-only SQL view of the destination table, the destination topic live
+//! (server-sent events), and the built-in stream generator.
+//!
+//! The routes sit behind the same guard as the deploy API (Host, Origin, token).
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sluice_local::{Generated, JobSpec, Local, LocalError};
+
+use crate::api::MAX_BODY;
+
+/// The built-in generator: publishes the seed's stream to a topic at its pace.
+#[derive(Default)]
+struct Generator {
+    running: AtomicBool,
+    published: AtomicU64,
+    /// Bumped to stop the current run.
+    generation: AtomicU64,
+    settings: Mutex<Option<GeneratorSettings>>,
+}
+
+/// How the generator runs.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorSettings {
+    /// The topic to publish to.
+    #[serde(default = "default_topic")]
+    pub topic: String,
+    /// How many times the seed's pace (1: an order every 1–4 s).
+    #[serde(default = "one")]
+    pub speed: f64,
+    /// Customer ids are drawn from 1..N-1.
+    #[serde(default = "hundred")]
+    pub customer_range: u64,
+    /// The seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// Open, Closed, Cancelled weights.
+    #[serde(default = "all_open")]
+    pub status_mix: [u32; 3],
+}
+
+fn default_topic() -> String {
+    "orders".into()
+}
+fn one() -> f64 {
+    1.0
+}
+fn hundred() -> u64 {
+    100
+}
+fn all_open() -> [u32; 3] {
+    [100, 0, 0]
+}
+
+/// The local API's state.
+pub struct LocalApi {
+    local: Local,
+    generator: Generator,
+}
+
+impl LocalApi {
+    /// The API over `local`.
+    pub fn new(local: Local) -> Self {
+        Self {
+            local,
+            generator: Generator::default(),
+        }
+    }
+}
+
+fn error(e: LocalError) -> Response {
+    let status = match e {
+        LocalError::NoTopic(_) | LocalError::NoJob(_) => StatusCode::NOT_FOUND,
+        LocalError::JobExists(_) => StatusCode::CONFLICT,
+        LocalError::Invalid(_) | LocalError::Query(_) => StatusCode::BAD_REQUEST,
+        LocalError::Storage(_) | LocalError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, axum::Json(json!({"error": e.to_string()}))).into_response()
+}
+
+fn bad_request(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"error": message})),
+    )
+        .into_response()
+}
+
+/// Runs blocking SQLite work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, LocalError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(error),
+        Err(e) => Err((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(json!({"error": e.to_string()})),
+        )
+            .into_response()),
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, Response> {
+    serde_json::from_str(body).map_err(|e| {
+        bad_request(format!(
+            "the request body is not valid: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// The `/api/local/…` routes.
+pub fn routes(api: Arc<LocalApi>) -> Router {
+    Router::new()
+        .route("/local/topics/{topic}", post(publish))
+        .route("/local/topics/{topic}/messages", get(messages))
+        .route("/local/topics/{topic}/events", get(events))
+        .route("/local/deploy", post(deploy))
+        .route("/local/jobs", get(jobs))
+        .route("/local/jobs/{job}", get(job))
+        .route("/local/jobs/{job}/cancel", post(cancel))
+        .route("/local/jobs/{job}/drain", post(drain))
+        .route("/local/jobs/{job}/cleanup", post(cleanup))
+        .route("/local/sql", post(sql))
+        .route("/local/generator", get(generator).post(set_generator))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(api)
+}
+
+#[derive(Deserialize)]
+struct PublishRequest {
+    messages: Vec<PubsubMessage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PubsubMessage {
+    #[serde(default)]
+    data: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    attributes: Option<std::collections::HashMap<String, String>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    ordering_key: Option<String>,
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut bits = 0u32;
+    let mut n = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            b'\n' | b'\r' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// `POST /api/local/topics/{topic}:publish` with `{"messages": [{"data": base64}]}`.
+async fn publish(
+    State(api): State<Arc<LocalApi>>,
+    Path(topic): Path<String>,
+    body: String,
+) -> Response {
+    let Some(topic) = topic.strip_suffix(":publish").map(str::to_owned) else {
+        return bad_request("publish with POST /api/local/topics/{topic}:publish".into());
+    };
+    let request: PublishRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if request.messages.is_empty() {
+        return bad_request("messages: at least one message is needed".into());
+    }
+    let mut payloads = Vec::with_capacity(request.messages.len());
+    for (i, m) in request.messages.iter().enumerate() {
+        match m.data.as_deref().map(base64_decode) {
+            Some(Some(bytes)) => payloads.push(bytes),
+            Some(None) => return bad_request(format!("messages[{i}].data is not base64")),
+            None => return bad_request(format!("messages[{i}].data is missing")),
+        }
+    }
+    let local = api.local.clone();
+    match blocking(move || local.publish(&topic, &payloads)).await {
+        Ok(ids) => axum::Json(
+            json!({"messageIds": ids.iter().map(ToString::to_string).collect::<Vec<_>>()}),
+        )
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct After {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "fifty")]
+    limit: usize,
+}
+fn fifty() -> usize {
+    50
+}
+
+fn message_json(m: &sluice_local::Message) -> Value {
+    json!({
+        "seq": m.seq,
+        "publish_time": sluice_local::rfc3339(m.publish_micros),
+        "data": String::from_utf8_lossy(&m.data),
+    })
+}
+
+async fn messages(
+    State(api): State<Arc<LocalApi>>,
+    Path(topic): Path<String>,
+    Query(q): Query<After>,
+) -> Response {
+    let local = api.local.clone();
+    let limit = q.limit.min(1000);
+    match blocking(move || local.messages(&topic, q.after, limit)).await {
+        Ok(ms) => axum::Json(ms.iter().map(message_json).collect::<Vec<_>>()).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The topic's new messages as server-sent events (one `message` event each).
+async fn events(
+    State(api): State<Arc<LocalApi>>,
+    Path(topic): Path<String>,
+    Query(q): Query<After>,
+) -> Response {
+    let local = api.local.clone();
+    let stream = futures_util::stream::unfold(
+        (local, topic, q.after),
+        |(local, topic, after)| async move {
+            loop {
+                let (l, t) = (local.clone(), topic.clone());
+                let batch = tokio::task::spawn_blocking(move || l.messages(&t, after, 100))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default();
+                if batch.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                let last = batch.last().map_or(after, |m| m.seq);
+                let events: Vec<Result<Event, Infallible>> = batch
+                    .iter()
+                    .map(|m| {
+                        Ok(Event::default()
+                            .event("message")
+                            .id(m.seq.to_string())
+                            .data(message_json(m).to_string()))
+                    })
+                    .collect();
+                return Some((futures_util::stream::iter(events), (local, topic, last)));
+            }
+        },
+    );
+    use futures_util::StreamExt as _;
+    Sse::new(stream.flatten())
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployBody {
+    query: String,
+    #[serde(default)]
+    catalog: Option<Value>,
+    job_name: String,
+    #[serde(default)]
+    generated: Option<Generated>,
+}
+
+async fn deploy(State(api): State<Arc<LocalApi>>, body: String) -> Response {
+    let body: DeployBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let spec = JobSpec {
+        name: body.job_name,
+        query: body.query,
+        catalog: body
+            .catalog
+            .unwrap_or_else(|| sluice_sql::Catalog::reference().to_json()),
+        generated: body.generated.unwrap_or_default(),
+    };
+    let local = api.local.clone();
+    match blocking(move || local.deploy(&spec)).await {
+        Ok(status) => axum::Json(status).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn jobs(State(api): State<Arc<LocalApi>>) -> Response {
+    let local = api.local.clone();
+    match blocking(move || {
+        local
+            .job_names()?
+            .iter()
+            .map(|n| local.status(n))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    {
+        Ok(all) => axum::Json(all).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn job(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+    let local = api.local.clone();
+    match blocking(move || local.status(&name)).await {
+        Ok(s) => axum::Json(s).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn stop(api: Arc<LocalApi>, name: String, drain: bool) -> Response {
+    let local = api.local.clone();
+    match blocking(move || local.stop(&name, drain)).await {
+        Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({"stopping": true}))).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn cancel(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+    stop(api, name, false).await
+}
+
+async fn drain(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+    stop(api, name, true).await
+}
+
+async fn cleanup(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+    let local = api.local.clone();
+    match blocking(move || local.cleanup(&name)).await {
+        Ok((deleted, kept)) => axum::Json(json!({
+            "deleted": deleted.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+            "kept": kept.iter().map(|(r, why)| json!([r.describe(), why])).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SqlBody {
+    sql: String,
+    #[serde(default = "thousand")]
+    max_rows: usize,
+}
+fn thousand() -> usize {
+    1000
+}
+
+async fn sql(State(api): State<Arc<LocalApi>>, body: String) -> Response {
+    let body: SqlBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let local = api.local.clone();
+    let max = body.max_rows.min(10_000);
+    match blocking(move || local.query(&body.sql, max)).await {
+        Ok(r) => axum::Json(r).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn generator(State(api): State<Arc<LocalApi>>) -> Response {
+    let g = &api.generator;
+    axum::Json(json!({
+        "running": g.running.load(Ordering::Acquire),
+        "published": g.published.load(Ordering::Acquire),
+        "settings": *g.settings.lock().unwrap_or_else(|p| p.into_inner()),
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GeneratorBody {
+    running: bool,
+    #[serde(flatten)]
+    settings: Option<GeneratorSettings>,
+}
+
+async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Response {
+    let body: GeneratorBody = match parse(&body) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let g = &api.generator;
+    let generation = g.generation.fetch_add(1, Ordering::AcqRel) + 1;
+    if !body.running {
+        g.running.store(false, Ordering::Release);
+        return generator(State(api)).await;
+    }
+    let settings = body.settings.unwrap_or(GeneratorSettings {
+        topic: default_topic(),
+        speed: 1.0,
+        customer_range: 100,
+        seed: 0,
+        status_mix: all_open(),
+    });
+    if !(settings.speed > 0.0 && settings.speed <= 1e6) {
+        return bad_request("speed: between 0 and 1,000,000 times the seed's pace".into());
+    }
+    {
+        let local = api.local.clone();
+        let topic = settings.topic.clone();
+        match blocking(move || local.topic_exists(&topic)).await {
+            Ok(true) => {}
+            Ok(false) => return error(LocalError::NoTopic(settings.topic)),
+            Err(r) => return r,
+        }
+    }
+    *g.settings.lock().unwrap_or_else(|p| p.into_inner()) = Some(settings.clone());
+    g.running.store(true, Ordering::Release);
+    let task_api = api.clone();
+    tokio::spawn(async move {
+        let params = sluice_datagen::StreamParams {
+            customer_range: settings.customer_range,
+            seed: settings.seed,
+            status_mix: sluice_datagen::StatusMix {
+                open: settings.status_mix[0],
+                closed: settings.status_mix[1],
+                cancelled: settings.status_mix[2],
+            },
+            ..sluice_datagen::StreamParams::default()
+        };
+        let mut previous: Option<i64> = None;
+        for event in sluice_datagen::Stream::new(params) {
+            let g = &task_api.generator;
+            if g.generation.load(Ordering::Acquire) != generation {
+                return;
+            }
+            if let Some(prev) = previous {
+                let gap = (event.event_timestamp - prev).max(0) as f64 / settings.speed;
+                tokio::time::sleep(Duration::from_micros(gap as u64)).await;
+            }
+            previous = Some(event.event_timestamp);
+            let mut payload = event.to_json();
+            if let Some(o) = payload.as_object_mut() {
+                o.remove("event_timestamp");
+            }
+            let (local, topic) = (task_api.local.clone(), settings.topic.clone());
+            let sent = tokio::task::spawn_blocking(move || {
+                local.publish(&topic, &[payload.to_string().into_bytes()])
+            })
+            .await;
+            if !matches!(sent, Ok(Ok(_))) {
+                g.running.store(false, Ordering::Release);
+                return;
+            }
+            g.published.fetch_add(1, Ordering::AcqRel);
+        }
+    });
+    generator(State(api)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_in_both_alphabets() {
+        assert_eq!(base64_decode("aGVsbG8="), Some(b"hello".to_vec()));
+        assert_eq!(base64_decode("-_8"), Some(vec![0xfb, 0xff]));
+        assert_eq!(base64_decode("a b"), None);
+    }
+}

@@ -1,0 +1,347 @@
+//! The local target through `sluice serve`: publish over HTTP, a job in the server,
+//! and a SIGKILL mid-stream that loses and duplicates nothing.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sluice_sql::Catalog;
+
+struct Served {
+    child: Child,
+    url: String,
+    token: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(state: &std::path::Path, dist: &std::path::Path) -> Served {
+    serve_with(state, dist, "0")
+}
+
+/// `sluice serve` whose local jobs pause `pause_ms` after each batch.
+fn serve_with(state: &std::path::Path, dist: &std::path::Path, pause_ms: &str) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["serve", "--port", "0", "--dist"])
+        .arg(dist)
+        .env("SLUICE_STATE_DIR", state)
+        .env("SLUICE_LOCAL_PAUSE_MS", pause_ms)
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("SLUICE_GCP_ENDPOINT")
+        .env_remove("SLUICE_GCP_ACCESS_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sluice serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("a line");
+    let printed = line
+        .trim()
+        .strip_prefix("Sluice is serving ")
+        .expect("the URL")
+        .to_owned();
+    let (url, token) = printed.split_once("?token=").expect("a token");
+    Served {
+        child,
+        url: url.trim_end_matches('/').to_owned(),
+        token: token.to_owned(),
+    }
+}
+
+async fn post(s: &Served, path: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", s.url))
+        .header("Authorization", format!("Bearer {}", s.token))
+        .json(&body)
+        .send()
+        .await
+        .expect("an answer");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(s: &Served, path: &str) -> Value {
+    reqwest::get(format!("{}{path}", s.url))
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+fn base64(bytes: &[u8]) -> String {
+    sluice_engine::value::base64(bytes)
+}
+
+fn orders(n: usize) -> Vec<Value> {
+    let params = sluice_datagen::StreamParams {
+        status_mix: sluice_datagen::StatusMix {
+            open: 80,
+            closed: 10,
+            cancelled: 10,
+        },
+        ..sluice_datagen::StreamParams::default()
+    };
+    sluice_datagen::Stream::new(params)
+        .take(n)
+        .map(|e| {
+            let mut j = e.to_json();
+            j.as_object_mut().map(|o| o.remove("event_timestamp"));
+            json!({"data": base64(j.to_string().as_bytes())})
+        })
+        .collect()
+}
+
+async fn publish(s: &Served, messages: &[Value]) {
+    for chunk in messages.chunks(100) {
+        let (status, body) = post(
+            s,
+            "/api/local/topics/orders:publish",
+            json!({"messages": chunk}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["messageIds"].as_array().map(Vec::len),
+            Some(chunk.len())
+        );
+    }
+}
+
+async fn sql(s: &Served, query: &str) -> Value {
+    let (status, body) = post(
+        s,
+        "/api/local/sql",
+        json!({"sql": query, "max_rows": 10000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// What the engine gives over the orders topic's log as the server stored it.
+async fn expected(s: &Served) -> Vec<String> {
+    let log = sql(
+        s,
+        "SELECT publish_micros, data FROM sluice_messages WHERE topic = 'orders' ORDER BY seq",
+    )
+    .await;
+    let catalog = Catalog::reference();
+    let plan = sluice_sql::analyze(sluice_sql::reference::QUERY, &catalog)
+        .plan
+        .expect("a plan");
+    let tables = sluice_datagen::tables(&catalog, &sluice_datagen::BatchParams::default());
+    let mut engine = sluice_engine::Engine::new(&plan, &tables, sluice_engine::Options::default())
+        .expect("an engine");
+    let topic = catalog
+        .sources
+        .iter()
+        .find(|s| !s.is_bounded())
+        .expect("a topic");
+    for row in log["rows"].as_array().expect("rows") {
+        let micros = row[0].as_i64().expect("micros");
+        // BLOBs come back as base64.
+        let data = decode_base64(row[1].as_str().expect("data"));
+        let mut j: Value = serde_json::from_slice(&data).expect("JSON");
+        j["event_timestamp"] = json!(sluice_local_rfc3339(micros));
+        engine
+            .push(
+                &topic.sql_name(),
+                sluice_engine::input::row_from_json(&j, &topic.schema).expect("a row"),
+            )
+            .expect("pushed");
+    }
+    let schema = plan.output_schema();
+    let mut rows: Vec<String> = engine
+        .outputs
+        .iter()
+        .map(|o| {
+            Value::Object(
+                schema
+                    .iter()
+                    .zip(&o.row)
+                    .map(|(f, v)| (f.name.clone(), v.to_json(&f.data_type)))
+                    .collect(),
+            )
+            .to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn sluice_local_rfc3339(micros: i64) -> String {
+    sluice_engine::Value::Timestamp(micros)
+        .to_json(&sluice_sql::types::DataType::Timestamp)
+        .as_str()
+        .expect("a string")
+        .to_owned()
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut bits, mut n, mut out) = (0u32, 0, Vec::new());
+    for c in text.bytes().filter(|c| *c != b'=') {
+        bits = (bits << 6) | A.iter().position(|a| *a == c).expect("base64") as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+async fn table(s: &Served) -> Vec<String> {
+    let t = sql(s, "SELECT * FROM \"sluice.vip\"").await;
+    let columns: Vec<String> = t["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| c.as_str().unwrap_or_default().to_owned())
+        .collect();
+    let mut rows: Vec<String> = t["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let values = r.as_array().expect("a row");
+            Value::Object(
+                columns
+                    .iter()
+                    .cloned()
+                    .zip(values.iter().cloned())
+                    .collect(),
+            )
+            .to_string()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+async fn caught_up(s: &Served) -> Value {
+    let started = Instant::now();
+    loop {
+        let job = get(s, "/api/local/jobs/vip").await;
+        if job["backlog"] == 0 && job["live"]["position"].as_i64().is_some() {
+            return job;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never caught up: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_mid_stream_resumes_without_losing_or_duplicating_rows() {
+    let state = tempfile::tempdir().expect("a temp dir");
+    let dist = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dist.path().join("index.html"), "<h1>app</h1>").expect("index.html");
+    let config = get(&serve(state.path(), dist.path()), "/api/deploy/config").await;
+    assert_eq!(config["target"], "local", "{config}");
+
+    // The job pauses after each batch, so it is still working when the kill comes.
+    let mut server = serve_with(state.path(), dist.path(), "1000");
+    let (status, job) = post(
+        &server,
+        "/api/local/deploy",
+        json!({"query": sluice_sql::reference::QUERY, "job_name": "vip"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{job}");
+    assert_eq!(job["state"], "JOB_STATE_RUNNING");
+    let messages = orders(4000);
+    publish(&server, &messages[..2000]).await;
+    // Kill it while the job is still working through the messages.
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().expect("dead");
+    drop(server);
+
+    server = serve(state.path(), dist.path());
+    publish(&server, &messages[2000..]).await;
+    let job = caught_up(&server).await;
+    let rows = table(&server).await;
+    assert!(!rows.is_empty());
+    assert_eq!(
+        rows,
+        expected(&server).await,
+        "the destination table is exactly the engine's output over the log"
+    );
+    let log = job["log"].to_string();
+    let resumed_at: i64 = log
+        .split("resumed at message ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no resume in the log: {log}"));
+    assert!(
+        resumed_at > 0 && resumed_at < 2000,
+        "killed at message {resumed_at}: not mid-stream"
+    );
+    // The destination topic holds one message a row.
+    let sent = sql(
+        &server,
+        "SELECT COUNT(*) FROM sluice_messages WHERE topic = 'vip-results'",
+    )
+    .await;
+    assert_eq!(sent["rows"][0][0].as_u64(), Some(rows.len() as u64));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publishing_needs_the_token_an_existing_topic_and_base64() {
+    let state = tempfile::tempdir().expect("a temp dir");
+    let dist = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dist.path().join("index.html"), "<h1>app</h1>").expect("index.html");
+    let server = serve(state.path(), dist.path());
+    let (status, body) = post(
+        &server,
+        "/api/local/topics/orders:publish",
+        json!({"messages": [{"data": "e30="}]}),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no topic orders")),
+        "{body}"
+    );
+    post(&server, "/api/local/deploy", json!({"query": "SELECT customer_id FROM pubsub.topic.`demobox-313313`.orders", "job_name": "ids"})).await;
+    let (status, body) = post(
+        &server,
+        "/api/local/topics/orders:publish",
+        json!({"messages": [{"data": "not base64!"}]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("messages[0].data is not base64")),
+        "{body}"
+    );
+    let anonymous = reqwest::Client::new()
+        .post(format!("{}/api/local/topics/orders:publish", server.url))
+        .json(&json!({"messages": [{"data": "e30="}]}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let (status, _) = post(
+        &server,
+        "/api/local/sql",
+        json!({"sql": "DELETE FROM sluice_jobs"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
