@@ -177,7 +177,7 @@ fn bad_request(message: String) -> Response {
 }
 
 /// Reads a JSON body by hand, so that a broken one gets a message with where and why.
-fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, String> {
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, String> {
     serde_json::from_str(body).map_err(|e| {
         format!(
             "the request body is not valid: {e} (line {}, column {})",

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_local::{Generated, JobSpec, Local, LocalError};
 
-use crate::api::MAX_BODY;
+use crate::api::{MAX_BODY, parse};
 
 /// The built-in generator: publishes the seed's stream to a topic at its pace.
 #[derive(Default)]
@@ -114,15 +114,6 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, Response> {
-    serde_json::from_str(body).map_err(|e| {
-        bad_request(format!(
-            "the request body is not valid: {e} (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })
-}
 
 /// The `/api/local/…` routes.
 pub fn routes(api: Arc<LocalApi>) -> Router {
@@ -196,7 +187,7 @@ async fn publish(
     };
     let request: PublishRequest = match parse(&body) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(e) => return bad_request(e),
     };
     if request.messages.is_empty() {
         return bad_request("messages: at least one message is needed".into());
@@ -306,7 +297,7 @@ struct DeployBody {
 async fn deploy(State(api): State<Arc<LocalApi>>, body: String) -> Response {
     let body: DeployBody = match parse(&body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return bad_request(e),
     };
     let spec = JobSpec {
         name: body.job_name,
@@ -389,7 +380,7 @@ fn thousand() -> usize {
 async fn sql(State(api): State<Arc<LocalApi>>, body: String) -> Response {
     let body: SqlBody = match parse(&body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return bad_request(e),
     };
     let local = api.local.clone();
     let max = body.max_rows.min(10_000);
@@ -420,7 +411,7 @@ struct GeneratorBody {
 async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Response {
     let body: GeneratorBody = match parse(&body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return bad_request(e),
     };
     let g = &api.generator;
     let generation = g.generation.fetch_add(1, Ordering::AcqRel) + 1;
