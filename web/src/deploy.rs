@@ -145,6 +145,9 @@ pub struct DeployProps {
     pub catalog: Rc<Catalog>,
     /// Moves the editor's cursor to a problem.
     pub on_jump: Callback<(u32, u32)>,
+    /// The generator settings the local target makes its tables with: customers,
+    /// orders, seed, status mix.
+    pub generated: (u64, u64, u64, [u32; 3]),
 }
 
 /// Where the deployment stands.
@@ -158,7 +161,8 @@ enum Phase {
     Finished(Value),
 }
 
-async fn fetch(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+/// A JSON call to the server's API (with the token); the answer or its error.
+pub(crate) async fn fetch(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
     use gloo_net::http::Request;
     let mut request = match method {
         "POST" => Request::post(url),
@@ -238,6 +242,9 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
     let job = use_state(|| None::<Value>);
     let error = use_state(|| None::<String>);
     let credentials = use_state(|| None::<Option<String>>);
+    // The target: the server's default (local without Google credentials) until chosen.
+    let default_target = use_state(|| None::<String>);
+    let chosen = use_state(|| None::<String>);
     let project = props.catalog.project.clone();
     let target = target(&project, &props.query, &names);
     let preview = use_memo(
@@ -245,11 +252,12 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
         |(q, c, t)| preview(q, c, t),
     );
     {
-        let credentials = credentials.clone();
+        let (credentials, default_target) = (credentials.clone(), default_target.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(config) = fetch("GET", "/api/deploy/config", None).await {
                     credentials.set(Some(config["credentials"].as_str().map(str::to_owned)));
+                    default_target.set(config["target"].as_str().map(str::to_owned));
                 }
             });
         });
@@ -400,8 +408,40 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
         Phase::Working(op) | Phase::Finished(op) => Some(op.clone()),
         Phase::Idle => None,
     };
+    let local = chosen
+        .as_deref()
+        .or(default_target.as_deref())
+        .is_some_and(|t| t == "local");
+    let choose = |t: &'static str| {
+        let chosen = chosen.clone();
+        Callback::from(move |_: Event| chosen.set(Some(t.to_owned())))
+    };
+    let switch = html! {
+        <div class="target-switch controls" role="radiogroup" aria-label="Where to deploy">
+            <label><input type="radio" name="target" id="target-local" checked={local} onchange={choose("local")} />{ " This server (local)" }</label>
+            <label><input type="radio" name="target" id="target-gcp" checked={!local} onchange={choose("gcp")} />{ " Google Cloud Dataflow" }</label>
+        </div>
+    };
+    if local {
+        return html! {
+            <div class="deploy" id="deploy">
+                { switch }
+                <p class="hint" id="deploy-target">
+                    { match &*credentials {
+                        Some(None) => "Target: this server (local). No Google credentials were found; to deploy to Dataflow, set them up (GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`), restart `sluice serve` and choose Google Cloud above.".to_owned(),
+                        _ => "Target: this server (local). Choose Google Cloud above to deploy to Dataflow.".to_owned(),
+                    } }
+                </p>
+                { field("job-name", "Job name", names.job_name.clone(), default.job_name.clone(), |n, v| n.job_name = v) }
+                <crate::local::LocalPanel query={props.query.clone()} catalog={props.catalog.clone()}
+                    job_name={AttrValue::from(target.job_name.clone())} generated={props.generated}
+                    has_token={has_token} />
+            </div>
+        };
+    }
     html! {
         <div class="deploy" id="deploy">
+            { switch }
             <p class="hint" id="deploy-target">
                 { format!("Target: Google Cloud Dataflow, project {project}. ") }
                 { match &*credentials {

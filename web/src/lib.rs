@@ -9,6 +9,7 @@ pub mod charts;
 pub mod deploy;
 pub mod editor;
 pub mod graph;
+pub mod local;
 pub mod outputs;
 pub mod share;
 pub mod simulation;
@@ -299,7 +300,9 @@ pub fn app() -> Html {
                     <details class="panel" id="deploy-panel" ref={deploy_panel}>
                         <summary>{ "Deploy to Dataflow" }</summary>
                         <deploy::DeployPanel query={AttrValue::from((*query).clone())}
-                            catalog={(*catalog).clone()} on_jump={on_jump.clone()} />
+                            catalog={(*catalog).clone()} on_jump={on_jump.clone()}
+                            generated={(settings.batch.customer_count, settings.batch.order_count, settings.batch.seed,
+                                [settings.batch.status_mix.open, settings.batch.status_mix.closed, settings.batch.status_mix.cancelled])} />
                     </details>
                 </section>
                 <section class="results-pane">

@@ -1,0 +1,331 @@
+//! The local target's panel: deploy the query as a job inside the `sluice` server,
+//! feed its topic with the built-in generator, watch its page (state, operators,
+//! throughput, log), query its destination table with SQL, see its destination
+//! topic live (server-sent events), and cancel, drain and clean it up.
+
+use std::rc::Rc;
+
+use serde_json::{Value, json};
+use sluice_sql::Catalog;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use yew::prelude::*;
+
+use crate::deploy::fetch;
+
+/// Properties of [`LocalPanel`].
+#[derive(Properties, PartialEq)]
+pub struct LocalProps {
+    /// The query text.
+    pub query: AttrValue,
+    /// The catalog.
+    pub catalog: Rc<Catalog>,
+    /// The job's name.
+    pub job_name: AttrValue,
+    /// The generator settings of the source tables: customers, orders, seed, mix.
+    pub generated: (u64, u64, u64, [u32; 3]),
+    /// Whether the page has the server's token.
+    pub has_token: bool,
+}
+
+fn state_name(state: &str) -> String {
+    state.trim_start_matches("JOB_STATE_").to_ascii_lowercase()
+}
+
+fn ended(state: &str) -> bool {
+    matches!(
+        state,
+        "JOB_STATE_CANCELLED" | "JOB_STATE_DRAINED" | "JOB_STATE_FAILED"
+    )
+}
+
+/// The local target's panel.
+#[function_component(LocalPanel)]
+pub fn local_panel(props: &LocalProps) -> Html {
+    let job = use_state(|| None::<Value>);
+    let error = use_state(|| None::<String>);
+    let cleaned = use_state(|| None::<Value>);
+    let generator = use_state(|| None::<Value>);
+    let speed = use_state(|| "100".to_string());
+    let sql = use_state(String::new);
+    let result = use_state(|| None::<Result<Value, String>>);
+    let feed = use_state(Vec::<Value>::new);
+    let name = props.job_name.to_string();
+    let table = format!("sluice.{}", name.replace('-', "_"));
+    let default_sql = format!("SELECT * FROM \"{table}\" ORDER BY rowid DESC LIMIT 20");
+    let sql_text = if sql.is_empty() {
+        default_sql.clone()
+    } else {
+        (*sql).clone()
+    };
+    let state = job
+        .as_ref()
+        .and_then(|j| j["state"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let rows_seen = job.as_ref().and_then(|j| j["live"]["rows"].as_u64());
+
+    // Poll the job's page and the generator while there is a job.
+    {
+        let (job, generator, name) = (job.clone(), generator.clone(), name.clone());
+        let watching = job.is_some();
+        use_effect_with((watching, name), move |(watching, name)| {
+            let name = name.clone();
+            let interval = watching.then(|| {
+                gloo_timers::callback::Interval::new(700, move || {
+                    let (job, generator, name) = (job.clone(), generator.clone(), name.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Ok(j) = fetch("GET", &format!("/api/local/jobs/{name}"), None).await {
+                            job.set(Some(j));
+                        }
+                        if let Ok(g) = fetch("GET", "/api/local/generator", None).await {
+                            generator.set(Some(g));
+                        }
+                    });
+                })
+            });
+            move || drop(interval)
+        });
+    }
+    // Re-run the table's query when new rows land.
+    {
+        let (result, sql_text) = (result.clone(), sql_text.clone());
+        use_effect_with(rows_seen, move |rows| {
+            if rows.is_some() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let r = fetch("POST", "/api/local/sql", Some(json!({"sql": sql_text, "max_rows": 200}))).await;
+                    result.set(Some(r));
+                });
+            }
+        });
+    }
+    // The destination topic, live.
+    {
+        let feed = feed.clone();
+        let topic = format!("{name}-results");
+        let live = job.is_some() && !ended(&state);
+        use_effect_with((live, topic), move |(live, topic)| {
+            let source = if *live {
+                web_sys::EventSource::new(&format!("/api/local/topics/{topic}/events")).ok()
+            } else {
+                None
+            };
+            let listener = source.as_ref().map(|s| {
+                let feed = feed.clone();
+                let kept = Rc::new(std::cell::RefCell::new(Vec::<Value>::new()));
+                let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                    if let Some(text) = e.data().as_string()
+                        && let Ok(v) = serde_json::from_str::<Value>(&text)
+                    {
+                        let mut k = kept.borrow_mut();
+                        k.insert(0, v);
+                        k.truncate(20);
+                        feed.set(k.clone());
+                    }
+                });
+                let _ = s.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+                on_message
+            });
+            move || {
+                if let Some(s) = source {
+                    s.close();
+                }
+                drop(listener);
+            }
+        });
+    }
+
+    let on_deploy = {
+        let (job, error, cleaned, feed) = (job.clone(), error.clone(), cleaned.clone(), feed.clone());
+        let (c, o, seed, mix) = props.generated;
+        let body = json!({
+            "query": props.query.to_string(),
+            "catalog": props.catalog.to_json(),
+            "job_name": name,
+            "generated": {"customers": c, "orders": o, "seed": seed, "status_mix": mix},
+        });
+        Callback::from(move |_: MouseEvent| {
+            let (job, error, cleaned, feed, body) = (job.clone(), error.clone(), cleaned.clone(), feed.clone(), body.clone());
+            error.set(None);
+            cleaned.set(None);
+            feed.set(Vec::new());
+            wasm_bindgen_futures::spawn_local(async move {
+                match fetch("POST", "/api/local/deploy", Some(body)).await {
+                    Ok(j) => job.set(Some(j)),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let action = |what: &'static str| {
+        let (job, error, cleaned, name) = (job.clone(), error.clone(), cleaned.clone(), name.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (job, error, cleaned, name) = (job.clone(), error.clone(), cleaned.clone(), name.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match fetch("POST", &format!("/api/local/jobs/{name}/{what}"), Some(json!({}))).await {
+                    Ok(v) if what == "cleanup" => {
+                        job.set(None);
+                        cleaned.set(Some(v));
+                    }
+                    Ok(_) => {}
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let on_generator = {
+        let (generator, error, speed) = (generator.clone(), error.clone(), speed.clone());
+        let running = generator.as_ref().is_some_and(|g| g["running"] == true);
+        let topic = job
+            .as_ref()
+            .and_then(|j| j["sources"][0].as_str())
+            .unwrap_or("orders")
+            .to_owned();
+        Callback::from(move |_: MouseEvent| {
+            let (generator, error) = (generator.clone(), error.clone());
+            let body = if running {
+                json!({"running": false})
+            } else {
+                json!({"running": true, "topic": topic, "speed": speed.parse::<f64>().unwrap_or(1.0)})
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                match fetch("POST", "/api/local/generator", Some(body)).await {
+                    Ok(g) => generator.set(Some(g)),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let on_speed = {
+        let speed = speed.clone();
+        Callback::from(move |e: Event| {
+            if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                speed.set(select.value());
+            }
+        })
+    };
+    let on_sql_input = {
+        let sql = sql.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(area) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() {
+                sql.set(area.value());
+            }
+        })
+    };
+    let on_run_sql = {
+        let (result, sql_text) = (result.clone(), sql_text.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (result, sql_text) = (result.clone(), sql_text.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = fetch("POST", "/api/local/sql", Some(json!({"sql": sql_text, "max_rows": 200}))).await;
+                result.set(Some(r));
+            });
+        })
+    };
+    let running_generator = generator.as_ref().is_some_and(|g| g["running"] == true);
+    html! {
+        <div class="local" id="local">
+            <p class="hint">
+                { format!("The job runs inside this sluice server on the same engine as the simulation, reading the local topic(s) it names and writing the table \"{table}\" (SQLite) and the topic {name}-results. Anyone may publish to a local topic: POST /api/local/topics/orders:publish with Pub/Sub's body and the server's token.") }
+            </p>
+            <div class="controls">
+                <button id="local-deploy" type="button" disabled={!props.has_token || (job.is_some() && !ended(&state))} onclick={on_deploy}>
+                    { "Deploy here" }
+                </button>
+                if !props.has_token {
+                    <span class="hint">{ "Deploying needs the token in the address `sluice serve` printed: open that address." }</span>
+                }
+            </div>
+            if let Some(e) = &*error {
+                <p class="problems error" role="alert">{ e.clone() }</p>
+            }
+            if let Some(c) = &*cleaned {
+                <div class="deploy-result" id="local-result" role="status">
+                    <p>{ format!("Cleaned up: {} deleted.", c["deleted"].as_array().map(|d| d.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }</p>
+                </div>
+            }
+            if let Some(j) = &*job {
+                <section class="job" id="local-job" aria-label="The local job">
+                    <div class="pane-head">
+                        <h3 class="section">{ format!("Job {name} (local)") }</h3>
+                        <span id="local-job-state" class={classes!("badge", state_name(&state))}>{ state_name(&state) }</span>
+                    </div>
+                    <p class="counters" id="local-counters">
+                        <span><b>{ j["live"]["events"].as_u64().unwrap_or(0) }</b>{ " events" }</span>
+                        <span><b id="local-rows">{ j["live"]["rows"].as_u64().unwrap_or(0) }</b>{ " rows" }</span>
+                        <span><b>{ j["backlog"].as_i64().unwrap_or(0) }</b>{ " waiting" }</span>
+                        <span><b>{ format!("{:.0}", j["live"]["events_per_second"].as_f64().unwrap_or(0.0)) }</b>{ " events/s" }</span>
+                        <span><b>{ j["live"]["bad_messages"].as_u64().unwrap_or(0) }</b>{ " bad messages" }</span>
+                    </p>
+                    <p class="hint" id="local-history">
+                        { j["history"].as_array().into_iter().flatten()
+                            .map(|c| format!("{} ({})", state_name(c["state"].as_str().unwrap_or_default()), c["time"].as_str().unwrap_or_default()))
+                            .collect::<Vec<_>>().join(" → ") }
+                    </p>
+                    <div class="controls">
+                        <button id="local-generator" type="button" class="secondary" disabled={ended(&state)} onclick={on_generator}>
+                            { if running_generator { "Stop the generator" } else { "Start the generator" } }
+                        </button>
+                        <label class="speed">{ "Pace" }
+                            <select id="local-speed" onchange={on_speed}>
+                                { for ["1", "10", "100", "1000"].iter().map(|s| html! {
+                                    <option value={*s} selected={*speed == *s}>{ format!("{s}x the seed's") }</option>
+                                }) }
+                            </select>
+                        </label>
+                        <span class="hint">{ format!("{} published", generator.as_ref().and_then(|g| g["published"].as_u64()).unwrap_or(0)) }</span>
+                        <span class="spacer"></span>
+                        <button id="local-drain" type="button" class="secondary" disabled={ended(&state)} onclick={action("drain")}>{ "Drain" }</button>
+                        <button id="local-cancel" type="button" class="secondary" disabled={ended(&state)} onclick={action("cancel")}>{ "Cancel" }</button>
+                        <button id="local-cleanup" type="button" class="secondary" onclick={action("cleanup")}>{ "Clean up" }</button>
+                    </div>
+                    <table class="grid" id="local-operators">
+                        <thead><tr><th>{ "Operator" }</th><th class="num">{ "In" }</th><th class="num">{ "Out" }</th><th class="num">{ "Dropped" }</th></tr></thead>
+                        <tbody>
+                            { for j["live"]["operators"].as_array().into_iter().flatten().map(|o| html! {
+                                <tr>
+                                    <td class="label" title={o[1].as_str().unwrap_or_default().to_owned()}>{ o[1].as_str().unwrap_or_default().to_owned() }</td>
+                                    <td class="num">{ o[2].as_u64().unwrap_or(0) }</td>
+                                    <td class="num">{ o[3].as_u64().unwrap_or(0) }</td>
+                                    <td class="num">{ o[4].as_u64().unwrap_or(0) }</td>
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                    <h3 class="section">{ "Destination table (SQL)" }</h3>
+                    <textarea id="local-sql" class="schema-json" rows="2" spellcheck="false" value={sql_text} oninput={on_sql_input} />
+                    <div class="controls"><button id="local-run-sql" type="button" class="secondary small" onclick={on_run_sql}>{ "Run" }</button></div>
+                    { match &*result {
+                        Some(Ok(r)) => html! {
+                            <div class="table-scroll">
+                                <table class="grid" id="local-sql-result">
+                                    <thead><tr>{ for r["columns"].as_array().into_iter().flatten().map(|c| html! { <th>{ c.as_str().unwrap_or_default().to_owned() }</th> }) }</tr></thead>
+                                    <tbody>
+                                        { for r["rows"].as_array().into_iter().flatten().map(|row| html! {
+                                            <tr>{ for row.as_array().into_iter().flatten().map(|v| html! {
+                                                <td>{ match v { Value::String(s) => s.clone(), Value::Null => "NULL".into(), other => other.to_string() } }</td>
+                                            }) }</tr>
+                                        }) }
+                                    </tbody>
+                                </table>
+                            </div>
+                        },
+                        Some(Err(e)) => html! { <p class="problems error" id="local-sql-error">{ e.clone() }</p> },
+                        None => html! {},
+                    } }
+                    <h3 class="section">{ format!("Destination topic {name}-results (live)") }</h3>
+                    <ul class="feed" id="local-feed">
+                        { for feed.iter().map(|m| html! {
+                            <li><span class="hint">{ m["publish_time"].as_str().unwrap_or_default().to_owned() }</span>{ " " }<code>{ m["data"].as_str().unwrap_or_default().to_owned() }</code></li>
+                        }) }
+                    </ul>
+                    <ul class="feed" id="local-log">
+                        { for j["log"].as_array().into_iter().flatten().rev().take(10).map(|l| html! {
+                            <li><span class="hint">{ l[0].as_str().unwrap_or_default().to_owned() }</span>{ " " }{ l[1].as_str().unwrap_or_default().to_owned() }</li>
+                        }) }
+                    </ul>
+                </section>
+            }
+        </div>
+    }
+}
