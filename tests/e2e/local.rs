@@ -10,44 +10,135 @@ use sluice_e2e::{Browser, Server, set_value, wait_for, wait_text};
 
 async fn local(browser: &Browser, server: &Server) -> Result<()> {
     let client = &browser.client;
-    client.goto(&format!("{}?token={}", server.url, server.token)).await?;
+    client
+        .goto(&format!("{}?token={}", server.url, server.token))
+        .await?;
     wait_for(client, "#open-deploy").await?.click().await?;
-    let target = wait_text(client, "#deploy-target", Duration::from_secs(10), |t| t.contains("local")).await?;
-    ensure!(target.contains("No Google credentials were found"), "{target}");
+    let target = wait_text(client, "#deploy-target", Duration::from_secs(10), |t| {
+        t.contains("local")
+    })
+    .await?;
     ensure!(
-        client.find(Locator::Css("#target-local")).await?.prop("checked").await?.as_deref() == Some("true"),
+        target.contains("No Google credentials were found"),
+        "{target}"
+    );
+    ensure!(
+        client
+            .find(Locator::Css("#target-local"))
+            .await?
+            .prop("checked")
+            .await?
+            .as_deref()
+            == Some("true"),
         "the local target is not the one chosen"
     );
-    wait_for(client, "#local-deploy:not([disabled])").await?.click().await?;
-    wait_text(client, "#local-job-state", Duration::from_secs(20), |t| t == "running").await?;
+    wait_for(client, "#local-deploy:not([disabled])")
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#local-job-state", Duration::from_secs(20), |t| {
+        t == "running"
+    })
+    .await?;
     set_value(client, "#local-speed", "1000").await?;
-    client.find(Locator::Css("#local-generator")).await?.click().await?;
+    client
+        .find(Locator::Css("#local-generator"))
+        .await?
+        .click()
+        .await?;
     wait_text(client, "#local-rows", Duration::from_secs(60), |t| {
         t.parse::<u64>().is_ok_and(|n| n >= 3)
     })
     .await?;
-    let table = wait_text(client, "#local-sql-result tbody", Duration::from_secs(20), |t| !t.is_empty()).await?;
-    ensure!(table.contains("Open"), "the table view shows no orders: {table}");
-    let feed = wait_text(client, "#local-feed", Duration::from_secs(20), |t| t.contains("total_spent")).await?;
+    let table = wait_text(
+        client,
+        "#local-sql-result tbody",
+        Duration::from_secs(20),
+        |t| !t.is_empty(),
+    )
+    .await?;
+    ensure!(
+        table.contains("Open"),
+        "the table view shows no orders: {table}"
+    );
+    let feed = wait_text(client, "#local-feed", Duration::from_secs(20), |t| {
+        t.contains("total_spent")
+    })
+    .await?;
     ensure!(feed.contains("customer_id"), "{feed}");
-    let operators = client.find_all(Locator::Css("#local-operators tbody tr")).await?;
+    let operators = client
+        .find_all(Locator::Css("#local-operators tbody tr"))
+        .await?;
     ensure!(operators.len() == 9, "{} operators", operators.len());
     browser.screenshot("local-running").await?;
 
     // Plain SQL over the destination table.
-    let table_name = client.find(Locator::Css("#local-sql")).await?.prop("value").await?.unwrap_or_default();
-    let table_name = table_name.split('"').nth(1).context("the default query names the table")?.to_owned();
-    set_value(client, "#local-sql", &format!("SELECT COUNT(*) AS n FROM \"{table_name}\"")).await?;
-    client.find(Locator::Css("#local-run-sql")).await?.click().await?;
-    let count = wait_text(client, "#local-sql-result", Duration::from_secs(10), |t| t.starts_with("N") || t.starts_with("n")).await?;
-    ensure!(count.lines().nth(1).and_then(|n| n.trim().parse::<u64>().ok()).is_some_and(|n| n >= 3), "{count}");
-    client.find(Locator::Css("#local-generator")).await?.click().await?;
-    client.find(Locator::Css("#local-cancel")).await?.click().await?;
-    wait_text(client, "#local-job-state", Duration::from_secs(20), |t| t == "cancelled").await?;
-    let history = client.find(Locator::Css("#local-history")).await?.text().await?;
-    ensure!(history.contains("running") && history.contains("cancelled"), "{history}");
-    client.find(Locator::Css("#local-cleanup")).await?.click().await?;
-    let result = wait_text(client, "#local-result", Duration::from_secs(20), |t| t.starts_with("Cleaned up")).await?;
+    let table_name = client
+        .find(Locator::Css("#local-sql"))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    let table_name = table_name
+        .split('"')
+        .nth(1)
+        .context("the default query names the table")?
+        .to_owned();
+    set_value(
+        client,
+        "#local-sql",
+        &format!("SELECT COUNT(*) AS n FROM \"{table_name}\""),
+    )
+    .await?;
+    client
+        .find(Locator::Css("#local-run-sql"))
+        .await?
+        .click()
+        .await?;
+    let count = wait_text(client, "#local-sql-result", Duration::from_secs(10), |t| {
+        t.starts_with("N") || t.starts_with("n")
+    })
+    .await?;
+    ensure!(
+        count
+            .lines()
+            .nth(1)
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .is_some_and(|n| n >= 3),
+        "{count}"
+    );
+    client
+        .find(Locator::Css("#local-generator"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::Css("#local-cancel"))
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#local-job-state", Duration::from_secs(20), |t| {
+        t == "cancelled"
+    })
+    .await?;
+    let history = client
+        .find(Locator::Css("#local-history"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        history.contains("running") && history.contains("cancelled"),
+        "{history}"
+    );
+    client
+        .find(Locator::Css("#local-cleanup"))
+        .await?
+        .click()
+        .await?;
+    let result = wait_text(client, "#local-result", Duration::from_secs(20), |t| {
+        t.starts_with("Cleaned up")
+    })
+    .await?;
     ensure!(result.contains("table sluice."), "{result}");
     ensure!(result.contains("-results"), "{result}");
     browser.screenshot("local-cleaned-up").await?;

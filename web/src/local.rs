@@ -75,7 +75,8 @@ pub fn local_panel(props: &LocalProps) -> Html {
                 gloo_timers::callback::Interval::new(700, move || {
                     let (job, generator, name) = (job.clone(), generator.clone(), name.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        if let Ok(j) = fetch("GET", &format!("/api/local/jobs/{name}"), None).await {
+                        if let Ok(j) = fetch("GET", &format!("/api/local/jobs/{name}"), None).await
+                        {
                             job.set(Some(j));
                         }
                         if let Ok(g) = fetch("GET", "/api/local/generator", None).await {
@@ -93,7 +94,12 @@ pub fn local_panel(props: &LocalProps) -> Html {
         use_effect_with(rows_seen, move |rows| {
             if rows.is_some() {
                 wasm_bindgen_futures::spawn_local(async move {
-                    let r = fetch("POST", "/api/local/sql", Some(json!({"sql": sql_text, "max_rows": 200}))).await;
+                    let r = fetch(
+                        "POST",
+                        "/api/local/sql",
+                        Some(json!({"sql": sql_text, "max_rows": 200})),
+                    )
+                    .await;
                     result.set(Some(r));
                 });
             }
@@ -113,17 +119,22 @@ pub fn local_panel(props: &LocalProps) -> Html {
             let listener = source.as_ref().map(|s| {
                 let feed = feed.clone();
                 let kept = Rc::new(std::cell::RefCell::new(Vec::<Value>::new()));
-                let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                    if let Some(text) = e.data().as_string()
-                        && let Ok(v) = serde_json::from_str::<Value>(&text)
-                    {
-                        let mut k = kept.borrow_mut();
-                        k.insert(0, v);
-                        k.truncate(20);
-                        feed.set(k.clone());
-                    }
-                });
-                let _ = s.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+                let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                    move |e: web_sys::MessageEvent| {
+                        if let Some(text) = e.data().as_string()
+                            && let Ok(v) = serde_json::from_str::<Value>(&text)
+                        {
+                            let mut k = kept.borrow_mut();
+                            k.insert(0, v);
+                            k.truncate(20);
+                            feed.set(k.clone());
+                        }
+                    },
+                );
+                let _ = s.add_event_listener_with_callback(
+                    "message",
+                    on_message.as_ref().unchecked_ref(),
+                );
                 on_message
             });
             move || {
@@ -136,7 +147,8 @@ pub fn local_panel(props: &LocalProps) -> Html {
     }
 
     let on_deploy = {
-        let (job, error, cleaned, feed) = (job.clone(), error.clone(), cleaned.clone(), feed.clone());
+        let (job, error, cleaned, feed) =
+            (job.clone(), error.clone(), cleaned.clone(), feed.clone());
         let (c, o, seed, mix) = props.generated;
         let body = json!({
             "query": props.query.to_string(),
@@ -145,7 +157,13 @@ pub fn local_panel(props: &LocalProps) -> Html {
             "generated": {"customers": c, "orders": o, "seed": seed, "status_mix": mix},
         });
         Callback::from(move |_: MouseEvent| {
-            let (job, error, cleaned, feed, body) = (job.clone(), error.clone(), cleaned.clone(), feed.clone(), body.clone());
+            let (job, error, cleaned, feed, body) = (
+                job.clone(),
+                error.clone(),
+                cleaned.clone(),
+                feed.clone(),
+                body.clone(),
+            );
             error.set(None);
             cleaned.set(None);
             feed.set(Vec::new());
@@ -158,11 +176,19 @@ pub fn local_panel(props: &LocalProps) -> Html {
         })
     };
     let action = |what: &'static str| {
-        let (job, error, cleaned, name) = (job.clone(), error.clone(), cleaned.clone(), name.clone());
+        let (job, error, cleaned, name) =
+            (job.clone(), error.clone(), cleaned.clone(), name.clone());
         Callback::from(move |_: MouseEvent| {
-            let (job, error, cleaned, name) = (job.clone(), error.clone(), cleaned.clone(), name.clone());
+            let (job, error, cleaned, name) =
+                (job.clone(), error.clone(), cleaned.clone(), name.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch("POST", &format!("/api/local/jobs/{name}/{what}"), Some(json!({}))).await {
+                match fetch(
+                    "POST",
+                    &format!("/api/local/jobs/{name}/{what}"),
+                    Some(json!({})),
+                )
+                .await
+                {
                     Ok(v) if what == "cleanup" => {
                         job.set(None);
                         cleaned.set(Some(v));
@@ -217,7 +243,12 @@ pub fn local_panel(props: &LocalProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let (result, sql_text) = (result.clone(), sql_text.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let r = fetch("POST", "/api/local/sql", Some(json!({"sql": sql_text, "max_rows": 200}))).await;
+                let r = fetch(
+                    "POST",
+                    "/api/local/sql",
+                    Some(json!({"sql": sql_text, "max_rows": 200})),
+                )
+                .await;
                 result.set(Some(r));
             });
         })

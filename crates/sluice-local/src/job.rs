@@ -123,21 +123,40 @@ pub(crate) fn start(inner: &Arc<Inner>, name: &str) -> Running {
     Running { stop, live, thread }
 }
 
-/// The topic's payload plus its publish time as `event_timestamp`, as a row.
-fn decode(m: &Message, schema: &[Field]) -> Result<sluice_engine::Row, String> {
-    let mut payload: Value = serde_json::from_slice(&m.data)
-        .map_err(|e| format!("message {} is not JSON: {e}", m.seq))?;
-    let Some(object) = payload.as_object_mut() else {
-        return Err(format!("message {} is not a JSON object", m.seq));
-    };
-    if schema.iter().any(|f| f.name == EVENT_TIMESTAMP) {
-        object.insert(
-            EVENT_TIMESTAMP.into(),
-            json!(crate::rfc3339(m.publish_micros)),
-        );
+/// A topic's schema split for reading messages: the payload's fields, and where
+/// `event_timestamp` (the publish time, not in the payload) goes in the row.
+struct Decoder {
+    payload: Vec<Field>,
+    time_at: Option<usize>,
+}
+
+impl Decoder {
+    fn new(schema: &[Field]) -> Self {
+        Self {
+            payload: schema
+                .iter()
+                .filter(|f| f.name != EVENT_TIMESTAMP)
+                .cloned()
+                .collect(),
+            time_at: schema.iter().position(|f| f.name == EVENT_TIMESTAMP),
+        }
     }
-    sluice_engine::input::row_from_json(&payload, schema)
-        .map_err(|e| format!("message {}: {e}", m.seq))
+
+    /// The message's payload plus its publish time as `event_timestamp`, as a row.
+    fn decode(&self, m: &Message) -> Result<sluice_engine::Row, String> {
+        let mut payload: Value = serde_json::from_slice(&m.data)
+            .map_err(|e| format!("message {} is not JSON: {e}", m.seq))?;
+        // The publish time is the event time, whatever the message says.
+        if let Some(object) = payload.as_object_mut() {
+            object.remove(EVENT_TIMESTAMP);
+        }
+        let mut row = sluice_engine::input::row_from_json(&payload, &self.payload)
+            .map_err(|e| format!("message {}: {e}", m.seq))?;
+        if let Some(i) = self.time_at {
+            row.insert(i, sluice_engine::Value::Timestamp(m.publish_micros));
+        }
+        Ok(row)
+    }
 }
 
 fn run(
@@ -177,13 +196,25 @@ fn run(
         .collect();
     // Stream sources by their SQL name, with the local topic each reads.
     let topics: Vec<String> = prepared.streams.iter().map(|(_, t, _)| t.clone()).collect();
-    let source_of = |topic: &str| prepared.streams.iter().find(|(_, t, _)| t == topic);
+    let decoders: Vec<Decoder> = prepared
+        .streams
+        .iter()
+        .map(|(_, _, s)| Decoder::new(s))
+        .collect();
+    let source_of = |topic: &str| {
+        prepared
+            .streams
+            .iter()
+            .zip(&decoders)
+            .find(|((_, t, _), _)| t == topic)
+            .map(|((sql_name, _, _), d)| (sql_name, d))
+    };
 
     let push = |engine: &mut Engine, m: &Message, bad: &mut u64| {
-        let Some((sql_name, _, schema)) = source_of(&m.topic) else {
+        let Some((sql_name, decoder)) = source_of(&m.topic) else {
             return;
         };
-        match decode(m, schema) {
+        match decoder.decode(m) {
             Ok(row) => {
                 if let Err(e) = engine.push(sql_name, row) {
                     tracing::warn!(job = %name, seq = m.seq, error = %e, "an event failed");
@@ -291,9 +322,8 @@ fn run(
         engine.dropped.clear();
         let new_position = batch.last().map_or(position, |m| m.seq);
         let tx = conn.transaction()?;
-        let written =
-            store::insert_rows(&tx, &prepared.table, &out_schema, outputs.iter().cloned())?;
-        {
+        let written = store::insert_rows(&tx, &prepared.table, &out_schema, outputs.iter())?;
+        let newest = {
             let now = now_micros();
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO sluice_messages (topic, publish_micros, data) VALUES (?1, ?2, ?3)",
@@ -301,14 +331,15 @@ fn run(
             for o in &outputs {
                 stmt.execute(params![prepared.topic, now, o.to_string().into_bytes()])?;
             }
-        }
+            tx.last_insert_rowid()
+        };
         tx.execute(
             "UPDATE sluice_jobs SET position = ?2 WHERE name = ?1",
             params![name, new_position],
         )?;
         tx.commit()?;
         if !outputs.is_empty() {
-            inner.notify();
+            inner.notify(newest);
         }
         position = new_position;
         rows_total += written as u64;

@@ -324,11 +324,11 @@ pub fn rfc3339(micros: i64) -> String {
 
 impl Inner {
     /// Wakes every job waiting for messages.
-    pub(crate) fn notify(&self) {
-        if let Ok(conn) = store::connect(&self.path)
-            && let Ok(seq) = store::last_seq(&conn)
+    /// Wakes every job waiting for messages: `seq` was just written.
+    pub(crate) fn notify(&self, seq: i64) {
         {
-            *lock(&self.latest) = seq;
+            let mut latest = lock(&self.latest);
+            *latest = (*latest).max(seq);
         }
         self.wake.notify_all();
     }
@@ -369,6 +369,22 @@ impl Local {
             jobs: Mutex::new(HashMap::new()),
         });
         let local = Self { inner };
+        // Checkpoints off the commit path: the write-ahead log is copied into the
+        // file every half second, without blocking writers.
+        let weak = Arc::downgrade(&local.inner);
+        let checkpoints = store::connect(&local.inner.path)?;
+        std::thread::Builder::new()
+            .name("checkpoints".into())
+            .spawn(move || {
+                while weak.strong_count() > 0 {
+                    std::thread::sleep(Duration::from_millis(500));
+                    let _ = checkpoints.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|source| LocalError::Io {
+                path: "the checkpoint thread".into(),
+                source,
+            })?;
         let resumable: Vec<(String, String)> = {
             let conn = lock(&local.inner.writer);
             let mut stmt = conn.prepare(
@@ -414,11 +430,10 @@ impl Local {
                 }
             }
             tx.commit()?;
-            if let Some(seq) = seqs.last() {
-                *lock(&self.inner.latest) = *seq;
-            }
         }
-        self.inner.wake.notify_all();
+        if let Some(seq) = seqs.last() {
+            self.inner.notify(*seq);
+        }
         Ok(seqs)
     }
 

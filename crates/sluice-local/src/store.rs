@@ -10,12 +10,15 @@ use crate::LocalError;
 
 /// Opens a connection with the settings every user of the file shares: WAL (readers
 /// never block the writer), `synchronous=NORMAL` (a killed process loses nothing
-/// committed), and a busy timeout instead of "database is locked" errors.
+/// committed), a busy timeout instead of "database is locked" errors, and no
+/// checkpoints on commit (a background thread checkpoints, see `Local::open`), so
+/// that no publish or job commit pays for copying the log into the file.
 pub(crate) fn connect(path: &std::path::Path) -> Result<Connection, LocalError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(conn)
 }
 
@@ -134,7 +137,7 @@ pub(crate) fn insert_rows(
     conn: &Connection,
     name: &str,
     schema: &[Field],
-    rows: impl Iterator<Item = Value>,
+    rows: impl Iterator<Item = impl std::borrow::Borrow<Value>>,
 ) -> Result<usize, LocalError> {
     let placeholders = vec!["?"; schema.len()].join(", ");
     let mut stmt = conn.prepare_cached(&format!(
@@ -143,6 +146,7 @@ pub(crate) fn insert_rows(
     ))?;
     let mut n = 0;
     for row in rows {
+        let row: &Value = row.borrow();
         let values: Vec<rusqlite::types::Value> = schema
             .iter()
             .map(|f| to_sql(&row[f.name.as_str()]))

@@ -114,7 +114,6 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-
 /// The `/api/local/…` routes.
 pub fn routes(api: Arc<LocalApi>) -> Router {
     Router::new()
