@@ -38,7 +38,7 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
         "Deploy is enabled without the token"
     );
     let deploy_text = client
-        .find(Locator::Css("#deploy .controls"))
+        .find(Locator::Css("#deploy-controls"))
         .await?
         .text()
         .await?;

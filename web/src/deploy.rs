@@ -457,7 +457,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 { field("dest-table", "Table", names.table.clone(), target.table.clone(), |n, v| n.table = v) }
                 { field("dest-topic", "Topic", names.topic.clone(), target.topic.clone(), |n, v| n.topic = v) }
             </fieldset>
-            <div class="controls">
+            <div class="controls" id="deploy-controls">
                 <button id="deploy-button" type="button" disabled={why_not.is_some() || busy} onclick={on_deploy}>
                     { if busy { "Working…" } else { "Deploy" } }
                 </button>

@@ -210,6 +210,11 @@ impl JobSpec {
                 )),
             }
         }
+        if let Some((_, bad, _)) = streams.iter().find(|(_, t, _)| !valid_topic_name(t)) {
+            return Err(LocalError::Invalid(format!(
+                "topic \"{bad}\" is not a valid topic name (3 to 255 letters, digits or - _ . ~ + %, starting with a letter)"
+            )));
+        }
         if streams.is_empty() {
             return Err(LocalError::Query(
                 "the query reads no topic: a local job runs a stream".into(),
@@ -731,6 +736,18 @@ impl Local {
             10_000,
             Some(move || started.elapsed() > Duration::from_secs(2)),
         );
+        // Reading statements only (SQLite counts ATTACH as read-only: it is not).
+        let first = sql
+            .trim_start()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if !matches!(first.as_str(), "SELECT" | "WITH" | "VALUES" | "EXPLAIN") {
+            return Err(LocalError::Invalid(
+                "only SELECT (or WITH, VALUES, EXPLAIN) queries are allowed here".into(),
+            ));
+        }
         let mut stmt = conn
             .prepare(sql)
             .map_err(|e| LocalError::Invalid(e.to_string()))?;
