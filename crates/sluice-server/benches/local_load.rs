@@ -5,8 +5,9 @@
 //! server's clock), how many rows landed, and the server's peak memory.
 //!
 //! The publishers keep to `SLUICE_LOAD_RATE` messages/s in all (default 50,500:
-//! just over the goal, so that what is accepted is at least 50,000/s; 0 publishes as fast as the server accepts, which measures the most it
-//! accepts while the job's backlog, and so the latency, grows).
+//! just over the goal, so that what is accepted is at least 50,000/s). 0 publishes
+//! as fast as the server accepts: that measures the most it accepts, while the
+//! job's backlog, and so the latency, grows.
 //! `SLUICE_LOAD_MESSAGES` changes the count (default 1,000,000); the run gives up
 //! after 10 minutes.
 
