@@ -39,6 +39,19 @@ fn ended(state: &str) -> bool {
     )
 }
 
+/// Runs `sql` on the server's local database and shows the result (or the error).
+fn run_sql(result: UseStateHandle<Option<Result<Value, String>>>, sql: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let r = fetch(
+            "POST",
+            "/api/local/sql",
+            Some(json!({"sql": sql, "max_rows": 200})),
+        )
+        .await;
+        result.set(Some(r));
+    });
+}
+
 /// The local target's panel.
 #[function_component(LocalPanel)]
 pub fn local_panel(props: &LocalProps) -> Html {
@@ -93,15 +106,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
         let (result, sql_text) = (result.clone(), sql_text.clone());
         use_effect_with(rows_seen, move |rows| {
             if rows.is_some() {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let r = fetch(
-                        "POST",
-                        "/api/local/sql",
-                        Some(json!({"sql": sql_text, "max_rows": 200})),
-                    )
-                    .await;
-                    result.set(Some(r));
-                });
+                run_sql(result, sql_text);
             }
         });
     }
@@ -240,18 +245,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
     };
     let on_run_sql = {
         let (result, sql_text) = (result.clone(), sql_text.clone());
-        Callback::from(move |_: MouseEvent| {
-            let (result, sql_text) = (result.clone(), sql_text.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let r = fetch(
-                    "POST",
-                    "/api/local/sql",
-                    Some(json!({"sql": sql_text, "max_rows": 200})),
-                )
-                .await;
-                result.set(Some(r));
-            });
-        })
+        Callback::from(move |_: MouseEvent| run_sql(result.clone(), sql_text.clone()))
     };
     let running_generator = generator.as_ref().is_some_and(|g| g["running"] == true);
     html! {

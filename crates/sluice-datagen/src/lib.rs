@@ -53,6 +53,17 @@ pub struct StatusMix {
     pub cancelled: u32,
 }
 
+impl From<[u32; 3]> for StatusMix {
+    /// Weights in the order Open, Closed, Cancelled.
+    fn from([open, closed, cancelled]: [u32; 3]) -> Self {
+        Self {
+            open,
+            closed,
+            cancelled,
+        }
+    }
+}
+
 impl StatusMix {
     /// The batch orders' default: 20% Open, 75% Closed, 5% Cancelled.
     pub const BATCH: Self = Self {

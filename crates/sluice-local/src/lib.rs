@@ -99,11 +99,7 @@ impl Generated {
             customer_count: self.customers.max(1),
             order_count: self.orders,
             seed: self.seed,
-            status_mix: sluice_datagen::StatusMix {
-                open: self.status_mix[0],
-                closed: self.status_mix[1],
-                cancelled: self.status_mix[2],
-            },
+            status_mix: self.status_mix.into(),
             ..sluice_datagen::BatchParams::default()
         }
     }

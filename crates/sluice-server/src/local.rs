@@ -444,11 +444,7 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
         let params = sluice_datagen::StreamParams {
             customer_range: settings.customer_range,
             seed: settings.seed,
-            status_mix: sluice_datagen::StatusMix {
-                open: settings.status_mix[0],
-                closed: settings.status_mix[1],
-                cancelled: settings.status_mix[2],
-            },
+            status_mix: settings.status_mix.into(),
             ..sluice_datagen::StreamParams::default()
         };
         let mut previous: Option<i64> = None;
