@@ -114,6 +114,9 @@ pub fn app() -> Html {
         initial_scenario()
     });
     let deploy_panel = use_node_ref();
+    // The deploy panel compiles the query on every change: it is made the first time
+    // it opens, and kept from then on (with its job's page).
+    let deploy_seen = use_state(|| false);
     let query = use_state(|| initial.0.query.clone());
     let catalog = use_state(|| Rc::new(initial.0.catalog.clone()));
     let settings = use_state(|| initial.0.settings);
@@ -238,6 +241,18 @@ pub fn app() -> Html {
             }
         })
     };
+    let on_deploy_toggle = {
+        let (deploy_panel, deploy_seen) = (deploy_panel.clone(), deploy_seen.clone());
+        Callback::from(move |_: Event| {
+            if !*deploy_seen
+                && deploy_panel
+                    .cast::<web_sys::HtmlDetailsElement>()
+                    .is_some_and(|d| d.open())
+            {
+                deploy_seen.set(true);
+            }
+        })
+    };
     let dismiss = {
         let notices = notices.clone();
         Callback::from(move |_: MouseEvent| notices.set(Vec::new()))
@@ -297,12 +312,14 @@ pub fn app() -> Html {
                         <summary>{ "Generated data" }</summary>
                         { generator(&settings) }
                     </details>
-                    <details class="panel" id="deploy-panel" ref={deploy_panel}>
+                    <details class="panel" id="deploy-panel" ref={deploy_panel} ontoggle={on_deploy_toggle}>
                         <summary>{ "Deploy to Dataflow" }</summary>
-                        <deploy::DeployPanel query={AttrValue::from((*query).clone())}
-                            catalog={(*catalog).clone()} on_jump={on_jump.clone()}
-                            generated={(settings.batch.customer_count, settings.batch.order_count, settings.batch.seed,
-                                [settings.batch.status_mix.open, settings.batch.status_mix.closed, settings.batch.status_mix.cancelled])} />
+                        if *deploy_seen {
+                            <deploy::DeployPanel query={AttrValue::from((*query).clone())}
+                                catalog={(*catalog).clone()} on_jump={on_jump.clone()}
+                                generated={(settings.batch.customer_count, settings.batch.order_count, settings.batch.seed,
+                                    [settings.batch.status_mix.open, settings.batch.status_mix.closed, settings.batch.status_mix.cancelled])} />
+                        }
                     </details>
                 </section>
                 <section class="results-pane">
