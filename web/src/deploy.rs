@@ -281,8 +281,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 )
             )
         });
-        let has_job = matches!(&*phase, Phase::Finished(op) if op["job_id"].is_string())
-            && !matches!(&*phase, Phase::Finished(op) if op["kind"] != "apply");
+        let has_job = matches!(&*phase, Phase::Finished(op) if op["kind"] == "apply" && op["job_id"].is_string());
         use_effect_with(
             (working, watching || has_job, key),
             move |(working, watching, key)| {

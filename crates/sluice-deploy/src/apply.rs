@@ -65,6 +65,16 @@ impl Manifest {
     }
 }
 
+/// Whether `name` can name a record's project or job: lowercase letters, digits and
+/// hyphens (nothing that could leave the store's folder).
+pub fn is_record_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 1024
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// Manifests on disk: `DIR/<project>/<job name>.json`, written atomically.
 #[derive(Debug, Clone)]
 pub struct ManifestStore {
@@ -89,13 +99,7 @@ impl ManifestStore {
 
     /// The manifest's file; names that could leave the store's folder are refused.
     fn path(&self, project: &str, job_name: &str) -> Result<PathBuf, StoreError> {
-        let plain = |s: &str| {
-            !s.is_empty()
-                && s.len() <= 1024
-                && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        };
-        if !plain(project) || !plain(job_name) {
+        if !is_record_name(project) || !is_record_name(job_name) {
             return Err(StoreError {
                 path: format!("{project}/{job_name}"),
                 message: "not a project id and job name (lowercase letters, digits and hyphens)"

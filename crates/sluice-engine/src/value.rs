@@ -648,6 +648,33 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes base64 in the standard or the URL-safe alphabet (padding and line
+/// breaks allowed); `None` for any other character.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut bits = 0u32;
+    let mut n = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            b'\n' | b'\r' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// Decodes standard base64 (padding optional).
 pub fn unbase64(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text
@@ -674,6 +701,14 @@ pub fn unbase64(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_round_trips_in_both_alphabets() {
+        assert_eq!(base64_decode(&base64(b"hello")), Some(b"hello".to_vec()));
+        assert_eq!(base64_decode("aGVsbG8="), Some(b"hello".to_vec()));
+        assert_eq!(base64_decode("-_8"), Some(vec![0xfb, 0xff]));
+        assert_eq!(base64_decode("a b"), None);
+    }
 
     #[test]
     fn timestamps_parse_in_bigquery_forms_and_print_as_iso_8601() {

@@ -229,12 +229,7 @@ fn key(project: &str, job: &str) -> String {
 
 /// Whether `project` and `job` could name a recorded deployment (no path tricks).
 fn plain(project: &str, job: &str) -> bool {
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    };
-    ok(project) && ok(job)
+    apply::is_record_name(project) && apply::is_record_name(job)
 }
 
 fn no_such_deployment() -> Response {
@@ -258,7 +253,8 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> Response {
         Ok(c) => c,
         Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
     };
-    let id = key(&prepared.target.project, &prepared.target.job_name);
+    let job_name = prepared.target.job_name.clone();
+    let id = key(&prepared.target.project, &job_name);
     {
         let mut ops = api.operations();
         if ops.get(&id).is_some_and(|o| !o.finished) {
@@ -331,9 +327,7 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> Response {
     });
     (
         StatusCode::ACCEPTED,
-        axum::Json(
-            json!({"project": request.project, "job_name": id.split_once('/').map(|(_, j)| j)}),
-        ),
+        axum::Json(json!({"project": request.project, "job_name": job_name})),
     )
         .into_response()
 }

@@ -150,31 +150,6 @@ struct PubsubMessage {
     ordering_key: Option<String>,
 }
 
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut bits = 0u32;
-    let mut n = 0;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            b'\n' | b'\r' => continue,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    Some(out)
-}
-
 /// `POST /api/local/topics/{topic}:publish` with `{"messages": [{"data": base64}]}`.
 async fn publish(
     State(api): State<Arc<LocalApi>>,
@@ -193,7 +168,7 @@ async fn publish(
     }
     let mut payloads = Vec::with_capacity(request.messages.len());
     for (i, m) in request.messages.iter().enumerate() {
-        match m.data.as_deref().map(base64_decode) {
+        match m.data.as_deref().map(sluice_engine::value::base64_decode) {
             Some(Some(bytes)) => payloads.push(bytes),
             Some(None) => return bad_request(format!("messages[{i}].data is not base64")),
             None => return bad_request(format!("messages[{i}].data is missing")),
@@ -475,16 +450,4 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
         }
     });
     generator(State(api)).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_in_both_alphabets() {
-        assert_eq!(base64_decode("aGVsbG8="), Some(b"hello".to_vec()));
-        assert_eq!(base64_decode("-_8"), Some(vec![0xfb, 0xff]));
-        assert_eq!(base64_decode("a b"), None);
-    }
 }

@@ -270,7 +270,7 @@ async fn the_stream_publishes_at_its_pace_until_ctrl_c() {
     );
     // Each message is an order without event_timestamp (that is the publish time).
     let data = published[0]["data"].as_str().expect("base64 data");
-    let decoded = base64_decode(data);
+    let decoded = sluice_engine::value::base64_decode(data).expect("base64");
     let order: serde_json::Value = serde_json::from_slice(&decoded).expect("JSON");
     assert!(order.get("event_timestamp").is_none(), "{order}");
     assert_eq!(order["order_status"], "Open");
@@ -278,21 +278,4 @@ async fn the_stream_publishes_at_its_pace_until_ctrl_c() {
         started.elapsed() >= Duration::from_millis(4 * 40),
         "it kept the pace"
     );
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = ALPHABET.iter().position(|a| *a == c).expect("base64") as u32;
-        bits = (bits << 6) | v;
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    out
 }

@@ -148,9 +148,10 @@ async fn expected(s: &Served) -> Vec<String> {
     for row in log["rows"].as_array().expect("rows") {
         let micros = row[0].as_i64().expect("micros");
         // BLOBs come back as base64.
-        let data = decode_base64(row[1].as_str().expect("data"));
+        let data =
+            sluice_engine::value::base64_decode(row[1].as_str().expect("data")).expect("base64");
         let mut j: Value = serde_json::from_slice(&data).expect("JSON");
-        j["event_timestamp"] = json!(sluice_local_rfc3339(micros));
+        j["event_timestamp"] = json!(sluice_local::rfc3339(micros));
         engine
             .push(
                 &topic.sql_name(),
@@ -175,28 +176,6 @@ async fn expected(s: &Served) -> Vec<String> {
         .collect();
     rows.sort();
     rows
-}
-
-fn sluice_local_rfc3339(micros: i64) -> String {
-    sluice_engine::Value::Timestamp(micros)
-        .to_json(&sluice_sql::types::DataType::Timestamp)
-        .as_str()
-        .expect("a string")
-        .to_owned()
-}
-
-fn decode_base64(text: &str) -> Vec<u8> {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let (mut bits, mut n, mut out) = (0u32, 0, Vec::new());
-    for c in text.bytes().filter(|c| *c != b'=') {
-        bits = (bits << 6) | A.iter().position(|a| *a == c).expect("base64") as u32;
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    out
 }
 
 async fn table(s: &Served) -> Vec<String> {
