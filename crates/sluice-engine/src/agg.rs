@@ -100,8 +100,8 @@ impl Acc {
                         State::Int(i128::from(i))
                     }
                     (State::Int(s), Value::Int64(i)) => State::Int(s + i128::from(i)),
-                    (State::Empty, Value::Numeric(n)) => State::Numeric(n),
-                    (State::Numeric(s), Value::Numeric(n)) => State::Numeric(s + n),
+                    (State::Empty, Value::Numeric(n)) => State::Numeric(n.get()),
+                    (State::Numeric(s), Value::Numeric(n)) => State::Numeric(s + n.get()),
                     (state, v) => {
                         let x = v.as_f64().unwrap_or(f64::NAN);
                         match state {
@@ -213,7 +213,7 @@ impl Acc {
                     Err(_) => return Err(EvalError(format!("integer overflow in SUM: {s}"))),
                 },
                 State::Float(x) => Value::Float64(*x),
-                State::Numeric(n) => Value::Numeric(*n),
+                State::Numeric(n) => Value::numeric(*n),
                 _ => Value::Null,
             },
             F::Avg => {
@@ -221,7 +221,7 @@ impl Acc {
                     return Ok(Value::Null);
                 }
                 match &self.state {
-                    State::Numeric(n) => Value::Numeric(*n / i128::from(self.count)),
+                    State::Numeric(n) => Value::numeric(*n / i128::from(self.count)),
                     State::Int(s) => Value::Float64(*s as f64 / self.count as f64),
                     State::Float(x) => Value::Float64(*x / self.count as f64),
                     _ => Value::Null,

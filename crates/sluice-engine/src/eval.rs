@@ -285,7 +285,7 @@ pub fn eval(e: &CExpr, row: &[Value], cx: &Context) -> Result<Value, EvalError> 
                         None => return err("integer overflow: -(-9223372036854775808)"),
                     },
                     Value::Float64(x) => Value::Float64(-x),
-                    Value::Numeric(n) => Value::Numeric(-n),
+                    Value::Numeric(n) => Value::numeric(-n.get()),
                     Value::Interval(n) => Value::Interval(-n),
                     other => other,
                 },
@@ -436,9 +436,11 @@ pub fn coerce(v: Value, data_type: &DataType) -> Result<Value, EvalError> {
     Ok(match (v, data_type) {
         (Value::Int64(i), DataType::Float64) => Value::Float64(i as f64),
         (Value::Int64(i), DataType::Numeric | DataType::BigNumeric) => {
-            Value::Numeric(i as i128 * NUMERIC_SCALE)
+            Value::numeric(i as i128 * NUMERIC_SCALE)
         }
-        (Value::Numeric(n), DataType::Float64) => Value::Float64(n as f64 / NUMERIC_SCALE as f64),
+        (Value::Numeric(n), DataType::Float64) => {
+            Value::Float64(n.get() as f64 / NUMERIC_SCALE as f64)
+        }
         (Value::Date(d), DataType::Datetime) => Value::Datetime(d as i64 * MICROS_PER_DAY),
         (v, _) => v,
     })
@@ -562,7 +564,7 @@ fn arithmetic(
                 _ => None,
             };
             match result {
-                Some(n) if n.abs() < 10i128.pow(38) => Ok(Numeric(n)),
+                Some(n) if n.abs() < 10i128.pow(38) => Ok(Value::numeric(n)),
                 _ => err(format!("numeric overflow: {l} {} {r}", op.symbol())),
             }
         }
@@ -597,9 +599,9 @@ fn overflow() -> EvalError {
 fn as_numeric(v: &Value) -> Option<i128> {
     match v {
         Value::Int64(i) => Some(*i as i128 * NUMERIC_SCALE),
-        Value::Numeric(n) => Some(*n),
+        Value::Numeric(n) => Some(n.get()),
         Value::Float64(x) => match value::numeric_from_f64(*x) {
-            Some(Value::Numeric(n)) => Some(n),
+            Some(Value::Numeric(n)) => Some(n.get()),
             _ => None,
         },
         _ => None,
@@ -631,7 +633,7 @@ pub fn cast(v: Value, data_type: &DataType) -> Result<Value, EvalError> {
             }
             V::Int64(r as i64)
         }
-        (V::Numeric(n), DataType::Int64) => V::Int64(round_div(n, NUMERIC_SCALE) as i64),
+        (V::Numeric(n), DataType::Int64) => V::Int64(round_div(n.get(), NUMERIC_SCALE) as i64),
         (V::Bool(b), DataType::Int64) => V::Int64(i64::from(b)),
         (V::String(s), DataType::Int64) => {
             let t = s.trim();
@@ -662,7 +664,7 @@ pub fn cast(v: Value, data_type: &DataType) -> Result<Value, EvalError> {
                 None => return fail(&v),
             },
             _ => match as_numeric(&v) {
-                Some(n) => V::Numeric(n),
+                Some(n) => V::numeric(n),
                 None => return fail(&v),
             },
         },
@@ -977,7 +979,7 @@ fn function(
                     .ok_or_else(|| EvalError("integer overflow: ABS".into()))?,
             ),
             V::Float64(x) => V::Float64(x.abs()),
-            V::Numeric(n) => V::Numeric(n.abs()),
+            V::Numeric(n) => V::numeric(n.get().abs()),
             other => other.clone(),
         },
         "SIGN" => match &a[0] {
@@ -987,7 +989,7 @@ fn function(
             } else {
                 x.signum()
             }),
-            V::Numeric(n) => V::Numeric(n.signum() * NUMERIC_SCALE),
+            V::Numeric(n) => V::numeric(n.get().signum() * NUMERIC_SCALE),
             other => other.clone(),
         },
         "ROUND" | "TRUNC" => {
@@ -996,11 +998,11 @@ fn function(
                 V::Numeric(n) => {
                     let unit = 10i128.pow((9 - digits.clamp(-28, 9)) as u32);
                     let q = if name == "ROUND" {
-                        round_div(*n, unit)
+                        round_div(n.get(), unit)
                     } else {
-                        n / unit
+                        n.get() / unit
                     };
-                    V::Numeric(q * unit)
+                    V::numeric(q * unit)
                 }
                 v => {
                     let x = v.as_f64().unwrap_or(f64::NAN);
@@ -1092,9 +1094,9 @@ fn function(
                     return err(format!("division by zero: {name}({x}, 0)"));
                 }
                 if name == "MOD" {
-                    V::Numeric(p % q)
+                    V::numeric(p % q)
                 } else {
-                    V::Numeric((p / q) * NUMERIC_SCALE)
+                    V::numeric((p / q) * NUMERIC_SCALE)
                 }
             }
         },

@@ -129,6 +129,8 @@ enum Op {
         /// For a projection of plain columns: each column and whether this is its
         /// last use (so its value can be moved rather than copied).
         picks: Option<Vec<(usize, bool)>>,
+        /// Whether the picks are strictly increasing, so done within the input row.
+        in_place: bool,
     },
     Window {
         kind: WindowKind,
@@ -164,14 +166,28 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The kinds of reasons, for grouping drops.
+    pub const KINDS: [&'static str; 5] = [
+        "filtered out",
+        "no join match",
+        "late",
+        "no event time",
+        "error",
+    ];
+
     /// A short name for grouping drops: `filtered out`, `no join match`, `late`, ...
     pub fn kind(&self) -> &'static str {
+        Self::KINDS[self.kind_index()]
+    }
+
+    /// The index of [`Self::kind`] in [`Self::KINDS`].
+    pub fn kind_index(&self) -> usize {
         match self {
-            Self::FilterFalse(_) | Self::FilterNull(_) => "filtered out",
-            Self::NoMatch(_) | Self::ResidualFailed(_) => "no join match",
-            Self::Late { .. } => "late",
-            Self::NoEventTime => "no event time",
-            Self::Error(_) => "error",
+            Self::FilterFalse(_) | Self::FilterNull(_) => 0,
+            Self::NoMatch(_) | Self::ResidualFailed(_) => 1,
+            Self::Late { .. } => 2,
+            Self::NoEventTime => 3,
+            Self::Error(_) => 4,
         }
     }
 }
@@ -264,15 +280,19 @@ struct JoinOp {
     timers: BTreeMap<i64, Vec<(usize, Slot)>>,
 }
 
+/// The tuples an operator makes of one input tuple.
+type Outs = smallvec::SmallVec<[Tuple; 1]>;
+
 /// A stream-stream join's buffer slot: (window start, key).
 type Slot = (i64, Key);
 
 #[derive(Debug)]
 struct BoundedSide {
     node: usize,
+    /// Its rows, indexed on the join's keys.
     index: crate::index::JoinIndex,
-    /// All rows, for joins without keys.
-    all: Vec<u32>,
+    /// Each row's provenance, for lineage.
+    prov: Vec<Prov>,
 }
 
 #[derive(Debug, Clone)]
@@ -292,13 +312,17 @@ pub enum Fate {
     Dropped,
 }
 
+/// How many evicted output rows are freed together.
+const EVICTED_BATCH: usize = 4096;
+
 /// A compiled, running query.
 pub struct Engine {
     nodes: Vec<Node>,
     parent: Vec<Option<(usize, usize)>>,
     /// Stream scans: (source name, node id).
     streams: Vec<(String, usize)>,
-    kept: FxHashMap<usize, Batch>,
+    /// Bounded inputs a stream join keeps: the input's node to the join's.
+    kept: FxHashMap<usize, usize>,
     /// The tables scans read, by scan node.
     scans: FxHashMap<usize, std::sync::Arc<Vec<Row>>>,
     output_columns: Vec<sluice_sql::plan::Column>,
@@ -308,6 +332,8 @@ pub struct Engine {
     pub dropped: VecDeque<Dropped>,
     /// Outputs and drop records no longer kept.
     evicted: (u64, u64),
+    /// Rows of outputs no longer kept, not yet freed.
+    evicted_rows: Vec<Row>,
     /// The operators that hold windows to close (stream aggregates and joins), in
     /// EXPLAIN order, so that advancing the watermark looks at them alone.
     timed_nodes: Vec<usize>,
@@ -315,7 +341,8 @@ pub struct Engine {
     /// Events by fate, indexed by `Fate as usize`, kept as fates change.
     fate_counts: [u64; 3],
     /// Dropped events by reason kind and operator.
-    drop_counts: FxHashMap<(&'static str, usize), u64>,
+    /// Dropped events by operator, then by reason kind (see [`Reason::KINDS`]).
+    drop_counts: Vec<[u64; Reason::KINDS.len()]>,
     watermark: i64,
     max_time: i64,
     options: Options,
@@ -392,10 +419,11 @@ impl Engine {
             outputs: VecDeque::new(),
             dropped: VecDeque::new(),
             evicted: (0, 0),
+            evicted_rows: Vec::new(),
             timed_nodes: Vec::new(),
             fates: Vec::new(),
             fate_counts: [0; 3],
-            drop_counts: FxHashMap::default(),
+            drop_counts: Vec::new(),
             watermark: i64::MIN,
             max_time: i64::MIN,
             options,
@@ -489,20 +517,33 @@ impl Engine {
     }
 
     /// Dropped events by reason kind and operator, kept or not.
-    pub fn drop_counts(&self) -> &FxHashMap<(&'static str, usize), u64> {
-        &self.drop_counts
+    pub fn drop_counts(&self) -> impl Iterator<Item = ((&'static str, usize), u64)> + '_ {
+        self.drop_counts
+            .iter()
+            .enumerate()
+            .flat_map(|(node, counts)| {
+                Reason::KINDS
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, n)| **n > 0)
+                    .map(move |(kind, n)| ((*kind, node), *n))
+            })
     }
 
     /// A kept bounded row (what a [`RowRef`] names) and its provenance: the rows of
     /// scans it came from (a scan's row is its own provenance).
-    pub fn bounded_row(&self, r: RowRef) -> Option<(&Row, Prov)> {
+    pub fn bounded_row(&self, r: RowRef) -> Option<(&[Value], Prov)> {
         if let Some(table) = self.scans.get(&(r.node as usize)) {
             return Some((table.get(r.row as usize)?, Prov::row(r)));
         }
-        let batch = self.kept.get(&(r.node as usize))?;
+        let join = self.kept.get(&(r.node as usize))?;
+        let Op::Join(j) = &self.nodes.get(*join)?.op else {
+            return None;
+        };
+        let side = j.bounded.as_ref()?;
         Some((
-            batch.rows.get(r.row as usize)?,
-            batch.prov.get(r.row as usize)?.clone(),
+            side.index.row(r.row)?,
+            side.prov.get(r.row as usize)?.clone(),
         ))
     }
 
@@ -563,7 +604,14 @@ impl Engine {
                             .map(|(n, c)| (*c, !cols[n + 1..].contains(c)))
                             .collect()
                     });
-                    Op::Project { exprs, picks }
+                    let in_place = picks.as_ref().is_some_and(|p: &Vec<(usize, bool)>| {
+                        p.windows(2).all(|w| w[0].0 < w[1].0)
+                    });
+                    Op::Project {
+                        exprs,
+                        picks,
+                        in_place,
+                    }
                 }
                 Plan::Window {
                     kind, time_column, ..
@@ -688,15 +736,15 @@ impl Engine {
                 let node = &mut self.nodes[id];
                 match &mut node.op {
                     Op::Join(join) => {
-                        let keys = if pos == 0 {
-                            &join.left_keys
+                        let (keys, width) = if pos == 0 {
+                            (&join.left_keys, join.left_width)
                         } else {
-                            &join.right_keys
+                            (&join.right_keys, join.right_width)
                         };
                         let mut entries = Vec::with_capacity(batch.rows.len());
                         let cx = Context::default();
-                        for (r, row) in batch.rows.iter().enumerate() {
-                            let mut key = Vec::with_capacity(keys.len());
+                        for row in &batch.rows {
+                            let mut key = crate::value::KeyValues::new();
                             for k in keys {
                                 key.push(eval(k, row, &cx).map_err(|e| EngineError::Eval {
                                     node: id,
@@ -705,17 +753,15 @@ impl Engine {
                                 })?);
                             }
                             // NULL keys never match.
-                            if !key.iter().any(Value::is_null) {
-                                entries.push((crate::value::KeyValues::from_vec(key), r as u32));
-                            }
+                            entries.push((!key.iter().any(Value::is_null)).then_some(key));
                         }
                         node.stats.state_rows = batch.rows.len() as u64;
                         join.bounded = Some(BoundedSide {
                             node: *child,
-                            index: crate::index::JoinIndex::build(entries),
-                            all: (0..batch.rows.len() as u32).collect(),
+                            index: crate::index::JoinIndex::build(batch.rows, entries, width),
+                            prov: batch.prov,
                         });
-                        self.kept.insert(*child, batch);
+                        self.kept.insert(*child, id);
                     }
                     Op::Union => {
                         // Bounded rows of a union with a stream are emitted once, up front.
@@ -1124,7 +1170,7 @@ impl Engine {
         let Some(first) = self.streams.iter().position(|(n, _)| n == source) else {
             return Err(EngineError::UnknownStream(source.to_string()));
         };
-        let count = self.streams[first..]
+        let count = 1 + self.streams[first + 1..]
             .iter()
             .take_while(|(n, _)| n == source)
             .count();
@@ -1316,9 +1362,16 @@ impl Engine {
                 *f = Fate::Emitted;
             }
         });
-        if self.outputs.len() >= self.options.retain {
-            self.outputs.pop_front();
+        if self.outputs.len() >= self.options.retain
+            && let Some(old) = self.outputs.pop_front()
+        {
             self.evicted.0 += 1;
+            // Freed in bulk, in the order they were made: one by one, between other
+            // work, each would be a trip to memory.
+            self.evicted_rows.push(old.row);
+            if self.evicted_rows.len() == EVICTED_BATCH {
+                self.evicted_rows.clear();
+            }
         }
         self.outputs.push_back(Output {
             row: tuple.row,
@@ -1338,7 +1391,10 @@ impl Engine {
                 *f = Fate::Dropped;
             }
         });
-        *self.drop_counts.entry((reason.kind(), node)).or_default() += events.len().max(1) as u64;
+        if self.drop_counts.len() <= node {
+            self.drop_counts.resize(node + 1, [0; Reason::KINDS.len()]);
+        }
+        self.drop_counts[node][reason.kind_index()] += events.len().max(1) as u64;
         if self.dropped.len() >= self.options.retain {
             self.dropped.pop_front();
             self.evicted.1 += 1;
@@ -1361,7 +1417,8 @@ impl Engine {
         let cx = Context {
             now_micros: tuple.time,
         };
-        let mut outs: Vec<Tuple> = Vec::new();
+        // Most operators make at most one tuple of one: no allocation for it.
+        let mut outs: Outs = Outs::new();
         let mut single: Option<Tuple> = None;
         let mut drop: Option<(Ids<u32>, Reason)> = None;
         let mut held: Option<usize> = None;
@@ -1388,19 +1445,21 @@ impl Engine {
                 }
                 Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
             },
-            Op::Project { exprs, picks } => {
-                match project(exprs, picks.as_deref(), tuple.row, &cx) {
-                    Ok(row) => {
-                        single = Some(Tuple {
-                            row,
-                            prov: tuple.prov,
-                            time: tuple.time,
-                            window: tuple.window,
-                        })
-                    }
-                    Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
+            Op::Project {
+                exprs,
+                picks,
+                in_place,
+            } => match project(exprs, picks.as_deref(), *in_place, tuple.row, &cx) {
+                Ok(row) => {
+                    single = Some(Tuple {
+                        row,
+                        prov: tuple.prov,
+                        time: tuple.time,
+                        window: tuple.window,
+                    })
                 }
-            }
+                Err(e) => drop = Some((tuple.prov.events, Reason::Error(e.0))),
+            },
             Op::Window { kind, time_column } => match tuple.row.get(*time_column) {
                 Some(Value::Timestamp(t)) => {
                     let t = *t;
@@ -1444,8 +1503,7 @@ impl Engine {
                 held = Some(a.held());
             }
             Op::Join(j) => {
-                let kept = j.bounded.as_ref().and_then(|b| self.kept.get(&b.node));
-                match j.probe(pos, tuple, kept, &cx, &mut outs) {
+                match j.probe(pos, tuple, &cx, &mut outs) {
                     Ok(None) => {}
                     Ok(Some((events, reason))) => drop = Some((events, reason)),
                     Err((events, e)) => drop = Some((events, Reason::Error(e.0))),
@@ -1564,10 +1622,21 @@ impl Engine {
 fn project(
     exprs: &[CExpr],
     picks: Option<&[(usize, bool)]>,
+    in_place: bool,
     mut input: Row,
     cx: &Context,
 ) -> Result<Row, EvalError> {
     if let Some(picks) = picks {
+        // Strictly increasing picks (every column at most once, in order): moved
+        // within the input row, which then becomes the output, with no allocation.
+        // Each swap reads a column after every earlier write, which all land below it.
+        if in_place && picks.last().is_none_or(|&(i, _)| i < input.len()) {
+            for (k, &(i, _)) in picks.iter().enumerate() {
+                input.swap(k, i);
+            }
+            input.truncate(picks.len());
+            return Ok(input);
+        }
         return Ok(picks
             .iter()
             .map(|&(i, last)| match input.get_mut(i) {
@@ -1936,35 +2005,42 @@ impl JoinOp {
         &mut self,
         pos: usize,
         tuple: Tuple,
-        kept: Option<&Batch>,
         cx: &Context,
-        outs: &mut Vec<Tuple>,
+        outs: &mut Outs,
     ) -> Result<Option<(Ids<u32>, Reason)>, (Ids<u32>, EvalError)> {
         let keys = if pos == 0 {
             &self.left_keys
         } else {
             &self.right_keys
         };
+        // A key of one plain column (the usual case) is read in place.
+        let column = match keys.as_slice() {
+            [CExpr::Column(c)] => Some(*c),
+            _ => None,
+        };
         let mut key = crate::value::KeyValues::new();
-        for k in keys {
-            key.push(eval(k, &tuple.row, cx).map_err(|e| (tuple.prov.events.clone(), e))?);
+        if column.is_none() {
+            for k in keys {
+                key.push(eval(k, &tuple.row, cx).map_err(|e| (tuple.prov.events.clone(), e))?);
+            }
         }
-        let null_key = key.iter().any(Value::is_null);
-        let mut key_slot = Key(crate::value::KeyValues::new());
-        if let (Some(side), Some(batch)) = (&self.bounded, kept) {
-            let candidates: &[u32] = if keys.is_empty() {
-                &side.all
-            } else if null_key {
-                &[]
+        if let Some(side) = &self.bounded {
+            let read = if column.is_some() {
+                key_column(&tuple.row, column)
             } else {
-                key_slot = Key(key.clone());
-                side.index.get(std::mem::take(&mut key))
+                &key
             };
+            let candidates = if read.iter().any(Value::is_null) {
+                0..0
+            } else {
+                side.index.probe(read)
+            };
+            let found = !candidates.is_empty();
             let mut matched = false;
             let mut own = Some(tuple.row);
             let single = candidates.len() == 1 && self.residual.is_none();
-            for &r in candidates {
-                let other = &batch.rows[r as usize];
+            for p in candidates {
+                let (r, other) = side.index.at(p);
                 let mine: &[Value] = own.as_deref().unwrap_or_default();
                 let row = match (pos, single) {
                     // One match: extend the stream row itself rather than copy it.
@@ -2022,15 +2098,22 @@ impl JoinOp {
                 });
                 return Ok(None);
             }
-            let values = key_values(if key.is_empty() { key_slot.0 } else { key });
-            let reason = if candidates.is_empty() {
-                Reason::NoMatch(values)
-            } else {
+            let values = match (&own, column) {
+                (Some(row), Some(c)) => Ids::One(row.get(c).cloned().unwrap_or(Value::Null)),
+                _ => key_values(key),
+            };
+            let reason = if found {
                 Reason::ResidualFailed(values)
+            } else {
+                Reason::NoMatch(values)
             };
             return Ok(Some((tuple.prov.events, reason)));
         }
         // Stream-stream, windowed: match within the same window.
+        if column.is_some() {
+            key = key_column(&tuple.row, column).iter().cloned().collect();
+        }
+        let null_key = key.iter().any(Value::is_null);
         let Some((start, end)) = tuple.window else {
             return Ok(Some((tuple.prov.events, Reason::NoEventTime)));
         };
@@ -2069,6 +2152,14 @@ impl JoinOp {
         }
         buffer.push(Buffered { tuple, matched });
         Ok(None)
+    }
+}
+
+/// The key of one plain column `column` of `row`, as a one-value slice.
+fn key_column(row: &[Value], column: Option<usize>) -> &[Value] {
+    match column {
+        Some(c) => std::slice::from_ref(row.get(c).unwrap_or(&Value::Null)),
+        None => &[],
     }
 }
 
@@ -2163,4 +2254,43 @@ fn batch_join(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: i64) -> Row {
+        (0..n).map(Value::Int64).collect()
+    }
+
+    #[test]
+    fn picks_in_order_are_moved_within_the_row() {
+        let cx = Context::default();
+        let picks = [(0, true), (2, true), (3, true), (5, true)];
+        let out = project(&[], Some(&picks), true, row(7), &cx).expect("projects");
+        assert_eq!(out, [0, 2, 3, 5].map(Value::Int64));
+        // The same picks made the general way agree.
+        let general = project(&[], Some(&picks), false, row(7), &cx).expect("projects");
+        assert_eq!(general, out);
+        // A row too short for the picks: missing columns are NULL, never a panic.
+        let short = project(&[], Some(&picks), true, row(4), &cx).expect("projects");
+        assert_eq!(
+            short,
+            [
+                Value::Int64(0),
+                Value::Int64(2),
+                Value::Int64(3),
+                Value::Null
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_or_reordered_picks_copy() {
+        let cx = Context::default();
+        let picks = [(2, false), (0, true), (2, true)];
+        let out = project(&[], Some(&picks), false, row(3), &cx).expect("projects");
+        assert_eq!(out, [2, 0, 2].map(Value::Int64));
+    }
 }

@@ -1,82 +1,279 @@
-//! The index of a join's bounded side: row ids by key. A single INT64 key (the
-//! common `customer_id` case) gets a compact table of plain integers, which stays
-//! in cache far better than one of general keys.
+//! A join's bounded side, indexed on its keys. The rows are stored once, in key
+//! order and flat (`width` values a row), so a probe finds its key's rows in one
+//! contiguous run. A single INT64 key over a dense range (the common `customer_id`
+//! case) is looked up in a plain array, with no hashing; a sparse one in a table of
+//! plain integers; any other key in a table of general keys.
+
+use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use crate::value::{Key, KeyValues, Value};
+use crate::value::{Key, KeyValues, NUMERIC_SCALE, Row, Value};
 
-/// Row ids by key; NULL keys are never indexed (they never match).
-#[derive(Debug)]
-pub enum JoinIndex {
-    /// One INT64 key: key to a `(start, len)` range of `rows`.
-    Ints {
-        /// Key to range.
-        map: FxHashMap<i64, (u32, u32)>,
-        /// Row ids grouped by key, in row order within a key.
-        rows: Vec<u32>,
+/// At most this many keys in the range per indexed row for the dense lookup: its
+/// 1.5 bits a key in the range then cost at most 12 bytes a row.
+const DENSE_SLOTS_PER_ROW: u64 = 64;
+/// Ranges this small are always dense.
+const DENSE_MIN_SLOTS: u64 = 4096;
+
+/// A bounded input's rows, indexed on a join's key.
+#[derive(Debug, Default)]
+pub struct JoinIndex {
+    lookup: Lookup,
+    /// Each row id's position. Rows of one key are together, in row order; the rows
+    /// whose key is NULL (never matched) last.
+    position: Vec<u32>,
+    /// The rows by position, `width + 1` values a row: its values, then its id (an
+    /// INT64), so that a probe finds both in one place.
+    values: Vec<Value>,
+    width: usize,
+    /// How many rows have a non-NULL key (the first positions).
+    matchable: u32,
+}
+
+/// Key to the range of positions holding its rows.
+#[derive(Debug, Default)]
+enum Lookup {
+    /// No key columns: every row matches, positions `0..n`.
+    #[default]
+    All,
+    /// One INT64 key in `min..min + slots`, as a bit for each key with rows; the
+    /// keys with rows below `k` (its rank) come from `ranks` and one word of bits.
+    /// This stays in cache where a table would not: a probe goes to memory only
+    /// for the rows it finds.
+    Dense {
+        min: i64,
+        slots: u64,
+        present: Vec<u64>,
+        /// Keys with rows before each word of `present`.
+        ranks: Vec<u32>,
+        /// Where a key may have several rows: the rows of the key of rank `r` are
+        /// at `starts[r]..starts[r + 1]`. Empty when every key has one row: its
+        /// position is then its rank.
+        starts: Vec<u32>,
     },
+    /// One INT64 key: key to `(start, end)`.
+    Ints(FxHashMap<i64, (u32, u32)>),
     /// Any other keys.
-    Keys(FxHashMap<Key, Vec<u32>>),
+    Keys(FxHashMap<Key, (u32, u32)>),
 }
 
 impl JoinIndex {
-    /// Indexes `(key, row id)` pairs, in row order.
-    pub fn build(entries: Vec<(KeyValues, u32)>) -> Self {
-        let ints = entries
-            .iter()
-            .all(|(k, _)| matches!(k.as_slice(), [Value::Int64(_)]));
-        if !ints {
-            let mut map: FxHashMap<Key, Vec<u32>> = FxHashMap::default();
-            for (k, r) in entries {
-                map.entry(Key(k)).or_default().push(r);
-            }
-            return Self::Keys(map);
-        }
-        let mut pairs: Vec<(i64, u32)> = entries
+    /// Indexes `rows` (each given `width` values: missing ones NULL, extra ones
+    /// dropped) on `keys`, one per row: `None` for a NULL key, which never matches.
+    pub fn build(rows: Vec<Row>, keys: Vec<Option<KeyValues>>, width: usize) -> Self {
+        let n = rows.len();
+        let keyed: Vec<(KeyValues, u32)> = keys
             .into_iter()
-            .filter_map(|(k, r)| match k.as_slice() {
-                [Value::Int64(i)] => Some((*i, r)),
+            .enumerate()
+            .filter_map(|(r, k)| Some((k?, r as u32)))
+            .collect();
+        let matchable = keyed.len() as u32;
+        let (lookup, mut order) = if keyed.iter().all(|(k, _)| k.is_empty()) {
+            let order = keyed.iter().map(|&(_, r)| r).collect();
+            (Lookup::All, order)
+        } else if let Some(ints) = keyed
+            .iter()
+            .map(|(k, r)| match k.as_slice() {
+                [Value::Int64(i)] => Some((*i, *r)),
                 _ => None,
             })
-            .collect();
-        pairs.sort_by_key(|&(k, r)| (k, r));
-        let mut map = FxHashMap::default();
-        map.reserve(pairs.len());
-        let mut rows = Vec::with_capacity(pairs.len());
-        let mut i = 0;
-        while i < pairs.len() {
-            let key = pairs[i].0;
-            let start = rows.len() as u32;
-            while i < pairs.len() && pairs[i].0 == key {
-                rows.push(pairs[i].1);
-                i += 1;
-            }
-            map.insert(key, (start, rows.len() as u32 - start));
+            .collect::<Option<Vec<(i64, u32)>>>()
+        {
+            int_lookup(ints)
+        } else {
+            key_lookup(keyed)
+        };
+        // The rows with NULL keys, last: lineage may still name them.
+        let mut position = vec![u32::MAX; n];
+        for (p, &r) in order.iter().enumerate() {
+            position[r as usize] = p as u32;
         }
-        Self::Ints { map, rows }
+        for (r, p) in position.iter_mut().enumerate() {
+            if *p == u32::MAX {
+                *p = order.len() as u32;
+                order.push(r as u32);
+            }
+        }
+        let mut rows = rows;
+        let mut values = Vec::with_capacity(n * (width + 1));
+        for &r in &order {
+            let mut row = std::mem::take(&mut rows[r as usize]);
+            row.resize(width, Value::Null);
+            values.append(&mut row);
+            values.push(Value::Int64(r.into()));
+        }
+        Self {
+            lookup,
+            position,
+            values,
+            width,
+            matchable,
+        }
     }
 
-    /// The rows whose key equals `key` (numbers compare by value: 1.0 finds 1).
-    pub fn get(&self, key: KeyValues) -> &[u32] {
-        match self {
-            Self::Ints { map, rows } => {
-                let i = match key.as_slice() {
-                    [Value::Int64(i)] => *i,
-                    [Value::Float64(x)] if x.fract() == 0.0 && x.abs() < 9.2e18 => *x as i64,
-                    [Value::Numeric(n)] if n % crate::value::NUMERIC_SCALE == 0 => {
-                        (n / crate::value::NUMERIC_SCALE) as i64
-                    }
-                    _ => return &[],
-                };
-                match map.get(&i) {
-                    Some(&(start, len)) => &rows[start as usize..(start + len) as usize],
-                    None => &[],
+    /// The positions of the rows whose key equals `key` (numbers compare by value:
+    /// 1.0 finds 1). The caller leaves out NULL keys, which match nothing.
+    #[inline]
+    pub fn probe(&self, key: &[Value]) -> Range<u32> {
+        let (start, end) = match &self.lookup {
+            Lookup::All => return 0..self.matchable,
+            Lookup::Dense {
+                min,
+                slots,
+                present,
+                ranks,
+                starts,
+            } => {
+                let Some(i) = as_int(key) else { return 0..0 };
+                let slot = i.wrapping_sub(*min) as u64;
+                if slot >= *slots {
+                    return 0..0;
+                }
+                let (word, bit) = ((slot / 64) as usize, slot % 64);
+                let bits = present[word];
+                if bits & (1 << bit) == 0 {
+                    return 0..0;
+                }
+                let rank = ranks[word] + (bits & ((1 << bit) - 1)).count_ones();
+                match starts.get(rank as usize..rank as usize + 2) {
+                    Some(&[start, end]) => (start, end),
+                    _ => (rank, rank + 1),
                 }
             }
-            Self::Keys(map) => map.get(&Key(key)).map_or(&[], Vec::as_slice),
+            Lookup::Ints(map) => match as_int(key).and_then(|i| map.get(&i)) {
+                Some(&range) => range,
+                None => return 0..0,
+            },
+            Lookup::Keys(map) => match map.get(&Key(key.iter().cloned().collect())) {
+                Some(&range) => range,
+                None => return 0..0,
+            },
+        };
+        start..end
+    }
+
+    /// The row at `position`: its id and its values.
+    #[inline]
+    pub fn at(&self, position: u32) -> (u32, &[Value]) {
+        let start = position as usize * (self.width + 1);
+        let id = match self.values[start + self.width] {
+            Value::Int64(id) => id as u32,
+            _ => u32::MAX,
+        };
+        (id, &self.values[start..start + self.width])
+    }
+
+    /// Row `id`'s values.
+    pub fn row(&self, id: u32) -> Option<&[Value]> {
+        let p = *self.position.get(id as usize)?;
+        Some(self.at(p).1)
+    }
+
+    /// How many rows it holds.
+    pub fn len(&self) -> usize {
+        self.position.len()
+    }
+
+    /// Whether it holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.position.is_empty()
+    }
+}
+
+/// A one-value numeric key as the integer it equals, if it is one.
+#[inline]
+fn as_int(key: &[Value]) -> Option<i64> {
+    match key {
+        [Value::Int64(i)] => Some(*i),
+        [Value::Float64(x)] if x.fract() == 0.0 && x.abs() < 9.2e18 => Some(*x as i64),
+        [Value::Numeric(n)] if n.get() % NUMERIC_SCALE == 0 => {
+            Some((n.get() / NUMERIC_SCALE) as i64)
+        }
+        _ => None,
+    }
+}
+
+/// One INT64 key: a dense array when the keys' range is small enough, else a table.
+fn int_lookup(mut pairs: Vec<(i64, u32)>) -> (Lookup, Vec<u32>) {
+    pairs.sort_unstable();
+    let order: Vec<u32> = pairs.iter().map(|&(_, r)| r).collect();
+    let (Some(&(min, _)), Some(&(max, _))) = (pairs.first(), pairs.last()) else {
+        return (Lookup::Ints(FxHashMap::default()), order);
+    };
+    let slots = (max as i128 - min as i128 + 1) as u128;
+    let budget = (pairs.len() as u64)
+        .saturating_mul(DENSE_SLOTS_PER_ROW)
+        .max(DENSE_MIN_SLOTS);
+    if slots <= budget as u128 {
+        let slots = slots as u64;
+        let mut present = vec![0u64; slots.div_ceil(64) as usize];
+        // The first position of each key, in key order.
+        let mut starts = Vec::new();
+        for (p, &(k, _)) in pairs.iter().enumerate() {
+            if p == 0 || pairs[p - 1].0 != k {
+                let slot = (k - min) as u64;
+                present[(slot / 64) as usize] |= 1 << (slot % 64);
+                starts.push(p as u32);
+            }
+        }
+        if starts.len() == pairs.len() {
+            starts.clear();
+        } else {
+            starts.push(pairs.len() as u32);
+        }
+        let mut ranks = Vec::with_capacity(present.len());
+        let mut below = 0;
+        for word in &present {
+            ranks.push(below);
+            below += word.count_ones();
+        }
+        return (
+            Lookup::Dense {
+                min,
+                slots,
+                present,
+                ranks,
+                starts,
+            },
+            order,
+        );
+    }
+    let mut map = FxHashMap::default();
+    let mut i = 0;
+    while i < pairs.len() {
+        let start = i;
+        while i < pairs.len() && pairs[i].0 == pairs[start].0 {
+            i += 1;
+        }
+        map.insert(pairs[start].0, (start as u32, i as u32));
+    }
+    (Lookup::Ints(map), order)
+}
+
+/// General keys: rows grouped by key, keys in the order they first appear.
+fn key_lookup(keyed: Vec<(KeyValues, u32)>) -> (Lookup, Vec<u32>) {
+    let mut groups: FxHashMap<Key, Vec<u32>> = FxHashMap::default();
+    let mut first_seen = Vec::new();
+    for (k, r) in keyed {
+        let key = Key(k);
+        match groups.get_mut(&key) {
+            Some(rows) => rows.push(r),
+            None => {
+                first_seen.push(key.clone());
+                groups.insert(key, vec![r]);
+            }
         }
     }
+    let mut map = FxHashMap::default();
+    let mut order = Vec::new();
+    for key in first_seen {
+        let rows = groups.remove(&key).unwrap_or_default();
+        let start = order.len() as u32;
+        order.extend(rows);
+        map.insert(key, (start, order.len() as u32));
+    }
+    (Lookup::Keys(map), order)
 }
 
 #[cfg(test)]
@@ -87,27 +284,151 @@ mod tests {
         KeyValues::from_vec(vec![v])
     }
 
+    /// Row ids and first values of the rows `key` finds.
+    fn found(index: &JoinIndex, k: Value) -> Vec<(u32, Value)> {
+        index
+            .probe(&key(k))
+            .map(|p| {
+                let (id, values) = index.at(p);
+                (id, values[0].clone())
+            })
+            .collect()
+    }
+
+    fn rows_of(keys: &[Option<Value>]) -> (Vec<Row>, Vec<Option<KeyValues>>) {
+        let rows = (0..keys.len())
+            .map(|i| vec![Value::Int64(100 + i as i64)])
+            .collect();
+        (rows, keys.iter().map(|k| k.clone().map(key)).collect())
+    }
+
     #[test]
-    fn integer_keys_find_their_rows_in_order() {
-        let index = JoinIndex::build(vec![
-            (key(Value::Int64(7)), 0),
-            (key(Value::Int64(3)), 1),
-            (key(Value::Int64(7)), 2),
+    fn dense_integer_keys_find_their_rows_in_order() {
+        let (rows, keys) = rows_of(&[
+            Some(Value::Int64(7)),
+            Some(Value::Int64(3)),
+            None,
+            Some(Value::Int64(7)),
         ]);
-        assert!(matches!(index, JoinIndex::Ints { .. }));
-        assert_eq!(index.get(key(Value::Int64(7))), &[0, 2]);
-        assert_eq!(index.get(key(Value::Float64(3.0))), &[1]);
-        assert_eq!(index.get(key(Value::Int64(4))), &[] as &[u32]);
-        assert_eq!(index.get(key(Value::string("7"))), &[] as &[u32]);
+        let index = JoinIndex::build(rows, keys, 1);
+        assert!(matches!(index.lookup, Lookup::Dense { .. }));
+        assert_eq!(
+            found(&index, Value::Int64(7)),
+            [(0, Value::Int64(100)), (3, Value::Int64(103))]
+        );
+        assert_eq!(found(&index, Value::Float64(3.0)), [(1, Value::Int64(101))]);
+        assert_eq!(
+            found(&index, Value::numeric(3 * NUMERIC_SCALE)),
+            [(1, Value::Int64(101))]
+        );
+        for missing in [
+            Value::Int64(4),
+            Value::Int64(2),
+            Value::Int64(8),
+            Value::Int64(i64::MIN),
+            Value::Int64(i64::MAX),
+            Value::Float64(3.5),
+            Value::string("7"),
+        ] {
+            assert_eq!(found(&index, missing.clone()), [], "{missing:?}");
+        }
+        // The NULL-key row is kept for lineage, and never found.
+        assert_eq!(index.row(2), Some(&[Value::Int64(102)][..]));
+        assert_eq!(index.len(), 4);
+        assert_eq!(index.row(4), None);
+    }
+
+    #[test]
+    fn every_integer_lookup_finds_exactly_the_rows_of_its_key() {
+        // Key sets over several words of bits: unique, repeated, negative, sparse.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let sets: Vec<Vec<Option<i64>>> = vec![
+            (0..500).map(|i| Some(i * 3 - 700)).collect(),
+            (0..500).map(|_| Some(next(300) as i64)).collect(),
+            (0..500)
+                .map(|_| (next(10) > 0).then(|| next(1 << 40) as i64))
+                .collect(),
+            (0..500)
+                .map(|i| Some(if i % 2 == 0 { i } else { 499 - i }))
+                .collect(),
+        ];
+        for (n, set) in sets.iter().enumerate() {
+            let keys: Vec<Option<Value>> = set.iter().map(|k| k.map(Value::Int64)).collect();
+            let (rows, keys) = rows_of(&keys);
+            let index = JoinIndex::build(rows, keys, 1);
+            let probes = set
+                .iter()
+                .flatten()
+                .flat_map(|k| [*k - 1, *k, *k + 1])
+                .chain([i64::MIN, i64::MAX, 0]);
+            for k in probes {
+                let expected: Vec<(u32, Value)> = set
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, key)| **key == Some(k))
+                    .map(|(r, _)| (r as u32, Value::Int64(100 + r as i64)))
+                    .collect();
+                assert_eq!(found(&index, Value::Int64(k)), expected, "set {n}, key {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_integer_keys_use_a_table() {
+        let (rows, keys) = rows_of(&[
+            Some(Value::Int64(i64::MIN)),
+            Some(Value::Int64(i64::MAX)),
+            Some(Value::Int64(0)),
+        ]);
+        let index = JoinIndex::build(rows, keys, 1);
+        assert!(matches!(index.lookup, Lookup::Ints(_)));
+        assert_eq!(
+            found(&index, Value::Int64(i64::MAX)),
+            [(1, Value::Int64(101))]
+        );
+        assert_eq!(found(&index, Value::Float64(0.0)), [(2, Value::Int64(102))]);
+        assert_eq!(found(&index, Value::Int64(1)), []);
     }
 
     #[test]
     fn other_keys_use_the_general_table() {
-        let index = JoinIndex::build(vec![
-            (key(Value::string("a")), 0),
-            (key(Value::string("b")), 1),
+        let (rows, keys) = rows_of(&[
+            Some(Value::string("a")),
+            Some(Value::string("b")),
+            Some(Value::string("a")),
         ]);
-        assert!(matches!(index, JoinIndex::Keys(_)));
-        assert_eq!(index.get(key(Value::string("b"))), &[1]);
+        let index = JoinIndex::build(rows, keys, 1);
+        assert!(matches!(index.lookup, Lookup::Keys(_)));
+        assert_eq!(found(&index, Value::string("b")), [(1, Value::Int64(101))]);
+        assert_eq!(
+            found(&index, Value::string("a")),
+            [(0, Value::Int64(100)), (2, Value::Int64(102))]
+        );
+        assert_eq!(found(&index, Value::Int64(1)), []);
+    }
+
+    #[test]
+    fn without_keys_every_row_matches_and_rows_take_the_width() {
+        let rows = vec![
+            vec![Value::Int64(1)],
+            vec![Value::Int64(2), Value::Int64(3)],
+        ];
+        let index = JoinIndex::build(rows, vec![Some(KeyValues::new()); 2], 2);
+        assert_eq!(index.probe(&KeyValues::new()), 0..2);
+        assert_eq!(index.at(0).1, &[Value::Int64(1), Value::Null]);
+        assert_eq!(index.at(1).1, &[Value::Int64(2), Value::Int64(3)]);
+    }
+
+    #[test]
+    fn an_empty_side_finds_nothing() {
+        let index = JoinIndex::build(Vec::new(), Vec::new(), 3);
+        assert_eq!(index.probe(&key(Value::Int64(1))), 0..0);
+        assert!(index.is_empty());
     }
 }

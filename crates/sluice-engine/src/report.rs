@@ -61,10 +61,9 @@ impl Engine {
     pub fn drop_summary(&self) -> Vec<(String, u64)> {
         let mut reasons: Vec<(String, u64)> = self
             .drop_counts()
-            .iter()
             .map(|((kind, node), n)| {
-                let node = &self.nodes()[*node];
-                (format!("{kind} at {} {}", node.id, node.kind), *n)
+                let node = &self.nodes()[node];
+                (format!("{kind} at {} {}", node.id, node.kind), n)
             })
             .collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -17,6 +17,38 @@ pub const NUMERIC_SCALE: i128 = 1_000_000_000;
 /// Microseconds in a day.
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
+/// A NUMERIC's value times 10^9 (an `i128`) kept as two 64-bit halves: aligned to
+/// 8 bytes rather than 16, so that a [`Value`] takes 24 bytes rather than 32, and
+/// rows a quarter less memory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Scaled {
+    low: u64,
+    high: i64,
+}
+
+impl Scaled {
+    /// The scaled value `n`.
+    #[inline]
+    pub const fn new(n: i128) -> Self {
+        Self {
+            low: n as u64,
+            high: (n >> 64) as i64,
+        }
+    }
+
+    /// The scaled value.
+    #[inline]
+    pub const fn get(self) -> i128 {
+        ((self.high as i128) << 64) | self.low as i128
+    }
+}
+
+impl std::fmt::Debug for Scaled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 /// One SQL value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -29,7 +61,7 @@ pub enum Value {
     /// `FLOAT64`.
     Float64(f64),
     /// `NUMERIC` (and `BIGNUMERIC`, kept at NUMERIC's precision): the value times 10^9.
-    Numeric(i128),
+    Numeric(Scaled),
     /// `STRING`.
     String(Arc<str>),
     /// `BYTES`.
@@ -56,6 +88,11 @@ impl Value {
         Self::String(Arc::from(s))
     }
 
+    /// A `NUMERIC` value from its value times 10^9.
+    pub const fn numeric(scaled: i128) -> Self {
+        Self::Numeric(Scaled::new(scaled))
+    }
+
     /// Whether the value is `NULL`.
     pub fn is_null(&self) -> bool {
         matches!(self, Self::Null)
@@ -66,7 +103,7 @@ impl Value {
         match self {
             Self::Int64(i) => Some(*i as f64),
             Self::Float64(x) => Some(*x),
-            Self::Numeric(n) => Some(*n as f64 / NUMERIC_SCALE as f64),
+            Self::Numeric(n) => Some(n.get() as f64 / NUMERIC_SCALE as f64),
             _ => None,
         }
     }
@@ -83,7 +120,7 @@ impl Value {
                 .map(J::Number)
                 .unwrap_or_else(|| J::String(format_float(*x))),
             Self::Numeric(n) => {
-                let text = format_numeric(*n);
+                let text = format_numeric(n.get());
                 match serde_json::from_str::<serde_json::Number>(&text) {
                     Ok(number) => J::Number(number),
                     Err(_) => J::String(text),
@@ -227,7 +264,7 @@ impl std::fmt::Display for Value {
             Self::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
             Self::Int64(i) => write!(f, "{i}"),
             Self::Float64(x) => f.write_str(&format_float(*x)),
-            Self::Numeric(n) => f.write_str(&format_numeric(*n)),
+            Self::Numeric(n) => f.write_str(&format_numeric(n.get())),
             Self::String(s) => f.write_str(s),
             Self::Bytes(b) => f.write_str(&base64(b)),
             Self::Date(d) => match date_from_days(*d) {
@@ -281,9 +318,9 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Int64(x), Int64(y)) => Some(x.cmp(y)),
         (Float64(x), Float64(y)) => Some(total_float(*x, *y)),
-        (Numeric(x), Numeric(y)) => Some(x.cmp(y)),
-        (Int64(x), Numeric(y)) => Some((*x as i128 * NUMERIC_SCALE).cmp(y)),
-        (Numeric(x), Int64(y)) => Some(x.cmp(&(*y as i128 * NUMERIC_SCALE))),
+        (Numeric(x), Numeric(y)) => Some(x.get().cmp(&y.get())),
+        (Int64(x), Numeric(y)) => Some((*x as i128 * NUMERIC_SCALE).cmp(&y.get())),
+        (Numeric(x), Int64(y)) => Some(x.get().cmp(&(*y as i128 * NUMERIC_SCALE))),
         (Int64(_) | Numeric(_) | Float64(_), Int64(_) | Numeric(_) | Float64(_)) => {
             Some(total_float(a.as_f64()?, b.as_f64()?))
         }
@@ -395,8 +432,9 @@ pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
             hash_number(*x, exact, state)
         }
         Value::Numeric(n) => {
-            let exact = (n % NUMERIC_SCALE == 0).then(|| (n / NUMERIC_SCALE) as i64);
-            hash_number(*n as f64 / NUMERIC_SCALE as f64, exact, state)
+            let n = n.get();
+            let exact = (n % NUMERIC_SCALE == 0).then_some((n / NUMERIC_SCALE) as i64);
+            hash_number(n as f64 / NUMERIC_SCALE as f64, exact, state)
         }
         Value::Bool(b) => {
             state.write_u8(2);
@@ -520,13 +558,13 @@ pub fn parse_numeric(text: &str) -> Option<Value> {
     if chars.next().is_some_and(|c| c >= '5') {
         value += 1;
     }
-    Some(Value::Numeric(if negative { -value } else { value }))
+    Some(Value::numeric(if negative { -value } else { value }))
 }
 
 /// A FLOAT64 as NUMERIC, if it fits.
 pub fn numeric_from_f64(x: f64) -> Option<Value> {
     let scaled = (x * NUMERIC_SCALE as f64).round();
-    (scaled.is_finite() && scaled.abs() < 1e38).then_some(Value::Numeric(scaled as i128))
+    (scaled.is_finite() && scaled.abs() < 1e38).then_some(Value::numeric(scaled as i128))
 }
 
 /// `2021-01-01T00:00:00Z`, with microseconds only when there are some.
@@ -726,8 +764,8 @@ mod tests {
 
     #[test]
     fn numerics_round_half_away_from_zero_at_nine_digits() {
-        assert_eq!(parse_numeric("1.5"), Some(Value::Numeric(1_500_000_000)));
-        assert_eq!(parse_numeric("-0.0000000005"), Some(Value::Numeric(-1)));
+        assert_eq!(parse_numeric("1.5"), Some(Value::numeric(1_500_000_000)));
+        assert_eq!(parse_numeric("-0.0000000005"), Some(Value::numeric(-1)));
         assert_eq!(format_numeric(12_500_000_000), "12.5");
         assert_eq!(format_numeric(-3_000_000_000), "-3");
         assert_eq!(parse_numeric("1.2.3"), None);
