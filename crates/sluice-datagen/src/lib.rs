@@ -369,26 +369,6 @@ const CITIES: [&str; 10] = [
 const DOMAINS: [&str; 4] = ["example.com", "example.org", "example.net", "mail.example"];
 const BLOOD: [&str; 8] = ["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"];
 
-/// The three statuses as shared values: every order row points at one of them
-/// instead of holding a copy.
-fn status_value(status: &str) -> Value {
-    use std::sync::{Arc, OnceLock};
-    static STATUSES: OnceLock<[Arc<str>; 3]> = OnceLock::new();
-    let [open, closed, cancelled] = STATUSES.get_or_init(|| {
-        [
-            Arc::from("Open"),
-            Arc::from("Closed"),
-            Arc::from("Cancelled"),
-        ]
-    });
-    Value::String(match status {
-        "Open" => open.clone(),
-        "Closed" => closed.clone(),
-        "Cancelled" => cancelled.clone(),
-        other => Arc::from(other),
-    })
-}
-
 fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
     items[rng.random_range(0..items.len() as u64) as usize]
 }
@@ -604,7 +584,7 @@ impl Order {
             .map(|f| match f.name.to_ascii_lowercase().as_str() {
                 "customer_id" => Value::Int64(self.customer_id),
                 "amount" => Value::Float64(self.amount),
-                "order_status" => status_value(self.order_status),
+                "order_status" => Value::string(self.order_status),
                 "order_datetime" => Value::Timestamp(self.order_datetime),
                 _ => Value::Null,
             })
@@ -632,7 +612,7 @@ impl StreamOrder {
                 "event_timestamp" => Value::Timestamp(self.event_timestamp),
                 "customer_id" => Value::Int64(self.customer_id),
                 "amount" => Value::Float64(self.amount),
-                "order_status" => status_value(self.order_status),
+                "order_status" => Value::string(self.order_status),
                 "order_datetime" => Value::string(&self.order_datetime),
                 _ => Value::Null,
             })

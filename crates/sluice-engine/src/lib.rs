@@ -19,4 +19,4 @@ pub mod report;
 pub mod value;
 
 pub use exec::{Engine, EngineError, Options, Tables};
-pub use value::{Row, Value};
+pub use value::{Row, Str, Value};
