@@ -291,7 +291,7 @@ struct BoundedSide {
     node: usize,
     /// Its rows, indexed on the join's keys.
     index: crate::index::JoinIndex,
-    /// Each row's provenance, for lineage.
+    /// Each row's provenance, for lineage, by its position in the index.
     prov: Vec<Prov>,
 }
 
@@ -531,20 +531,22 @@ impl Engine {
     }
 
     /// A kept bounded row (what a [`RowRef`] names) and its provenance: the rows of
-    /// scans it came from (a scan's row is its own provenance).
+    /// scans it came from (a scan's row is its own provenance). The rows of a stream
+    /// join's bounded input are named by their position in the join's index, those
+    /// of other scans by their place in the table.
     pub fn bounded_row(&self, r: RowRef) -> Option<(&[Value], Prov)> {
-        if let Some(table) = self.scans.get(&(r.node as usize)) {
-            return Some((table.get(r.row as usize)?, Prov::row(r)));
+        if let Some(join) = self.kept.get(&(r.node as usize)) {
+            let Op::Join(j) = &self.nodes.get(*join)?.op else {
+                return None;
+            };
+            let side = j.bounded.as_ref()?;
+            return Some((
+                side.index.row(r.row)?,
+                side.prov.get(r.row as usize)?.clone(),
+            ));
         }
-        let join = self.kept.get(&(r.node as usize))?;
-        let Op::Join(j) = &self.nodes.get(*join)?.op else {
-            return None;
-        };
-        let side = j.bounded.as_ref()?;
-        Some((
-            side.index.row(r.row)?,
-            side.prov.get(r.row as usize)?.clone(),
-        ))
+        let table = self.scans.get(&(r.node as usize))?;
+        Some((table.get(r.row as usize)?, Prov::row(r)))
     }
 
     // ---- compiling ---------------------------------------------------------------------
@@ -756,10 +758,18 @@ impl Engine {
                             entries.push((!key.iter().any(Value::is_null)).then_some(key));
                         }
                         node.stats.state_rows = batch.rows.len() as u64;
+                        // Rows are known by their position in the index from here on.
+                        let (index, order) =
+                            crate::index::JoinIndex::build(batch.rows, entries, width);
+                        let mut prov = batch.prov;
+                        let prov = order
+                            .iter()
+                            .map(|&r| std::mem::take(&mut prov[r as usize]))
+                            .collect();
                         join.bounded = Some(BoundedSide {
                             node: *child,
-                            index: crate::index::JoinIndex::build(batch.rows, entries, width),
-                            prov: batch.prov,
+                            index,
+                            prov,
                         });
                         self.kept.insert(*child, id);
                     }
@@ -2040,7 +2050,7 @@ impl JoinOp {
             let mut own = Some(tuple.row);
             let single = candidates.len() == 1 && self.residual.is_none();
             for p in candidates {
-                let (r, other) = side.index.at(p);
+                let other = side.index.at(p);
                 let mine: &[Value] = own.as_deref().unwrap_or_default();
                 let row = match (pos, single) {
                     // One match: extend the stream row itself rather than copy it.
@@ -2062,7 +2072,7 @@ impl JoinOp {
                 matched = true;
                 let bounded_ref = Prov::row(RowRef {
                     node: side.node as u32,
-                    row: r,
+                    row: p,
                 });
                 outs.push(Tuple {
                     row,

@@ -20,13 +20,13 @@ const DENSE_MIN_SLOTS: u64 = 4096;
 #[derive(Debug, Default)]
 pub struct JoinIndex {
     lookup: Lookup,
-    /// Each row id's position. Rows of one key are together, in row order; the rows
-    /// whose key is NULL (never matched) last.
-    position: Vec<u32>,
-    /// The rows by position, `width + 1` values a row: its values, then its id (an
-    /// INT64), so that a probe finds both in one place.
+    /// The rows, `width` values a row, in key order: rows of one key together, in
+    /// their input order; the rows whose key is NULL (never matched) last. A row is
+    /// known by its position here.
     values: Vec<Value>,
     width: usize,
+    /// How many rows.
+    len: usize,
     /// How many rows have a non-NULL key (the first positions).
     matchable: u32,
 }
@@ -61,7 +61,8 @@ enum Lookup {
 impl JoinIndex {
     /// Indexes `rows` (each given `width` values: missing ones NULL, extra ones
     /// dropped) on `keys`, one per row: `None` for a NULL key, which never matches.
-    pub fn build(rows: Vec<Row>, keys: Vec<Option<KeyValues>>, width: usize) -> Self {
+    /// Also gives, for each position, the input row now there.
+    pub fn build(rows: Vec<Row>, keys: Vec<Option<KeyValues>>, width: usize) -> (Self, Vec<u32>) {
         let n = rows.len();
         let keyed: Vec<(KeyValues, u32)> = keys
             .into_iter()
@@ -85,31 +86,26 @@ impl JoinIndex {
             key_lookup(keyed)
         };
         // The rows with NULL keys, last: lineage may still name them.
-        let mut position = vec![u32::MAX; n];
-        for (p, &r) in order.iter().enumerate() {
-            position[r as usize] = p as u32;
+        let mut placed = vec![false; n];
+        for &r in &order {
+            placed[r as usize] = true;
         }
-        for (r, p) in position.iter_mut().enumerate() {
-            if *p == u32::MAX {
-                *p = order.len() as u32;
-                order.push(r as u32);
-            }
-        }
+        order.extend((0..n as u32).filter(|&r| !placed[r as usize]));
         let mut rows = rows;
-        let mut values = Vec::with_capacity(n * (width + 1));
+        let mut values = Vec::with_capacity(n * width);
         for &r in &order {
             let mut row = std::mem::take(&mut rows[r as usize]);
             row.resize(width, Value::Null);
             values.append(&mut row);
-            values.push(Value::Int64(r.into()));
         }
-        Self {
+        let index = Self {
             lookup,
-            position,
             values,
             width,
+            len: n,
             matchable,
-        }
+        };
+        (index, order)
     }
 
     /// The positions of the rows whose key equals `key` (numbers compare by value:
@@ -153,31 +149,26 @@ impl JoinIndex {
         start..end
     }
 
-    /// The row at `position`: its id and its values.
+    /// The row at `position` (one [`Self::probe`] gave).
     #[inline]
-    pub fn at(&self, position: u32) -> (u32, &[Value]) {
-        let start = position as usize * (self.width + 1);
-        let id = match self.values[start + self.width] {
-            Value::Int64(id) => id as u32,
-            _ => u32::MAX,
-        };
-        (id, &self.values[start..start + self.width])
+    pub fn at(&self, position: u32) -> &[Value] {
+        let start = position as usize * self.width;
+        &self.values[start..start + self.width]
     }
 
-    /// Row `id`'s values.
-    pub fn row(&self, id: u32) -> Option<&[Value]> {
-        let p = *self.position.get(id as usize)?;
-        Some(self.at(p).1)
+    /// The row at `position`, if there is one.
+    pub fn row(&self, position: u32) -> Option<&[Value]> {
+        ((position as usize) < self.len).then(|| self.at(position))
     }
 
     /// How many rows it holds.
     pub fn len(&self) -> usize {
-        self.position.len()
+        self.len
     }
 
     /// Whether it holds no rows.
     pub fn is_empty(&self) -> bool {
-        self.position.is_empty()
+        self.len == 0
     }
 }
 
@@ -285,13 +276,11 @@ mod tests {
     }
 
     /// Row ids and first values of the rows `key` finds.
-    fn found(index: &JoinIndex, k: Value) -> Vec<(u32, Value)> {
+    /// Input row ids and first values of the rows `key` finds.
+    fn found((index, order): &(JoinIndex, Vec<u32>), k: Value) -> Vec<(u32, Value)> {
         index
             .probe(&key(k))
-            .map(|p| {
-                let (id, values) = index.at(p);
-                (id, values[0].clone())
-            })
+            .map(|p| (order[p as usize], index.at(p)[0].clone()))
             .collect()
     }
 
@@ -310,15 +299,16 @@ mod tests {
             None,
             Some(Value::Int64(7)),
         ]);
-        let index = JoinIndex::build(rows, keys, 1);
+        let built = JoinIndex::build(rows, keys, 1);
+        let index = &built.0;
         assert!(matches!(index.lookup, Lookup::Dense { .. }));
         assert_eq!(
-            found(&index, Value::Int64(7)),
+            found(&built, Value::Int64(7)),
             [(0, Value::Int64(100)), (3, Value::Int64(103))]
         );
-        assert_eq!(found(&index, Value::Float64(3.0)), [(1, Value::Int64(101))]);
+        assert_eq!(found(&built, Value::Float64(3.0)), [(1, Value::Int64(101))]);
         assert_eq!(
-            found(&index, Value::numeric(3 * NUMERIC_SCALE)),
+            found(&built, Value::numeric(3 * NUMERIC_SCALE)),
             [(1, Value::Int64(101))]
         );
         for missing in [
@@ -330,10 +320,11 @@ mod tests {
             Value::Float64(3.5),
             Value::string("7"),
         ] {
-            assert_eq!(found(&index, missing.clone()), [], "{missing:?}");
+            assert_eq!(found(&built, missing.clone()), [], "{missing:?}");
         }
         // The NULL-key row is kept for lineage, and never found.
-        assert_eq!(index.row(2), Some(&[Value::Int64(102)][..]));
+        assert_eq!(built.1, [1, 0, 3, 2]);
+        assert_eq!(index.row(3), Some(&[Value::Int64(102)][..]));
         assert_eq!(index.len(), 4);
         assert_eq!(index.row(4), None);
     }
@@ -361,7 +352,7 @@ mod tests {
         for (n, set) in sets.iter().enumerate() {
             let keys: Vec<Option<Value>> = set.iter().map(|k| k.map(Value::Int64)).collect();
             let (rows, keys) = rows_of(&keys);
-            let index = JoinIndex::build(rows, keys, 1);
+            let built = JoinIndex::build(rows, keys, 1);
             let probes = set
                 .iter()
                 .flatten()
@@ -374,7 +365,7 @@ mod tests {
                     .filter(|(_, key)| **key == Some(k))
                     .map(|(r, _)| (r as u32, Value::Int64(100 + r as i64)))
                     .collect();
-                assert_eq!(found(&index, Value::Int64(k)), expected, "set {n}, key {k}");
+                assert_eq!(found(&built, Value::Int64(k)), expected, "set {n}, key {k}");
             }
         }
     }
@@ -386,14 +377,15 @@ mod tests {
             Some(Value::Int64(i64::MAX)),
             Some(Value::Int64(0)),
         ]);
-        let index = JoinIndex::build(rows, keys, 1);
+        let built = JoinIndex::build(rows, keys, 1);
+        let index = &built.0;
         assert!(matches!(index.lookup, Lookup::Ints(_)));
         assert_eq!(
-            found(&index, Value::Int64(i64::MAX)),
+            found(&built, Value::Int64(i64::MAX)),
             [(1, Value::Int64(101))]
         );
-        assert_eq!(found(&index, Value::Float64(0.0)), [(2, Value::Int64(102))]);
-        assert_eq!(found(&index, Value::Int64(1)), []);
+        assert_eq!(found(&built, Value::Float64(0.0)), [(2, Value::Int64(102))]);
+        assert_eq!(found(&built, Value::Int64(1)), []);
     }
 
     #[test]
@@ -403,14 +395,15 @@ mod tests {
             Some(Value::string("b")),
             Some(Value::string("a")),
         ]);
-        let index = JoinIndex::build(rows, keys, 1);
+        let built = JoinIndex::build(rows, keys, 1);
+        let index = &built.0;
         assert!(matches!(index.lookup, Lookup::Keys(_)));
-        assert_eq!(found(&index, Value::string("b")), [(1, Value::Int64(101))]);
+        assert_eq!(found(&built, Value::string("b")), [(1, Value::Int64(101))]);
         assert_eq!(
-            found(&index, Value::string("a")),
+            found(&built, Value::string("a")),
             [(0, Value::Int64(100)), (2, Value::Int64(102))]
         );
-        assert_eq!(found(&index, Value::Int64(1)), []);
+        assert_eq!(found(&built, Value::Int64(1)), []);
     }
 
     #[test]
@@ -419,15 +412,15 @@ mod tests {
             vec![Value::Int64(1)],
             vec![Value::Int64(2), Value::Int64(3)],
         ];
-        let index = JoinIndex::build(rows, vec![Some(KeyValues::new()); 2], 2);
+        let (index, _) = JoinIndex::build(rows, vec![Some(KeyValues::new()); 2], 2);
         assert_eq!(index.probe(&KeyValues::new()), 0..2);
-        assert_eq!(index.at(0).1, &[Value::Int64(1), Value::Null]);
-        assert_eq!(index.at(1).1, &[Value::Int64(2), Value::Int64(3)]);
+        assert_eq!(index.at(0), &[Value::Int64(1), Value::Null]);
+        assert_eq!(index.at(1), &[Value::Int64(2), Value::Int64(3)]);
     }
 
     #[test]
     fn an_empty_side_finds_nothing() {
-        let index = JoinIndex::build(Vec::new(), Vec::new(), 3);
+        let (index, _) = JoinIndex::build(Vec::new(), Vec::new(), 3);
         assert_eq!(index.probe(&key(Value::Int64(1))), 0..0);
         assert!(index.is_empty());
     }

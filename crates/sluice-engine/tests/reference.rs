@@ -80,3 +80,48 @@ fn the_reference_query_notifies_only_big_spenders() {
         serde_json::to_string_pretty(&engine.operators_json()).unwrap_or_default()
     );
 }
+
+#[test]
+fn a_join_on_a_table_names_each_matched_table_row() {
+    let catalog = Catalog::reference();
+    let sql = "SELECT o.customer_id, c.customer_id AS id, c.name
+        FROM pubsub.topic.`demobox-313313`.orders o
+        JOIN bigquery.table.`demobox-313313`.ecommerce.customers c
+        ON o.customer_id = c.customer_id";
+    let plan = analyze(sql, &catalog).plan.expect("plans");
+    let batch = BatchParams {
+        customer_count: 300,
+        ..BatchParams::default()
+    };
+    let tables = sluice_datagen::tables(&catalog, &batch);
+    let mut engine = Engine::new(&plan, &tables, Options::default()).expect("builds");
+    let topic = engine.stream_sources()[0].to_string();
+    let schema = topic_schema(&catalog);
+    let stream = StreamParams {
+        customer_range: 400,
+        ..StreamParams::default()
+    };
+    for e in Stream::new(stream).take(300) {
+        engine.push(&topic, e.to_row(&schema)).expect("pushes");
+    }
+    engine.finish();
+    assert!(!engine.outputs.is_empty() && !engine.dropped.is_empty());
+    let customers = tables
+        .values()
+        .find(|t| t.len() == 300)
+        .expect("the customers table");
+    for out in &engine.outputs {
+        // The join's row is the customer of the event, and its provenance names
+        // that customer's row of the table.
+        let refs = out.prov.rows.to_vec();
+        assert_eq!(refs.len(), 1);
+        let (row, prov) = engine.bounded_row(refs[0]).expect("kept");
+        assert_eq!(row[0], out.row[0]);
+        assert_eq!(out.row[1], out.row[0]);
+        let scan_rows = prov.rows.to_vec();
+        assert_eq!(scan_rows.len(), 1);
+        let table_row = &customers[scan_rows[0].row as usize];
+        assert_eq!(table_row[0], row[0]);
+        assert_eq!(table_row[1], out.row[2]);
+    }
+}
