@@ -223,7 +223,7 @@ struct Tuple {
     window: Option<(i64, i64)>,
 }
 
-/// A bounded operator's output, kept when a join reads it per event.
+/// A bounded operator's output, computed once in batch.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     /// The rows.
