@@ -604,6 +604,17 @@ impl StreamOrder {
         })
     }
 
+    /// The event as a publisher sends it to Pub/Sub: the payload fields alone (the
+    /// message's publish time is the event time).
+    pub fn payload(&self) -> J {
+        json!({
+            "customer_id": self.customer_id,
+            "amount": self.amount,
+            "order_status": self.order_status,
+            "order_datetime": self.order_datetime,
+        })
+    }
+
     /// The event as a row of the topic's `schema` (columns by name; unknown ones NULL).
     pub fn to_row(&self, schema: &[Field]) -> Row {
         schema
@@ -738,6 +749,18 @@ mod tests {
         assert!(parse_gap_millis("4000,1000").is_err_and(|e| e.contains("above")));
         assert!(parse_gap_millis("1s,2").is_err_and(|e| e.contains("\"1s\"")));
         assert!(parse_gap_millis("0,0").is_err());
+    }
+
+    #[test]
+    fn a_payload_is_the_event_without_its_time() {
+        for e in Stream::new(StreamParams::default()).take(20) {
+            let mut event = e.to_json();
+            let time = event
+                .as_object_mut()
+                .and_then(|o| o.remove("event_timestamp"));
+            assert!(time.is_some());
+            assert_eq!(e.payload(), event);
+        }
     }
 
     #[test]

@@ -30,11 +30,7 @@ fn orders(n: usize, seed: u64) -> Vec<Vec<u8>> {
     };
     sluice_datagen::Stream::new(params)
         .take(n)
-        .map(|e| {
-            let mut j = e.to_json();
-            j.as_object_mut().map(|o| o.remove("event_timestamp"));
-            j.to_string().into_bytes()
-        })
+        .map(|e| e.payload().to_string().into_bytes())
         .collect()
 }
 

@@ -66,11 +66,7 @@ fn main() {
 fn payloads(n: usize) -> Vec<String> {
     sluice_datagen::Stream::new(sluice_datagen::StreamParams::default())
         .take(n)
-        .map(|e| {
-            let mut j = e.to_json();
-            j.as_object_mut().map(|o| o.remove("event_timestamp"));
-            sluice_engine::value::base64(j.to_string().as_bytes())
-        })
+        .map(|e| sluice_engine::value::base64(e.payload().to_string().as_bytes()))
         .collect()
 }
 

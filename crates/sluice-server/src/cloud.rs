@@ -515,12 +515,7 @@ pub async fn publish_stream(
             }
         }
         previous = Some(event.event_timestamp);
-        let mut payload = event.to_json();
-        if let Some(map) = payload.as_object_mut() {
-            // The publish time is the event time; the message carries the order only.
-            map.remove("event_timestamp");
-        }
-        let data = sluice_engine::value::base64(payload.to_string().as_bytes());
+        let data = sluice_engine::value::base64(event.payload().to_string().as_bytes());
         client
             .send(&create(
                 Api::Pubsub,

@@ -433,10 +433,7 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
                 tokio::time::sleep(Duration::from_micros(gap as u64)).await;
             }
             previous = Some(event.event_timestamp);
-            let mut payload = event.to_json();
-            if let Some(o) = payload.as_object_mut() {
-                o.remove("event_timestamp");
-            }
+            let payload = event.payload();
             let (local, topic) = (task_api.local.clone(), settings.topic.clone());
             let sent = tokio::task::spawn_blocking(move || {
                 local.publish(&topic, &[payload.to_string().into_bytes()])

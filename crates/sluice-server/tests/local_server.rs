@@ -91,11 +91,7 @@ fn orders(n: usize) -> Vec<Value> {
     };
     sluice_datagen::Stream::new(params)
         .take(n)
-        .map(|e| {
-            let mut j = e.to_json();
-            j.as_object_mut().map(|o| o.remove("event_timestamp"));
-            json!({"data": base64(j.to_string().as_bytes())})
-        })
+        .map(|e| json!({"data": base64(e.payload().to_string().as_bytes())}))
         .collect()
 }
 
