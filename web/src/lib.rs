@@ -133,7 +133,13 @@ pub fn app() -> Html {
 
     // The analysis, its plan and its diagnostics as the editor's JSON, once a text.
     let analysis = use_memo(((*query).clone(), (*catalog).clone()), |(sql, catalog)| {
-        let analysis = analyze(sql, catalog);
+        let mut analysis = analyze(sql, catalog);
+        // A query that simulates but that Dataflow cannot run says so as it is typed.
+        if let Some(plan) = analysis.plan.as_ref().filter(|_| !analysis.has_errors())
+            && let Some(warning) = sluice_deploy::pipeline::deploy_warning(sql, plan)
+        {
+            analysis.diagnostics.push(warning);
+        }
         let plan = analysis.plan.clone().map(Rc::new);
         let json = Rc::new(analysis.to_json()["diagnostics"].to_string());
         (analysis, plan, json)

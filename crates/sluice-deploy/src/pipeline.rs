@@ -12,6 +12,7 @@ use sluice_sql::plan::Plan;
 use sluice_sql::types::{DataType, Field, Mode};
 
 use crate::beam_sql::{self, Unsupported};
+use crate::python::{self, ErrorRows, TimeText};
 
 /// Where the job runs and writes: the project and region, the job's name, and the
 /// two destinations.
@@ -110,7 +111,7 @@ impl Target {
         if !bq(&self.dataset) {
             return bad("dataset", &self.dataset, "letters, digits and underscores");
         }
-        if !bq(&self.table) {
+        if !bq(&self.table) || !bq(&self.dead_letter_table()) {
             return bad("table", &self.table, "letters, digits and underscores");
         }
         let t = &self.topic;
@@ -138,6 +139,22 @@ impl Target {
     /// The destination table as `project:dataset.table`, Beam's table spec.
     pub fn table_spec(&self) -> String {
         format!("{}:{}.{}", self.project, self.dataset, self.table)
+    }
+
+    /// The dead-letter table, beside the destination table: the messages and rows
+    /// the pipeline could not read, convert or write, with the step and the error.
+    pub fn dead_letter_table(&self) -> String {
+        format!("{}_dead_letter", self.table)
+    }
+
+    /// The dead-letter table as Beam's table spec.
+    pub fn dead_letter_table_spec(&self) -> String {
+        format!(
+            "{}:{}.{}",
+            self.project,
+            self.dataset,
+            self.dead_letter_table()
+        )
     }
 }
 
@@ -200,10 +217,35 @@ pub fn compile(
     compile_plan(&plan, target).map_err(|u| vec![diagnostic(query, &u)])
 }
 
+/// What stops an analyzed query from running on Dataflow, as a warning for the
+/// editor and `sluice check` (the simulation still runs it); `None` when it
+/// compiles. `sluice deploy` refuses the same query with the error.
+pub fn deploy_warning(query: &str, plan: &Plan) -> Option<Diagnostic> {
+    let target = Target::for_query("sluice-check", "us-central1", query);
+    let unsupported = compile_plan(plan, &target).err()?;
+    let mut d = diagnostic(query, &unsupported);
+    d.severity = sluice_sql::diagnostics::Severity::Warning;
+    d.message = format!("Dataflow cannot run this query: {}", d.message);
+    Some(d)
+}
+
+/// The table name Beam SQL gives the `Sql` transform's only input
+/// (`SqlTransform.toTableMap`: a lone PCollection is `PCOLLECTION`; Beam YAML's
+/// `expand_leaf_transform` passes one input as the bare PCollection, whatever its key).
+pub const SINGLE_INPUT: &str = "PCOLLECTION";
+
+/// The columns of the dead-letter table: which step caught the error, Beam's
+/// message, and the element as text.
+pub const DEAD_LETTER_COLUMNS: [&str; 3] = ["step", "error", "payload"];
+
 /// Compiles an analyzed plan.
 pub fn compile_plan(plan: &Plan, target: &Target) -> Result<Compiled, Unsupported> {
     let inputs = inputs(plan);
+    let single = inputs.len() == 1;
     let name_of = |s: &Source| {
+        if single {
+            return SINGLE_INPUT.to_string();
+        }
         inputs
             .iter()
             .find(|i| i.source == *s)
@@ -212,36 +254,92 @@ pub fn compile_plan(plan: &Plan, target: &Target) -> Result<Compiled, Unsupporte
     };
     let sql = beam_sql::to_beam_sql(plan, &name_of)?;
     let streaming = !plan.is_bounded();
+    let output_schema = plan.output_schema();
+    check_output(&output_schema)?;
     let mut transforms = Vec::new();
+    // Every transform whose errors are caught, with what its error rows hold.
+    let mut caught: Vec<(String, ErrorRows)> = Vec::new();
+    let mut sql_inputs = serde_json::Map::new();
     for input in &inputs {
-        transforms.push(read_transform(input)?);
+        let last = read_transforms(input, &mut transforms, &mut caught)?;
+        sql_inputs.insert(input.name.clone(), Value::String(last));
     }
-    let sql_inputs: serde_json::Map<String, Value> = inputs
-        .iter()
-        .map(|i| (i.name.clone(), Value::String(i.transform.clone())))
-        .collect();
+    let sql_input = match sql_inputs.values().next() {
+        Some(only) if single => only.clone(),
+        _ => Value::Object(sql_inputs),
+    };
     transforms.push(json!({
         "type": "Sql",
         "name": "Query",
-        "input": sql_inputs,
+        "input": sql_input,
         "config": {"query": format!("{sql}\n")},
     }));
+    transforms.push(write_to_bigquery(
+        "WriteToBigQuery",
+        json!("Query"),
+        &target.table_spec(),
+        streaming,
+        streaming,
+    ));
+    if streaming {
+        // Only the streaming write (Storage Write API) has an error output; a batch
+        // write is a file load with none (`BigQueryWriteSchemaTransformProvider`
+        // routes bounded input to `BigQueryFileLoadsSchemaTransformProvider`, whose
+        // `outputCollectionNames()` is empty).
+        caught.push(("WriteToBigQuery".into(), ErrorRows::BigQueryWrite));
+    }
+    let columns: Vec<(String, DataType)> = output_schema
+        .iter()
+        .map(|f| (f.name.clone(), f.data_type.clone()))
+        .collect();
     transforms.push(json!({
-        "type": "WriteToBigQuery",
-        "name": "WriteToBigQuery",
+        "type": "MapToFields",
+        "name": "ToMessage",
         "input": "Query",
         "config": {
-            "table": target.table_spec(),
-            "create_disposition": "CREATE_NEVER",
-            "write_disposition": "WRITE_APPEND",
+            "language": "python",
+            "fields": {"payload": {"callable": python::message(&columns), "output_type": "string"}},
+            "error_handling": {"output": "errors"},
         },
     }));
+    caught.push(("ToMessage".into(), ErrorRows::Row));
     transforms.push(json!({
         "type": "WriteToPubSub",
         "name": "PublishToPubSub",
-        "input": "Query",
-        "config": {"topic": target.topic_path(), "format": "JSON"},
+        "input": "ToMessage",
+        "config": {
+            "topic": target.topic_path(),
+            "format": "RAW",
+            "error_handling": {"output": "errors"},
+        },
     }));
+    caught.push(("PublishToPubSub".into(), ErrorRows::Row));
+    let mut dead_letters = Vec::new();
+    for (step, rows) in &caught {
+        let (error, payload) = python::dead_letter(*rows);
+        let name = format!("DeadLetters{step}");
+        transforms.push(json!({
+            "type": "MapToFields",
+            "name": name,
+            "input": format!("{step}.errors"),
+            "config": {
+                "language": "python",
+                "fields": {
+                    "step": {"callable": format!("lambda e: {}", python::py_str(step)), "output_type": "string"},
+                    "error": {"callable": error, "output_type": "string"},
+                    "payload": {"callable": payload, "output_type": "string"},
+                },
+            },
+        }));
+        dead_letters.push(Value::String(name));
+    }
+    transforms.push(write_to_bigquery(
+        "WriteDeadLetters",
+        Value::Array(dead_letters),
+        &target.dead_letter_table_spec(),
+        streaming,
+        false,
+    ));
     let mut pipeline = json!({"pipeline": {"transforms": transforms}});
     if streaming {
         pipeline["options"] = json!({"streaming": true});
@@ -252,9 +350,53 @@ pub fn compile_plan(plan: &Plan, target: &Target) -> Result<Compiled, Unsupporte
         pipeline,
         yaml,
         inputs,
-        output_schema: plan.output_schema(),
+        output_schema,
         streaming,
     })
+}
+
+/// Java's `WriteToBigQuery` into a table the plan creates. A streaming write names
+/// its number of streams: `standard_io.yaml` maps `num_streams` with "Required until
+/// autosharding support is fixed" (Beam issue 30058), as Google's own
+/// `KafkaToBigQuery.yaml` template does (`num_streams: 1` by default).
+fn write_to_bigquery(name: &str, input: Value, table: &str, streaming: bool, catch: bool) -> Value {
+    let mut config = json!({
+        "table": table,
+        "create_disposition": "CREATE_NEVER",
+        "write_disposition": "WRITE_APPEND",
+    });
+    if streaming {
+        config["num_streams"] = json!(1);
+    }
+    if catch {
+        config["error_handling"] = json!({"output": "errors"});
+    }
+    json!({"type": "WriteToBigQuery", "name": name, "input": input, "config": config})
+}
+
+/// Refuses output columns a writer cannot take: Beam's Python SDK has no logical
+/// type for Java SQL's TIME (`beam:logical_type:time:v1` is not in Python's
+/// `LogicalType` registry in 2.75), so a TIME column cannot reach the Pub/Sub writer.
+fn check_output(schema: &[Field]) -> Result<(), Unsupported> {
+    fn has_time(t: &DataType) -> bool {
+        match t {
+            DataType::Time => true,
+            DataType::Array(inner) => has_time(inner),
+            DataType::Struct(fields) => fields.iter().any(|f| has_time(&f.data_type)),
+            _ => false,
+        }
+    }
+    match schema.iter().find(|f| has_time(&f.data_type)) {
+        Some(f) => Err(Unsupported {
+            message: format!(
+                "Beam cannot pass the TIME column {} from SQL to the Pub/Sub writer (Python has no type for Java SQL's TIME)",
+                f.name
+            ),
+            hint: "CAST it AS STRING in the SELECT".into(),
+            needle: None,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The plan's sources in reading order, each with a unique SQL-friendly name.
@@ -309,9 +451,15 @@ fn inputs(plan: &Plan) -> Vec<Input> {
         .collect()
 }
 
-fn read_transform(input: &Input) -> Result<Value, Unsupported> {
+/// Appends the transforms that read `input` (the read, and for a topic the step
+/// that turns its times into text for SQL) and returns the name of the last.
+fn read_transforms(
+    input: &Input,
+    transforms: &mut Vec<Value>,
+    caught: &mut Vec<(String, ErrorRows)>,
+) -> Result<String, Unsupported> {
     let s = &input.source;
-    Ok(match s.kind {
+    match s.kind {
         SourceKind::PubsubTopic => {
             let payload: Vec<&Field> = s
                 .schema
@@ -326,32 +474,75 @@ fn read_transform(input: &Input) -> Result<Value, Unsupported> {
             if s.schema.iter().any(|f| f.name == EVENT_TIMESTAMP) {
                 config["publish_time_field"] = json!(EVENT_TIMESTAMP);
             }
-            json!({"type": "ReadFromPubSub", "name": input.transform, "config": config})
+            config["error_handling"] = json!({"output": "errors"});
+            transforms
+                .push(json!({"type": "ReadFromPubSub", "name": input.transform, "config": config}));
+            caught.push((input.transform.clone(), ErrorRows::Message));
+            let times: Vec<(&Field, TimeText)> = s
+                .schema
+                .iter()
+                .filter_map(|f| TimeText::for_field(&f.name, &f.data_type).map(|k| (f, k)))
+                .collect();
+            if times.is_empty() {
+                return Ok(input.transform.clone());
+            }
+            let mut fields = serde_json::Map::new();
+            for (f, kind) in &times {
+                fields.insert(
+                    f.name.clone(),
+                    json!({"callable": python::time_text(&f.name, *kind), "output_type": "string"}),
+                );
+            }
+            let name = format!(
+                "Prepare{}",
+                input
+                    .transform
+                    .strip_prefix("Read")
+                    .unwrap_or(&input.transform)
+            );
+            transforms.push(json!({
+                "type": "MapToFields",
+                "name": name,
+                "input": input.transform,
+                "config": {
+                    "language": "python",
+                    "append": true,
+                    "drop": times.iter().map(|(f, _)| f.name.clone()).collect::<Vec<_>>(),
+                    "fields": fields,
+                    "error_handling": {"output": "errors"},
+                },
+            }));
+            caught.push((name.clone(), ErrorRows::Row));
+            Ok(name)
         }
         SourceKind::BigQueryTable => {
             let dataset = s.dataset.as_deref().unwrap_or_default();
-            json!({
+            transforms.push(json!({
                 "type": "ReadFromBigQuery",
                 "name": input.transform,
                 "config": {"table": format!("{}:{dataset}.{}", s.project, s.name)},
-            })
+            }));
+            Ok(input.transform.clone())
         }
-    })
+    }
 }
 
-/// Whether a topic column travels as a JSON string or number of another type and is
-/// cast back to its own type in the query (JSON has no TIMESTAMP, DATE or NUMERIC).
-pub fn json_cast_back(name: &str, t: &DataType) -> bool {
-    name != EVENT_TIMESTAMP
-        && matches!(
-            t,
-            DataType::Timestamp
-                | DataType::Datetime
-                | DataType::Date
-                | DataType::Time
-                | DataType::Numeric
-                | DataType::BigNumeric
-        )
+/// How a topic column that JSON cannot carry reaches SQL: times as text (see
+/// [`python`]), NUMERIC as a JSON number, each cast back to its own type in the
+/// query's scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CastBack {
+    /// Whether the text may be `''` for NULL (read with `NULLIF(x, '')`).
+    pub nullable_text: bool,
+}
+
+/// Whether a topic field is cast back to its own type in the query, and how.
+pub fn topic_cast_back(field: &Field) -> Option<CastBack> {
+    let text = TimeText::for_field(&field.name, &field.data_type).is_some();
+    let numeric = matches!(field.data_type, DataType::Numeric | DataType::BigNumeric);
+    (text || numeric).then_some(CastBack {
+        nullable_text: text && field.mode != Mode::Required && field.name != EVENT_TIMESTAMP,
+    })
 }
 
 /// The JSON schema Beam's `ReadFromPubSub` parses messages with (`top`: the
@@ -523,17 +714,47 @@ mod tests {
             .filter_map(|t| t["type"].as_str())
             .collect();
         assert_eq!(
-            types,
+            types[..7],
             [
                 "ReadFromPubSub",
+                "MapToFields",
                 "ReadFromBigQuery",
                 "Sql",
                 "WriteToBigQuery",
-                "WriteToPubSub"
+                "MapToFields",
+                "WriteToPubSub",
             ]
         );
         let read = &transforms[0]["config"];
         assert_eq!(read["publish_time_field"], "event_timestamp");
+        assert_eq!(read["error_handling"]["output"], "errors");
+        // The publish time reaches SQL as text and is cast back there.
+        assert_eq!(transforms[1]["config"]["drop"], json!(["event_timestamp"]));
+        assert_eq!(
+            transforms[3]["input"],
+            json!({"orders": "PrepareOrders", "ecommerce_orders": "ReadEcommerceOrders"})
+        );
+        assert!(
+            compiled
+                .sql
+                .contains("CAST(o.event_timestamp AS TIMESTAMP) AS event_timestamp"),
+            "{}",
+            compiled.sql
+        );
+        assert_eq!(transforms[4]["config"]["num_streams"], 1);
+        assert_eq!(transforms[6]["config"]["format"], "RAW");
+        // Every caught error reaches the dead-letter table.
+        let dead = transforms.last().expect("the dead-letter write");
+        assert_eq!(dead["type"], "WriteToBigQuery");
+        assert_eq!(
+            dead["config"]["table"],
+            format!("{PROJECT}:sluice.{}", target().dead_letter_table())
+        );
+        let caught = transforms
+            .iter()
+            .filter(|t| t["config"].get("error_handling").is_some())
+            .count();
+        assert_eq!(dead["input"].as_array().map(Vec::len), Some(caught));
         assert!(
             read["schema"]["properties"]
                 .get("event_timestamp")
@@ -581,19 +802,29 @@ mod tests {
             }, "required": ["price"]})
         );
         assert!(
-            compiled.sql.contains("CAST(`at` AS TIMESTAMP) AS `at`"),
+            compiled
+                .sql
+                .contains("CAST(NULLIF(`at`, '') AS TIMESTAMP) AS `at`"),
             "{}",
             compiled.sql
         );
         assert!(
-            compiled.sql.contains("CAST(price AS DECIMAL) AS price"),
+            compiled
+                .sql
+                .contains("CAST(price AS DECIMAL(38, 9)) AS price"),
             "{}",
             compiled.sql
         );
+        // The only input is Beam SQL's PCOLLECTION, and the Sql transform reads the
+        // step that made its times text.
         assert!(
-            compiled.sql.contains("clicks.`where`.lat AS lat"),
+            compiled.sql.contains("PCOLLECTION.`where`.lat AS lat"),
             "{}",
             compiled.sql
+        );
+        assert_eq!(
+            compiled.pipeline["pipeline"]["transforms"][2]["input"],
+            "PrepareClicks"
         );
     }
 

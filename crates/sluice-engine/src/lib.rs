@@ -15,6 +15,7 @@ pub mod exec;
 pub mod index;
 pub mod input;
 pub mod lineage;
+pub mod message;
 pub mod report;
 pub mod value;
 

@@ -108,17 +108,32 @@ impl Engine {
             .collect()
     }
 
+    /// Output row `i` as the Pub/Sub message's text, byte for byte what the
+    /// deployed pipeline publishes (see [`crate::message`]).
+    pub fn output_message(&self, i: usize) -> Option<String> {
+        let out = self.outputs.get(i)?;
+        Some(crate::message::pubsub_message(
+            self.output_columns()
+                .iter()
+                .map(|c| (c.name.as_str(), &c.data_type)),
+            &out.row,
+        ))
+    }
+
     /// The whole report: `{"table_rows", "messages", "dropped", "operators", "events"}`.
-    /// Rows and messages carry the same objects: the query's output goes to both
-    /// the BigQuery table and the Pub/Sub topic.
+    /// The query's output goes to both destinations: `table_rows` as JSON objects,
+    /// `messages` as the text each Pub/Sub message carries.
     pub fn report_json(&self) -> J {
         let rows: Vec<J> = (0..self.outputs.len())
             .filter_map(|i| self.output_json(i))
             .collect();
+        let messages: Vec<J> = (0..self.outputs.len())
+            .filter_map(|i| self.output_message(i).map(J::String))
+            .collect();
         let (emitted, dropped, pending) = self.accounting();
         json!({
             "table_rows": rows,
-            "messages": rows,
+            "messages": messages,
             "dropped": self.dropped_json(),
             "operators": self.operators_json(),
             "events": {"total": self.events(), "emitted": emitted, "dropped": dropped, "pending": pending},

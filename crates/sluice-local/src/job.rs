@@ -307,7 +307,8 @@ fn run(
         if finishing {
             engine.finish();
         }
-        let outputs: Vec<Value> = engine
+        // Each output as the table's row and as the message Dataflow would publish.
+        let (outputs, messages): (Vec<Value>, Vec<String>) = engine
             .outputs
             .drain(..)
             .map(|o| {
@@ -316,9 +317,13 @@ fn run(
                     .zip(&o.row)
                     .map(|((n, t), v)| (n.clone(), v.to_json(t)))
                     .collect();
-                Value::Object(object)
+                let message = sluice_engine::message::pubsub_message(
+                    out_columns.iter().map(|(n, t)| (n.as_str(), t)),
+                    &o.row,
+                );
+                (Value::Object(object), message)
             })
-            .collect();
+            .unzip();
         engine.dropped.clear();
         let new_position = batch.last().map_or(position, |m| m.seq);
         let tx = conn.transaction()?;
@@ -328,8 +333,8 @@ fn run(
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO sluice_messages (topic, publish_micros, data) VALUES (?1, ?2, ?3)",
             )?;
-            for o in &outputs {
-                stmt.execute(params![prepared.topic, now, o.to_string().into_bytes()])?;
+            for m in messages {
+                stmt.execute(params![prepared.topic, now, m.into_bytes()])?;
             }
             tx.last_insert_rowid()
         };

@@ -76,7 +76,13 @@ pub fn check(
 ) -> Result<(String, bool), CheckError> {
     let sql = read_input(query_path)?;
     let catalog = load_catalog(catalog_path)?;
-    let analysis = analyze(&sql, &catalog);
+    let mut analysis = analyze(&sql, &catalog);
+    // Whether Dataflow can run it: a warning, since the simulation still can.
+    if let Some(plan) = analysis.plan.as_ref().filter(|_| !analysis.has_errors())
+        && let Some(warning) = sluice_deploy::pipeline::deploy_warning(&sql, plan)
+    {
+        analysis.diagnostics.push(warning);
+    }
     let name = if query_path.as_os_str() == "-" {
         "<stdin>".to_string()
     } else {
