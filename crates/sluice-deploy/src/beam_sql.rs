@@ -176,7 +176,18 @@ impl Writer<'_> {
                 ..
             } => {
                 let mut b = self.block(input)?;
-                if b.group.is_some() || b.distinct || b.limit.is_some() || b.window.is_some() {
+                // Calcite validates a group window's time only as a column: over an
+                // expression (a topic's time cast back from text) its monotonicity
+                // check fails (Calcite 1.26 throws a NullPointerException in
+                // `SqlOperatorBinding.getOperandMonotonicity`), so such a column is
+                // computed in a subquery first.
+                let bare_time = matches!(b.cols.get(*time_column), Some(Expr::Column { index, .. }) if *index < AGG);
+                if b.group.is_some()
+                    || b.distinct
+                    || b.limit.is_some()
+                    || b.window.is_some()
+                    || !bare_time
+                {
                     b = self.wrap(b, input.columns(), None)?;
                 }
                 let time = b
@@ -643,7 +654,12 @@ impl Block {
             .iter()
             .zip(names)
             .map(|(e, name)| {
-                let sql = self.expr(e)?;
+                let mut sql = self.expr(e)?;
+                if e.data_type() == DataType::Int64 && !self.is_bigint(e) {
+                    // Calcite types integer literals, MOD, CASE over literals and
+                    // SUM of them as 32-bit INTEGER; BigQuery's are INT64.
+                    sql = format!("CAST({sql} AS BIGINT)");
+                }
                 let same_name = sql == ident(name) || sql.ends_with(&format!(".{}", ident(name)));
                 Ok(
                     if same_name && matches!(e, Expr::Column { index, .. } if *index < AGG) {
@@ -741,6 +757,24 @@ impl Block {
             }
         }
         Ok(out)
+    }
+
+    /// Whether Calcite types `e` (an INT64 in the plan) as BIGINT already: a
+    /// column of the FROM (inputs are BIGINT, subqueries cast), a count, or an
+    /// aggregate of such a column.
+    fn is_bigint(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Column { index, .. } if *index >= AGG => {
+                self.aggs.get(index - AGG).is_some_and(|a| match a.function {
+                    AggregateFunction::Count | AggregateFunction::CountStar | AggregateFunction::CountIf => true,
+                    _ => a.arg.as_ref().is_some_and(|arg| {
+                        matches!(arg, Expr::Column { index, .. } if *index < AGG)
+                    }),
+                })
+            }
+            Expr::Column { .. } => true,
+            _ => false,
+        }
     }
 
     fn conjunction(&self, parts: &[Expr]) -> Result<String> {
@@ -1296,16 +1330,16 @@ fn literal(value: &Literal, data_type: &DataType) -> Result<String> {
     use sluice_engine::value as v;
     Ok(match value {
         Literal::Null => match data_type {
-            DataType::Null => "NULL".into(),
+            // Calcite's bare NULL has type NULL, which Beam cannot map; BigQuery's
+            // untyped NULL is an INT64.
+            DataType::Null => "CAST(NULL AS BIGINT)".into(),
             t => format!("CAST(NULL AS {})", calcite_type(t)?),
         },
         Literal::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
         Literal::Int64(i) => i.to_string(),
-        Literal::Float64(x) if x.is_finite() => {
-            let s = format!("{x:?}");
-            // A Calcite literal with an exponent is a DOUBLE; without, a DECIMAL.
-            if s.contains('e') { s.to_uppercase() } else { s }
-        }
+        // A Calcite literal with an exponent is a DOUBLE; without, a DECIMAL. A
+        // BigQuery float literal is a FLOAT64, so it is always written with one.
+        Literal::Float64(x) if x.is_finite() => format!("{x:E}"),
         Literal::Float64(_) => {
             return Err(Unsupported::new(
                 "Beam SQL has no literal for infinity or NaN",
