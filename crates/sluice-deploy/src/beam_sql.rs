@@ -655,7 +655,8 @@ impl Block {
             .zip(names)
             .map(|(e, name)| {
                 let mut sql = self.expr(e)?;
-                if e.data_type() == DataType::Int64 && !self.is_bigint(e) {
+                let cast_already = sql.starts_with("CAST(") && sql.ends_with(" AS BIGINT)");
+                if e.data_type() == DataType::Int64 && !self.is_bigint(e) && !cast_already {
                     // Calcite types integer literals, MOD, CASE over literals and
                     // SUM of them as 32-bit INTEGER; BigQuery's are INT64.
                     sql = format!("CAST({sql} AS BIGINT)");

@@ -393,7 +393,7 @@ fn check_output(schema: &[Field]) -> Result<(), Unsupported> {
                 f.name
             ),
             hint: "CAST it AS STRING in the SELECT".into(),
-            needle: None,
+            needle: Some(f.name.clone()),
         }),
         None => Ok(()),
     }
