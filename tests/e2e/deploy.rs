@@ -31,7 +31,7 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
         "gcloud: {gcloud}"
     );
     let steps = client.find_all(Locator::Css("#deploy-steps > li")).await?;
-    ensure!(steps.len() == 7, "{} steps", steps.len());
+    ensure!(steps.len() == 8, "{} steps", steps.len());
     let button = client.find(Locator::Css("#deploy-button")).await?;
     ensure!(
         button.attr("disabled").await?.is_some(),
@@ -74,7 +74,16 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
     let done = client
         .find_all(Locator::Css("#deploy-steps > li.done"))
         .await?;
-    ensure!(done.len() == 7, "{} steps done", done.len());
+    ensure!(done.len() == 8, "{} steps done", done.len());
+    let dead_letters = client
+        .find(Locator::Css("#job-dead-letters"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        dead_letters.contains("dead letters") && dead_letters.contains("_dead_letter"),
+        "dead letters: {dead_letters}"
+    );
     let elements = wait_text(
         client,
         "#job-elements tbody",

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 
 use serde_json::{Value, json};
-use sluice_deploy::{DeployPlan, Endpoints, Target};
+use sluice_deploy::{DeployPlan, Endpoints, JobState, Target};
 use sluice_sql::{Catalog, Diagnostic};
 use yew::prelude::*;
 
@@ -269,17 +269,10 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
         let job = job.clone();
         let key = key.clone();
         let working = matches!(*phase, Phase::Working(_));
-        let watching = job.as_ref().is_some_and(|j| {
-            !matches!(
-                j["state"].as_str(),
-                Some(
-                    "JOB_STATE_CANCELLED"
-                        | "JOB_STATE_DRAINED"
-                        | "JOB_STATE_DONE"
-                        | "JOB_STATE_FAILED"
-                        | "NOT_LAUNCHED"
-                )
-            )
+        let watching = job.as_ref().is_some_and(|j| match j["state"].as_str() {
+            Some("NOT_LAUNCHED") => false,
+            Some(state) => !JobState::parse(state).is_terminal(),
+            None => true,
         });
         let has_job = matches!(&*phase, Phase::Finished(op) if op["kind"] == "apply" && op["job_id"].is_string());
         use_effect_with(
@@ -427,7 +420,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 { switch }
                 <p class="hint" id="deploy-target">
                     { match &*credentials {
-                        Some(None) => "Target: this server (local). No Google credentials were found; to deploy to Dataflow, set them up (GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`), restart `sluice serve` and choose Google Cloud above.".to_owned(),
+                        Some(None) => format!("Target: this server (local). No Google credentials were found; to deploy to Dataflow: {} Then choose Google Cloud above.", sluice_deploy::deploy::CREDENTIALS_HELP),
                         _ => "Target: this server (local). Choose Google Cloud above to deploy to Dataflow.".to_owned(),
                     } }
                 </p>
@@ -445,7 +438,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 { format!("Target: Google Cloud Dataflow, project {project}. ") }
                 { match &*credentials {
                     Some(Some(c)) => format!("Credentials: {c}."),
-                    Some(None) => "No Google credentials file found on the server (on Google Cloud its metadata server's apply): set GOOGLE_APPLICATION_CREDENTIALS or run `gcloud auth application-default login`, then restart `sluice serve`. The plan below needs none.".to_owned(),
+                    Some(None) => format!("No Google credentials were found on the server. {} The plan below needs none.", sluice_deploy::deploy::CREDENTIALS_HELP),
                     None => String::new(),
                 } }
             </p>
@@ -609,13 +602,35 @@ fn state_name(state: &str) -> String {
     state.trim_start_matches("JOB_STATE_").to_ascii_lowercase()
 }
 
+/// How many messages and rows went to the dead-letter table, and which table.
+fn dead_letter_line(j: &Value) -> Html {
+    let table = j["created"].as_array().into_iter().flatten().find_map(|r| {
+        let name = r["table"].as_str()?;
+        name.ends_with("_dead_letter").then(|| {
+            format!(
+                "{}.{}.{name}",
+                r["project"].as_str().unwrap_or_default(),
+                r["dataset"].as_str().unwrap_or_default()
+            )
+        })
+    });
+    let n = j["dead_letters"].as_i64().unwrap_or(0);
+    let text = match (&table, n) {
+        (Some(t), 0) => {
+            format!("No dead letters: every message was read and written (dead-letter table {t}).")
+        }
+        (Some(t), n) => format!(
+            "{n} dead letters: messages or rows the job could not read, convert or write, with the step and the error, are in {t}."
+        ),
+        (None, _) => return html! {},
+    };
+    html! { <p class={classes!("hint", (n > 0).then_some("warn"))} id="job-dead-letters">{ text }</p> }
+}
+
 /// The job's page: state and its history, elements per step, messages, console link.
 fn job_page(j: &Value, busy: bool, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
     let state = j["state"].as_str().unwrap_or("JOB_STATE_UNKNOWN");
-    let ended = matches!(
-        state,
-        "JOB_STATE_CANCELLED" | "JOB_STATE_DRAINED" | "JOB_STATE_DONE" | "JOB_STATE_FAILED"
-    );
+    let ended = JobState::parse(state).is_terminal();
     html! {
         <section class="job" id="job" aria-label="The Dataflow job">
             <div class="pane-head">
@@ -631,6 +646,7 @@ fn job_page(j: &Value, busy: bool, cleanup: &dyn Fn(bool) -> Callback<MouseEvent
                     .map(|c| format!("{} ({})", state_name(c["state"].as_str().unwrap_or_default()), c["time"].as_str().unwrap_or_default()))
                     .collect::<Vec<_>>().join(" → ") }
             </p>
+            { dead_letter_line(j) }
             <table class="grid" id="job-elements">
                 <thead><tr><th>{ "Step" }</th><th class="num">{ "Elements" }</th></tr></thead>
                 <tbody>
@@ -688,7 +704,7 @@ mod tests {
             Preview::Ready { yaml, gcloud, plan } => {
                 assert!(yaml.contains("type: Sql"));
                 assert!(gcloud.contains(&t.job_name));
-                assert_eq!(plan.steps.len(), 7);
+                assert_eq!(plan.steps.len(), 8);
             }
             other => panic!("{other:?}"),
         }

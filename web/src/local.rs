@@ -33,10 +33,7 @@ fn state_name(state: &str) -> String {
 }
 
 fn ended(state: &str) -> bool {
-    matches!(
-        state,
-        "JOB_STATE_CANCELLED" | "JOB_STATE_DRAINED" | "JOB_STATE_FAILED"
-    )
+    sluice_deploy::JobState::parse(state).is_terminal()
 }
 
 /// Runs `sql` on the server's local database and shows the result (or the error).

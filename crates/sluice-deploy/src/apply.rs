@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::deploy::{Action, Api, DeployPlan, LABEL, Request, Resource};
 use crate::gcp::{Client, GcpError};
+use crate::job_state::JobState;
 
 /// What Sluice created for one job: written after every step, so that a crash or
 /// a restart can still clean up.
@@ -428,26 +429,25 @@ fn normalize_type(t: &str) -> String {
     }
 }
 
-const ACTIVE: [&str; 7] = [
-    "JOB_STATE_PENDING",
-    "JOB_STATE_QUEUED",
-    "JOB_STATE_RUNNING",
-    "JOB_STATE_DRAINING",
-    "JOB_STATE_CANCELLING",
-    "JOB_STATE_RESOURCE_CLEANING_UP",
-    "JOB_STATE_UPDATED",
-];
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dead_letters_count_each_dead_letter_transform_once() {
+        let elements = vec![
+            ("ReadOrders".to_string(), 100),
+            ("DeadLettersReadOrders/Map".to_string(), 3),
+            ("DeadLettersReadOrders".to_string(), 3),
+            ("DeadLettersPrepareOrders/Select".to_string(), 2),
+            ("WriteDeadLetters".to_string(), 5),
+        ];
+        assert_eq!(super::dead_letters(&elements), 5);
+        assert_eq!(super::dead_letters(&[]), 0);
+    }
+}
 
-/// Whether a job in `state` has ended.
+/// Whether a job in `state` (the API's spelling) has ended.
 pub fn is_terminal(state: &str) -> bool {
-    matches!(
-        state,
-        "JOB_STATE_DONE"
-            | "JOB_STATE_FAILED"
-            | "JOB_STATE_CANCELLED"
-            | "JOB_STATE_DRAINED"
-            | "JOB_STATE_STOPPED"
-    )
+    JobState::parse(state).is_terminal()
 }
 
 async fn find_active_job(
@@ -460,7 +460,7 @@ async fn find_active_job(
         let answer = client.send(&request).await.map_err(|e| e.to_string())?;
         for job in answer["jobs"].as_array().into_iter().flatten() {
             let state = job["currentState"].as_str().unwrap_or_default();
-            if job["name"].as_str() == Some(name) && ACTIVE.contains(&state) {
+            if job["name"].as_str() == Some(name) && JobState::parse(state).is_active() {
                 return Ok(job["id"].as_str().map(str::to_owned));
             }
         }
@@ -513,6 +513,27 @@ pub struct JobStatus {
     pub console_url: Option<String>,
     /// What Sluice created for it.
     pub created: Vec<Resource>,
+    /// Messages and rows the pipeline sent to its dead-letter table so far (the
+    /// elements of its `DeadLetters…` steps).
+    pub dead_letters: i64,
+}
+
+/// The number of dead letters among per-step element counts: each
+/// `DeadLetters…` transform's largest count (its sub-steps count the same
+/// elements), summed over those transforms.
+pub fn dead_letters(elements: &[(String, i64)]) -> i64 {
+    let mut by_transform: Vec<(&str, i64)> = Vec::new();
+    for (step, n) in elements {
+        let transform = step.split('/').next().unwrap_or(step);
+        if !transform.starts_with("DeadLetters") {
+            continue;
+        }
+        match by_transform.iter_mut().find(|(t, _)| *t == transform) {
+            Some(t) => t.1 = t.1.max(*n),
+            None => by_transform.push((transform, *n)),
+        }
+    }
+    by_transform.iter().map(|(_, n)| n).sum()
 }
 
 /// Reads the job's state, metrics and messages, and records a new state in the
@@ -617,6 +638,7 @@ pub async fn status(
         state,
         state_time,
         history: m.history.clone(),
+        dead_letters: dead_letters(&elements),
         elements,
         messages,
         console_url: m.console_url(),
@@ -678,12 +700,24 @@ pub async fn cleanup(
             job["currentState"].as_str().unwrap_or_default().to_owned()
         };
         if !gone && !is_terminal(&state) {
+            let current = JobState::parse(&state);
             let requested = match stop {
-                Stop::Cancel => "JOB_STATE_CANCELLED",
-                Stop::Drain => "JOB_STATE_DRAINED",
+                Stop::Cancel => JobState::Cancelled,
+                Stop::Drain if current.can_drain() => JobState::Drained,
+                Stop::Drain => {
+                    return Err(GcpError {
+                        call: "cleanup".into(),
+                        resource: format!("job {} ({job_id})", m.job_name),
+                        status: None,
+                        message: format!(
+                            "the job is {}: Dataflow can only resume or cancel it, not drain it; clean up with cancel",
+                            current.label()
+                        ),
+                    });
+                }
             };
             let update = Request {
-                body: Some(serde_json::json!({"requestedState": requested})),
+                body: Some(serde_json::json!({"requestedState": requested.as_str()})),
                 ..job_request(
                     m,
                     &job_id,

@@ -486,7 +486,11 @@ impl Writer<'_> {
             return Err(Unsupported::new(
                 "Beam SQL needs an equality between the two sides of a join; it refuses CROSS JOIN and comma joins (BeamJoinRel)",
                 "join ON a column of each side, e.g. `ON a.id = b.id`",
-                Some(if kind == JoinKind::Cross { "CROSS" } else { "JOIN" }),
+                Some(if kind == JoinKind::Cross {
+                    "CROSS"
+                } else {
+                    "JOIN"
+                }),
             ));
         }
         item.join = Some((kind, on));
@@ -549,7 +553,9 @@ fn check_sort(input: &Plan, keys: &[(Expr, bool)]) -> Result<()> {
                 | DataType::Datetime
         ) {
             return Err(Unsupported::new(
-                format!("Beam SQL cannot ORDER BY a {t} (BeamSortRel compares numbers, strings, dates and timestamps)"),
+                format!(
+                    "Beam SQL cannot ORDER BY a {t} (BeamSortRel compares numbers, strings, dates and timestamps)"
+                ),
                 "order by a column of one of those types",
                 Some("ORDER"),
             ));
@@ -766,12 +772,16 @@ impl Block {
     fn is_bigint(&self, e: &Expr) -> bool {
         match e {
             Expr::Column { index, .. } if *index >= AGG => {
-                self.aggs.get(index - AGG).is_some_and(|a| match a.function {
-                    AggregateFunction::Count | AggregateFunction::CountStar | AggregateFunction::CountIf => true,
-                    _ => a.arg.as_ref().is_some_and(|arg| {
-                        matches!(arg, Expr::Column { index, .. } if *index < AGG)
-                    }),
-                })
+                self.aggs
+                    .get(index - AGG)
+                    .is_some_and(|a| match a.function {
+                        AggregateFunction::Count
+                        | AggregateFunction::CountStar
+                        | AggregateFunction::CountIf => true,
+                        _ => a.arg.as_ref().is_some_and(
+                            |arg| matches!(arg, Expr::Column { index, .. } if *index < AGG),
+                        ),
+                    })
             }
             Expr::Column { .. } => true,
             _ => false,
@@ -1097,7 +1107,9 @@ impl Block {
                     }
                     Some(_) => {
                         return no(
-                            &format!("Beam SQL's {name} removes exactly one character, given as a literal"),
+                            &format!(
+                                "Beam SQL's {name} removes exactly one character, given as a literal"
+                            ),
                             "trim a single character such as ' ', or nest one call per character",
                         );
                     }
@@ -1167,10 +1179,18 @@ impl Block {
                 // the nanosecond difference divides exactly.
                 match p.as_str() {
                     "MICROSECOND" => {
-                        format!("(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000)", arg(1)?, arg(0)?)
+                        format!(
+                            "(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000)",
+                            arg(1)?,
+                            arg(0)?
+                        )
                     }
                     "MILLISECOND" => {
-                        format!("(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000000)", arg(1)?, arg(0)?)
+                        format!(
+                            "(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000000)",
+                            arg(1)?,
+                            arg(0)?
+                        )
                     }
                     "SECOND" | "MINUTE" | "HOUR" | "DAY" => format!(
                         "CAST(TIMESTAMPDIFF({p}, {}, {}) AS BIGINT)",
@@ -1223,7 +1243,10 @@ impl Block {
                     "(({ns} - MOD(MOD({ns}, 1000000000) + 1000000000, 1000000000)) / 1000000000)"
                 )
             }
-            "UNIX_MILLIS" => format!("(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000000)", arg(0)?),
+            "UNIX_MILLIS" => format!(
+                "(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000000)",
+                arg(0)?
+            ),
             "UNIX_MICROS" => format!("(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000)", arg(0)?),
             "REGEXP_CONTAINS" | "REGEXP_EXTRACT" | "REGEXP_REPLACE" => {
                 return no(

@@ -14,6 +14,15 @@ pub fn yaml_template(region: &str) -> String {
     format!("gs://dataflow-templates-{region}/latest/flex/Yaml_Template")
 }
 
+/// The ways to give Sluice Google credentials, for the message that says none
+/// were found (the CLI's and the page's). The first three are Application Default
+/// Credentials' sources in `google-cloud-auth`'s order after the explicit token.
+pub const CREDENTIALS_HELP: &str = "Provide them in one of these ways, then run again (restart `sluice serve`): \
+SLUICE_GCP_ACCESS_TOKEN=<an access token, e.g. from `gcloud auth print-access-token`>; \
+GOOGLE_APPLICATION_CREDENTIALS=<the path of a service account key file>; \
+`gcloud auth application-default login` (gcloud's application default credentials); \
+or run Sluice on Google Cloud, whose metadata server provides them.";
+
 /// The label Sluice puts on everything it creates, with the job's name as value.
 pub const LABEL: &str = "sluice-job";
 
@@ -341,6 +350,41 @@ impl DeployPlan {
                 resource: table.describe(),
             },
         });
+        // The dead-letter table beside it: what the pipeline could not read,
+        // convert or write (see `pipeline::DEAD_LETTER_COLUMNS`).
+        let dead_letter = Resource::Table {
+            project: project.clone(),
+            dataset: target.dataset.clone(),
+            table: target.dead_letter_table(),
+        };
+        let dead_letter_fields: Vec<Value> = crate::pipeline::DEAD_LETTER_COLUMNS
+            .iter()
+            .map(|name| json!({"name": name, "type": "STRING", "mode": "NULLABLE"}))
+            .collect();
+        steps.push(Step {
+            title: format!(
+                "create the dead-letter table {project}.{}.{} (messages and rows the job could not process)",
+                target.dataset,
+                target.dead_letter_table()
+            ),
+            action: Action::Create(dead_letter.clone()),
+            request: Request {
+                api: Api::Bigquery,
+                call: "bigquery.tables.insert".into(),
+                method: "POST".into(),
+                path: format!("projects/{project}/datasets/{}/tables", target.dataset),
+                body: Some(json!({
+                    "tableReference": {
+                        "projectId": project,
+                        "datasetId": target.dataset,
+                        "tableId": target.dead_letter_table(),
+                    },
+                    "schema": {"fields": dead_letter_fields},
+                    "labels": labels(target),
+                })),
+                resource: dead_letter.describe(),
+            },
+        });
         let topic = Resource::Topic {
             name: target.topic_path(),
         };
@@ -466,13 +510,20 @@ mod tests {
                 "bigquery.jobs.query",
                 "bigquery.datasets.insert",
                 "bigquery.tables.insert",
+                "bigquery.tables.insert",
                 "pubsub.projects.topics.create",
                 "dataflow.projects.locations.jobs.list",
                 "dataflow.projects.locations.flexTemplates.launch",
             ]
         );
         let json = plan.to_json(&Endpoints::default());
-        let launch = &json["requests"][6];
+        let launch = &json["requests"][7];
+        let dead_letter = &json["requests"][4]["body"];
+        assert_eq!(
+            dead_letter["tableReference"]["tableId"],
+            format!("{}_dead_letter", plan.job_name.replace('-', "_"))
+        );
+        assert_eq!(dead_letter["schema"]["fields"][2]["name"], "payload");
         assert_eq!(
             launch["url"],
             format!(

@@ -171,6 +171,26 @@ impl Client {
         })
     }
 
+    /// Checks that the credentials give a token, before any request: without any,
+    /// the error says so and how to provide them (rather than the auth library's
+    /// "transient errors" from a metadata server that is not there).
+    pub async fn check_credentials(&self) -> Result<(), GcpError> {
+        self.auth.headers().await.map(|_| ()).map_err(|e| {
+            // The auth library's own words ("transient errors … may succeed") would
+            // mislead: there is nothing to retry. They go to the log only.
+            tracing::debug!(error = %e.message, "no credentials from Application Default Credentials");
+            GcpError {
+                call: "looking for Google credentials".into(),
+                resource: "this machine".into(),
+                status: None,
+                message: format!(
+                    "no Google credentials were found. {}",
+                    crate::deploy::CREDENTIALS_HELP
+                ),
+            }
+        })
+    }
+
     /// Where the client sends requests.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints

@@ -8,9 +8,10 @@
 //! client and the executor ([`gcp`], [`apply`], feature `cloud`) are native.
 
 pub mod beam_sql;
-pub mod python;
 pub mod deploy;
+pub mod job_state;
 pub mod pipeline;
+pub mod python;
 
 #[cfg(feature = "cloud")]
 pub mod apply;
@@ -18,4 +19,5 @@ pub mod apply;
 pub mod gcp;
 
 pub use deploy::{DeployPlan, Endpoints};
+pub use job_state::JobState;
 pub use pipeline::{Compiled, Target, compile};

@@ -144,6 +144,7 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
             "bigquery.jobs.query",
             "bigquery.datasets.insert",
             "bigquery.tables.insert",
+            "bigquery.tables.insert",
             "pubsub.projects.topics.create",
             "dataflow.projects.locations.jobs.list",
             "dataflow.projects.locations.flexTemplates.launch",
@@ -163,7 +164,7 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
     );
     assert_eq!(outcomes[2], &Outcome::Created);
     assert_eq!(
-        outcomes[6],
+        outcomes[7],
         &Outcome::Launched {
             job_id: job_id.clone()
         }
@@ -175,7 +176,8 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
     );
 
     let mut m = manifest(store, plan);
-    assert_eq!(m.created.len(), 3, "{:?}", m.created);
+    // The dataset, the destination and dead-letter tables, the destination topic.
+    assert_eq!(m.created.len(), 4, "{:?}", m.created);
     let status = wait_for_state(client, store, &mut m, "JOB_STATE_RUNNING").await;
     let history: Vec<&str> = status.history.iter().map(|c| c.state.as_str()).collect();
     assert_eq!(history.last(), Some(&"JOB_STATE_RUNNING"));
@@ -209,7 +211,7 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
     .await
     .expect("cleanup succeeds");
     assert_eq!(done.job_state.as_deref(), Some("JOB_STATE_CANCELLED"));
-    assert_eq!(done.deleted.len(), 3);
+    assert_eq!(done.deleted.len(), 4);
     assert!(done.kept.is_empty());
     assert_eq!(leftovers(fake), Vec::<String>::new());
     assert!(
@@ -248,7 +250,9 @@ async fn transient_failures_are_retried_without_duplicates() {
     let calls = fake.calls();
     let count = |c: &str| calls.iter().filter(|x| *x == c).count();
     assert_eq!(count("bigquery.datasets.insert"), 3);
-    assert_eq!(count("bigquery.tables.insert"), 2);
+    // The destination and the dead-letter table, each once; a retry of a
+    // transient failure creates nothing twice.
+    assert_eq!(count("bigquery.tables.insert"), 3);
     assert_eq!(count("dataflow.projects.locations.jobs.list"), 2);
     assert_eq!(count("dataflow.projects.locations.flexTemplates.launch"), 2);
     assert_eq!(fake.jobs_launched(), 1);
@@ -275,7 +279,7 @@ async fn a_failure_mid_plan_lists_what_was_created_and_rolls_it_back() {
     let err = apply::apply(client, plan, store, |_| {})
         .await
         .expect_err("the apply fails");
-    assert_eq!(err.index, 4);
+    assert_eq!(err.index, 5);
     assert!(
         err.error.contains("pubsub.projects.topics.create on topic"),
         "{}",
@@ -288,6 +292,10 @@ async fn a_failure_mid_plan_lists_what_was_created_and_rolls_it_back() {
         [
             format!("dataset {PROJECT}.sluice"),
             format!("table {PROJECT}.sluice.{}", plan.job_name.replace('-', "_")),
+            format!(
+                "table {PROJECT}.sluice.{}_dead_letter",
+                plan.job_name.replace('-', "_")
+            ),
         ]
     );
     assert_eq!(fake.jobs_launched(), 0);
@@ -295,7 +303,7 @@ async fn a_failure_mid_plan_lists_what_was_created_and_rolls_it_back() {
     let undone = apply::rollback(client, store, &mut m)
         .await
         .expect("rollback");
-    assert_eq!(undone.deleted.len(), 2);
+    assert_eq!(undone.deleted.len(), 3);
     assert!(undone.kept.is_empty());
     assert_eq!(leftovers(fake), Vec::<String>::new());
     assert!(!recorded(store, plan));
@@ -320,13 +328,13 @@ async fn a_refused_launch_rolls_back_everything_created() {
     let err = apply::apply(client, plan, store, |_| {})
         .await
         .expect_err("the launch fails");
-    assert_eq!(err.index, 6);
-    assert_eq!(err.created.len(), 3);
+    assert_eq!(err.index, 7);
+    assert_eq!(err.created.len(), 4);
     let mut m = manifest(store, plan);
     let undone = apply::rollback(client, store, &mut m)
         .await
         .expect("rollback");
-    assert_eq!(undone.deleted.len(), 3);
+    assert_eq!(undone.deleted.len(), 4);
     assert_eq!(leftovers(fake), Vec::<String>::new());
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
@@ -356,15 +364,15 @@ async fn re_applying_an_applied_plan_creates_and_launches_nothing() {
     assert_eq!(fake.jobs_launched(), 1);
     assert!(!outcomes.contains(&Outcome::Created), "{outcomes:?}");
     assert_eq!(
-        outcomes[5],
+        outcomes[6],
         Outcome::FoundJob {
             job_id: first.clone()
         }
     );
-    assert_eq!(outcomes[6], Outcome::Skipped);
+    assert_eq!(outcomes[7], Outcome::Skipped);
     // What the first apply created is still recorded, so clean-up still removes it.
     let m = manifest(store, plan);
-    assert_eq!(m.created.len(), 3);
+    assert_eq!(m.created.len(), 4);
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
 
@@ -551,7 +559,7 @@ async fn a_resource_someone_else_recreated_is_not_deleted() {
     )
     .await
     .expect("cleanup");
-    assert_eq!(done.deleted.len(), 2);
+    assert_eq!(done.deleted.len(), 3);
     assert_eq!(done.kept.len(), 1);
     assert!(
         done.kept[0].1.contains("not the one Sluice created"),

@@ -7,10 +7,13 @@
 //! simulator's own parsers), the dead-letter step of each bad one, and each
 //! published message (from `sluice_engine::message`, the simulator's renderer).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use common::{beam_python, corpus, golden_files};
 use serde_json::{Value as J, json};
 use sluice_deploy::pipeline::{Compiled, SINGLE_INPUT};
 use sluice_deploy::{Target, compile};
@@ -18,14 +21,6 @@ use sluice_engine::value::{self as v, Value};
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{EVENT_TIMESTAMP, Source, SourceKind};
 use sluice_sql::types::{DataType, Field, Mode};
-
-/// The Python with `apache-beam[yaml]` that `cargo xtask setup` installs.
-fn beam_python() -> PathBuf {
-    match std::env::var_os("SLUICE_PYTHON") {
-        Some(p) => p.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python"),
-    }
-}
 
 /// A publish time on a whole millisecond (Beam SQL's precision), `i` ms apart.
 fn publish_micros(i: usize) -> i64 {
@@ -71,9 +66,8 @@ fn sql_side(f: &Field, value: Option<&J>) -> J {
         None => return J::Null,
     };
     let s = value.as_str().unwrap_or_default();
-    let micros_text = |us: i64| {
-        v::naive_from_micros(us).map(|d| d.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
-    };
+    let micros_text =
+        |us: i64| v::naive_from_micros(us).map(|d| d.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
     match f.data_type {
         DataType::Timestamp => text(v::parse_timestamp(s).and_then(micros_text)),
         DataType::Datetime => text(v::parse_datetime(s).and_then(micros_text)),
@@ -110,7 +104,11 @@ fn topic_case(source: &Source, read: &str, prepare: Option<&str>) -> (J, Vec<J>,
         .collect();
     let required: serde_json::Map<String, J> = full
         .iter()
-        .filter(|(k, _)| fields.iter().any(|f| f.name == **k && f.mode == Mode::Required))
+        .filter(|(k, _)| {
+            fields
+                .iter()
+                .any(|f| f.name == **k && f.mode == Mode::Required)
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let mut messages = Vec::new();
@@ -223,10 +221,7 @@ fn sample_output(t: &DataType, variant: usize) -> (Value, J) {
             let s = if edge { "é \"q\"\n😀" } else { "Open" };
             (Value::string(s), json!(s))
         }
-        DataType::Bytes => (
-            Value::Bytes(Arc::from(&b"hi"[..])),
-            json!(v::base64(b"hi")),
-        ),
+        DataType::Bytes => (Value::Bytes(Arc::from(&b"hi"[..])), json!(v::base64(b"hi"))),
         DataType::Timestamp | DataType::Datetime => {
             let us = if edge { 0 } else { 1_626_602_400_123_000 };
             let value = if *t == DataType::Timestamp {
@@ -355,16 +350,9 @@ const TYPED_QUERIES: [&str; 2] = [
 
 #[test]
 fn beam_runs_the_python_half_of_every_pipeline() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let target = Target::for_query("demobox-313313", "us-central1", "golden");
     let mut cases = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&golden)
-        .expect("tests/golden")
-        .map(|e| e.expect("an entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    files.sort();
-    for sql in files {
+    for sql in golden_files() {
         let yaml = sql.with_extension("yaml");
         if !yaml.exists() {
             continue;
@@ -374,13 +362,21 @@ fn beam_runs_the_python_half_of_every_pipeline() {
         cases.push(case(&yaml, &compiled));
     }
     let dir = tempfile::tempdir().expect("a temporary folder");
+    // Every conformance query that compiles, too.
+    for (i, (_, query)) in corpus().iter().enumerate() {
+        if let Ok(compiled) = compile(query, &Catalog::reference(), &target) {
+            let yaml = dir.path().join(format!("corpus_{i}.yaml"));
+            std::fs::write(&yaml, &compiled.yaml).expect("writing a pipeline");
+            cases.push(case(&yaml, &compiled));
+        }
+    }
     for (i, query) in TYPED_QUERIES.iter().enumerate() {
         let compiled = compile(query, &typed_catalog(), &target).expect("a typed query compiles");
         let yaml = dir.path().join(format!("typed_{i}.yaml"));
         std::fs::write(&yaml, &compiled.yaml).expect("writing a pipeline");
         cases.push(case(&yaml, &compiled));
     }
-    assert!(cases.len() >= 25, "only {} pipelines", cases.len());
+    assert!(cases.len() >= 100, "only {} pipelines", cases.len());
     let manifest = dir.path().join("manifest.json");
     std::fs::write(&manifest, J::Array(cases.clone()).to_string()).expect("writing the manifest");
     let python = beam_python();
@@ -400,6 +396,14 @@ fn beam_runs_the_python_half_of_every_pipeline() {
     assert!(
         out.status.success() && stdout.contains(&format!("{} pipelines ran", cases.len())),
         "Beam's Python half failed:\n{stdout}\n{}",
-        stderr.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        stderr
+            .lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }

@@ -17,22 +17,18 @@
 //!   array), then `CalciteUtils.toSqlTypeName` (`SqlTypes.DATETIME` is
 //!   TIMESTAMP_WITH_LOCAL_TIME_ZONE).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{beam_python, corpus, golden_files};
 use serde_json::{Value as J, json};
 use sluice_deploy::pipeline::{Compiled, SINGLE_INPUT, topic_cast_back};
 use sluice_deploy::{Target, compile};
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{EVENT_TIMESTAMP, SourceKind};
 use sluice_sql::types::{DataType, Field, Mode};
-
-fn beam_python() -> PathBuf {
-    match std::env::var_os("SLUICE_PYTHON") {
-        Some(p) => p.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python"),
-    }
-}
 
 /// The Calcite jar that set-up installs (`SLUICE_CALCITE_JAR` overrides).
 fn calcite_jar() -> PathBuf {
@@ -130,9 +126,18 @@ fn calcite_case(name: &str, compiled: &Compiled) -> J {
     let single = compiled.inputs.len() == 1;
     let mut tables = serde_json::Map::new();
     for input in &compiled.inputs {
-        let key = if single { SINGLE_INPUT.to_string() } else { input.name.clone() };
+        let key = if single {
+            SINGLE_INPUT.to_string()
+        } else {
+            input.name.clone()
+        };
         let columns: Vec<J> = match input.source.kind {
-            SourceKind::PubsubTopic => input.source.schema.iter().map(|f| topic_column(f, true)).collect(),
+            SourceKind::PubsubTopic => input
+                .source
+                .schema
+                .iter()
+                .map(|f| topic_column(f, true))
+                .collect(),
             SourceKind::BigQueryTable => input.source.schema.iter().map(table_column).collect(),
         };
         tables.insert(key, J::Array(columns));
@@ -151,7 +156,9 @@ fn same_type(c: &J, t: &DataType) -> bool {
             got == "ROW"
                 && c["fields"].as_array().is_some_and(|cs| {
                     cs.len() == fields.len()
-                        && cs.iter().zip(fields).all(|(c, f)| c["name"] == f.name.as_str() && same_type(c, &f.data_type))
+                        && cs.iter().zip(fields).all(|(c, f)| {
+                            c["name"] == f.name.as_str() && same_type(c, &f.data_type)
+                        })
                 })
         }
         other => got == calcite_of(other),
@@ -159,39 +166,16 @@ fn same_type(c: &J, t: &DataType) -> bool {
 }
 
 fn golden_queries() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/golden")
-        .map(|e| e.expect("an entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    files.sort();
-    files
+    golden_files()
         .into_iter()
         .map(|p| {
-            let name = format!("golden/{}", p.file_stem().unwrap_or_default().to_string_lossy());
+            let name = format!(
+                "golden/{}",
+                p.file_stem().unwrap_or_default().to_string_lossy()
+            );
             (name, std::fs::read_to_string(&p).expect("a query"))
         })
         .collect()
-}
-
-fn corpus_queries() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sluice-sql/tests/conformance");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("the conformance corpus")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    files.sort();
-    let mut cases = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("a corpus file");
-        for case in text.split("\n=== ").skip(1) {
-            let (name, rest) = case.split_once('\n').expect("a case name line");
-            let (sql, _) = rest.split_once("\n----\n").expect("a ---- line");
-            cases.push((format!("corpus/{name}"), sql.to_owned()));
-        }
-    }
-    cases
 }
 
 #[test]
@@ -200,7 +184,10 @@ fn calcite_accepts_every_compiled_query_and_types_it_as_the_destination() {
     let target = Target::for_query("demobox-313313", "us-central1", "calcite");
     let mut cases = Vec::new();
     let mut schemas = Vec::new();
-    for (name, sql) in golden_queries().into_iter().chain(corpus_queries()) {
+    let corpus = corpus()
+        .into_iter()
+        .map(|(name, sql)| (format!("corpus/{name}"), sql));
+    for (name, sql) in golden_queries().into_iter().chain(corpus) {
         if let Ok(compiled) = compile(&sql, &catalog, &target) {
             cases.push(calcite_case(&name, &compiled));
             schemas.push((name, compiled.output_schema, compiled.sql));
@@ -220,7 +207,11 @@ fn calcite_accepts_every_compiled_query_and_types_it_as_the_destination() {
         .arg(&source)
         .output()
         .expect("javac runs (Java 17 is on every machine of this project)");
-    assert!(javac.status.success(), "{}", String::from_utf8_lossy(&javac.stderr));
+    assert!(
+        javac.status.success(),
+        "{}",
+        String::from_utf8_lossy(&javac.stderr)
+    );
     let input = dir.join("cases.json");
     std::fs::write(&input, J::Array(cases).to_string()).expect("writing the cases");
     let classpath = std::env::join_paths([jar.as_path(), dir.as_path()]).expect("a class path");
@@ -231,17 +222,28 @@ fn calcite_accepts_every_compiled_query_and_types_it_as_the_destination() {
         .arg(&input)
         .output()
         .expect("java runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let results: Vec<J> = serde_json::from_slice(&out.stdout).expect("the check's JSON");
     let mut problems = Vec::new();
     for (result, (name, schema, sql)) in results.iter().zip(&schemas) {
         if result["ok"] != true {
-            problems.push(format!("{name}: Calcite refuses it: {}\n{sql}", result["error"]));
+            problems.push(format!(
+                "{name}: Calcite refuses it: {}\n{sql}",
+                result["error"]
+            ));
             continue;
         }
         let columns = result["columns"].as_array().cloned().unwrap_or_default();
         if columns.len() != schema.len() {
-            problems.push(format!("{name}: {} columns, the table has {}", columns.len(), schema.len()));
+            problems.push(format!(
+                "{name}: {} columns, the table has {}",
+                columns.len(),
+                schema.len()
+            ));
             continue;
         }
         for (c, f) in columns.iter().zip(schema) {
@@ -258,5 +260,10 @@ fn calcite_accepts_every_compiled_query_and_types_it_as_the_destination() {
             }
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
 }

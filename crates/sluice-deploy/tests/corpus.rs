@@ -2,31 +2,14 @@
 //! to Beam SQL that parses as standard SQL, or is refused with a
 //! `not-in-beam-sql` diagnostic inside the query; never a panic.
 
+mod common;
+
+use common::corpus;
 use sluice_deploy::{Target, compile};
 use sluice_sql::Catalog;
 use sluice_sql::diagnostics::Code;
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
-
-fn corpus() -> Vec<(String, String)> {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sluice-sql/tests/conformance");
-    let mut cases = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("the conformance corpus")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    files.sort();
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("a corpus file");
-        for case in text.split("\n=== ").skip(1) {
-            let (name, rest) = case.split_once('\n').expect("a case name line");
-            let (sql, _) = rest.split_once("\n----\n").expect("a ---- line");
-            cases.push((name.to_owned(), sql.to_owned()));
-        }
-    }
-    cases
-}
 
 #[test]
 fn the_conformance_corpus_compiles_or_is_refused_with_a_reason() {

@@ -4,25 +4,15 @@
 //! them; review the diff. `tests/beam_half.rs` then has Beam itself validate and
 //! run every pipeline.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use sluice_deploy::{Target, compile};
 use sluice_sql::Catalog;
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("golden")
-}
-
 fn queries() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
-        .expect("tests/golden exists")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    files.sort();
-    files
+    common::golden_files()
 }
 
 /// What a query compiles to: the YAML, or its diagnostics one a line.

@@ -83,9 +83,52 @@ pub fn row_from_json(object: &serde_json::Value, schema: &[Field]) -> Result<Row
     Ok(row)
 }
 
-/// Reads newline-delimited JSON; blank lines are ignored. With [`OnBadRecord::Fail`]
-/// the first bad record is the error.
+/// Reads one Pub/Sub message's JSON as the deployed pipeline does: Beam's
+/// `ReadFromPubSub` validates it against the topic's JSON schema, where each field
+/// has exactly one type and no field is forbidden (`apache_beam/yaml/json_utils.py`:
+/// `json_parser`, `json_to_row`). So a field set to `null` is refused (Dataflow sends
+/// the message to the dead-letter table; leave the field out for NULL), and fields
+/// the schema does not name are ignored.
+pub fn row_from_message(object: &serde_json::Value, schema: &[Field]) -> Result<Row, String> {
+    if let serde_json::Value::Object(map) = object {
+        if let Some((key, _)) = map.iter().find(|(_, v)| v.is_null()) {
+            return Err(format!(
+                "field \"{key}\" is null: Dataflow's ReadFromPubSub refuses it (the topic's JSON schema gives each field one type) and sends the message to the dead-letter table; leave the field out for NULL"
+            ));
+        }
+        let known: serde_json::Map<String, serde_json::Value> = map
+            .iter()
+            .filter(|(k, _)| schema.iter().any(|f| f.name.eq_ignore_ascii_case(k)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        return row_from_json(&serde_json::Value::Object(known), schema);
+    }
+    row_from_json(object, schema)
+}
+
+/// How a JSONL file's records are read: as table rows ([`row_from_json`]) or as
+/// Pub/Sub messages ([`row_from_message`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// A BigQuery load: unknown fields are errors, `null` is NULL.
+    TableRow,
+    /// A Pub/Sub message as Dataflow reads it.
+    Message,
+}
+
+/// Reads newline-delimited JSON table rows; blank lines are ignored. With
+/// [`OnBadRecord::Fail`] the first bad record is the error.
 pub fn parse_jsonl(text: &str, schema: &[Field], on_bad: OnBadRecord) -> Result<Loaded, BadRecord> {
+    parse_jsonl_as(text, schema, on_bad, RecordKind::TableRow)
+}
+
+/// Reads newline-delimited JSON records of `kind`; blank lines are ignored.
+pub fn parse_jsonl_as(
+    text: &str,
+    schema: &[Field],
+    on_bad: OnBadRecord,
+    kind: RecordKind,
+) -> Result<Loaded, BadRecord> {
     let mut loaded = Loaded::default();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -94,7 +137,10 @@ pub fn parse_jsonl(text: &str, schema: &[Field], on_bad: OnBadRecord) -> Result<
         }
         let result = serde_json::from_str::<serde_json::Value>(line)
             .map_err(|e| format!("malformed JSON: {e}"))
-            .and_then(|j| row_from_json(&j, schema));
+            .and_then(|j| match kind {
+                RecordKind::TableRow => row_from_json(&j, schema),
+                RecordKind::Message => row_from_message(&j, schema),
+            });
         match result {
             Ok(row) => {
                 loaded.rows.push(row);
@@ -119,6 +165,32 @@ pub fn parse_jsonl(text: &str, schema: &[Field], on_bad: OnBadRecord) -> Result<
 mod tests {
     use super::*;
     use sluice_sql::types::DataType;
+
+    #[test]
+    fn a_message_is_read_as_dataflow_reads_it() {
+        let schema = schema();
+        let extra = serde_json::json!({"id": 1, "amount": 2.5, "note": "x"});
+        assert_eq!(
+            row_from_message(&extra, &schema),
+            Ok(vec![Value::Int64(1), Value::Float64(2.5)])
+        );
+        assert!(row_from_json(&extra, &schema).is_err());
+        let missing = serde_json::json!({"id": 1});
+        assert_eq!(
+            row_from_message(&missing, &schema),
+            Ok(vec![Value::Int64(1), Value::Null])
+        );
+        let null = serde_json::json!({"id": 1, "amount": null});
+        let err = row_from_message(&null, &schema).expect_err("refused");
+        assert!(
+            err.contains("\"amount\" is null") && err.contains("dead-letter"),
+            "{err}"
+        );
+        assert_eq!(
+            row_from_json(&null, &schema),
+            Ok(vec![Value::Int64(1), Value::Null])
+        );
+    }
 
     fn schema() -> Vec<Field> {
         vec![

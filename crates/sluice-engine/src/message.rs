@@ -27,7 +27,10 @@ pub fn pubsub_message<'a>(
     out
 }
 
-fn write_record<'a>(out: &mut String, fields: impl Iterator<Item = ((&'a str, &'a DataType), &'a Value)>) {
+fn write_record<'a>(
+    out: &mut String,
+    fields: impl Iterator<Item = ((&'a str, &'a DataType), &'a Value)>,
+) {
     let mut present: Vec<(&str, &DataType, &Value)> = fields
         .filter(|(_, v)| !matches!(v, Value::Null))
         .map(|((name, t), v)| (name, t, v))
@@ -56,9 +59,11 @@ fn write_value(out: &mut String, t: &DataType, v: &Value) {
         Value::Numeric(n) => write_str(out, &format_numeric(n.get())),
         Value::String(s) => write_str(out, s),
         Value::Bytes(b) => write_str(out, &base64(b)),
-        Value::Date(_) | Value::Datetime(_) | Value::Time(_) | Value::Timestamp(_) | Value::Interval(_) => {
-            write_str(out, &v.to_string())
-        }
+        Value::Date(_)
+        | Value::Datetime(_)
+        | Value::Time(_)
+        | Value::Timestamp(_)
+        | Value::Interval(_) => write_str(out, &v.to_string()),
         Value::Struct(values) => {
             let fields: &[sluice_sql::types::Field] = match t {
                 DataType::Struct(fields) => fields,

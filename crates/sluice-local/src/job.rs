@@ -150,7 +150,7 @@ impl Decoder {
         if let Some(object) = payload.as_object_mut() {
             object.remove(EVENT_TIMESTAMP);
         }
-        let mut row = sluice_engine::input::row_from_json(&payload, &self.payload)
+        let mut row = sluice_engine::input::row_from_message(&payload, &self.payload)
             .map_err(|e| format!("message {}: {e}", m.seq))?;
         if let Some(i) = self.time_at {
             row.insert(i, sluice_engine::Value::Timestamp(m.publish_micros));

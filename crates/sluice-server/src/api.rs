@@ -198,6 +198,7 @@ async fn config(State(api): State<Arc<Api>>) -> Response {
     axum::Json(json!({
         "target": target,
         "credentials": credentials,
+        "credentials_help": sluice_deploy::deploy::CREDENTIALS_HELP,
         "endpoints": api.config.endpoints,
         "state_dir": api.config.state_dir,
     }))
@@ -249,7 +250,7 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> Response {
         Ok(p) => p,
         Err(e) => return bad_request(e.to_string()),
     };
-    let client = match api.config.client() {
+    let client = match api.config.ready_client().await {
         Ok(c) => c,
         Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
     };
@@ -384,7 +385,7 @@ async fn job(
         }))
         .into_response();
     }
-    let client = match api.config.client() {
+    let client = match api.config.ready_client().await {
         Ok(c) => c,
         Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
     };
@@ -423,7 +424,7 @@ async fn start_cleanup(
         Ok(None) => return no_such_deployment(),
         Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
     };
-    let client = match api.config.client() {
+    let client = match api.config.ready_client().await {
         Ok(c) => c,
         Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
     };
@@ -561,7 +562,7 @@ mod tests {
                 .as_str()
                 .is_some_and(|y| y.contains("type: Sql"))
         );
-        assert_eq!(body["requests"].as_array().map(Vec::len), Some(7));
+        assert_eq!(body["requests"].as_array().map(Vec::len), Some(8));
         assert!(
             body["gcloud"]
                 .as_str()
@@ -758,12 +759,15 @@ mod tests {
             op["steps"]
                 .as_array()
                 .map(|s| s.iter().filter(|x| x["status"] == "done").count()),
-            Some(7)
+            Some(8)
         );
         tokio::time::sleep(Duration::from_millis(400)).await;
         let (status, page) = call(app.clone(), request("GET", &base, &h, String::new())).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(page["state"], "JOB_STATE_RUNNING");
+        // The fake counts one element on every step: one for each of the five
+        // dead-letter steps of a streaming pipeline.
+        assert_eq!(page["dead_letters"], 5, "{page}");
         let (status, _) = call(
             app.clone(),
             request(
@@ -777,7 +781,7 @@ mod tests {
         assert_eq!(status, StatusCode::ACCEPTED);
         let op = finished(app.clone(), base.clone()).await;
         assert_eq!(op["cleanup"]["job_state"], "JOB_STATE_DRAINED", "{op}");
-        assert_eq!(op["cleanup"]["deleted"].as_array().map(Vec::len), Some(4));
+        assert_eq!(op["cleanup"]["deleted"].as_array().map(Vec::len), Some(5));
         assert_eq!(
             fake.leftovers(&[]),
             vec!["table demobox-313313.ecommerce.orders".to_string()]

@@ -96,6 +96,17 @@ impl CloudConfig {
         Client::new(self.endpoints.clone(), auth, RetryPolicy::default())
     }
 
+    /// An authorized client whose credentials were checked before any step when
+    /// no source of them is known here (no token, key file or gcloud file: only a
+    /// metadata server could provide them), so that a missing one is said plainly.
+    pub async fn ready_client(&self) -> Result<Client, GcpError> {
+        let client = self.client()?;
+        if self.credentials().is_none() {
+            client.check_credentials().await?;
+        }
+        Ok(client)
+    }
+
     /// The manifests of deployments.
     pub fn store(&self) -> ManifestStore {
         ManifestStore::new(self.state_dir.join("deployments"))
@@ -222,7 +233,7 @@ pub fn plan_text(prepared: &Prepared, endpoints: &Endpoints, json: bool) -> Stri
 
 /// `sluice deploy … --apply`: runs the plan, printing each step; the job's id.
 pub async fn apply_cli(config: &CloudConfig, prepared: &Prepared) -> anyhow::Result<String> {
-    let client = config.client()?;
+    let client = config.ready_client().await?;
     let store = config.store();
     let steps = &prepared.plan.steps;
     let total = steps.len();
@@ -346,7 +357,7 @@ pub async fn cleanup_cli(
             config.state_dir.display()
         );
     };
-    let client = config.client()?;
+    let client = config.ready_client().await?;
     let done = apply::cleanup(&client, &store, &mut m, stop, wait, Duration::from_secs(5)).await?;
     if let Some(state) = &done.job_state {
         eprintln!("job {job_name}: {state}");
@@ -399,7 +410,7 @@ pub async fn load_batch(
     params: &sluice_datagen::BatchParams,
     project: &str,
 ) -> anyhow::Result<(usize, usize)> {
-    let client = config.client()?;
+    let client = config.ready_client().await?;
     let catalog = Catalog::reference();
     ensure(
         &client,
@@ -485,7 +496,7 @@ pub async fn publish_stream(
     count: Option<u64>,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<u64> {
-    let client = config.client()?;
+    let client = config.ready_client().await?;
     let name = format!("projects/{project}/topics/{topic}");
     ensure(
         &client,

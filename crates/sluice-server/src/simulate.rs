@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use sluice_datagen::{BatchParams, Stream, StreamParams};
-use sluice_engine::input::{OnBadRecord, parse_jsonl};
+use sluice_engine::input::{OnBadRecord, RecordKind, parse_jsonl_as};
 use sluice_engine::{Engine, Options};
 use sluice_sql::diagnostics::render_human;
 use sluice_sql::{Catalog, Severity, analyze};
@@ -108,7 +108,14 @@ pub fn simulate(
                 batch_dir.display()
             )
         })?;
-        match load(&path, &text, &source.schema, on_bad, &mut stderr) {
+        match load(
+            &path,
+            &text,
+            &source.schema,
+            on_bad,
+            RecordKind::TableRow,
+            &mut stderr,
+        ) {
             Some(rows) => {
                 tables.insert(source.sql_name(), std::sync::Arc::new(rows));
             }
@@ -140,7 +147,16 @@ pub fn simulate(
         }
         let text = std::fs::read_to_string(stream)
             .with_context(|| format!("cannot read {}", stream.display()))?;
-        let Some(rows) = load(stream, &text, &schema, on_bad, &mut stderr) else {
+        // The stream's records are the topic's messages (with their event time), read
+        // as Dataflow reads them.
+        let Some(rows) = load(
+            stream,
+            &text,
+            &schema,
+            on_bad,
+            RecordKind::Message,
+            &mut stderr,
+        ) else {
             return Ok(Simulated {
                 stdout: String::new(),
                 stderr,
@@ -190,9 +206,10 @@ fn load(
     text: &str,
     schema: &[sluice_sql::types::Field],
     on_bad: OnBadRecord,
+    kind: RecordKind,
     stderr: &mut String,
 ) -> Option<Vec<sluice_engine::Row>> {
-    match parse_jsonl(text, schema, on_bad) {
+    match parse_jsonl_as(text, schema, on_bad, kind) {
         Ok(loaded) => {
             for bad in &loaded.bad {
                 stderr.push_str(&format!(

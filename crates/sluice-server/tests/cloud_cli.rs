@@ -64,7 +64,7 @@ fn the_plan_needs_no_credentials_and_lists_every_request() {
             .is_some_and(|y| y.contains("type: ReadFromPubSub"))
     );
     let requests = plan["requests"].as_array().expect("requests");
-    assert_eq!(requests.len(), 7);
+    assert_eq!(requests.len(), 8);
     for r in requests {
         assert!(r["step"].is_string() && r["method"].is_string(), "{r}");
         assert!(
@@ -73,7 +73,7 @@ fn the_plan_needs_no_credentials_and_lists_every_request() {
         );
     }
     assert_eq!(
-        requests[6]["url"],
+        requests[7]["url"],
         format!(
             "https://dataflow.googleapis.com/v1b3/projects/{PROJECT}/locations/europe-west1/flexTemplates:launch"
         )
@@ -125,7 +125,7 @@ async fn apply_jobs_and_cleanup_from_the_command_line() {
         &["deploy", &query, "--project", PROJECT, "--apply"],
     );
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("[7/7] launch the Dataflow job"), "{err}");
+    assert!(err.contains("[8/8] launch the Dataflow job"), "{err}");
     assert!(err.contains("launched (2026-11-26_"), "{err}");
     assert!(
         err.contains("https://console.cloud.google.com/dataflow/jobs/us-central1/"),
@@ -135,7 +135,7 @@ async fn apply_jobs_and_cleanup_from_the_command_line() {
     let (code, out, err) = sluice(&fake, &state, &["jobs"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("running"), "{out}");
-    assert!(out.contains("4 resources"), "{out}");
+    assert!(out.contains("5 resources"), "{out}");
     let job_name = out
         .split_whitespace()
         .nth(1)
@@ -144,7 +144,7 @@ async fn apply_jobs_and_cleanup_from_the_command_line() {
     let (code, _, err) = sluice(&fake, &state, &["cleanup", &job_name, "--project", PROJECT]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("JOB_STATE_CANCELLED"), "{err}");
-    assert_eq!(err.matches("deleted ").count(), 4, "{err}");
+    assert_eq!(err.matches("deleted ").count(), 5, "{err}");
     let (_, out, _) = sluice(&fake, &state, &["jobs"]);
     assert!(out.starts_with("no deployments recorded"), "{out}");
     assert_eq!(
@@ -278,4 +278,40 @@ async fn the_stream_publishes_at_its_pace_until_ctrl_c() {
         started.elapsed() >= Duration::from_millis(4 * 40),
         "it kept the pace"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_credentials_apply_says_so_and_how_before_any_step() {
+    let fake = fake().await;
+    let state = tempfile::tempdir().expect("a temp dir");
+    let home = tempfile::tempdir().expect("a temp dir");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let query = reference_query(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["deploy", &query, "--project", PROJECT, "--apply"])
+        .env("SLUICE_GCP_ENDPOINT", fake.url())
+        .env("SLUICE_STATE_DIR", state.path())
+        .env_remove("SLUICE_GCP_ACCESS_TOKEN")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env("HOME", home.path())
+        .env("CLOUDSDK_CONFIG", home.path())
+        // The metadata server is looked for on loopback, where there is none.
+        .env("GCE_METADATA_HOST", "127.0.0.1:9")
+        .stdin(Stdio::null())
+        .output()
+        .expect("sluice runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no Google credentials were found"), "{err}");
+    for way in [
+        "SLUICE_GCP_ACCESS_TOKEN",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "gcloud auth application-default login",
+        "metadata server",
+    ] {
+        assert!(err.contains(way), "{way} missing from: {err}");
+    }
+    assert!(!err.contains("[1/"), "a step started: {err}");
+    assert!(!err.to_lowercase().contains("transient"), "{err}");
+    assert!(fake.state().log.is_empty(), "a request reached Google");
 }

@@ -1,0 +1,47 @@
+//! What the deploy crate's integration tests share: the query corpora and the
+//! tools set-up installs.
+
+#![allow(dead_code)] // each test file uses some of these
+
+use std::path::{Path, PathBuf};
+
+/// The Python with `apache-beam[yaml]` (and the Calcite jar) that `cargo xtask
+/// setup` installs; `SLUICE_PYTHON` overrides it.
+pub fn beam_python() -> PathBuf {
+    match std::env::var_os("SLUICE_PYTHON") {
+        Some(p) => p.into(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python"),
+    }
+}
+
+/// The golden queries, `tests/golden/*.sql`, sorted.
+pub fn golden_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("tests/golden exists")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The conformance corpus of sluice-sql: (case name, query).
+pub fn corpus() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sluice-sql/tests/conformance");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the conformance corpus")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a corpus file");
+        for case in text.split("\n=== ").skip(1) {
+            let (name, rest) = case.split_once('\n').expect("a case name line");
+            let (sql, _) = rest.split_once("\n----\n").expect("a ---- line");
+            cases.push((name.to_owned(), sql.to_owned()));
+        }
+    }
+    cases
+}
