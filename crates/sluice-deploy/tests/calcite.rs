@@ -178,6 +178,74 @@ fn golden_queries() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Compiles `CalciteCheck.java` (once per run) and runs it with `args` and `input`
+/// (written to a file); its JSON answer.
+fn run_check(args: &[&str], input: J) -> Vec<J> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("calcite-check");
+    std::fs::create_dir_all(&dir).expect("a folder for the Calcite check");
+    let jar = calcite_jar();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/calcite/CalciteCheck.java");
+    let classes = tempfile::tempdir_in(&dir).expect("a folder for the classes");
+    let javac = Command::new("javac")
+        .arg("-nowarn")
+        .arg("-cp")
+        .arg(&jar)
+        .arg("-d")
+        .arg(classes.path())
+        .arg(&source)
+        .output()
+        .expect("javac runs (Java 17 is on every machine of this project)");
+    assert!(
+        javac.status.success(),
+        "{}",
+        String::from_utf8_lossy(&javac.stderr)
+    );
+    let file = classes.path().join("input.json");
+    std::fs::write(&file, input.to_string()).expect("writing the input");
+    let classpath = std::env::join_paths([jar.as_path(), classes.path()]).expect("a class path");
+    let out = Command::new("java")
+        .arg("-cp")
+        .arg(&classpath)
+        .arg("CalciteCheck")
+        .args(args)
+        .arg(&file)
+        .output()
+        .expect("java runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the check's JSON")
+}
+
+/// The text Sluice's pipeline hands SQL for times (`sluice_deploy::python`:
+/// `YYYY-MM-DD HH:MM:SS.ffffff`, `YYYY-MM-DD`, `HH:MM:SS.ffffff`, as
+/// `beam_half.rs` shows the Python writes it) is read by Calcite's runtime as
+/// the same instant, to the millisecond Beam keeps.
+#[test]
+fn calcite_reads_the_time_text_the_pipeline_writes() {
+    let cases = [
+        (
+            "TIMESTAMP",
+            "2021-07-18 08:00:00.500000",
+            1_626_595_200_500_i64,
+        ),
+        ("TIMESTAMP", "2021-07-18 10:00:00.123456", 1_626_602_400_123),
+        ("TIMESTAMP", "1969-12-31 23:59:59.000000", -1_000),
+        ("DATE", "2021-07-18", 18_826),
+        ("TIME", "10:00:00.500000", 36_000_500),
+    ];
+    let input: Vec<J> = cases
+        .iter()
+        .map(|(kind, text, _)| json!({"kind": kind, "text": text}))
+        .collect();
+    let results = run_check(&["--times"], J::Array(input));
+    for ((kind, text, want), got) in cases.iter().zip(&results) {
+        assert_eq!(got["value"], json!(want), "{kind} {text}: {got}");
+    }
+}
+
 #[test]
 fn calcite_accepts_every_compiled_query_and_types_it_as_the_destination() {
     let catalog = Catalog::reference();
@@ -194,40 +262,7 @@ fn calcite_accepts_every_compiled_query_and_types_it_as_the_destination() {
         }
     }
     assert!(cases.len() >= 60, "only {} compiled queries", cases.len());
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("calcite-check");
-    std::fs::create_dir_all(&dir).expect("a folder for the Calcite check");
-    let jar = calcite_jar();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/calcite/CalciteCheck.java");
-    let javac = Command::new("javac")
-        .arg("-nowarn")
-        .arg("-cp")
-        .arg(&jar)
-        .arg("-d")
-        .arg(&dir)
-        .arg(&source)
-        .output()
-        .expect("javac runs (Java 17 is on every machine of this project)");
-    assert!(
-        javac.status.success(),
-        "{}",
-        String::from_utf8_lossy(&javac.stderr)
-    );
-    let input = dir.join("cases.json");
-    std::fs::write(&input, J::Array(cases).to_string()).expect("writing the cases");
-    let classpath = std::env::join_paths([jar.as_path(), dir.as_path()]).expect("a class path");
-    let out = Command::new("java")
-        .arg("-cp")
-        .arg(&classpath)
-        .arg("CalciteCheck")
-        .arg(&input)
-        .output()
-        .expect("java runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let results: Vec<J> = serde_json::from_slice(&out.stdout).expect("the check's JSON");
+    let results = run_check(&[], J::Array(cases));
     let mut problems = Vec::new();
     for (result, (name, schema, sql)) in results.iter().zip(&schemas) {
         if result["ok"] != true {

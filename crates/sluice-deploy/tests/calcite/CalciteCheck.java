@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.apache.calcite.avatica.util.DateTimeUtils;
 import org.apache.calcite.config.Lex;
 import org.apache.calcite.rel.RelCollation;
 import org.apache.calcite.rel.RelCollations;
@@ -219,8 +220,43 @@ public class CalciteCheck {
     return out;
   }
 
+  /**
+   * With {@code --times FILE}: how Calcite's runtime reads time text (Avatica's
+   * DateTimeUtils, which CAST(VARCHAR AS TIMESTAMP/DATE/TIME) uses): for each
+   * {"kind": "TIMESTAMP"|"DATE"|"TIME", "text"}, the value in milliseconds since
+   * the epoch (days for DATE, milliseconds of the day for TIME), or the error.
+   */
+  static ObjectNode time(ObjectMapper json, JsonNode c) {
+    ObjectNode out = json.createObjectNode();
+    String text = c.get("text").asText();
+    out.put("text", text);
+    try {
+      switch (c.get("kind").asText()) {
+        case "TIMESTAMP":
+          out.put("value", DateTimeUtils.timestampStringToUnixDate(text));
+          break;
+        case "DATE":
+          out.put("value", DateTimeUtils.dateStringToUnixDate(text));
+          break;
+        default:
+          out.put("value", DateTimeUtils.timeStringToUnixDate(text));
+      }
+    } catch (Throwable e) {
+      out.put("error", e.toString());
+    }
+    return out;
+  }
+
   public static void main(String[] args) throws Exception {
     ObjectMapper json = new ObjectMapper();
+    if (args.length == 2 && args[0].equals("--times")) {
+      ArrayNode results = json.createArrayNode();
+      for (JsonNode c : json.readTree(new File(args[1]))) {
+        results.add(time(json, c));
+      }
+      System.out.println(json.writeValueAsString(results));
+      return;
+    }
     JsonNode cases = json.readTree(new File(args[0]));
     ArrayNode results = json.createArrayNode();
     for (JsonNode c : cases) {
