@@ -112,7 +112,7 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
     })
     .await?;
     ensure!(result.contains("cancelled"), "{result}");
-    ensure!(result.contains("4 resources deleted"), "{result}");
+    ensure!(result.contains("5 resources deleted"), "{result}");
     browser.screenshot("deploy-cleaned-up").await?;
     let left: Vec<String> = fake
         .leftovers(&[])

@@ -199,6 +199,42 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     );
     let path = browser.screenshot("broken-query").await?;
     eprintln!("screenshot: {}", path.display());
+
+    // A query the simulator runs but Dataflow cannot says so as it is typed: a
+    // warning at the construct, and Play stays on.
+    editor.click().await?;
+    editor.send_keys(&select_all).await?;
+    editor
+        .send_keys(&format!(
+            "{}SELECT customer_id FROM pubsub.topic.`demobox-313313`.orders\nUNION ALL\nSELECT customer_id FROM pubsub.topic.`demobox-313313`.orders",
+            char::from(fantoccini::key::Key::Null)
+        ))
+        .await?;
+    let warning = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#problems li.problem.warning"))
+        .await
+        .context("no warning for a query Dataflow cannot run")?;
+    let text = warning.text().await?;
+    assert!(
+        text.contains("2:1")
+            && text.contains("Dataflow cannot run this query")
+            && text.contains("UNION ALL"),
+        "warning: {text}"
+    );
+    let disabled = client
+        .find(Locator::Css("button#play"))
+        .await?
+        .prop("disabled")
+        .await?;
+    assert_ne!(
+        disabled.as_deref(),
+        Some("true"),
+        "the simulation is refused too"
+    );
+    let path = browser.screenshot("not-deployable-query").await?;
+    eprintln!("screenshot: {}", path.display());
     Ok(())
 }
 

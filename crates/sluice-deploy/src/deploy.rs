@@ -232,6 +232,40 @@ fn labels(target: &Target) -> Value {
     json!({ LABEL: target.job_name })
 }
 
+/// The step that creates table `table` of the target's dataset with `fields`
+/// (BigQuery schema JSON), labelled with the job.
+fn create_table(target: &Target, table: &str, what: &str, fields: Value) -> Step {
+    let project = &target.project;
+    let resource = Resource::Table {
+        project: project.clone(),
+        dataset: target.dataset.clone(),
+        table: table.to_owned(),
+    };
+    Step {
+        title: format!(
+            "create the table {project}.{}.{table} {what}",
+            target.dataset
+        ),
+        action: Action::Create(resource.clone()),
+        request: Request {
+            api: Api::Bigquery,
+            call: "bigquery.tables.insert".into(),
+            method: "POST".into(),
+            path: format!("projects/{project}/datasets/{}/tables", target.dataset),
+            body: Some(json!({
+                "tableReference": {
+                    "projectId": project,
+                    "datasetId": target.dataset,
+                    "tableId": table,
+                },
+                "schema": {"fields": fields},
+                "labels": labels(target),
+            })),
+            resource: resource.describe(),
+        },
+    }
+}
+
 /// Percent-encodes a query-string value.
 pub(crate) fn query_value(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -322,69 +356,24 @@ impl DeployPlan {
                 resource: dataset.describe(),
             },
         });
-        let table = Resource::Table {
-            project: project.clone(),
-            dataset: target.dataset.clone(),
-            table: target.table.clone(),
-        };
-        steps.push(Step {
-            title: format!(
-                "create the destination table {project}.{}.{} with the query's schema",
-                target.dataset, target.table
-            ),
-            action: Action::Create(table.clone()),
-            request: Request {
-                api: Api::Bigquery,
-                call: "bigquery.tables.insert".into(),
-                method: "POST".into(),
-                path: format!("projects/{project}/datasets/{}/tables", target.dataset),
-                body: Some(json!({
-                    "tableReference": {
-                        "projectId": project,
-                        "datasetId": target.dataset,
-                        "tableId": target.table,
-                    },
-                    "schema": {"fields": schema_to_json(&compiled.output_schema)},
-                    "labels": labels(target),
-                })),
-                resource: table.describe(),
-            },
-        });
+        steps.push(create_table(
+            target,
+            &target.table,
+            "with the query's schema",
+            schema_to_json(&compiled.output_schema),
+        ));
         // The dead-letter table beside it: what the pipeline could not read,
         // convert or write (see `pipeline::DEAD_LETTER_COLUMNS`).
-        let dead_letter = Resource::Table {
-            project: project.clone(),
-            dataset: target.dataset.clone(),
-            table: target.dead_letter_table(),
-        };
         let dead_letter_fields: Vec<Value> = crate::pipeline::DEAD_LETTER_COLUMNS
             .iter()
             .map(|name| json!({"name": name, "type": "STRING", "mode": "NULLABLE"}))
             .collect();
-        steps.push(Step {
-            title: format!(
-                "create the dead-letter table {project}.{}.{} (messages and rows the job could not process)",
-                target.dataset,
-                target.dead_letter_table()
-            ),
-            action: Action::Create(dead_letter.clone()),
-            request: Request {
-                api: Api::Bigquery,
-                call: "bigquery.tables.insert".into(),
-                method: "POST".into(),
-                path: format!("projects/{project}/datasets/{}/tables", target.dataset),
-                body: Some(json!({
-                    "tableReference": {
-                        "projectId": project,
-                        "datasetId": target.dataset,
-                        "tableId": target.dead_letter_table(),
-                    },
-                    "schema": {"fields": dead_letter_fields},
-                    "labels": labels(target),
-                })),
-                resource: dead_letter.describe(),
-            },
-        });
+        steps.push(create_table(
+            target,
+            &target.dead_letter_table(),
+            "for the messages and rows the job cannot process",
+            Value::Array(dead_letter_fields),
+        ));
         let topic = Resource::Topic {
             name: target.topic_path(),
         };
