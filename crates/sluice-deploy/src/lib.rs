@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod job_state;
 pub mod pipeline;
 pub mod python;
+pub mod target;
 
 #[cfg(feature = "cloud")]
 pub mod apply;
