@@ -482,6 +482,12 @@ impl Local {
                     prepared.table
                 )));
             }
+            let others = running_jobs(&conn, &spec.name)?;
+            if let Some(cycle) = feedback_cycle(&spec.name, &prepared, &others) {
+                return Err(LocalError::Invalid(format!(
+                    "the job would read its own output, so one message would become endless messages: {cycle}"
+                )));
+            }
             let tx = conn.transaction()?;
             let mut created = Vec::new();
             for (_, topic, _) in &prepared.streams {
@@ -781,4 +787,68 @@ impl Local {
             truncated,
         })
     }
+}
+
+/// Each running job other than `except`: (name, topics it reads, topic it writes).
+fn running_jobs(
+    conn: &rusqlite::Connection,
+    except: &str,
+) -> Result<Vec<(String, Vec<String>, String)>, LocalError> {
+    let mut stmt = conn.prepare(
+        "SELECT name, spec FROM sluice_jobs WHERE state IN ('JOB_STATE_RUNNING', 'JOB_STATE_DRAINING') AND name <> ?1",
+    )?;
+    let rows: Vec<(String, String)> = stmt
+        .query_map([except], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut jobs = Vec::new();
+    for (name, spec) in rows {
+        // A record that no longer prepares cannot run, so it feeds nothing.
+        let Ok(spec) = serde_json::from_str::<JobSpec>(&spec) else {
+            continue;
+        };
+        let Ok(p) = spec.prepare() else {
+            continue;
+        };
+        let sources = p.streams.into_iter().map(|(_, t, _)| t).collect();
+        jobs.push((name, sources, p.topic));
+    }
+    Ok(jobs)
+}
+
+/// The loop, if deploying `name` (reading `prepared`'s topics, writing its
+/// destination topic) next to the running `others` would feed a job its own
+/// output: `orders → job a → a-results → job b → orders`.
+fn feedback_cycle(
+    name: &str,
+    prepared: &Prepared,
+    others: &[(String, Vec<String>, String)],
+) -> Option<String> {
+    let sources: Vec<String> = prepared.streams.iter().map(|(_, t, _)| t.clone()).collect();
+    // Breadth first over topics from the new job's output; each reached topic
+    // remembers the job and topic it was reached from.
+    let mut reached: Vec<(String, Option<(String, usize)>)> = vec![(prepared.topic.clone(), None)];
+    let mut next = 0;
+    while next < reached.len() {
+        let topic = reached[next].0.clone();
+        if sources.contains(&topic) {
+            let mut chain = vec![topic.clone()];
+            let mut at = next;
+            while let Some((job, from)) = reached[at].1.clone() {
+                chain.push(format!("job {job}"));
+                chain.push(reached[from].0.clone());
+                at = from;
+            }
+            chain.push(format!("job {name}"));
+            chain.push(topic);
+            chain.reverse();
+            return Some(chain.join(" → "));
+        }
+        for (job, reads, writes) in others {
+            if reads.contains(&topic) && !reached.iter().any(|(t, _)| t == writes) {
+                reached.push((writes.clone(), Some((job.clone(), next))));
+            }
+        }
+        next += 1;
+    }
+    None
 }

@@ -294,3 +294,63 @@ fn a_query_with_errors_is_refused_with_its_position() {
         .expect_err("refused");
     assert!(err.to_string().contains("job name"), "{err}");
 }
+
+/// The reference catalog with more topics of the orders topic's schema.
+fn catalog_with_topics(names: &[&str]) -> Value {
+    let mut catalog = Catalog::reference().to_json();
+    let topics = catalog["topics"].as_array_mut().expect("topics");
+    let orders = topics[0].clone();
+    for name in names {
+        let mut t = orders.clone();
+        t["name"] = json!(name);
+        topics.push(t);
+    }
+    catalog
+}
+
+#[test]
+fn a_job_that_would_read_its_own_output_is_refused_with_the_loop_named() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let catalog = catalog_with_topics(&["loop-results", "relay-results", "back-results"]);
+    // Directly: the job reads the topic it writes.
+    let own = JobSpec {
+        catalog: catalog.clone(),
+        ..spec(
+            "loop",
+            "SELECT customer_id, amount FROM pubsub.topic.`demobox-313313`.`loop-results`",
+        )
+    };
+    let err = local.deploy(&own).expect_err("refused").to_string();
+    assert!(
+        err.contains("loop-results → job loop → loop-results"),
+        "{err}"
+    );
+    // Through another job: relay reads back-results and writes relay-results; a
+    // job "back" reading relay-results writes back-results, closing the loop.
+    let read = |name: &str, topic: &str| JobSpec {
+        catalog: catalog.clone(),
+        ..spec(
+            name,
+            &format!("SELECT customer_id, amount FROM pubsub.topic.`demobox-313313`.`{topic}`"),
+        )
+    };
+    local
+        .deploy(&read("relay", "back-results"))
+        .expect("deployed");
+    let err = local
+        .deploy(&read("back", "relay-results"))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("relay-results → job back → back-results → job relay → relay-results"),
+        "{err}"
+    );
+    // A chain without a loop is fine.
+    local
+        .deploy(&read("tail", "relay-results"))
+        .expect("deployed");
+    // The refused jobs made nothing.
+    assert!(!local.topic_exists("loop-results").expect("a lookup"));
+    assert!(local.status("back").is_err());
+}
