@@ -5,10 +5,11 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sluice_server::ServeError> {
-//! let app = sluice_server::app(std::path::Path::new("dist"), None, None)?;
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.map_err(sluice_server::ServeError::Bind)?;
-//! axum::serve(listener, app).await.map_err(sluice_server::ServeError::Serve)?;
-//! # Ok(()) }
+//! let config = sluice_server::cloud::CloudConfig::from_env();
+//! let limits = sluice_server::Limits::default();
+//! let dist = std::path::Path::new("dist");
+//! sluice_server::serve_with("127.0.0.1", 8080, dist, config, limits, |url| eprintln!("{url}")).await
+//! # }
 //! ```
 
 pub mod api;
@@ -37,9 +38,6 @@ pub enum ServeError {
     /// The address could not be bound.
     #[error("cannot listen: {0}")]
     Bind(#[source] std::io::Error),
-    /// The server failed while serving.
-    #[error("server failed: {0}")]
-    Serve(#[source] std::io::Error),
     /// No random token could be made.
     #[error("cannot make the API token: {0}")]
     Token(String),
@@ -95,6 +93,27 @@ pub fn app(
         .layer(tower_http::trace::TraceLayer::new_for_http()))
 }
 
+/// How much a client may hold of `sluice serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client may take to send a request's headers, counted also while
+    /// a kept-alive connection waits for its next request: a connection that sends
+    /// nothing, or headers a byte at a time, is closed after it.
+    pub header_read: std::time::Duration,
+    /// How many connections may be open at once; one more is closed at once (a
+    /// browser retries), so no client can exhaust the server's file descriptors.
+    pub connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read: std::time::Duration::from_secs(10),
+            connections: 256,
+        }
+    }
+}
+
 /// Serves `dist` on `host:port` until Ctrl-C; calls `on_listen` with the bound URL
 /// (the port is the real one when 0 was asked for).
 pub async fn serve(
@@ -102,6 +121,18 @@ pub async fn serve(
     port: u16,
     dist: &Path,
     config: cloud::CloudConfig,
+    on_listen: impl FnOnce(&str),
+) -> Result<(), ServeError> {
+    serve_with(host, port, dist, config, Limits::default(), on_listen).await
+}
+
+/// [`serve`] with other [`Limits`].
+pub async fn serve_with(
+    host: &str,
+    port: u16,
+    dist: &Path,
+    config: cloud::CloudConfig,
+    limits: Limits,
     on_listen: impl FnOnce(&str),
 ) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind((host, port))
@@ -129,15 +160,61 @@ pub async fn serve(
         Some(Arc::new(local::LocalApi::new(local))),
     )?;
     on_listen(&format!("http://{addr}/?token={token}"));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            // If the signal handler cannot be installed, serve until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
+    let stop = async {
+        // If the signal handler cannot be installed, serve until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    accept_loop(listener, app, limits, stop).await;
+    Ok(())
+}
+
+/// Accepts connections until `stop`, each served over HTTP/1.1 with the header
+/// timeout, at most `limits.connections` at once.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.connections));
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait for some to close.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => return,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(
+                limit = limits.connections,
+                "too many connections: a new one is closed"
+            );
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read);
+            let connection = http
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "a connection ended with an error");
             }
-        })
-        .await
-        .map_err(ServeError::Serve)
+        });
+    }
 }
 
 #[cfg(test)]
