@@ -125,6 +125,13 @@ fn check_headers(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<(), (StatusCode, axum::Json<Value>)> {
+    // With two Host headers, which one a proxy or a check reads differs: refused.
+    if headers.get_all(header::HOST).iter().count() > 1 {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "a request has one Host header; this one has several",
+        ));
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -577,6 +584,30 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(body["error"].as_str().is_some_and(|e| e.contains("Host")));
+
+        // Ours and a foreign one: whichever a reader takes, the request is refused.
+        for hosts in [
+            ["127.0.0.1:8080", "evil.example:8080"],
+            ["evil.example:8080", "127.0.0.1:8080"],
+        ] {
+            let twice = [
+                ("host", hosts[0]),
+                ("host", hosts[1]),
+                ("x-sluice-token", "secret"),
+            ];
+            let (status, body) = call(
+                app(dir.path()),
+                request("POST", "/api/deploy/plan", &twice, plan_body()),
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(
+                body["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("one Host header")),
+                "{body}"
+            );
+        }
 
         let foreign = [
             ("host", "127.0.0.1:8080"),

@@ -388,8 +388,8 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
         Err(e) => return bad_request(e),
     };
     let g = &api.generator;
-    let generation = g.generation.fetch_add(1, Ordering::AcqRel) + 1;
     if !body.running {
+        g.generation.fetch_add(1, Ordering::AcqRel);
         g.running.store(false, Ordering::Release);
         return generator(State(api)).await;
     }
@@ -412,6 +412,9 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
             Err(r) => return r,
         }
     }
+    // Only a valid request replaces the running generator: a refused one leaves
+    // it publishing, as `GET` then says.
+    let generation = g.generation.fetch_add(1, Ordering::AcqRel) + 1;
     *g.settings.lock().unwrap_or_else(|p| p.into_inner()) = Some(settings.clone());
     g.running.store(true, Ordering::Release);
     let task_api = api.clone();

@@ -322,3 +322,30 @@ async fn publishing_needs_the_token_an_existing_topic_and_base64() {
     .await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_generator_request_leaves_the_running_generator_running() {
+    let state = tempfile::tempdir().expect("a temp dir");
+    let dist = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dist.path().join("index.html"), "<h1>app</h1>").expect("index.html");
+    let server = serve(state.path(), dist.path());
+    post(&server, "/api/local/deploy", json!({"query": "SELECT customer_id FROM pubsub.topic.`demobox-313313`.orders", "job_name": "ids"})).await;
+    let settings = |topic: &str| {
+        json!({"running": true, "topic": topic, "speed": 1000.0, "customer_range": 100,
+               "seed": 1, "status_mix": [1, 1, 1]})
+    };
+    let (status, body) = post(&server, "/api/local/generator", settings("orders")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(&server, "/api/local/generator", settings("nope")).await;
+    assert_eq!(status, 404, "{body}");
+    // It says it runs, and it does: the count goes on growing.
+    let first = get(&server, "/api/local/generator").await;
+    assert_eq!(first["running"], true, "{first}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let later = get(&server, "/api/local/generator").await;
+    assert!(
+        later["published"].as_u64() > first["published"].as_u64(),
+        "the generator stopped: {first} then {later}"
+    );
+    post(&server, "/api/local/generator", json!({"running": false})).await;
+}
