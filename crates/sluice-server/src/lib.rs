@@ -21,6 +21,7 @@ pub mod simulate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -87,10 +88,46 @@ pub fn app(
         }
         api = api.layer(axum::middleware::from_fn_with_state(deploy, api::guard));
     }
+    let root = dist
+        .canonicalize()
+        .map_err(|_| ServeError::MissingApp(dist.to_path_buf()))?;
+    let files = Router::new()
+        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let outside = leaves(&root, request.uri().path());
+                async move {
+                    if outside {
+                        return (axum::http::StatusCode::NOT_FOUND, "not found\n").into_response();
+                    }
+                    next.run(request).await
+                }
+            },
+        ));
     Ok(Router::new()
         .nest("/api", api)
-        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
+        .merge(files)
         .layer(tower_http::trace::TraceLayer::new_for_http()))
+}
+
+/// Whether the file `path` names under `root` (a canonical folder) is, once links
+/// are resolved, somewhere else: a link out of the app's folder is not served.
+fn leaves(root: &Path, path: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let mut file = root.to_path_buf();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            // ServeDir refuses `..` itself.
+            ".." => return false,
+            s => file.push(s),
+        }
+    }
+    match file.canonicalize() {
+        Ok(resolved) => !resolved.starts_with(root),
+        // Nothing there (or unreadable): ServeDir answers with the app's index.
+        Err(_) => false,
+    }
 }
 
 /// How much a client may hold of `sluice serve`.
@@ -263,6 +300,29 @@ mod tests {
         assert_eq!((status, body.as_str()), (StatusCode::OK, "<h1>app</h1>"));
         let (status, _) = get(app(dir.path(), None, None).expect("app"), "/api/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn links_out_of_the_app_folder_are_not_followed() {
+        let dir = dist();
+        let outside = tempfile::tempdir().expect("temp dir");
+        std::fs::write(outside.path().join("secret.txt"), "secret").expect("a secret");
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            dir.path().join("leak.txt"),
+        )
+        .expect("a file link");
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).expect("a folder link");
+        std::fs::write(dir.path().join("app.js"), "ok").expect("a file");
+        let app = app(dir.path(), None, None).expect("app");
+        for uri in ["/leak.txt", "/out/secret.txt", "/%6Ceak.txt"] {
+            let (status, body) = get(app.clone(), uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {body}");
+            assert!(!body.contains("secret"), "{uri}: {body}");
+        }
+        let (status, body) = get(app, "/app.js").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
     }
 
     #[test]
