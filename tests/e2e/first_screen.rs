@@ -137,22 +137,13 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
 
     // A broken query shows its problem at the exact position, underlined in the
     // editor, and disables the run.
-    let editor = client.find(Locator::Css("#query .cm-content")).await?;
-    editor.click().await?;
-    let select_all = format!("{}a", char::from(fantoccini::key::Key::Control));
-    editor.send_keys(&select_all).await?;
-    editor
-        .send_keys(&format!(
-            "{}SELECT nope FROM pubsub.topic.`demobox-313313`.orders",
-            char::from(fantoccini::key::Key::Null)
-        ))
-        .await?;
-    let problem = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#problems li.problem.error"))
-        .await
-        .context("no problem was listed for a broken query")?;
+    let problem = type_query(
+        client,
+        "SELECT nope FROM pubsub.topic.`demobox-313313`.orders",
+        "#problems li.problem.error",
+    )
+    .await
+    .context("no problem was listed for a broken query")?;
     let text = problem.text().await?;
     assert!(
         text.contains("1:8") && text.contains("unknown column \"nope\""),
@@ -202,20 +193,13 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
 
     // A query the simulator runs but Dataflow cannot says so as it is typed: a
     // warning at the construct, and Play stays on.
-    editor.click().await?;
-    editor.send_keys(&select_all).await?;
-    editor
-        .send_keys(&format!(
-            "{}SELECT customer_id FROM pubsub.topic.`demobox-313313`.orders\nUNION ALL\nSELECT customer_id FROM pubsub.topic.`demobox-313313`.orders",
-            char::from(fantoccini::key::Key::Null)
-        ))
-        .await?;
-    let warning = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#problems li.problem.warning"))
-        .await
-        .context("no warning for a query Dataflow cannot run")?;
+    let warning = type_query(
+        client,
+        "SELECT customer_id FROM pubsub.topic.`demobox-313313`.orders\nUNION ALL\nSELECT customer_id FROM pubsub.topic.`demobox-313313`.orders",
+        "#problems li.problem.warning",
+    )
+    .await
+    .context("no warning for a query Dataflow cannot run")?;
     let text = warning.text().await?;
     assert!(
         text.contains("2:1")
@@ -236,6 +220,29 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     let path = browser.screenshot("not-deployable-query").await?;
     eprintln!("screenshot: {}", path.display());
     Ok(())
+}
+
+/// Replaces the editor's text with `query` and waits for `problem` to be listed.
+async fn type_query(
+    client: &fantoccini::Client,
+    query: &str,
+    problem: &str,
+) -> Result<fantoccini::elements::Element> {
+    let editor = client.find(Locator::Css("#query .cm-content")).await?;
+    editor.click().await?;
+    let select_all = format!("{}a", char::from(fantoccini::key::Key::Control));
+    editor.send_keys(&select_all).await?;
+    editor
+        .send_keys(&format!(
+            "{}{query}",
+            char::from(fantoccini::key::Key::Null)
+        ))
+        .await?;
+    Ok(client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(problem))
+        .await?)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
