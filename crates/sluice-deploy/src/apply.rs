@@ -445,11 +445,6 @@ mod tests {
     }
 }
 
-/// Whether a job in `state` (the API's spelling) has ended.
-pub fn is_terminal(state: &str) -> bool {
-    JobState::parse(state).is_terminal()
-}
-
 async fn find_active_job(
     client: &Client,
     list: &Request,
@@ -699,7 +694,7 @@ pub async fn cleanup(
         } else {
             job["currentState"].as_str().unwrap_or_default().to_owned()
         };
-        if !gone && !is_terminal(&state) {
+        if !gone && !JobState::parse(&state).is_terminal() {
             let current = JobState::parse(&state);
             let requested = match stop {
                 Stop::Cancel => JobState::Cancelled,
@@ -741,7 +736,7 @@ pub async fn cleanup(
                     });
                     let _ = store.save(m);
                 }
-                if is_terminal(&state) {
+                if JobState::parse(&state).is_terminal() {
                     break;
                 }
                 if tokio::time::Instant::now() >= deadline {

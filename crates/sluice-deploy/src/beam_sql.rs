@@ -661,8 +661,7 @@ impl Block {
             .zip(names)
             .map(|(e, name)| {
                 let mut sql = self.expr(e)?;
-                let cast_already = sql.starts_with("CAST(") && sql.ends_with(" AS BIGINT)");
-                if e.data_type() == DataType::Int64 && !self.is_bigint(e) && !cast_already {
+                if e.data_type() == DataType::Int64 && !self.is_bigint(e) {
                     // Calcite types integer literals, MOD, CASE over literals and
                     // SUM of them as 32-bit INTEGER; BigQuery's are INT64.
                     sql = format!("CAST({sql} AS BIGINT)");
@@ -784,6 +783,21 @@ impl Block {
                     })
             }
             Expr::Column { .. } => true,
+            Expr::Cast { .. } => true,
+            // Written as BIGINT by `function`: lengths and STRPOS are cast, time
+            // differences counted in nanoseconds, EXTRACT is BIGINT in Calcite.
+            Expr::Function { name, .. } => matches!(
+                name.as_str(),
+                "LENGTH"
+                    | "CHAR_LENGTH"
+                    | "CHARACTER_LENGTH"
+                    | "STRPOS"
+                    | "TIMESTAMP_DIFF"
+                    | "UNIX_SECONDS"
+                    | "UNIX_MILLIS"
+                    | "UNIX_MICROS"
+                    | "EXTRACT"
+            ),
             _ => false,
         }
     }

@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn the_states_are_dataflows() {
         let doc: serde_json::Value = serde_json::from_str(include_str!(
-            "../../../../shared/gcp/discovery/dataflow.v1b3.json"
+            "../../sluice-fake-gcp/discovery/dataflow.v1b3.json"
         ))
         .expect("the discovery document");
         let values: Vec<&str> = doc["schemas"]["Job"]["properties"]["currentState"]["enum"]

@@ -72,8 +72,7 @@ pub fn compile(
 /// editor and `sluice check` (the simulation still runs it); `None` when it
 /// compiles. `sluice deploy` refuses the same query with the error.
 pub fn deploy_warning(query: &str, plan: &Plan) -> Option<Diagnostic> {
-    let target = Target::for_query("sluice-check", "us-central1", query);
-    let unsupported = compile_plan(plan, &target).err()?;
+    let unsupported = check(plan).err()?;
     let mut d = diagnostic(query, &unsupported);
     d.severity = sluice_sql::diagnostics::Severity::Warning;
     d.message = format!("Dataflow cannot run this query: {}", d.message);
@@ -89,8 +88,18 @@ pub const SINGLE_INPUT: &str = "PCOLLECTION";
 /// message, and the element as text.
 pub const DEAD_LETTER_COLUMNS: [&str; 3] = ["step", "error", "payload"];
 
-/// Compiles an analyzed plan.
-pub fn compile_plan(plan: &Plan, target: &Target) -> Result<Compiled, Unsupported> {
+/// A plan as far as Beam's acceptance goes: its inputs, its Beam SQL, each
+/// input's JSON schema (`None` for a table) and its output schema. Everything
+/// that can refuse a plan happens here, and no YAML is built, so the editor can
+/// check every keystroke ([`deploy_warning`]).
+struct Checked {
+    inputs: Vec<Input>,
+    sql: String,
+    schemas: Vec<Option<Value>>,
+    output_schema: Vec<Field>,
+}
+
+fn check(plan: &Plan) -> Result<Checked, Unsupported> {
     let inputs = inputs(plan);
     let single = inputs.len() == 1;
     let name_of = |s: &Source| {
@@ -104,15 +113,47 @@ pub fn compile_plan(plan: &Plan, target: &Target) -> Result<Compiled, Unsupporte
             .unwrap_or_else(|| s.name.clone())
     };
     let sql = beam_sql::to_beam_sql(plan, &name_of)?;
-    let streaming = !plan.is_bounded();
     let output_schema = plan.output_schema();
     check_output(&output_schema)?;
+    let schemas = inputs
+        .iter()
+        .map(|i| match i.source.kind {
+            SourceKind::PubsubTopic => {
+                let payload: Vec<&Field> = i
+                    .source
+                    .schema
+                    .iter()
+                    .filter(|f| f.name != EVENT_TIMESTAMP)
+                    .collect();
+                json_schema(&payload, true).map(Some)
+            }
+            SourceKind::BigQueryTable => Ok(None),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Checked {
+        inputs,
+        sql,
+        schemas,
+        output_schema,
+    })
+}
+
+/// Compiles an analyzed plan.
+pub fn compile_plan(plan: &Plan, target: &Target) -> Result<Compiled, Unsupported> {
+    let Checked {
+        inputs,
+        sql,
+        schemas,
+        output_schema,
+    } = check(plan)?;
+    let single = inputs.len() == 1;
+    let streaming = !plan.is_bounded();
     let mut transforms = Vec::new();
     // Every transform whose errors are caught, with what its error rows hold.
     let mut caught: Vec<(String, ErrorRows)> = Vec::new();
     let mut sql_inputs = serde_json::Map::new();
-    for input in &inputs {
-        let last = read_transforms(input, &mut transforms, &mut caught)?;
+    for (input, schema) in inputs.iter().zip(schemas) {
+        let last = read_transforms(input, schema, &mut transforms, &mut caught);
         sql_inputs.insert(input.name.clone(), Value::String(last));
     }
     let sql_input = match sql_inputs.values().next() {
@@ -302,25 +343,23 @@ fn inputs(plan: &Plan) -> Vec<Input> {
         .collect()
 }
 
-/// Appends the transforms that read `input` (the read, and for a topic the step
-/// that turns its times into text for SQL) and returns the name of the last.
+/// Appends the transforms that read `input` (the read, and for a topic, whose
+/// JSON schema is `schema`, the step that turns its times into text for SQL) and
+/// returns the name of the last.
 fn read_transforms(
     input: &Input,
+    schema: Option<Value>,
     transforms: &mut Vec<Value>,
     caught: &mut Vec<(String, ErrorRows)>,
-) -> Result<String, Unsupported> {
+) -> String {
     let s = &input.source;
-    match s.kind {
-        SourceKind::PubsubTopic => {
-            let payload: Vec<&Field> = s
-                .schema
-                .iter()
-                .filter(|f| f.name != EVENT_TIMESTAMP)
-                .collect();
+    // `check` gives a topic its JSON schema, a table none.
+    match schema {
+        Some(schema) => {
             let mut config = json!({
                 "topic": s.resource_name(),
                 "format": "JSON",
-                "schema": json_schema(&payload, true)?,
+                "schema": schema,
             });
             if s.schema.iter().any(|f| f.name == EVENT_TIMESTAMP) {
                 config["publish_time_field"] = json!(EVENT_TIMESTAMP);
@@ -335,7 +374,7 @@ fn read_transforms(
                 .filter_map(|f| TimeText::for_field(&f.name, &f.data_type).map(|k| (f, k)))
                 .collect();
             if times.is_empty() {
-                return Ok(input.transform.clone());
+                return input.transform.clone();
             }
             let mut fields = serde_json::Map::new();
             for (f, kind) in &times {
@@ -364,16 +403,16 @@ fn read_transforms(
                 },
             }));
             caught.push((name.clone(), ErrorRows::Row));
-            Ok(name)
+            name
         }
-        SourceKind::BigQueryTable => {
+        None => {
             let dataset = s.dataset.as_deref().unwrap_or_default();
             transforms.push(json!({
                 "type": "ReadFromBigQuery",
                 "name": input.transform,
                 "config": {"table": format!("{}:{dataset}.{}", s.project, s.name)},
             }));
-            Ok(input.transform.clone())
+            input.transform.clone()
         }
     }
 }

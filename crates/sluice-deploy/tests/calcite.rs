@@ -178,31 +178,40 @@ fn golden_queries() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Compiles `CalciteCheck.java` (once per run) and runs it with `args` and `input`
-/// (written to a file); its JSON answer.
+/// The Calcite jar and `CalciteCheck.java` compiled against it, once per test run
+/// (both tests of this file share them).
+fn compiled_check() -> &'static (PathBuf, PathBuf) {
+    static CHECK: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    CHECK.get_or_init(|| {
+        let classes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("calcite-check/classes");
+        std::fs::create_dir_all(&classes).expect("a folder for the Calcite check");
+        let jar = calcite_jar();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/calcite/CalciteCheck.java");
+        let javac = Command::new("javac")
+            .arg("-nowarn")
+            .arg("-cp")
+            .arg(&jar)
+            .arg("-d")
+            .arg(&classes)
+            .arg(&source)
+            .output()
+            .expect("javac runs (Java 17 is on every machine of this project)");
+        assert!(
+            javac.status.success(),
+            "{}",
+            String::from_utf8_lossy(&javac.stderr)
+        );
+        (jar, classes)
+    })
+}
+
+/// Runs `CalciteCheck` with `args` and `input` (written to a file); its JSON answer.
 fn run_check(args: &[&str], input: J) -> Vec<J> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("calcite-check");
-    std::fs::create_dir_all(&dir).expect("a folder for the Calcite check");
-    let jar = calcite_jar();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/calcite/CalciteCheck.java");
-    let classes = tempfile::tempdir_in(&dir).expect("a folder for the classes");
-    let javac = Command::new("javac")
-        .arg("-nowarn")
-        .arg("-cp")
-        .arg(&jar)
-        .arg("-d")
-        .arg(classes.path())
-        .arg(&source)
-        .output()
-        .expect("javac runs (Java 17 is on every machine of this project)");
-    assert!(
-        javac.status.success(),
-        "{}",
-        String::from_utf8_lossy(&javac.stderr)
-    );
-    let file = classes.path().join("input.json");
+    let (jar, classes) = compiled_check();
+    let inputs = tempfile::tempdir().expect("a folder for the input");
+    let file = inputs.path().join("input.json");
     std::fs::write(&file, input.to_string()).expect("writing the input");
-    let classpath = std::env::join_paths([jar.as_path(), classes.path()]).expect("a class path");
+    let classpath = std::env::join_paths([jar.as_path(), classes.as_path()]).expect("a class path");
     let out = Command::new("java")
         .arg("-cp")
         .arg(&classpath)

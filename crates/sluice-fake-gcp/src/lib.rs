@@ -3,7 +3,7 @@
 //! Dataflow flex-template launches and jobs.
 //!
 //! - Every request is validated against Google's discovery documents
-//!   (`shared/gcp/discovery/`): an unknown field, a wrong type or a missing
+//!   (`discovery/` beside this crate): an unknown field, a wrong type or a missing
 //!   required field is answered 400 *and* recorded in [`Fake::violations`], which
 //!   tests assert is empty.
 //! - It keeps state, and jobs move through `JOB_STATE_PENDING` →
@@ -168,9 +168,9 @@ impl Fake {
         Ok(Self { shared, addr })
     }
 
-    /// The discovery documents in the shared folder next to this checkout.
+    /// The discovery documents this crate carries (`discovery/`, see its README).
     pub fn default_discovery_dir() -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/gcp/discovery")
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("discovery")
     }
 
     /// `http://127.0.0.1:PORT`.
