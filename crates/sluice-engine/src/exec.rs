@@ -239,8 +239,9 @@ struct AggOp {
     /// Indices in `group` of the window columns, and whether each is `window_end`.
     window_keys: Vec<(usize, bool)>,
     session: bool,
-    /// Tumble and hop: groups by window end.
-    windows: BTreeMap<i64, FxHashMap<Key, Group>>,
+    /// Tumble and hop: groups by window end, with the window's start (one size, so
+    /// one start per end).
+    windows: BTreeMap<i64, (i64, FxHashMap<Key, Group>)>,
     /// Session: sessions per key (without the window column).
     sessions: FxHashMap<Key, Vec<Session>>,
     session_timers: BTreeMap<i64, Vec<Key>>,
@@ -334,9 +335,12 @@ pub struct Engine {
     evicted: (u64, u64),
     /// Rows of outputs no longer kept, not yet freed.
     evicted_rows: Vec<Row>,
-    /// The operators that hold windows to close (stream aggregates and joins), in
-    /// EXPLAIN order, so that advancing the watermark looks at them alone.
+    /// The operators that hold windows to close (stream aggregates and joins),
+    /// inputs before what they feed, so that advancing the watermark looks at them
+    /// alone.
     timed_nodes: Vec<usize>,
+    /// Whether the tuples in flight come from a closing window (never late).
+    firing: bool,
     fates: Vec<Fate>,
     /// Events by fate, indexed by `Fate as usize`, kept as fates change.
     fate_counts: [u64; 3],
@@ -421,6 +425,7 @@ impl Engine {
             evicted: (0, 0),
             evicted_rows: Vec::new(),
             timed_nodes: Vec::new(),
+            firing: false,
             fates: Vec::new(),
             fate_counts: [0; 3],
             drop_counts: Vec::new(),
@@ -456,6 +461,10 @@ impl Engine {
             })
             .map(|n| n.id)
             .collect();
+        // Inputs fire before the operators they feed (ids are in EXPLAIN order, so
+        // an input's id is larger): a window an aggregate closes reaches a join
+        // downstream in the same advance, and closes there too.
+        engine.timed_nodes.reverse();
         Ok(engine)
     }
 
@@ -1285,18 +1294,20 @@ impl Engine {
                     if *entry.key() > watermark {
                         break;
                     }
-                    let (end, groups) = entry.remove_entry();
+                    let (end, (start, groups)) = entry.remove_entry();
                     let mut groups: Vec<(Key, Group)> = groups.into_iter().collect();
                     // Deterministic order: by group keys.
                     groups.sort_by(|x, y| compare_rows(&x.1.keys, &y.1.keys));
                     for (_, g) in groups {
                         let events = Ids::from_vec(g.prov.events().to_vec());
+                        // A group stays in its window, as Beam's GroupByKey output
+                        // does: a join or aggregate downstream pairs by window.
                         match a.finish_group(g) {
                             Ok((row, prov)) => emitted.push(Tuple {
                                 row,
                                 prov,
                                 time: end,
-                                window: None,
+                                window: Some((start, end)),
                             }),
                             Err(e) => drops.push((events, Reason::Error(e.0))),
                         }
@@ -1304,12 +1315,12 @@ impl Engine {
                 }
                 match a.fire_sessions(watermark) {
                     Ok(rows) => {
-                        for (row, prov) in rows {
+                        for (row, prov, window) in rows {
                             emitted.push(Tuple {
                                 row,
                                 prov,
                                 time: watermark,
-                                window: None,
+                                window: Some(window),
                             });
                         }
                     }
@@ -1343,10 +1354,15 @@ impl Engine {
         for (events, reason) in drops {
             self.drop_tuple(id, events, reason);
         }
+        // What a closing window emits is on time downstream, as in Beam, where the
+        // watermark a later operator sees is held back until the window's results
+        // have passed.
+        let firing = std::mem::replace(&mut self.firing, true);
         for t in emitted {
             self.nodes[id].stats.rows_out += 1;
             self.emit(id, t);
         }
+        self.firing = firing;
     }
 
     /// Hands `tuple`, output of node `from`, to its parent (or the destinations).
@@ -1432,7 +1448,11 @@ impl Engine {
         let mut single: Option<Tuple> = None;
         let mut drop: Option<(Ids<u32>, Reason)> = None;
         let mut held: Option<usize> = None;
-        let watermark = self.watermark;
+        let watermark = if self.firing {
+            i64::MIN
+        } else {
+            self.watermark
+        };
         match &mut self.nodes[id].op {
             Op::Bounded | Op::StreamScan { .. } => {}
             Op::Filter { predicate, reads } => match eval(predicate, &tuple.row, &cx) {
@@ -1770,7 +1790,7 @@ impl AggOp {
     fn finish_batch(&mut self, is_global: bool) -> Result<Batch, EvalError> {
         let mut out = Batch::default();
         if self.session {
-            for (row, prov) in self.fire_sessions(i64::MAX)? {
+            for (row, prov, _) in self.fire_sessions(i64::MAX)? {
                 out.rows.push(row);
                 out.prov.push(prov);
             }
@@ -1797,7 +1817,7 @@ impl AggOp {
 
     /// Groups (or sessions) held in state.
     fn held(&self) -> usize {
-        self.windows.values().map(FxHashMap::len).sum::<usize>()
+        self.windows.values().map(|(_, g)| g.len()).sum::<usize>()
             + self.sessions.values().map(Vec::len).sum::<usize>()
     }
 
@@ -1937,7 +1957,11 @@ impl AggOp {
         let key = self
             .eval_keys(&tuple.row, cx)
             .map_err(|e| (tuple.prov.events.clone(), e))?;
-        let groups = self.windows.entry(end).or_default();
+        let groups = &mut self
+            .windows
+            .entry(end)
+            .or_insert_with(|| (start, FxHashMap::default()))
+            .1;
         if !groups.contains_key(&key) {
             let g = Group {
                 keys: key.0.to_vec(),
@@ -1965,7 +1989,9 @@ impl AggOp {
         Ok((row, g.prov.finish()))
     }
 
-    fn fire_sessions(&mut self, watermark: i64) -> Result<Vec<(Row, Prov)>, EvalError> {
+    /// The sessions the watermark closed: their rows, provenance and (start, end).
+    #[allow(clippy::type_complexity)]
+    fn fire_sessions(&mut self, watermark: i64) -> Result<Vec<(Row, Prov, (i64, i64))>, EvalError> {
         let mut out = Vec::new();
         while let Some(entry) = self.session_timers.first_entry() {
             if *entry.key() > watermark {
@@ -1990,7 +2016,8 @@ impl AggOp {
                             *v = Value::Timestamp(if is_end { s.end } else { s.start });
                         }
                     }
-                    out.push(self.finish_group(g)?);
+                    let (row, prov) = self.finish_group(g)?;
+                    out.push((row, prov, (s.start, s.end)));
                 }
             }
         }

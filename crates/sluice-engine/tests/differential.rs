@@ -574,6 +574,22 @@ const CASES: &[(&str, &str, Option<&str>)] = &[
         ),
     ),
     (
+        // Issue 16 #13: an aggregate's groups stay in their window (Beam's
+        // GroupByKey output does), so two windowed aggregates join per window.
+        "windowed aggregates joined per window",
+        "WITH a AS (SELECT customer_id, window_start, COUNT(*) AS n FROM TUMBLE(TABLE {stream}, DESCRIPTOR(event_timestamp), \"INTERVAL 1 MINUTE\") GROUP BY customer_id, window_start), b AS (SELECT customer_id, window_start, SUM(amount) AS s FROM TUMBLE(TABLE {stream}, DESCRIPTOR(event_timestamp), \"INTERVAL 1 MINUTE\") WHERE order_status = 'Open' GROUP BY customer_id, window_start) SELECT a.customer_id, a.window_start, a.n, b.s FROM a JOIN b ON a.customer_id = b.customer_id AND a.window_start = b.window_start",
+        Some(
+            "WITH a AS (SELECT customer_id, strftime('%Y-%m-%dT%H:%M:00Z', event_timestamp) AS w, COUNT(*) AS n FROM stream GROUP BY 1, 2), b AS (SELECT customer_id, strftime('%Y-%m-%dT%H:%M:00Z', event_timestamp) AS w, SUM(amount) AS s FROM stream WHERE order_status = 'Open' GROUP BY 1, 2) SELECT a.customer_id, a.w, a.n, b.s FROM a JOIN b ON a.customer_id = b.customer_id AND a.w = b.w",
+        ),
+    ),
+    (
+        "windowed aggregate aggregated again in its window",
+        "SELECT window_start, MAX(n) AS most, COUNT(*) AS customers FROM (SELECT customer_id, window_start, COUNT(*) AS n FROM TUMBLE(TABLE {stream}, DESCRIPTOR(event_timestamp), \"INTERVAL 5 MINUTE\") GROUP BY customer_id, window_start) GROUP BY window_start",
+        Some(
+            "SELECT w, MAX(n), COUNT(*) FROM (SELECT customer_id, strftime('%Y-%m-%dT%H:', event_timestamp) || printf('%02d', (CAST(strftime('%M', event_timestamp) AS INTEGER) / 5) * 5) || ':00Z' AS w, COUNT(*) AS n FROM stream GROUP BY 1, 2) GROUP BY w",
+        ),
+    ),
+    (
         "session per customer",
         "SELECT customer_id, window_start, window_end, COUNT(*) AS n, SUM(amount) AS s FROM SESSION((SELECT * FROM {stream}), DESCRIPTOR(event_timestamp), \"INTERVAL 3 MINUTE\") GROUP BY customer_id, window_start, window_end",
         Some(
