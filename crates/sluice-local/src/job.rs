@@ -166,10 +166,12 @@ fn run(
     live: &Mutex<Live>,
 ) -> Result<(), LocalError> {
     let mut conn = store::connect(&inner.path)?;
-    let (spec, position): (String, i64) = conn.query_row(
-        "SELECT spec, position FROM sluice_jobs WHERE name = ?1",
+    // `start`: the log's end when the job was deployed. Like a new Pub/Sub
+    // subscription, the job reads only what was published after it.
+    let (spec, start, position): (String, i64, i64) = conn.query_row(
+        "SELECT spec, start, position FROM sluice_jobs WHERE name = ?1",
         [name],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     let spec: JobSpec =
         serde_json::from_str(&spec).map_err(|e| LocalError::Invalid(e.to_string()))?;
@@ -228,10 +230,10 @@ fn run(
         }
     };
 
-    // Replay what was committed before, writing nothing.
+    // Replay what was committed before (from the job's start), writing nothing.
     let mut bad = 0u64;
     let mut replayed = 0u64;
-    let mut at = 0i64;
+    let mut at = start;
     while at < position {
         let batch = store::messages_after(&conn, &topics, at, BATCH)?;
         let Some(last) = batch.last().map(|m| m.seq) else {

@@ -537,8 +537,8 @@ impl Local {
             let position = store::last_seq(&tx)?;
             let now = rfc3339(now_micros());
             tx.execute(
-                "INSERT INTO sluice_jobs (name, spec, state, position, history, created, log)
-                 VALUES (?1, ?2, 'JOB_STATE_RUNNING', ?3, ?4, ?5, ?6)",
+                "INSERT INTO sluice_jobs (name, spec, state, position, start, history, created, log)
+                 VALUES (?1, ?2, 'JOB_STATE_RUNNING', ?3, ?3, ?4, ?5, ?6)",
                 params![
                     spec.name,
                     serde_json::to_string(spec).map_err(|e| LocalError::Invalid(e.to_string()))?,

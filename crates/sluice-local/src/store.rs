@@ -44,9 +44,18 @@ pub(crate) fn init(conn: &Connection) -> Result<(), LocalError> {
              position INTEGER NOT NULL,
              history TEXT NOT NULL,
              created TEXT NOT NULL,
-             log TEXT NOT NULL
+             log TEXT NOT NULL,
+             start INTEGER NOT NULL DEFAULT 0
          );",
     )?;
+    // Files from before `start` (where a job began reading) was kept: their jobs
+    // replayed from the log's beginning, and go on doing so.
+    let has_start = conn
+        .prepare("SELECT 1 FROM pragma_table_info('sluice_jobs') WHERE name = 'start'")?
+        .exists([])?;
+    if !has_start {
+        conn.execute_batch("ALTER TABLE sluice_jobs ADD COLUMN start INTEGER NOT NULL DEFAULT 0")?;
+    }
     Ok(())
 }
 

@@ -409,3 +409,44 @@ fn two_windowed_aggregates_of_one_topic_join_per_window_when_drained() {
         .expect("a join");
     assert_eq!(join.4, 0, "nothing is dropped at the join: {join:?}");
 }
+
+/// Issue 16 #12: a job reads what is published after its deploy, as Dataflow does
+/// with a new subscription, and a restart rebuilds exactly that.
+#[test]
+fn a_new_job_reads_only_what_is_published_after_it_and_resumes_so() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let hourly = |name: &str| {
+        spec(
+            name,
+            "SELECT window_start, COUNT(*) AS n FROM TUMBLE(TABLE pubsub.topic.`demobox-313313`.orders, DESCRIPTOR(event_timestamp), \"INTERVAL 1 HOUR\") GROUP BY window_start",
+        )
+    };
+    {
+        let local = Local::open(dir.path()).expect("opened");
+        local.deploy(&hourly("first")).expect("deployed");
+        local.publish("orders", &orders(100, 1)).expect("published");
+        caught_up(&local, "first");
+        local.deploy(&hourly("second")).expect("deployed");
+        let log = local.status("second").expect("status").log.to_string();
+        assert!(log.contains("reading messages after 100"), "{log}");
+        local.publish("orders", &orders(5, 2)).expect("published");
+        caught_up(&local, "second");
+        local.shutdown();
+    }
+    let local = Local::open(dir.path()).expect("reopened");
+    local.publish("orders", &orders(3, 3)).expect("published");
+    caught_up(&local, "second");
+    for (job, want) in [("first", 108), ("second", 8)] {
+        local.stop(job, true).expect("drain");
+        wait_until("drained", || {
+            local
+                .status(job)
+                .map(|s| s.state == "JOB_STATE_DRAINED")
+                .unwrap_or(false)
+        });
+        let r = local
+            .query(&format!("SELECT SUM(n) FROM \"sluice.{job}\""), 10)
+            .expect("a query");
+        assert_eq!(r.rows[0][0], json!(want), "{job}");
+    }
+}
