@@ -122,10 +122,7 @@ impl Settings {
     }
 }
 
-/// The most customers the page generates.
-pub const MAX_CUSTOMERS: u64 = 100_000;
-/// The most batch orders the page generates.
-pub const MAX_ORDERS: u64 = 1_000_000;
+pub use sluice_datagen::{MAX_CUSTOMERS, MAX_ORDERS};
 /// The most stream events of a run.
 pub const MAX_EVENTS: u64 = 10_000_000;
 /// The longest gap between events: one hour.

@@ -134,6 +134,11 @@ pub struct BatchParams {
     pub customer_draw: CustomerDraw,
 }
 
+/// The most customers generated for one run (the page, the local target).
+pub const MAX_CUSTOMERS: u64 = 100_000;
+/// The most batch orders generated for one run (the page, the local target).
+pub const MAX_ORDERS: u64 = 1_000_000;
+
 impl Default for BatchParams {
     fn default() -> Self {
         Self {

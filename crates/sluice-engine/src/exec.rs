@@ -43,6 +43,22 @@ pub enum EngineError {
     /// An event pushed to a source that the plan does not read as a stream.
     #[error("the query reads no stream named {0}")]
     UnknownStream(String),
+    /// A bounded operator's result is over [`Options::max_bounded_rows`] or
+    /// [`Options::max_bounded_values`].
+    #[error(
+        "operator {node} ({label}) makes more than {limit} on the bounded side: too large to hold (a join without a selective key?)"
+    )]
+    TooLarge {
+        /// The operator's id.
+        node: usize,
+        /// Its EXPLAIN line.
+        label: String,
+        /// The limit it passed, in words: `2,000,000 rows`.
+        limit: String,
+    },
+    /// The build was cancelled (see [`Engine::with_cancel`]).
+    #[error("cancelled while computing the bounded side")]
+    Cancelled,
 }
 
 /// The bounded inputs: rows of each BigQuery source by its SQL name, in the source's
@@ -61,6 +77,12 @@ pub struct Options {
     /// How many of the newest outputs and drop records to keep (older ones are
     /// counted, not kept), so that memory stays bounded on an endless stream.
     pub retain: usize,
+    /// The most rows one bounded operator may produce: a build past it stops with
+    /// [`EngineError::TooLarge`] instead of exhausting memory.
+    pub max_bounded_rows: usize,
+    /// The most values (rows × columns, 24 bytes each and more for long text) one
+    /// bounded operator may produce.
+    pub max_bounded_values: usize,
 }
 
 impl Default for Options {
@@ -69,6 +91,8 @@ impl Default for Options {
             max_delay_micros: 0,
             timing_sample: 64,
             retain: usize::MAX,
+            max_bounded_rows: usize::MAX,
+            max_bounded_values: usize::MAX,
         }
     }
 }
@@ -351,6 +375,8 @@ pub struct Engine {
     max_time: i64,
     options: Options,
     clock: Option<Box<dyn Fn() -> u64>>,
+    /// Asked now and then while the bounded side is computed: stop?
+    cancel: Option<Box<dyn Fn() -> bool>>,
     events: u32,
 }
 
@@ -413,6 +439,27 @@ impl Engine {
         options: Options,
         clock: Option<Box<dyn Fn() -> u64>>,
     ) -> Result<Self, EngineError> {
+        Self::build(plan, tables, options, clock, None)
+    }
+
+    /// As [`Engine::new`], asking `cancel` now and then while the bounded side is
+    /// computed, and stopping with [`EngineError::Cancelled`] when it says so.
+    pub fn with_cancel(
+        plan: &Plan,
+        tables: &Tables,
+        options: Options,
+        cancel: Box<dyn Fn() -> bool>,
+    ) -> Result<Self, EngineError> {
+        Self::build(plan, tables, options, None, Some(cancel))
+    }
+
+    fn build(
+        plan: &Plan,
+        tables: &Tables,
+        options: Options,
+        clock: Option<Box<dyn Fn() -> u64>>,
+        cancel: Option<Box<dyn Fn() -> bool>>,
+    ) -> Result<Self, EngineError> {
         let mut engine = Self {
             nodes: Vec::new(),
             parent: Vec::new(),
@@ -433,6 +480,7 @@ impl Engine {
             max_time: i64::MIN,
             options,
             clock,
+            cancel,
             events: 0,
         };
         let root = engine.compile(plan, None)?;
@@ -927,14 +975,26 @@ impl Engine {
             } => {
                 let r = inputs.pop().unwrap_or_default();
                 let l = inputs.pop().unwrap_or_default();
-                batch_join(
+                let budget = Budget {
+                    rows: self
+                        .options
+                        .max_bounded_rows
+                        .min(self.options.max_bounded_values / plan.columns().len().max(1)),
+                    cancel: self.cancel.as_deref(),
+                };
+                match batch_join(
                     *kind,
                     keys,
                     residual.as_ref(),
                     (l, left.columns().len()),
                     (r, right.columns().len()),
-                )
-                .map_err(fail)?
+                    &budget,
+                ) {
+                    Ok(out) => out,
+                    Err(BatchStop::Eval(e)) => return Err(fail(e)),
+                    Err(BatchStop::TooLarge) => return Err(self.too_large(id, plan)),
+                    Err(BatchStop::Cancelled) => return Err(EngineError::Cancelled),
+                }
             }
             Plan::Distinct { .. } => {
                 let input = inputs.pop().unwrap_or_default();
@@ -1002,6 +1062,14 @@ impl Engine {
                 }
             }
         };
+        if self.cancel.as_ref().is_some_and(|c| c()) {
+            return Err(EngineError::Cancelled);
+        }
+        if out.rows.len() > self.options.max_bounded_rows
+            || out.rows.len().saturating_mul(plan.columns().len()) > self.options.max_bounded_values
+        {
+            return Err(self.too_large(id, plan));
+        }
         let stats = &mut self.nodes[id].stats;
         stats.rows_in = if matches!(plan, Plan::Scan { .. }) {
             out.rows.len() as u64
@@ -1016,6 +1084,27 @@ impl Engine {
             self.nodes[id].stats.nanos = clock().saturating_sub(t0);
         }
         Ok(out)
+    }
+
+    /// The error for bounded operator `id` passing a size limit, with the limit it
+    /// passed in words.
+    fn too_large(&self, id: usize, plan: &Plan) -> EngineError {
+        let by_values = self.options.max_bounded_values / plan.columns().len().max(1);
+        let limit = if by_values < self.options.max_bounded_rows {
+            format!(
+                "{} values ({} rows of {} columns)",
+                thousands(self.options.max_bounded_values),
+                thousands(by_values),
+                plan.columns().len()
+            )
+        } else {
+            format!("{} rows", thousands(self.options.max_bounded_rows))
+        };
+        EngineError::TooLarge {
+            node: id,
+            label: readable(&self.nodes[id].label),
+            limit,
+        }
     }
 
     /// The table scan `id` reads, kept for lineage.
@@ -2217,13 +2306,46 @@ fn concat(a: &[Value], b: &[Value]) -> Row {
 }
 
 /// A join of two bounded inputs: hash join on the keys, then the residual; every kind.
+/// What a bounded join may make, and whom it asks whether to stop.
+struct Budget<'a> {
+    rows: usize,
+    cancel: Option<&'a dyn Fn() -> bool>,
+}
+
+/// Why a bounded join stopped.
+enum BatchStop {
+    Eval(EvalError),
+    TooLarge,
+    Cancelled,
+}
+
+impl From<EvalError> for BatchStop {
+    fn from(e: EvalError) -> Self {
+        Self::Eval(e)
+    }
+}
+
+/// `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn batch_join(
     kind: JoinKind,
     keys: &[(sluice_sql::plan::Expr, sluice_sql::plan::Expr)],
     residual: Option<&sluice_sql::plan::Expr>,
     (left, left_width): (Batch, usize),
     (right, right_width): (Batch, usize),
-) -> Result<Batch, EvalError> {
+    budget: &Budget<'_>,
+) -> Result<Batch, BatchStop> {
     let cx = Context::default();
     let lk: Vec<CExpr> = keys
         .iter()
@@ -2254,6 +2376,9 @@ fn batch_join(
     let all: Vec<usize> = (0..right.rows.len()).collect();
     let mut right_matched = vec![false; right.rows.len()];
     let mut out = Batch::default();
+    // Pairs looked at; the caller is asked whether to stop every 65,536 of them, so
+    // a cancel reaches even a cross join that a residual filters to nothing.
+    let mut looked = 0u32;
     for (l, lrow) in left.rows.iter().enumerate() {
         let candidates: &[usize] = if keys.is_empty() {
             &all
@@ -2265,11 +2390,18 @@ fn batch_join(
         };
         let mut matched = false;
         for &r in candidates {
+            looked = looked.wrapping_add(1);
+            if looked.is_multiple_of(1 << 16) && budget.cancel.is_some_and(|c| c()) {
+                return Err(BatchStop::Cancelled);
+            }
             let row = concat(lrow, &right.rows[r]);
             if let Some(res) = &residual
                 && truth(&eval(res, &row, &cx)?) != Some(true)
             {
                 continue;
+            }
+            if out.rows.len() >= budget.rows {
+                return Err(BatchStop::TooLarge);
             }
             matched = true;
             right_matched[r] = true;
@@ -2277,6 +2409,9 @@ fn batch_join(
             out.prov.push(left.prov[l].join(&right.prov[r]));
         }
         if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
+            if out.rows.len() >= budget.rows {
+                return Err(BatchStop::TooLarge);
+            }
             out.rows.push(concat(lrow, &vec![Value::Null; right_width]));
             out.prov.push(left.prov[l].clone());
         }

@@ -125,3 +125,54 @@ fn a_join_on_a_table_names_each_matched_table_row() {
         assert_eq!(table_row[1], out.row[2]);
     }
 }
+
+/// Issue 16 #2: a bounded side past its limit stops the build with the operator
+/// named, before it holds the rows; a cancel stops it too.
+#[test]
+fn a_bounded_side_past_its_limit_or_cancelled_stops_the_build() {
+    let catalog = Catalog::reference();
+    let query = "SELECT s.amount, x.customer_id FROM pubsub.topic.`demobox-313313`.orders s
+        JOIN (SELECT c.customer_id FROM bigquery.table.`demobox-313313`.ecommerce.customers c
+              CROSS JOIN bigquery.table.`demobox-313313`.ecommerce.orders o) x
+        ON s.customer_id = x.customer_id";
+    let plan = analyze(query, &catalog).plan.expect("plans");
+    let batch = BatchParams {
+        customer_count: 500,
+        order_count: 2000,
+        ..BatchParams::default()
+    };
+    let tables = sluice_datagen::tables(&catalog, &batch);
+    let options = Options {
+        max_bounded_rows: 100_000,
+        ..Options::default()
+    };
+    let Err(e) = Engine::new(&plan, &tables, options) else {
+        panic!("refused")
+    };
+    let text = e.to_string();
+    assert!(
+        text.contains("operator 4 (Join: CROSS") && text.contains("100,000 rows"),
+        "{text}"
+    );
+    // By values: 1,000,000 rows of 1 column is within 100,000,000 values, not 500,000.
+    let options = Options {
+        max_bounded_values: 500_000,
+        ..Options::default()
+    };
+    let Err(e) = Engine::new(&plan, &tables, options) else {
+        panic!("refused")
+    };
+    let text = e.to_string();
+    assert!(text.contains("500,000 values"), "{text}");
+    // Within the limits it builds.
+    let options = Options {
+        max_bounded_rows: 1_000_000,
+        ..Options::default()
+    };
+    assert!(Engine::new(&plan, &tables, options).is_ok());
+    // Cancelled on the first question.
+    let Err(e) = Engine::with_cancel(&plan, &tables, Options::default(), Box::new(|| true)) else {
+        panic!("cancelled")
+    };
+    assert_eq!(e, sluice_engine::exec::EngineError::Cancelled);
+}

@@ -50,6 +50,37 @@ pub(crate) struct Running {
     pub stop: Arc<AtomicU8>,
     pub live: Arc<Mutex<Live>>,
     pub thread: Option<std::thread::JoinHandle<()>>,
+    /// How the start-up ended (see [`wait_started`]).
+    pub started: Arc<Started>,
+}
+
+/// How a job's start-up (building its bounded side, replaying its log) ended:
+/// `None` while it goes on.
+#[derive(Default)]
+pub(crate) struct Started {
+    outcome: Mutex<Option<Result<(), String>>>,
+    done: std::sync::Condvar,
+}
+
+impl Started {
+    fn set(&self, outcome: Result<(), String>) {
+        let mut o = lock(&self.outcome);
+        if o.is_none() {
+            *o = Some(outcome);
+        }
+        self.done.notify_all();
+    }
+}
+
+/// Waits until the job has started (Ok) or could not (why).
+pub(crate) fn wait_started(started: &Started) -> Result<(), String> {
+    let mut o = lock(&started.outcome);
+    loop {
+        if let Some(outcome) = o.as_ref() {
+            return outcome.clone();
+        }
+        o = started.done.wait(o).unwrap_or_else(|p| p.into_inner());
+    }
 }
 
 /// How many messages one transaction takes at most.
@@ -102,12 +133,19 @@ pub(crate) fn record(
 pub(crate) fn start(inner: &Arc<Inner>, name: &str) -> Running {
     let stop = Arc::new(AtomicU8::new(RUN));
     let live = Arc::new(Mutex::new(Live::default()));
-    let (inner2, name2, stop2, live2) =
-        (inner.clone(), name.to_owned(), stop.clone(), live.clone());
+    let started = Arc::new(Started::default());
+    let (inner2, name2, stop2, live2, started2) = (
+        inner.clone(),
+        name.to_owned(),
+        stop.clone(),
+        live.clone(),
+        started.clone(),
+    );
     let thread = std::thread::Builder::new()
         .name(format!("job {name}"))
         .spawn(move || {
-            if let Err(e) = run(&inner2, &name2, &stop2, &live2) {
+            let outcome = run(&inner2, &name2, &stop2, &live2, &started2);
+            if let Err(e) = &outcome {
                 tracing::error!(job = %name2, error = %e, "the local job failed");
                 if let Ok(conn) = store::connect(&inner2.path) {
                     let _ = record(
@@ -116,11 +154,35 @@ pub(crate) fn start(inner: &Arc<Inner>, name: &str) -> Running {
                         Some("JOB_STATE_FAILED"),
                         &format!("failed: {e}"),
                     );
+                    let _ = set_starting(&conn, &name2, false);
                 }
             }
-        })
-        .ok();
-    Running { stop, live, thread }
+            started2.set(outcome.map_err(|e| e.to_string()));
+        });
+    let thread = match thread {
+        Ok(t) => Some(t),
+        Err(e) => {
+            started.set(Err(format!("no thread for the job: {e}")));
+            None
+        }
+    };
+    Running {
+        stop,
+        live,
+        thread,
+        started,
+    }
+}
+
+/// Marks the job as starting (building, replaying) or started. A job found
+/// starting when the file is opened was stopped by a crash in its start-up, and is
+/// not resumed (see `Local::open`).
+fn set_starting(conn: &Connection, name: &str, starting: bool) -> Result<(), LocalError> {
+    conn.execute(
+        "UPDATE sluice_jobs SET starting = ?2 WHERE name = ?1",
+        params![name, starting],
+    )?;
+    Ok(())
 }
 
 /// A topic's schema split for reading messages: the payload's fields, and where
@@ -159,11 +221,35 @@ impl Decoder {
     }
 }
 
+/// Ends a start-up that was asked to stop: a cancel is recorded, a server that
+/// stops leaves the job to resume.
+fn stopped_while_starting(
+    conn: &Connection,
+    name: &str,
+    ask: u8,
+    started: &Started,
+) -> Result<(), LocalError> {
+    set_starting(conn, name, false)?;
+    if ask == CANCEL {
+        record(
+            conn,
+            name,
+            Some("JOB_STATE_CANCELLED"),
+            "cancelled while starting",
+        )?;
+        started.set(Err("cancelled while starting".into()));
+    } else {
+        started.set(Err("the server stopped while the job was starting".into()));
+    }
+    Ok(())
+}
+
 fn run(
     inner: &Arc<Inner>,
     name: &str,
-    stop: &AtomicU8,
+    stop: &Arc<AtomicU8>,
     live: &Mutex<Live>,
+    started: &Started,
 ) -> Result<(), LocalError> {
     let mut conn = store::connect(&inner.path)?;
     // `start`: the log's end when the job was deployed. Like a new Pub/Sub
@@ -176,8 +262,16 @@ fn run(
     let spec: JobSpec =
         serde_json::from_str(&spec).map_err(|e| LocalError::Invalid(e.to_string()))?;
     let prepared = spec.prepare()?;
+    set_starting(&conn, name, true)?;
     let mut tables = sluice_engine::Tables::new();
     for (sql_name, table, schema) in &prepared.bounded {
+        let count = store::count_rows(&conn, table)?;
+        if count > crate::MAX_BOUNDED_ROWS as u64 {
+            return Err(LocalError::Query(format!(
+                "the table {table} has {count} rows; a local job reads at most {} rows of a table",
+                crate::MAX_BOUNDED_ROWS
+            )));
+        }
         let rows = store::read_rows(&conn, table, schema)?
             .iter()
             .map(|j| sluice_engine::input::row_from_json(j, schema))
@@ -187,10 +281,25 @@ fn run(
     }
     let options = Options {
         retain: usize::MAX,
+        max_bounded_rows: crate::MAX_BOUNDED_ROWS,
+        max_bounded_values: crate::MAX_BOUNDED_VALUES,
         ..Options::default()
     };
-    let mut engine = Engine::new(&prepared.plan, &tables, options)
-        .map_err(|e| LocalError::Query(e.to_string()))?;
+    let asked = stop.clone();
+    let built = Engine::with_cancel(
+        &prepared.plan,
+        &tables,
+        options,
+        Box::new(move || matches!(asked.load(Ordering::Acquire), CANCEL | QUIT)),
+    );
+    drop(tables);
+    let mut engine = match built {
+        Ok(engine) => engine,
+        Err(sluice_engine::EngineError::Cancelled) => {
+            return stopped_while_starting(&conn, name, stop.load(Ordering::Acquire), started);
+        }
+        Err(e) => return Err(LocalError::Query(e.to_string())),
+    };
     let out_schema = prepared.plan.output_schema();
     let out_columns: Vec<_> = out_schema
         .iter()
@@ -235,6 +344,10 @@ fn run(
     let mut replayed = 0u64;
     let mut at = start;
     while at < position {
+        let ask = stop.load(Ordering::Acquire);
+        if matches!(ask, CANCEL | QUIT) {
+            return stopped_while_starting(&conn, name, ask, started);
+        }
         let batch = store::messages_after(&conn, &topics, at, BATCH)?;
         let Some(last) = batch.last().map(|m| m.seq) else {
             break;
@@ -260,6 +373,8 @@ fn run(
             &format!("resumed at message {position} after replaying {replayed} messages"),
         )?;
     }
+    set_starting(&conn, name, false)?;
+    started.set(Ok(()));
     let mut position = position;
     let mut recent: std::collections::VecDeque<(Instant, u64)> = std::collections::VecDeque::new();
     let mut events = replayed;

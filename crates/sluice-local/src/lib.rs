@@ -119,6 +119,18 @@ pub struct JobSpec {
     pub generated: Generated,
 }
 
+/// How many generated rows one transaction writes at deploy: the writer's lock
+/// is let go between chunks, so publishing is never held up for long.
+const GENERATED_CHUNK: usize = 20_000;
+
+/// The most rows one operator of a job's bounded side may make (see
+/// [`sluice_engine::Options::max_bounded_rows`]), and the most rows a bounded
+/// source table may have to be read.
+pub const MAX_BOUNDED_ROWS: usize = 2_000_000;
+/// The most values (rows × columns) one operator of a job's bounded side may make:
+/// about 500 MB.
+pub const MAX_BOUNDED_VALUES: usize = 20_000_000;
+
 /// A spec resolved against its catalog.
 pub(crate) struct Prepared {
     pub plan: Plan,
@@ -386,15 +398,33 @@ impl Local {
                 path: "the checkpoint thread".into(),
                 source,
             })?;
-        let resumable: Vec<(String, String)> = {
+        let resumable: Vec<(String, String, bool)> = {
             let conn = lock(&local.inner.writer);
             let mut stmt = conn.prepare(
-                "SELECT name, state FROM sluice_jobs WHERE state IN ('JOB_STATE_RUNNING', 'JOB_STATE_DRAINING')",
+                "SELECT name, state, starting FROM sluice_jobs WHERE state IN ('JOB_STATE_RUNNING', 'JOB_STATE_DRAINING')",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<Result<_, _>>()?
         };
-        for (name, state) in resumable {
+        for (name, state, starting) in resumable {
+            if starting {
+                // The process ended while this job was building its bounded side or
+                // replaying its log: perhaps the job itself ended it (out of
+                // memory). Resuming it could end the server again at every start.
+                let conn = lock(&local.inner.writer);
+                job::record(
+                    &conn,
+                    &name,
+                    Some("JOB_STATE_FAILED"),
+                    "failed: the server stopped while this job was starting (building its tables or replaying its log), so it is not resumed: a job that exhausts memory at start-up must not take the server down at every start. Clean it up and deploy it again.",
+                )?;
+                conn.execute(
+                    "UPDATE sluice_jobs SET starting = 0 WHERE name = ?1",
+                    [&name],
+                )?;
+                tracing::warn!(job = %name, "not resumed: the server stopped while it was starting");
+                continue;
+            }
             let running = job::start(&local.inner, &name);
             if state == "JOB_STATE_DRAINING" {
                 running.stop.store(job::DRAIN, Ordering::Release);
@@ -459,100 +489,162 @@ impl Local {
     /// published from now on. Deploying a running job again changes nothing.
     pub fn deploy(&self, spec: &JobSpec) -> Result<JobStatus, LocalError> {
         let prepared = spec.prepare()?;
-        {
-            let mut conn = lock(&self.inner.writer);
-            let state: Option<String> = conn
-                .query_row(
-                    "SELECT state FROM sluice_jobs WHERE name = ?1",
-                    [&spec.name],
-                    |r| r.get(0),
-                )
-                .ok();
-            match state.as_deref() {
-                Some("JOB_STATE_RUNNING" | "JOB_STATE_DRAINING") => {
-                    drop(conn);
-                    return self.status(&spec.name);
-                }
-                Some(_) => return Err(LocalError::JobExists(spec.name.clone())),
-                None => {}
-            }
-            if store::table_exists(&conn, &prepared.table)? {
-                return Err(LocalError::Invalid(format!(
-                    "the table {} exists already: clean up the job that made it",
-                    prepared.table
-                )));
-            }
-            let others = running_jobs(&conn, &spec.name)?;
-            if let Some(cycle) = feedback_cycle(&spec.name, &prepared, &others) {
-                return Err(LocalError::Invalid(format!(
-                    "the job would read its own output, so one message would become endless messages: {cycle}"
-                )));
-            }
-            let tx = conn.transaction()?;
-            let mut created = Vec::new();
-            for (_, topic, _) in &prepared.streams {
-                if store::create_topic(&tx, topic, Some(&spec.name))? {
-                    created.push(Resource::Topic {
-                        name: topic.clone(),
-                    });
-                }
-            }
+        let g = spec.generated;
+        if g.customers > sluice_datagen::MAX_CUSTOMERS || g.orders > sluice_datagen::MAX_ORDERS {
+            return Err(LocalError::Invalid(format!(
+                "generated: at most {} customers and {} orders (asked for {} and {})",
+                sluice_datagen::MAX_CUSTOMERS,
+                sluice_datagen::MAX_ORDERS,
+                g.customers,
+                g.orders
+            )));
+        }
+        if check_deploy(&lock(&self.inner.writer), spec, &prepared)? {
+            return self.status(&spec.name);
+        }
+        // The generated tables are made off the writer's lock and written in
+        // chunks under a name of this deploy's own, so that publishing goes on
+        // meanwhile; the deploy's transaction renames them.
+        let mut building = Vec::new();
+        let missing: Vec<_> = {
+            let conn = lock(&self.inner.writer);
+            prepared
+                .bounded
+                .iter()
+                .filter(|(_, table, _)| !store::table_exists(&conn, table).unwrap_or(false))
+                .cloned()
+                .collect()
+        };
+        if !missing.is_empty() {
             let generated = sluice_datagen::tables(&prepared.catalog, &spec.generated.params());
-            for (sql_name, table, schema) in &prepared.bounded {
-                if store::table_exists(&tx, table)? {
-                    continue;
-                }
-                store::create_table(&tx, table, schema)?;
+            for (sql_name, table, schema) in &missing {
+                let temporary = format!("{table}.building-{}", spec.name);
                 let rows = generated
                     .get(sql_name)
                     .map(|rows| rows.as_slice())
                     .unwrap_or_default();
-                store::insert_rows(
-                    &tx,
-                    table,
-                    schema,
-                    rows.iter().map(|row| {
-                        Value::Object(
-                            schema
-                                .iter()
-                                .zip(row)
-                                .map(|(f, v)| (f.name.clone(), v.to_json(&f.data_type)))
-                                .collect(),
-                        )
-                    }),
-                )?;
-                created.push(Resource::Table {
-                    name: table.clone(),
-                });
+                {
+                    let conn = lock(&self.inner.writer);
+                    conn.execute(
+                        &format!("DROP TABLE IF EXISTS {}", store::quoted(&temporary)),
+                        [],
+                    )?;
+                    store::create_table(&conn, &temporary, schema)?;
+                }
+                for chunk in rows.chunks(GENERATED_CHUNK) {
+                    let objects: Vec<Value> = chunk
+                        .iter()
+                        .map(|row| {
+                            Value::Object(
+                                schema
+                                    .iter()
+                                    .zip(row)
+                                    .map(|(f, v)| (f.name.clone(), v.to_json(&f.data_type)))
+                                    .collect(),
+                            )
+                        })
+                        .collect();
+                    let mut conn = lock(&self.inner.writer);
+                    let tx = conn.transaction()?;
+                    store::insert_rows(&tx, &temporary, schema, objects.iter())?;
+                    tx.commit()?;
+                }
+                building.push((temporary, table.clone()));
             }
-            store::create_table(&tx, &prepared.table, &prepared.plan.output_schema())?;
-            created.push(Resource::Table {
-                name: prepared.table.clone(),
-            });
-            if store::create_topic(&tx, &prepared.topic, Some(&spec.name))? {
-                created.push(Resource::Topic {
-                    name: prepared.topic.clone(),
-                });
+        }
+        let result = self.record_deploy(spec, &prepared, &building);
+        if result.is_err() {
+            let conn = lock(&self.inner.writer);
+            for (temporary, _) in &building {
+                let _ = conn.execute(
+                    &format!("DROP TABLE IF EXISTS {}", store::quoted(temporary)),
+                    [],
+                );
             }
-            let position = store::last_seq(&tx)?;
-            let now = rfc3339(now_micros());
-            tx.execute(
-                "INSERT INTO sluice_jobs (name, spec, state, position, start, history, created, log)
-                 VALUES (?1, ?2, 'JOB_STATE_RUNNING', ?3, ?3, ?4, ?5, ?6)",
-                params![
-                    spec.name,
-                    serde_json::to_string(spec).map_err(|e| LocalError::Invalid(e.to_string()))?,
-                    position,
-                    json!([{"state": "JOB_STATE_PENDING", "time": now}, {"state": "JOB_STATE_RUNNING", "time": now}]).to_string(),
-                    serde_json::to_string(&created).map_err(|e| LocalError::Invalid(e.to_string()))?,
-                    json!([[now, format!("deployed; reading messages after {position}")]]).to_string(),
-                ],
-            )?;
-            tx.commit()?;
+        }
+        if let Some(running) = result? {
+            return Ok(running);
         }
         let running = job::start(&self.inner, &spec.name);
+        let started = running.started.clone();
         lock(&self.inner.jobs).insert(spec.name.clone(), running);
+        // The deploy answers once the job has built its bounded side and runs, or
+        // with why it could not start (its record then says JOB_STATE_FAILED).
+        if let Err(why) = job::wait_started(&started) {
+            return Err(LocalError::Invalid(format!(
+                "the job {} failed at start-up: {why} (its record stays as JOB_STATE_FAILED; clean it up to deploy it again)",
+                spec.name
+            )));
+        }
         self.status(&spec.name)
+    }
+
+    /// In one transaction: checks again, renames the tables built for this deploy,
+    /// creates the rest and records the job as running.
+    fn record_deploy(
+        &self,
+        spec: &JobSpec,
+        prepared: &Prepared,
+        building: &[(String, String)],
+    ) -> Result<Option<JobStatus>, LocalError> {
+        let mut conn = lock(&self.inner.writer);
+        // Another deploy may have come in while the tables were generated.
+        if check_deploy(&conn, spec, prepared)? {
+            drop(conn);
+            return self.status(&spec.name).map(Some);
+        }
+        let tx = conn.transaction()?;
+        let mut created = Vec::new();
+        for (_, topic, _) in &prepared.streams {
+            if store::create_topic(&tx, topic, Some(&spec.name))? {
+                created.push(Resource::Topic {
+                    name: topic.clone(),
+                });
+            }
+        }
+        for (temporary, table) in building {
+            if store::table_exists(&tx, table)? {
+                // Another job made it meanwhile: theirs stays, ours goes.
+                tx.execute(&format!("DROP TABLE {}", store::quoted(temporary)), [])?;
+                continue;
+            }
+            tx.execute(
+                &format!(
+                    "ALTER TABLE {} RENAME TO {}",
+                    store::quoted(temporary),
+                    store::quoted(table)
+                ),
+                [],
+            )?;
+            created.push(Resource::Table {
+                name: table.clone(),
+            });
+        }
+        store::create_table(&tx, &prepared.table, &prepared.plan.output_schema())?;
+        created.push(Resource::Table {
+            name: prepared.table.clone(),
+        });
+        if store::create_topic(&tx, &prepared.topic, Some(&spec.name))? {
+            created.push(Resource::Topic {
+                name: prepared.topic.clone(),
+            });
+        }
+        let position = store::last_seq(&tx)?;
+        let now = rfc3339(now_micros());
+        tx.execute(
+            "INSERT INTO sluice_jobs (name, spec, state, position, start, history, created, log)
+             VALUES (?1, ?2, 'JOB_STATE_RUNNING', ?3, ?3, ?4, ?5, ?6)",
+            params![
+                spec.name,
+                serde_json::to_string(spec).map_err(|e| LocalError::Invalid(e.to_string()))?,
+                position,
+                json!([{"state": "JOB_STATE_PENDING", "time": now}, {"state": "JOB_STATE_RUNNING", "time": now}]).to_string(),
+                serde_json::to_string(&created).map_err(|e| LocalError::Invalid(e.to_string()))?,
+                json!([[now, format!("deployed; reading messages after {position}")]]).to_string(),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(None)
     }
 
     /// The names of every job.
@@ -787,6 +879,40 @@ impl Local {
             truncated,
         })
     }
+}
+
+/// Refuses a deploy that cannot go ahead; true when the job runs already (a
+/// deploy of a running job changes nothing).
+fn check_deploy(
+    conn: &Connection,
+    spec: &JobSpec,
+    prepared: &Prepared,
+) -> Result<bool, LocalError> {
+    let state: Option<String> = conn
+        .query_row(
+            "SELECT state FROM sluice_jobs WHERE name = ?1",
+            [&spec.name],
+            |r| r.get(0),
+        )
+        .ok();
+    match state.as_deref() {
+        Some("JOB_STATE_RUNNING" | "JOB_STATE_DRAINING") => return Ok(true),
+        Some(_) => return Err(LocalError::JobExists(spec.name.clone())),
+        None => {}
+    }
+    if store::table_exists(conn, &prepared.table)? {
+        return Err(LocalError::Invalid(format!(
+            "the table {} exists already: clean up the job that made it",
+            prepared.table
+        )));
+    }
+    let others = running_jobs(conn, &spec.name)?;
+    if let Some(cycle) = feedback_cycle(&spec.name, prepared, &others) {
+        return Err(LocalError::Invalid(format!(
+            "the job would read its own output, so one message would become endless messages: {cycle}"
+        )));
+    }
+    Ok(false)
 }
 
 /// Each running job other than `except`: (name, topics it reads, topic it writes).

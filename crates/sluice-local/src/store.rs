@@ -45,16 +45,25 @@ pub(crate) fn init(conn: &Connection) -> Result<(), LocalError> {
              history TEXT NOT NULL,
              created TEXT NOT NULL,
              log TEXT NOT NULL,
-             start INTEGER NOT NULL DEFAULT 0
+             start INTEGER NOT NULL DEFAULT 0,
+             starting INTEGER NOT NULL DEFAULT 0
          );",
     )?;
-    // Files from before `start` (where a job began reading) was kept: their jobs
-    // replayed from the log's beginning, and go on doing so.
-    let has_start = conn
-        .prepare("SELECT 1 FROM pragma_table_info('sluice_jobs') WHERE name = 'start'")?
-        .exists([])?;
-    if !has_start {
-        conn.execute_batch("ALTER TABLE sluice_jobs ADD COLUMN start INTEGER NOT NULL DEFAULT 0")?;
+    // Columns added since the first files: `start`, where a job began reading (jobs
+    // of older files replayed from the log's beginning, and go on doing so), and
+    // `starting`, set while a job builds its bounded side and replays its log.
+    for (column, definition) in [
+        ("start", "INTEGER NOT NULL DEFAULT 0"),
+        ("starting", "INTEGER NOT NULL DEFAULT 0"),
+    ] {
+        let has = conn
+            .prepare("SELECT 1 FROM pragma_table_info('sluice_jobs') WHERE name = ?1")?
+            .exists([column])?;
+        if !has {
+            conn.execute_batch(&format!(
+                "ALTER TABLE sluice_jobs ADD COLUMN {column} {definition}"
+            ))?;
+        }
     }
     Ok(())
 }
@@ -164,6 +173,15 @@ pub(crate) fn insert_rows(
         n += 1;
     }
     Ok(n)
+}
+
+/// How many rows table `name` has.
+pub(crate) fn count_rows(conn: &Connection, name: &str) -> Result<u64, LocalError> {
+    Ok(
+        conn.query_row(&format!("SELECT COUNT(*) FROM {}", quoted(name)), [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
 }
 
 /// Every row of table `name` as JSON objects of `schema`, in insertion order.

@@ -450,3 +450,130 @@ fn a_new_job_reads_only_what_is_published_after_it_and_resumes_so() {
         assert_eq!(r.rows[0][0], json!(want), "{job}");
     }
 }
+
+fn wait_for_state(local: &Local, job: &str, state: &str) {
+    wait_until(state, || {
+        local.status(job).map(|s| s.state == state).unwrap_or(false)
+    });
+}
+
+/// Issue 16 #2: a bounded side too large to hold is refused at deploy with the
+/// operator named; the job is JOB_STATE_FAILED with the reason, and the server
+/// goes on (another job deploys and runs).
+#[test]
+fn a_bounded_side_too_large_fails_the_deploy_with_the_operator_named() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let query = "SELECT s.amount, x.customer_id FROM pubsub.topic.`demobox-313313`.orders s
+        JOIN (SELECT c.customer_id FROM bigquery.table.`demobox-313313`.ecommerce.customers c
+              CROSS JOIN bigquery.table.`demobox-313313`.ecommerce.orders o) x
+        ON s.customer_id = x.customer_id";
+    let mut big = spec("crossed", query);
+    big.generated.customers = 5_000;
+    big.generated.orders = 20_000;
+    let e = local.deploy(&big).expect_err("refused").to_string();
+    assert!(
+        e.starts_with(
+            "the job crossed failed at start-up: the query cannot run: operator 4 (Join: CROSS"
+        ) && e.contains("on the bounded side: too large to hold")
+            && e.contains("JOB_STATE_FAILED"),
+        "{e}"
+    );
+    let status = local.status("crossed").expect("a record");
+    assert_eq!(status.state, "JOB_STATE_FAILED");
+    assert!(
+        status.log.to_string().contains("Join: CROSS"),
+        "{}",
+        status.log
+    );
+    // The server goes on.
+    local
+        .deploy(&spec("fine", sluice_sql::reference::QUERY))
+        .expect("deployed");
+    local.publish("orders", &orders(10, 1)).expect("published");
+    caught_up(&local, "fine");
+    local.cleanup("crossed").expect("cleaned up");
+}
+
+#[test]
+fn generated_sizes_are_capped_at_deploy() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let mut huge = spec("huge", sluice_sql::reference::QUERY);
+    huge.generated.orders = 2_000_000;
+    let e = local.deploy(&huge).expect_err("refused").to_string();
+    assert!(
+        e.contains("at most 100000 customers and 1000000 orders"),
+        "{e}"
+    );
+    assert!(local.status("huge").is_err(), "nothing was recorded");
+}
+
+/// A cancel reaches a job still building its bounded side (here a join whose
+/// condition no pair meets, so that it loops without growing).
+#[test]
+fn cancel_stops_a_job_while_it_builds() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let query = "SELECT s.amount FROM pubsub.topic.`demobox-313313`.orders s
+        JOIN (SELECT c.customer_id FROM bigquery.table.`demobox-313313`.ecommerce.customers c
+              JOIN bigquery.table.`demobox-313313`.ecommerce.orders o ON c.customer_id > o.customer_id + 1000000) x
+        ON s.customer_id = x.customer_id";
+    let mut slow = spec("slow", query);
+    slow.generated.customers = 50_000;
+    slow.generated.orders = 200_000;
+    let deploying = {
+        let local = local.clone();
+        std::thread::spawn(move || local.deploy(&slow))
+    };
+    wait_until("the job starting", || local.status("slow").is_ok());
+    std::thread::sleep(Duration::from_millis(200));
+    let asked = Instant::now();
+    local.stop("slow", false).expect("cancel");
+    let e = deploying
+        .join()
+        .expect("the deploy thread")
+        .expect_err("cancelled")
+        .to_string();
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(e.contains("cancelled while starting"), "{e}");
+    wait_for_state(&local, "slow", "JOB_STATE_CANCELLED");
+}
+
+/// A job whose start-up ended the process (out of memory, killed) is not resumed
+/// at every start: it is JOB_STATE_FAILED with why.
+#[test]
+fn a_job_that_died_starting_is_not_resumed() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    {
+        let local = Local::open(dir.path()).expect("opened");
+        local
+            .deploy(&spec("poisoned", sluice_sql::reference::QUERY))
+            .expect("deployed");
+        local.shutdown();
+    }
+    // What a crash during the start-up leaves behind.
+    let conn = rusqlite::Connection::open(dir.path().join("local.sqlite")).expect("the file");
+    conn.execute("UPDATE sluice_jobs SET starting = 1", [])
+        .expect("marked");
+    drop(conn);
+    let local = Local::open(dir.path()).expect("reopened");
+    let status = local.status("poisoned").expect("a record");
+    assert_eq!(status.state, "JOB_STATE_FAILED");
+    assert!(
+        status.log.to_string().contains("not resumed"),
+        "{}",
+        status.log
+    );
+    // And opened again, it stays so (no thread for it).
+    drop(local);
+    let local = Local::open(dir.path()).expect("reopened");
+    assert_eq!(
+        local.status("poisoned").expect("a record").state,
+        "JOB_STATE_FAILED"
+    );
+}
