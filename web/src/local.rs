@@ -113,37 +113,25 @@ pub fn local_panel(props: &LocalProps) -> Html {
         let topic = format!("{name}-results");
         let live = job.is_some() && !ended(&state);
         use_effect_with((live, topic), move |(live, topic)| {
-            let source = if *live {
-                web_sys::EventSource::new(&format!("/api/local/topics/{topic}/events")).ok()
-            } else {
-                None
-            };
-            let listener = source.as_ref().map(|s| {
-                let feed = feed.clone();
-                let kept = Rc::new(std::cell::RefCell::new(Vec::<Value>::new()));
-                let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-                    move |e: web_sys::MessageEvent| {
-                        if let Some(text) = e.data().as_string()
-                            && let Ok(v) = serde_json::from_str::<Value>(&text)
-                        {
-                            let mut k = kept.borrow_mut();
-                            k.insert(0, v);
-                            k.truncate(20);
-                            feed.set(k.clone());
-                        }
-                    },
-                );
-                let _ = s.add_event_listener_with_callback(
-                    "message",
-                    on_message.as_ref().unchecked_ref(),
-                );
-                on_message
-            });
+            // An EventSource cannot send the token: it sends the session cookie
+            // that POST /api/session (with the token) sets first.
+            let opened: Rc<std::cell::RefCell<Option<EventFeed>>> = Rc::default();
+            let closed = Rc::new(std::cell::Cell::new(false));
+            if *live {
+                let (opened, closed, topic) = (opened.clone(), closed.clone(), topic.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = fetch("POST", "/api/session", None).await;
+                    if closed.get() {
+                        return;
+                    }
+                    *opened.borrow_mut() = EventFeed::open(&topic, feed);
+                });
+            }
             move || {
-                if let Some(s) = source {
-                    s.close();
+                closed.set(true);
+                if let Some(f) = opened.borrow_mut().take() {
+                    f.source.close();
                 }
-                drop(listener);
             }
         });
     }
@@ -349,5 +337,36 @@ pub fn local_panel(props: &LocalProps) -> Html {
                 </section>
             }
         </div>
+    }
+}
+
+/// A topic's server-sent events, shown newest first (the last 20) in `feed`.
+struct EventFeed {
+    source: web_sys::EventSource,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+impl EventFeed {
+    fn open(topic: &str, feed: UseStateHandle<Vec<Value>>) -> Option<Self> {
+        let source =
+            web_sys::EventSource::new(&format!("/api/local/topics/{topic}/events")).ok()?;
+        let kept = Rc::new(std::cell::RefCell::new(Vec::<Value>::new()));
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(text) = e.data().as_string()
+                    && let Ok(v) = serde_json::from_str::<Value>(&text)
+                {
+                    let mut k = kept.borrow_mut();
+                    k.insert(0, v);
+                    k.truncate(20);
+                    feed.set(k.clone());
+                }
+            });
+        let _ =
+            source.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+        Some(Self {
+            source,
+            _on_message: on_message,
+        })
     }
 }

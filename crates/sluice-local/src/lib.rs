@@ -41,6 +41,16 @@ pub enum LocalError {
     /// No such job.
     #[error("no local job {0}")]
     NoJob(String),
+    /// A job's output topic: only the job publishes to it.
+    #[error(
+        "topic {topic} is the output of local job {job}: only the job publishes to it, so that what it holds is what the job wrote"
+    )]
+    OutputTopic {
+        /// The topic.
+        topic: String,
+        /// The job that writes it.
+        job: String,
+    },
     /// A job of that name ended and was not cleaned up.
     #[error("the local job {0} exists (it ended): clean it up before deploying it again")]
     JobExists(String),
@@ -118,6 +128,13 @@ pub struct JobSpec {
     #[serde(default)]
     pub generated: Generated,
 }
+
+/// The largest value (text or blob, in bytes) the SQL view makes or reads.
+pub const MAX_SQL_VALUE: usize = 1 << 20;
+/// About how many bytes of values one answer of the SQL view holds at most.
+pub const MAX_SQL_RESULT: usize = 8 << 20;
+/// The most columns a local table has (SQLite's own limit).
+pub const MAX_TABLE_COLUMNS: usize = 2000;
 
 /// How many generated rows one transaction writes at deploy: the writer's lock
 /// is let go between chunks, so publishing is never held up for long.
@@ -227,6 +244,20 @@ impl JobSpec {
             return Err(LocalError::Query(
                 "the query reads no topic: a local job runs a stream".into(),
             ));
+        }
+        let width = plan.output_schema().len();
+        if width > MAX_TABLE_COLUMNS {
+            return Err(LocalError::Query(format!(
+                "the query has {width} output columns; a local destination table holds at most {MAX_TABLE_COLUMNS} (SQLite's limit)"
+            )));
+        }
+        if let Some((name, _, schema)) =
+            bounded.iter().find(|(_, _, s)| s.len() > MAX_TABLE_COLUMNS)
+        {
+            return Err(LocalError::Invalid(format!(
+                "{name} has {} columns; a local table holds at most {MAX_TABLE_COLUMNS} (SQLite's limit)",
+                schema.len()
+            )));
         }
         Ok(Prepared {
             plan,
@@ -444,9 +475,7 @@ impl Local {
         let mut seqs = Vec::with_capacity(messages.len());
         {
             let mut conn = lock(&self.inner.writer);
-            if !store::topic_exists(&conn, topic)? {
-                return Err(LocalError::NoTopic(topic.to_owned()));
-            }
+            publishable(&conn, topic)?;
             let mut last = lock(&self.inner.last_publish);
             let tx = conn.transaction()?;
             {
@@ -477,6 +506,11 @@ impl Local {
     ) -> Result<Vec<Message>, LocalError> {
         let conn = store::connect(&self.inner.path)?;
         store::messages_after(&conn, &[topic.to_owned()], after, limit)
+    }
+
+    /// Whether anyone may publish to `topic`: it exists and no job writes it.
+    pub fn check_publishable(&self, topic: &str) -> Result<(), LocalError> {
+        publishable(&lock(&self.inner.writer), topic)
     }
 
     /// Whether topic `name` exists.
@@ -817,12 +851,19 @@ impl Local {
         }
     }
 
-    /// Runs one read-only SQL statement on the local database (at most `max_rows`
-    /// rows, at most two seconds).
+    /// Runs one read-only SQL statement on the local database: at most `max_rows`
+    /// rows, at most two seconds, no value over [`MAX_SQL_VALUE`] bytes (SQLite
+    /// refuses to make one, so a huge blob costs nothing) and at most
+    /// [`MAX_SQL_RESULT`] bytes of values in all (the rest is left out, as rows
+    /// over `max_rows` are).
     pub fn query(&self, sql: &str, max_rows: usize) -> Result<QueryResult, LocalError> {
         let conn = Connection::open_with_flags(
             &self.inner.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.set_limit(
+            rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH,
+            MAX_SQL_VALUE as i32,
         )?;
         conn.busy_timeout(Duration::from_secs(2))?;
         let started = std::time::Instant::now();
@@ -860,6 +901,7 @@ impl Local {
             .map_err(|e| LocalError::Invalid(e.to_string()))?;
         let mut out = Vec::new();
         let mut truncated = false;
+        let mut bytes = 0usize;
         while let Some(row) = rows
             .next()
             .map_err(|e| LocalError::Invalid(e.to_string()))?
@@ -868,9 +910,24 @@ impl Local {
                 truncated = true;
                 break;
             }
-            let values: Vec<Value> = (0..columns.len())
-                .map(|i| row.get_ref(i).map(|v| store::from_sql(v, None)))
-                .collect::<Result<_, _>>()?;
+            let mut values = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                let v = row.get_ref(i)?;
+                bytes += match v {
+                    rusqlite::types::ValueRef::Text(t) => t.len(),
+                    // Base64 in the answer.
+                    rusqlite::types::ValueRef::Blob(b) => b.len() / 3 * 4 + 4,
+                    _ => 8,
+                };
+                if bytes > MAX_SQL_RESULT {
+                    break;
+                }
+                values.push(store::from_sql(v, None));
+            }
+            if bytes > MAX_SQL_RESULT {
+                truncated = true;
+                break;
+            }
             out.push(values);
         }
         Ok(QueryResult {
@@ -879,6 +936,20 @@ impl Local {
             truncated,
         })
     }
+}
+
+/// Refuses a publish to a topic that does not exist or that a job writes.
+fn publishable(conn: &Connection, topic: &str) -> Result<(), LocalError> {
+    if !store::topic_exists(conn, topic)? {
+        return Err(LocalError::NoTopic(topic.to_owned()));
+    }
+    if let Some(job) = store::output_of(conn, topic)? {
+        return Err(LocalError::OutputTopic {
+            topic: topic.to_owned(),
+            job,
+        });
+    }
+    Ok(())
 }
 
 /// Refuses a deploy that cannot go ahead; true when the job runs already (a

@@ -279,6 +279,17 @@ pub(crate) fn topic_exists(conn: &Connection, name: &str) -> Result<bool, LocalE
 }
 
 /// Creates topic `name` if missing; whether it was created.
+/// The job whose output topic `name` is (`<job>-results`), if any.
+pub(crate) fn output_of(conn: &Connection, name: &str) -> Result<Option<String>, LocalError> {
+    Ok(conn
+        .query_row(
+            "SELECT name FROM sluice_jobs WHERE name || '-results' = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub(crate) fn create_topic(
     conn: &Connection,
     name: &str,

@@ -577,3 +577,80 @@ fn a_job_that_died_starting_is_not_resumed() {
         "JOB_STATE_FAILED"
     );
 }
+
+/// Issue 16 #1: the SQL view is bounded in bytes as well as rows and time: SQLite
+/// refuses to make a huge value, and a large answer is cut short.
+#[test]
+fn the_sql_view_refuses_huge_values_and_cuts_large_answers() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    for sql in [
+        "SELECT zeroblob(999999999) FROM (VALUES(1),(2),(3))",
+        "SELECT length(randomblob(1e9))",
+        "SELECT length(hex(zeroblob(600000)))",
+    ] {
+        let started = Instant::now();
+        let e = local.query(sql, 1000).expect_err("refused").to_string();
+        assert!(e.contains("too big"), "{sql}: {e}");
+        assert!(started.elapsed() < Duration::from_secs(1), "{sql}");
+    }
+    // 100 rows of 500 kB each: about 50 MB asked, at most 8 MB answered.
+    let r = local
+        .query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) SELECT hex(zeroblob(250000)) FROM n",
+            1000,
+        )
+        .expect("a query");
+    assert!(r.truncated);
+    let bytes: usize = r
+        .rows
+        .iter()
+        .flatten()
+        .map(|v| v.as_str().map_or(0, str::len))
+        .sum();
+    assert!(bytes <= sluice_local::MAX_SQL_RESULT, "{bytes}");
+    assert!(r.rows.len() >= 10, "{}", r.rows.len());
+}
+
+/// Issue 16 #11: a job's output topic is written by the job alone.
+#[test]
+fn output_topics_are_written_by_their_job_alone() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    local
+        .deploy(&spec("vip", sluice_sql::reference::QUERY))
+        .expect("deployed");
+    let e = local
+        .publish("vip-results", &[b"{}".to_vec()])
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("vip-results is the output of local job vip: only the job publishes to it"),
+        "{e}"
+    );
+    assert!(
+        local
+            .messages("vip-results", 0, 10)
+            .expect("read")
+            .is_empty()
+    );
+    local
+        .publish("orders", &orders(1, 1))
+        .expect("a source takes messages");
+}
+
+#[test]
+fn a_query_wider_than_a_table_is_refused_at_deploy() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let local = Local::open(dir.path()).expect("opened");
+    let columns: Vec<String> = (0..2001).map(|i| format!("amount AS c{i}")).collect();
+    let query = format!(
+        "SELECT {} FROM pubsub.topic.`demobox-313313`.orders",
+        columns.join(", ")
+    );
+    let e = local
+        .deploy(&spec("wide", &query))
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("2001 output columns"), "{e}");
+}

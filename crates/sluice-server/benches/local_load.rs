@@ -84,7 +84,18 @@ fn peak_mib(pid: u32) -> Option<f64> {
 }
 
 async fn run(url: &str, token: &str, total: usize, rate: f64, pid: u32) -> Result<(), String> {
-    let client = reqwest::Client::new();
+    // Every API call but /api/health needs the token, GETs included.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}")
+            .parse()
+            .map_err(|e| format!("the token as a header: {e}"))?,
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .map_err(|e| e.to_string())?;
     let post = |path: &str, body: Value| {
         client
             .post(format!("{url}{path}"))

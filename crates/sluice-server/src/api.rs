@@ -4,8 +4,14 @@
 //! credentials:
 //! - every `/api` request must name this server in `Host` (no DNS rebinding) and,
 //!   when it has an `Origin`, come from this server's own origin;
-//! - every mutating call (`POST`) must carry the random per-run token the server
-//!   printed (`X-Sluice-Token`);
+//! - every call but `GET /api/health` must carry the random per-run token the
+//!   server printed (`X-Sluice-Token`, or `Authorization: Bearer`): job pages,
+//!   logs, topics' messages and the configuration are the user's data too;
+//! - a `GET` may instead carry the session cookie (`sluice_session`) that
+//!   `POST /api/session` sets for a caller with the token, because a browser's
+//!   `EventSource` cannot send headers: `HttpOnly`, `SameSite=Strict`, `Path=/api`,
+//!   a random value of its own (never the token), valid while the server runs.
+//!   A cookie alone never allows a `POST`;
 //! - bodies are limited to [`MAX_BODY`];
 //! - the server talks only to the Google endpoints it was started with, never to a
 //!   URL a request names.
@@ -58,6 +64,8 @@ struct Operation {
 pub struct Api {
     config: CloudConfig,
     token: String,
+    /// The session cookie's value (see the module's doc).
+    session: String,
     hosts: Vec<String>,
     operations: Mutex<HashMap<String, Operation>>,
     /// How long clean-up waits for a job to stop.
@@ -69,9 +77,12 @@ pub struct Api {
 impl Api {
     /// The API for a server reachable as `hosts` (`host:port` forms), with `token`.
     pub fn new(config: CloudConfig, token: String, hosts: Vec<String>) -> Self {
+        // Without a random source the cookie can never match: GETs need the token.
+        let session = random_token().unwrap_or_default();
         Self {
             config,
             token,
+            session,
             hosts,
             operations: Mutex::new(HashMap::new()),
             stop_wait: Duration::from_secs(600),
@@ -96,6 +107,7 @@ pub fn random_token() -> Result<String, getrandom::Error> {
 /// The `/api/deploy`, `/api/jobs` routes (to nest under `/api`), guarded.
 pub fn routes(api: Arc<Api>) -> Router {
     Router::new()
+        .route("/session", post(session))
         .route("/deploy/config", get(config))
         .route("/deploy/plan", post(plan))
         .route("/deploy/apply", post(start_apply))
@@ -110,7 +122,12 @@ pub fn routes(api: Arc<Api>) -> Router {
 /// Refuses foreign `Host` and `Origin` headers on every API call and a missing or
 /// wrong token on every mutating one.
 pub async fn guard(State(api): State<Arc<Api>>, request: Request, next: Next) -> Response {
-    if let Err(refusal) = check_headers(&api, request.method(), request.headers()) {
+    if let Err(refusal) = check_headers(
+        &api,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    ) {
         return refusal.into_response();
     }
     next.run(request).await
@@ -123,6 +140,7 @@ fn refuse(status: StatusCode, message: &str) -> (StatusCode, axum::Json<Value>) 
 fn check_headers(
     api: &Api,
     method: &Method,
+    path: &str,
     headers: &HeaderMap,
 ) -> Result<(), (StatusCode, axum::Json<Value>)> {
     // With two Host headers, which one a proxy or a check reads differs: refused.
@@ -153,26 +171,58 @@ fn check_headers(
             ));
         }
     }
-    if method != Method::GET && method != Method::HEAD {
-        // The header the page sends, or a bearer token (what Pub/Sub clients send).
-        let given = headers
-            .get("x-sluice-token")
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| {
-                headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|h| h.to_str().ok())
-                    .and_then(|h| h.strip_prefix("Bearer "))
-            })
-            .unwrap_or_default();
-        if !constant_time_eq(given.as_bytes(), api.token.as_bytes()) {
-            return Err(refuse(
-                StatusCode::UNAUTHORIZED,
-                "this call needs the token in the URL `sluice serve` printed",
-            ));
+    if path == "/health" || path == "/api/health" {
+        return Ok(());
+    }
+    // The header the page sends, or a bearer token (what Pub/Sub clients send).
+    let given = headers
+        .get("x-sluice-token")
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|h| h.strip_prefix("Bearer "))
+        })
+        .unwrap_or_default();
+    if constant_time_eq(given.as_bytes(), api.token.as_bytes()) {
+        return Ok(());
+    }
+    let reads = method == Method::GET || method == Method::HEAD;
+    if reads && !api.session.is_empty() {
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|h| h.to_str().ok())
+            .flat_map(|h| h.split(';'))
+            .filter_map(|c| c.trim().strip_prefix(SESSION_COOKIE))
+            .filter_map(|c| c.strip_prefix('='))
+            .any(|v| constant_time_eq(v.as_bytes(), api.session.as_bytes()));
+        if cookie {
+            return Ok(());
         }
     }
-    Ok(())
+    Err(refuse(
+        StatusCode::UNAUTHORIZED,
+        "this call needs the token in the URL `sluice serve` printed",
+    ))
+}
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "sluice_session";
+
+/// `POST /api/session` (with the token): sets the session cookie a browser's
+/// `EventSource` sends with its `GET`s.
+async fn session(State(api): State<Arc<Api>>) -> Response {
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/api; HttpOnly; SameSite=Strict",
+        api.session
+    );
+    (
+        [(header::SET_COOKIE, cookie)],
+        axum::Json(json!({"session": true})),
+    )
+        .into_response()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -630,13 +680,90 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
 
+        // Reading needs the token too (issue 16 #8): job pages hold queries and logs.
         let get = [("host", "127.0.0.1:8080")];
         let (status, body) = call(
             app(dir.path()),
             request("GET", "/api/jobs", &get, String::new()),
         )
         .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let get_with_token = [get[0], ("x-sluice-token", "secret")];
+        let (status, body) = call(
+            app(dir.path()),
+            request("GET", "/api/jobs", &get_with_token, String::new()),
+        )
+        .await;
         assert_eq!((status, body), (StatusCode::OK, json!([])));
+    }
+
+    #[tokio::test]
+    async fn only_health_is_open_and_the_session_cookie_allows_reading_only() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let app = app(dir.path());
+        let host = ("host", "127.0.0.1:8080");
+        let (status, _) = call(
+            app.clone(),
+            request("GET", "/api/deploy/config", &[host], String::new()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // The cookie comes only with the token.
+        let (status, _) = call(
+            app.clone(),
+            request("POST", "/api/session", &[host], String::new()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let response = app
+            .clone()
+            .oneshot(request(
+                "POST",
+                "/api/session",
+                &[host, ("x-sluice-token", "secret")],
+                String::new(),
+            ))
+            .await
+            .expect("a response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let set = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|h| h.to_str().ok())
+            .expect("a cookie")
+            .to_owned();
+        assert!(
+            set.contains("HttpOnly")
+                && set.contains("SameSite=Strict")
+                && set.contains("Path=/api"),
+            "{set}"
+        );
+        assert!(
+            !set.contains("secret"),
+            "the cookie is not the token: {set}"
+        );
+        let cookie = set.split(';').next().expect("name=value").to_owned();
+        let with_cookie = [host, ("cookie", cookie.as_str())];
+        let (status, _) = call(
+            app.clone(),
+            request("GET", "/api/deploy/config", &with_cookie, String::new()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        // A cookie never allows a change.
+        let (status, _) = call(
+            app.clone(),
+            request("POST", "/api/deploy/plan", &with_cookie, plan_body()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let forged = [host, ("cookie", "sluice_session=0123")];
+        let (status, _) = call(
+            app.clone(),
+            request("GET", "/api/deploy/config", &forged, String::new()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 
     #[tokio::test]

@@ -110,8 +110,9 @@ pub fn app(
         .layer(tower_http::trace::TraceLayer::new_for_http()))
 }
 
-/// Whether the file `path` names under `root` (a canonical folder) is, once links
-/// are resolved, somewhere else: a link out of the app's folder is not served.
+/// Whether the file `path` names under `root` (a canonical folder) is not to be
+/// served: once links are resolved it is somewhere else (a link out of the app's
+/// folder), or no file can have its name.
 fn leaves(root: &Path, path: &str) -> bool {
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
     let mut file = root.to_path_buf();
@@ -120,6 +121,9 @@ fn leaves(root: &Path, path: &str) -> bool {
             "" | "." => {}
             // ServeDir refuses `..` itself.
             ".." => return false,
+            // No file has a longer name (NAME_MAX): asking the file system would
+            // fail (ENAMETOOLONG) as a server error.
+            s if s.len() > 255 => return true,
             s => file.push(s),
         }
     }

@@ -86,6 +86,7 @@ fn error(e: LocalError) -> Response {
     let status = match e {
         LocalError::NoTopic(_) | LocalError::NoJob(_) => StatusCode::NOT_FOUND,
         LocalError::JobExists(_) => StatusCode::CONFLICT,
+        LocalError::OutputTopic { .. } => StatusCode::FORBIDDEN,
         LocalError::Invalid(_) | LocalError::Query(_) => StatusCode::BAD_REQUEST,
         LocalError::Storage(_) | LocalError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     };
@@ -406,10 +407,8 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
     {
         let local = api.local.clone();
         let topic = settings.topic.clone();
-        match blocking(move || local.topic_exists(&topic)).await {
-            Ok(true) => {}
-            Ok(false) => return error(LocalError::NoTopic(settings.topic)),
-            Err(r) => return r,
+        if let Err(r) = blocking(move || local.check_publishable(&topic)).await {
+            return r;
         }
     }
     // Only a valid request replaces the running generator: a refused one leaves

@@ -68,7 +68,10 @@ async fn post(s: &Served, path: &str, body: Value) -> (u16, Value) {
 }
 
 async fn get(s: &Served, path: &str) -> Value {
-    reqwest::get(format!("{}{path}", s.url))
+    reqwest::Client::new()
+        .get(format!("{}{path}", s.url))
+        .header("Authorization", format!("Bearer {}", s.token))
+        .send()
         .await
         .expect("an answer")
         .json()
