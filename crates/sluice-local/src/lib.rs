@@ -129,6 +129,9 @@ pub struct JobSpec {
     pub generated: Generated,
 }
 
+/// The write-ahead log's size past which the checkpoint thread empties it.
+pub const WAL_TRUNCATE_AT: u64 = 64 << 20;
+
 /// The largest value (text or blob, in bytes) the SQL view makes or reads.
 pub const MAX_SQL_VALUE: usize = 1 << 20;
 /// About how many bytes of values one answer of the SQL view holds at most.
@@ -414,15 +417,27 @@ impl Local {
         });
         let local = Self { inner };
         // Checkpoints off the commit path: the write-ahead log is copied into the
-        // file every half second, without blocking writers.
+        // file every half second, without blocking writers (PASSIVE). Under
+        // sustained publishing with jobs reading, a passive checkpoint never gets
+        // to the log's end, so the log would grow without end: past
+        // `WAL_TRUNCATE_AT` a TRUNCATE checkpoint waits for readers (briefly
+        // holding writers back) and empties it.
         let weak = Arc::downgrade(&local.inner);
         let checkpoints = store::connect(&local.inner.path)?;
+        let wal = local.inner.path.with_extension("sqlite-wal");
         std::thread::Builder::new()
             .name("checkpoints".into())
             .spawn(move || {
                 while weak.strong_count() > 0 {
                     std::thread::sleep(Duration::from_millis(500));
-                    let _ = checkpoints.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_AT);
+                    let mode = if big { "TRUNCATE" } else { "PASSIVE" };
+                    if let Err(e) =
+                        checkpoints
+                            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, mode, "a checkpoint failed");
+                    }
                 }
             })
             .map_err(|source| LocalError::Io {
@@ -506,6 +521,29 @@ impl Local {
     ) -> Result<Vec<Message>, LocalError> {
         let conn = store::connect(&self.inner.path)?;
         store::messages_after(&conn, &[topic.to_owned()], after, limit)
+    }
+
+    /// Waits until a message after `after` may have been written, or `timeout`;
+    /// the newest sequence number written since the file was opened.
+    pub fn wait_newer(&self, after: i64, timeout: Duration) -> i64 {
+        self.inner.wait_for_messages(after, timeout);
+        *lock(&self.inner.latest)
+    }
+
+    /// Messages of every topic after `after`, oldest first, at most `limit`, read
+    /// on `conn` (a connection of [`Local::reader`]).
+    pub fn all_messages(
+        &self,
+        conn: &Connection,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Message>, LocalError> {
+        store::all_messages_after(conn, after, limit)
+    }
+
+    /// A connection for reading the log, to keep and reuse.
+    pub fn reader(&self) -> Result<Connection, LocalError> {
+        store::connect(&self.inner.path)
     }
 
     /// Whether anyone may publish to `topic`: it exists and no job writes it.

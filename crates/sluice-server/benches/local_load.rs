@@ -115,6 +115,44 @@ async fn run(url: &str, token: &str, total: usize, rate: f64, pid: u32) -> Resul
             deployed.text().await.unwrap_or_default()
         ));
     }
+    // The write-ahead log's size, sampled every 100 ms through the run.
+    let db = find_db(url, &client).await?;
+    let wal = db.with_extension("sqlite-wal");
+    let wal_peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let (wal, peak) = (wal.clone(), wal_peak.clone());
+        tokio::spawn(async move {
+            loop {
+                if let Ok(m) = std::fs::metadata(&wal) {
+                    peak.fetch_max(m.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    // 500 event streams asked for on the job's output topic (those let in read
+    // every event through the run); the server lets in at most MAX_STREAMS.
+    let mut streams = Vec::new();
+    let mut refused = 0;
+    for _ in 0..500 {
+        let r = client
+            .get(format!("{url}/api/local/topics/load-results/events"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.status().is_success() {
+            streams.push(tokio::spawn(async move {
+                let mut r = r;
+                let mut bytes = 0usize;
+                while let Ok(Some(chunk)) = r.chunk().await {
+                    bytes += chunk.len();
+                }
+                bytes
+            }));
+        } else {
+            refused += 1;
+        }
+    }
     let data = payloads(total);
     let bodies: Vec<String> = data
         .chunks(BATCH)
@@ -187,6 +225,11 @@ async fn run(url: &str, token: &str, total: usize, rate: f64, pid: u32) -> Resul
     }
     let end_to_end = started.elapsed().as_secs_f64();
     let peak = peak_mib(pid);
+    sampler.abort();
+    let open_streams = streams.len();
+    for s in &streams {
+        s.abort();
+    }
     // Latencies from the server's own file: each output message's commit time minus
     // its event's publish time (the row's event_timestamp).
     let path = find_db(url, &client).await?;
@@ -245,9 +288,16 @@ async fn run(url: &str, token: &str, total: usize, rate: f64, pid: u32) -> Resul
         }
     );
     match peak {
-        Some(mib) => println!("  server peak RSS: {mib:.0} MiB"),
+        Some(mib) => println!(
+            "  server peak RSS: {mib:.0} MiB (with {open_streams} event streams open; {refused} of 500 asked for were refused)"
+        ),
         None => println!("  server peak RSS: unknown (no /proc)"),
     }
+    println!(
+        "  WAL peak:        {:.1} MiB (truncated past {} MiB)",
+        wal_peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1048576.0,
+        sluice_local::WAL_TRUNCATE_AT >> 20
+    );
     if rows as usize != accepted {
         return Err(format!("{} rows lost", accepted as i64 - rows));
     }

@@ -66,19 +66,92 @@ fn all_open() -> [u32; 3] {
     [100, 0, 0]
 }
 
+/// The most event streams open at once; one more is answered 503.
+pub const MAX_STREAMS: usize = 64;
+
+/// New messages of every topic, as the one log reader reads them.
+type Batch = Arc<Vec<sluice_local::Message>>;
+
 /// The local API's state.
 pub struct LocalApi {
     local: Local,
     generator: Generator,
+    /// Every new message, read once for all event streams (see [`LocalApi::new`]).
+    feed: tokio::sync::broadcast::Sender<Batch>,
+    /// Event streams open now.
+    streams: std::sync::atomic::AtomicUsize,
+    /// The log reader's thread ends when this is dropped.
+    _alive: Arc<()>,
 }
 
 impl LocalApi {
-    /// The API over `local`.
+    /// The API over `local`, with the one thread that reads new messages for every
+    /// event stream: it sleeps until the log's own notification (publishes and
+    /// jobs' outputs wake it, as they wake jobs), reads on one kept connection and
+    /// hands the messages to the streams, so an open stream costs no reads.
     pub fn new(local: Local) -> Self {
+        let (feed, _) = tokio::sync::broadcast::channel(64);
+        let alive = Arc::new(());
+        let (sender, watched, reader) = (feed.clone(), Arc::downgrade(&alive), local.clone());
+        let spawned = std::thread::Builder::new()
+            .name("event streams".into())
+            .spawn(move || {
+                let conn = match reader.reader() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(error = %e, "no reader for the event streams");
+                        return;
+                    }
+                };
+                let mut last = reader.wait_newer(i64::MIN, Duration::ZERO);
+                while watched.strong_count() > 0 {
+                    let newest = reader.wait_newer(last, Duration::from_millis(500));
+                    if newest <= last {
+                        continue;
+                    }
+                    if sender.receiver_count() == 0 {
+                        last = newest;
+                        continue;
+                    }
+                    loop {
+                        match reader.all_messages(&conn, last, 1000) {
+                            Ok(batch) if !batch.is_empty() => {
+                                last = batch.last().map_or(last, |m| m.seq);
+                                let full = batch.len() == 1000;
+                                let _ = sender.send(Arc::new(batch));
+                                if !full {
+                                    break;
+                                }
+                            }
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "reading new messages for the event streams");
+                                std::thread::sleep(Duration::from_millis(200));
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "no thread for the event streams");
+        }
         Self {
             local,
             generator: Generator::default(),
+            feed,
+            streams: std::sync::atomic::AtomicUsize::new(0),
+            _alive: alive,
         }
+    }
+}
+
+/// An open event stream's place among [`MAX_STREAMS`], given back when it ends.
+struct StreamSlot(Arc<LocalApi>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.streams.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -217,28 +290,68 @@ async fn messages(
     }
 }
 
-/// The topic's new messages as server-sent events (one `message` event each).
+/// The topic's messages after `after` (or the `Last-Event-ID` a reconnecting
+/// `EventSource` sends) as server-sent events, one `message` event each: first
+/// those already in the log, read a page at a time, then new ones as the log's
+/// reader hands them over. At most [`MAX_STREAMS`] are open at once.
 async fn events(
     State(api): State<Arc<LocalApi>>,
     Path(topic): Path<String>,
     Query(q): Query<After>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
-    let local = api.local.clone();
+    if api.streams.fetch_add(1, Ordering::AcqRel) >= MAX_STREAMS {
+        api.streams.fetch_sub(1, Ordering::AcqRel);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"error": format!("too many event streams are open (at most {MAX_STREAMS}): close one and try again")})),
+        )
+            .into_response();
+    }
+    let slot = StreamSlot(api.clone());
+    {
+        let (local, name) = (api.local.clone(), topic.clone());
+        match blocking(move || local.topic_exists(&name)).await {
+            Ok(true) => {}
+            Ok(false) => return error(LocalError::NoTopic(topic)),
+            Err(r) => return r,
+        }
+    }
+    let after = headers
+        .get("last-event-id")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(q.after);
+    // Subscribed before catching up, so nothing falls between the two.
+    let live = api.feed.subscribe();
+    let state = (slot, topic, after, live, true);
     let stream = futures_util::stream::unfold(
-        (local, topic, q.after),
-        |(local, topic, after)| async move {
+        state,
+        |(slot, topic, last, mut live, mut catching_up)| async move {
             loop {
-                let (l, t) = (local.clone(), topic.clone());
-                let batch = tokio::task::spawn_blocking(move || l.messages(&t, after, 100))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .unwrap_or_default();
-                if batch.is_empty() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                let batch: Vec<sluice_local::Message> = if catching_up {
+                    let (local, t) = (slot.0.local.clone(), topic.clone());
+                    let page = tokio::task::spawn_blocking(move || local.messages(&t, last, 1000))
+                        .await
+                        .ok()
+                        .and_then(Result::ok)?;
+                    catching_up = page.len() == 1000;
+                    page
+                } else {
+                    match live.recv().await {
+                        Ok(batch) => batch
+                            .iter()
+                            .filter(|m| m.topic == topic && m.seq > last)
+                            .cloned()
+                            .collect(),
+                        // Too slow a reader: the stream ends, and the browser's
+                        // EventSource comes back with its Last-Event-ID.
+                        Err(_) => return None,
+                    }
+                };
+                let Some(newest) = batch.last().map(|m| m.seq) else {
                     continue;
-                }
-                let last = batch.last().map_or(after, |m| m.seq);
+                };
                 let events: Vec<Result<Event, Infallible>> = batch
                     .iter()
                     .map(|m| {
@@ -248,7 +361,10 @@ async fn events(
                             .data(message_json(m).to_string()))
                     })
                     .collect();
-                return Some((futures_util::stream::iter(events), (local, topic, last)));
+                return Some((
+                    futures_util::stream::iter(events),
+                    (slot, topic, newest, live, catching_up),
+                ));
             }
         },
     );

@@ -1,59 +1,13 @@
 //! The local target through `sluice serve`: publish over HTTP, a job in the server,
 //! and a SIGKILL mid-stream that loses and duplicates nothing.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sluice_sql::Catalog;
 
-struct Served {
-    child: Child,
-    url: String,
-    token: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(state: &std::path::Path, dist: &std::path::Path) -> Served {
-    serve_with(state, dist, "0")
-}
-
-/// `sluice serve` whose local jobs pause `pause_ms` after each batch.
-fn serve_with(state: &std::path::Path, dist: &std::path::Path, pause_ms: &str) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["serve", "--port", "0", "--dist"])
-        .arg(dist)
-        .env("SLUICE_STATE_DIR", state)
-        .env("SLUICE_LOCAL_PAUSE_MS", pause_ms)
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-        .env_remove("SLUICE_GCP_ENDPOINT")
-        .env_remove("SLUICE_GCP_ACCESS_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sluice serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("a line");
-    let printed = line
-        .trim()
-        .strip_prefix("Sluice is serving ")
-        .expect("the URL")
-        .to_owned();
-    let (url, token) = printed.split_once("?token=").expect("a token");
-    Served {
-        child,
-        url: url.trim_end_matches('/').to_owned(),
-        token: token.to_owned(),
-    }
-}
+mod common;
+use common::{Served, serve, serve_with};
 
 async fn post(s: &Served, path: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
