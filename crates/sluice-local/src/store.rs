@@ -224,6 +224,16 @@ pub struct Message {
     pub data: Vec<u8>,
 }
 
+/// A row of `seq, topic, publish_micros, data` as a message.
+fn message(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        seq: r.get(0)?,
+        topic: r.get(1)?,
+        publish_micros: r.get(2)?,
+        data: r.get(3)?,
+    })
+}
+
 /// Messages of every topic after `after`, oldest first, at most `limit`.
 pub(crate) fn all_messages_after(
     conn: &Connection,
@@ -234,14 +244,7 @@ pub(crate) fn all_messages_after(
         "SELECT seq, topic, publish_micros, data FROM sluice_messages
          WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![after, limit as i64], |r| {
-        Ok(Message {
-            seq: r.get(0)?,
-            topic: r.get(1)?,
-            publish_micros: r.get(2)?,
-            data: r.get(3)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![after, limit as i64], message)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -267,14 +270,7 @@ pub(crate) fn messages_after(
             .map(|t| rusqlite::types::Value::Text(t.clone())),
     );
     values.push((limit as i64).into());
-    let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
-        Ok(Message {
-            seq: r.get(0)?,
-            topic: r.get(1)?,
-            publish_micros: r.get(2)?,
-            data: r.get(3)?,
-        })
-    })?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), message)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
