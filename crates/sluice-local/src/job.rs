@@ -265,6 +265,10 @@ fn run(
     set_starting(&conn, name, true)?;
     let mut tables = sluice_engine::Tables::new();
     for (sql_name, table, schema) in &prepared.bounded {
+        let ask = stop.load(Ordering::Acquire);
+        if matches!(ask, CANCEL | QUIT) {
+            return stopped_while_starting(&conn, name, ask, started);
+        }
         let count = store::count_rows(&conn, table)?;
         if count > crate::MAX_BOUNDED_ROWS as u64 {
             return Err(LocalError::Query(format!(

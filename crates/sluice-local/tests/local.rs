@@ -535,8 +535,10 @@ fn cancel_stops_a_job_while_it_builds() {
         .expect("the deploy thread")
         .expect_err("cancelled")
         .to_string();
+    // Uncancelled, the build looks at 10,000,000,000 pairs: many minutes. Reading
+    // a table is not interrupted, which on a loaded machine takes seconds.
     assert!(
-        asked.elapsed() < Duration::from_secs(5),
+        asked.elapsed() < Duration::from_secs(20),
         "{:?}",
         asked.elapsed()
     );
