@@ -66,7 +66,7 @@ fn all_open() -> [u32; 3] {
     [100, 0, 0]
 }
 
-/// The most event streams open at once; one more is answered 503.
+/// The most event streams open at once; one more is answered 429 (a client error: no ERROR line in the log for each).
 pub const MAX_STREAMS: usize = 64;
 
 /// New messages of every topic, as the one log reader reads them.
@@ -303,7 +303,7 @@ async fn events(
     if api.streams.fetch_add(1, Ordering::AcqRel) >= MAX_STREAMS {
         api.streams.fetch_sub(1, Ordering::AcqRel);
         return (
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::TOO_MANY_REQUESTS,
             axum::Json(json!({"error": format!("too many event streams are open (at most {MAX_STREAMS}): close one and try again")})),
         )
             .into_response();

@@ -276,7 +276,7 @@ async fn event_streams_are_limited_and_woken_by_the_log() {
     let (status, body) = site
         .call("GET", "/api/local/topics/orders/events", None)
         .await;
-    assert_eq!(status, 503, "{body}");
+    assert_eq!(status, 429, "{body}");
     assert!(error_of(&body).contains("too many event streams"), "{body}");
     site.healthy().await;
     // Closing one gives its place back.
