@@ -530,15 +530,16 @@ impl Local {
         *lock(&self.inner.latest)
     }
 
-    /// Messages of every topic after `after`, oldest first, at most `limit`, read
-    /// on `conn` (a connection of [`Local::reader`]).
-    pub fn all_messages(
+    /// Messages of `topics` after `after`, oldest first, at most `limit`, read on
+    /// `conn` (a connection of [`Local::reader`]).
+    pub fn messages_on(
         &self,
         conn: &Connection,
+        topics: &[String],
         after: i64,
         limit: usize,
     ) -> Result<Vec<Message>, LocalError> {
-        store::all_messages_after(conn, after, limit)
+        store::messages_after(conn, topics, after, limit)
     }
 
     /// A connection for reading the log, to keep and reuse.

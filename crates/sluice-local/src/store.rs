@@ -234,20 +234,6 @@ fn message(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
     })
 }
 
-/// Messages of every topic after `after`, oldest first, at most `limit`.
-pub(crate) fn all_messages_after(
-    conn: &Connection,
-    after: i64,
-    limit: usize,
-) -> Result<Vec<Message>, LocalError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, topic, publish_micros, data FROM sluice_messages
-         WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![after, limit as i64], message)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 /// Messages of `topics` after `after`, oldest first, at most `limit`.
 pub(crate) fn messages_after(
     conn: &Connection,

@@ -130,11 +130,15 @@ async fn run(url: &str, token: &str, total: usize, rate: f64, pid: u32) -> Resul
             }
         })
     };
-    // 500 event streams asked for on the job's output topic (those let in read
+    // 500 event streams (SLUICE_LOAD_STREAMS) asked for on the job's output topic (those let in read
     // every event through the run); the server lets in at most MAX_STREAMS.
+    let asked: usize = std::env::var("SLUICE_LOAD_STREAMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
     let mut streams = Vec::new();
     let mut refused = 0;
-    for _ in 0..500 {
+    for _ in 0..asked {
         let r = client
             .get(format!("{url}/api/local/topics/load-results/events"))
             .send()
@@ -289,7 +293,7 @@ async fn run(url: &str, token: &str, total: usize, rate: f64, pid: u32) -> Resul
     );
     match peak {
         Some(mib) => println!(
-            "  server peak RSS: {mib:.0} MiB (with {open_streams} event streams open; {refused} of 500 asked for were refused)"
+            "  server peak RSS: {mib:.0} MiB (with {open_streams} event streams open; {refused} of {asked} asked for were refused)"
         ),
         None => println!("  server peak RSS: unknown (no /proc)"),
     }

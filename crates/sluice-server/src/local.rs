@@ -69,8 +69,16 @@ fn all_open() -> [u32; 3] {
 /// The most event streams open at once; one more is answered 429 (a client error: no ERROR line in the log for each).
 pub const MAX_STREAMS: usize = 64;
 
-/// New messages of every topic, as the one log reader reads them.
-type Batch = Arc<Vec<sluice_local::Message>>;
+/// New messages of the topics streams watch, as the one log reader reads them,
+/// each rendered once for every stream.
+type Batch = Arc<Vec<Rendered>>;
+
+/// A message as its event's id and data.
+struct Rendered {
+    seq: i64,
+    topic: String,
+    json: String,
+}
 
 /// The local API's state.
 pub struct LocalApi {
@@ -80,6 +88,9 @@ pub struct LocalApi {
     feed: tokio::sync::broadcast::Sender<Batch>,
     /// Event streams open now.
     streams: std::sync::atomic::AtomicUsize,
+    /// The topics open streams watch, with how many watch each: the reader reads
+    /// only these.
+    watched: Arc<Mutex<std::collections::HashMap<String, usize>>>,
     /// The log reader's thread ends when this is dropped.
     _alive: Arc<()>,
 }
@@ -92,7 +103,13 @@ impl LocalApi {
     pub fn new(local: Local) -> Self {
         let (feed, _) = tokio::sync::broadcast::channel(64);
         let alive = Arc::new(());
-        let (sender, watched, reader) = (feed.clone(), Arc::downgrade(&alive), local.clone());
+        let watched_topics: Arc<Mutex<std::collections::HashMap<String, usize>>> = Arc::default();
+        let (sender, watched, reader, topics_of) = (
+            feed.clone(),
+            Arc::downgrade(&alive),
+            local.clone(),
+            watched_topics.clone(),
+        );
         let spawned = std::thread::Builder::new()
             .name("event streams".into())
             .spawn(move || {
@@ -109,21 +126,43 @@ impl LocalApi {
                     if newest <= last {
                         continue;
                     }
-                    if sender.receiver_count() == 0 {
+                    let topics: Vec<String> = topics_of
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .keys()
+                        .cloned()
+                        .collect();
+                    if topics.is_empty() || sender.receiver_count() == 0 {
                         last = newest;
                         continue;
                     }
                     loop {
-                        match reader.all_messages(&conn, last, 1000) {
+                        match reader.messages_on(&conn, &topics, last, 1000) {
                             Ok(batch) if !batch.is_empty() => {
-                                last = batch.last().map_or(last, |m| m.seq);
                                 let full = batch.len() == 1000;
-                                let _ = sender.send(Arc::new(batch));
+                                // Past what was read, even where no message was.
+                                last = if full {
+                                    batch.last().map_or(last, |m| m.seq)
+                                } else {
+                                    newest.max(batch.last().map_or(last, |m| m.seq))
+                                };
+                                let rendered = batch
+                                    .iter()
+                                    .map(|m| Rendered {
+                                        seq: m.seq,
+                                        topic: m.topic.clone(),
+                                        json: message_json(m).to_string(),
+                                    })
+                                    .collect();
+                                let _ = sender.send(Arc::new(rendered));
                                 if !full {
                                     break;
                                 }
                             }
-                            Ok(_) => break,
+                            Ok(_) => {
+                                last = newest;
+                                break;
+                            }
                             Err(e) => {
                                 tracing::warn!(error = %e, "reading new messages for the event streams");
                                 std::thread::sleep(Duration::from_millis(200));
@@ -141,18 +180,41 @@ impl LocalApi {
             generator: Generator::default(),
             feed,
             streams: std::sync::atomic::AtomicUsize::new(0),
+            watched: watched_topics,
             _alive: alive,
         }
     }
 }
 
-/// An open event stream's place among [`MAX_STREAMS`], given back when it ends.
-struct StreamSlot(Arc<LocalApi>);
+/// An open event stream's place among [`MAX_STREAMS`] and among its topic's
+/// watchers, given back when it ends.
+struct StreamSlot(Arc<LocalApi>, Option<String>);
+
+impl StreamSlot {
+    /// Counts this stream among `topic`'s watchers.
+    fn watch(&mut self, topic: &str) {
+        *lock(&self.0.watched).entry(topic.to_owned()).or_default() += 1;
+        self.1 = Some(topic.to_owned());
+    }
+}
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.0.streams.fetch_sub(1, Ordering::AcqRel);
+        if let Some(topic) = self.1.take() {
+            let mut watched = lock(&self.0.watched);
+            if let Some(n) = watched.get_mut(&topic) {
+                *n -= 1;
+                if *n == 0 {
+                    watched.remove(&topic);
+                }
+            }
+        }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn error(e: LocalError) -> Response {
@@ -308,7 +370,7 @@ async fn events(
         )
             .into_response();
     }
-    let slot = StreamSlot(api.clone());
+    let mut slot = StreamSlot(api.clone(), None);
     {
         let (local, name) = (api.local.clone(), topic.clone());
         match blocking(move || local.topic_exists(&name)).await {
@@ -322,43 +384,46 @@ async fn events(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.parse().ok())
         .unwrap_or(q.after);
-    // Subscribed before catching up, so nothing falls between the two.
+    // Watched and subscribed before catching up, so nothing falls between the two.
+    slot.watch(&topic);
     let live = api.feed.subscribe();
     let state = (slot, topic, after, live, true);
     let stream = futures_util::stream::unfold(
         state,
         |(slot, topic, last, mut live, mut catching_up)| async move {
             loop {
-                let batch: Vec<sluice_local::Message> = if catching_up {
+                let batch: Vec<(i64, String)> = if catching_up {
                     let (local, t) = (slot.0.local.clone(), topic.clone());
                     let page = tokio::task::spawn_blocking(move || local.messages(&t, last, 1000))
                         .await
                         .ok()
                         .and_then(Result::ok)?;
                     catching_up = page.len() == 1000;
-                    page
+                    page.iter()
+                        .map(|m| (m.seq, message_json(m).to_string()))
+                        .collect()
                 } else {
                     match live.recv().await {
                         Ok(batch) => batch
                             .iter()
                             .filter(|m| m.topic == topic && m.seq > last)
-                            .cloned()
+                            .map(|m| (m.seq, m.json.clone()))
                             .collect(),
                         // Too slow a reader: the stream ends, and the browser's
                         // EventSource comes back with its Last-Event-ID.
                         Err(_) => return None,
                     }
                 };
-                let Some(newest) = batch.last().map(|m| m.seq) else {
+                let Some(newest) = batch.last().map(|(seq, _)| *seq) else {
                     continue;
                 };
                 let events: Vec<Result<Event, Infallible>> = batch
-                    .iter()
-                    .map(|m| {
+                    .into_iter()
+                    .map(|(seq, json)| {
                         Ok(Event::default()
                             .event("message")
-                            .id(m.seq.to_string())
-                            .data(message_json(m).to_string()))
+                            .id(seq.to_string())
+                            .data(json))
                     })
                     .collect();
                 return Some((
