@@ -236,7 +236,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
     html! {
         <div class="local" id="local">
             <p class="hint">
-                { format!("The job runs inside this sluice server on the same engine as the simulation, reading the local topic(s) it names and writing the table \"{table}\" (SQLite) and the topic {name}-results. Anyone may publish to a local topic: POST /api/local/topics/orders:publish with Pub/Sub's body and the server's token.") }
+                { format!("The job runs inside this sluice server on the same engine as the simulation, reading the local topic(s) it names and writing the table \"{table}\" (SQLite) and the topic {name}-results. Anyone with the server's token may publish to the topics it reads: POST /api/local/topics/orders:publish with Pub/Sub's body; only the job writes {name}-results.") }
             </p>
             <div class="controls">
                 <button id="local-deploy" type="button" disabled={!props.has_token || (job.is_some() && !ended(&state))} onclick={on_deploy}>
