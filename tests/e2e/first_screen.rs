@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use sluice_e2e::{Browser, Server};
 
@@ -134,6 +134,20 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
 
     let path = browser.screenshot("first-screen").await?;
     eprintln!("screenshot: {}", path.display());
+
+    // The page works under the server's Content-Security-Policy (it just ran a
+    // simulation), and the policy is in force: an inline script that is not one of
+    // the page's own (by hash) does not run.
+    let injected = client
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.injected = true;'; document.head.appendChild(s); return window.injected === true;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        injected.as_bool() == Some(false),
+        "an injected inline script ran: the page's CSP is not in force"
+    );
 
     // A broken query shows its problem at the exact position, underlined in the
     // editor, and disables the run.

@@ -280,8 +280,60 @@ fn build_web(root: &Path, tools: &Tools) -> Result<()> {
         if !index.is_file() {
             bail!("trunk finished but {} is missing", index.display());
         }
-        Ok(())
+        precompress(&root.join("dist"))
     })
+}
+
+/// Writes a Brotli (`.br`, quality 11) and a gzip (`.gz`, level 9) copy beside
+/// every text or wasm file under `dir`; `sluice serve` sends the one the browser
+/// accepts.
+fn precompress(dir: &Path) -> Result<()> {
+    let mut raw = 0u64;
+    let mut brotli_total = 0u64;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let compressible = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                matches!(e, "wasm" | "js" | "css" | "html" | "svg" | "json" | "map")
+            });
+            if !compressible {
+                continue;
+            }
+            let bytes = std::fs::read(&path)?;
+            let mut br = Vec::new();
+            {
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 11,
+                    lgwin: 24,
+                    ..Default::default()
+                };
+                brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
+            }
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            std::io::Write::write_all(&mut gz, &bytes)?;
+            let gz = gz.finish()?;
+            let with = |ext: &str| {
+                let mut name = path.clone().into_os_string();
+                name.push(ext);
+                std::path::PathBuf::from(name)
+            };
+            std::fs::write(with(".br"), &br)?;
+            std::fs::write(with(".gz"), &gz)?;
+            raw += bytes.len() as u64;
+            brotli_total += br.len() as u64;
+        }
+    }
+    eprintln!(
+        "    precompressed dist/: {} KiB raw, {} KiB Brotli",
+        raw / 1024,
+        brotli_total / 1024
+    );
+    Ok(())
 }
 
 /// Runs `f` as a named step, printing its name and how long it took.

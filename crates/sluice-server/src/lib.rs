@@ -21,6 +21,7 @@ pub mod simulate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -91,8 +92,24 @@ pub fn app(
     let root = dist
         .canonicalize()
         .map_err(|_| ServeError::MissingApp(dist.to_path_buf()))?;
+    let policy = std::fs::read_to_string(&index)
+        .map(|html| content_security_policy(&html))
+        .map_err(|_| ServeError::MissingApp(dist.to_path_buf()))?;
+    let policy =
+        HeaderValue::from_str(&policy).map_err(|_| ServeError::MissingApp(dist.to_path_buf()))?;
+    // The Brotli or gzip copy `cargo xtask build-web` writes beside each file,
+    // whichever the browser accepts (with Content-Encoding and Vary).
     let files = Router::new()
-        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
+        .fallback_service(
+            ServeDir::new(dist)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(
+                    ServeFile::new(index)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
+        )
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| {
                 let outside = leaves(&root, request.uri().path());
@@ -107,7 +124,93 @@ pub fn app(
     Ok(Router::new()
         .nest("/api", api)
         .merge(files)
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let policy = policy.clone();
+                async move { with_headers(request, next, policy).await }
+            },
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http()))
+}
+
+/// The page's Content-Security-Policy: its own scripts (and the inline ones in
+/// `index.html`, by their SHA-256: the theme before the first paint and Trunk's
+/// loader), its own wasm (`'wasm-unsafe-eval'`), its own API; never framed.
+/// Styles may be inline: CodeMirror and the charts set them at run time.
+fn content_security_policy(index_html: &str) -> String {
+    use sha2::Digest as _;
+    let mut hashes = String::new();
+    let mut rest = index_html;
+    while let Some(open) = rest.find("<script") {
+        let after = &rest[open..];
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..tag_end];
+        let body_and_rest = &after[tag_end + 1..];
+        let Some(close) = body_and_rest.find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            let digest = sha2::Sha256::digest(&body_and_rest.as_bytes()[..close]);
+            hashes.push_str(&format!(
+                " 'sha256-{}'",
+                sluice_engine::value::base64(&digest)
+            ));
+        }
+        rest = &body_and_rest[close..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Whether a file's name carries Trunk's content hash (`name-<16 hex>.ext`): its
+/// content never changes under that name.
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Security headers on every response, and how long the browser may keep it:
+/// hashed files for a year, untouched; the page and unhashed files revalidated
+/// each time; API answers never stored.
+async fn with_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+    policy: HeaderValue,
+) -> axum::response::Response {
+    use axum::http::header;
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let found = response.status().is_success();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !path.starts_with("/api/") && !headers.contains_key(header::VARY) {
+        // The same address answers Brotli, gzip or plain: caches must tell them apart.
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    let cache = if path.starts_with("/api/") {
+        "no-store"
+    } else if found && is_hashed(&path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
 }
 
 /// Whether the file `path` names under `root` (a canonical folder) is not to be
@@ -327,6 +430,87 @@ mod tests {
         }
         let (status, body) = get(app, "/app.js").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    }
+
+    async fn headers_of(
+        app: &Router,
+        path: &str,
+        accept: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header("accept-encoding", accept)
+                    .body(Body::empty())
+                    .expect("a request"),
+            )
+            .await
+            .expect("a response");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("a body").to_bytes().to_vec();
+        (parts.status, parts.headers, bytes)
+    }
+
+    /// Issue 17: the copy the browser accepts, cached by content hash, with the
+    /// security headers, and a CSP that names the page's own inline scripts.
+    #[tokio::test]
+    async fn files_come_precompressed_cached_and_with_security_headers() {
+        use sha2::Digest as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = "\n  console.log('mine');\n";
+        std::fs::write(
+            dir.path().join("index.html"),
+            format!("<html><head><script>{script}</script><script type=\"module\" src=\"/a.js\"></script></head></html>"),
+        )
+        .expect("index");
+        let wasm = "app-0123456789abcdef_bg.wasm";
+        std::fs::write(dir.path().join(wasm), b"plain").expect("wasm");
+        std::fs::write(dir.path().join(format!("{wasm}.br")), b"brotli").expect("br");
+        std::fs::write(dir.path().join(format!("{wasm}.gz")), b"gzip").expect("gz");
+        let app = app(dir.path(), None, None).expect("an app");
+        let path = format!("/{wasm}");
+        for (accept, encoding, body) in [
+            ("br, gzip", Some("br"), "brotli"),
+            ("gzip", Some("gzip"), "gzip"),
+            ("identity", None, "plain"),
+        ] {
+            let (status, h, bytes) = headers_of(&app, &path, accept).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(
+                h.get("content-encoding").and_then(|v| v.to_str().ok()),
+                encoding,
+                "{accept}"
+            );
+            assert_eq!(bytes, body.as_bytes(), "{accept}");
+            assert_eq!(h["vary"], "accept-encoding");
+            assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+        }
+        let (_, h, _) = headers_of(&app, "/", "br").await;
+        assert_eq!(h["cache-control"], "no-cache");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        let csp = h["content-security-policy"].to_str().expect("text");
+        let hash = sluice_engine::value::base64(&sha2::Sha256::digest(script.as_bytes()));
+        assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+        assert_eq!(
+            csp.matches("'sha256-").count(),
+            1,
+            "only the inline one: {csp}"
+        );
+        for part in [
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(csp.contains(part), "{csp}");
+        }
+        let (_, h, _) = headers_of(&app, "/api/health", "br").await;
+        assert_eq!(h["cache-control"], "no-store");
+        assert!(is_hashed("/sluice-web-be67c64686cbec66.js"));
+        assert!(is_hashed("/favicon-6e5be74193255191.svg"));
+        assert!(!is_hashed("/snippets/static/generated/editor.js"));
+        assert!(!is_hashed("/index.html"));
     }
 
     #[test]
