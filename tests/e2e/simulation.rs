@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use sluice_e2e::{Browser, Server, set_value, sluice, wait_text};
 
@@ -146,6 +146,20 @@ async fn simulation(browser: &Browser, server: &Server) -> Result<()> {
             && why.contains("total_spent =")
             && why.contains("table rows"),
         "why: {why}"
+    );
+    // A value cut to its column (total_spent's long floats) can be read whole on
+    // hover: every cell's title is its whole text.
+    let cut = client
+        .execute(
+            "const cells = [...document.querySelectorAll('#outputs [role=cell]')]; \
+             return [cells.length, cells.filter((c) => c.title !== c.textContent).length, \
+                     cells.filter((c) => c.scrollWidth > c.clientWidth).length];",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        cut[0].as_u64().unwrap_or(0) > 0 && cut[1].as_u64() == Some(0),
+        "cells without their whole value as a title: {cut}"
     );
     browser.screenshot("simulation-ended").await?;
 

@@ -101,7 +101,8 @@ pub fn destinations(
                                     <div key={i.to_string()} role="row" tabindex="0"
                                         class={classes!("vrow", (selected_output == Some(abs)).then_some("selected"))}
                                         style={grid.clone()} {onclick} {onkeydown}>
-                                        { for cells.into_iter().map(|v| html! { <span role="cell">{ v }</span> }) }
+                                        // A value cut to its column shows whole on hover.
+                                        { for cells.into_iter().map(|v| html! { <span role="cell" title={v.clone()}>{ v }</span> }) }
                                     </div>
                                 }
                             }) }
