@@ -161,6 +161,26 @@ async fn simulation(browser: &Browser, server: &Server) -> Result<()> {
         cut[0].as_u64().unwrap_or(0) > 0 && cut[1].as_u64() == Some(0),
         "cells without their whole value as a title: {cut}"
     );
+    // Each line chart's "max" label overlaps none of its legends, also in a
+    // narrow window where the legends fill the caption.
+    let (width, height) = client.get_window_size().await?;
+    client.set_window_size(1000, height as u32).await?;
+    let overlaps = client
+        .execute(
+            "let n = 0, seen = 0; for (const chart of document.querySelectorAll('.chart')) { \
+               const max = chart.querySelector('.max'); if (!max) continue; \
+               const m = max.getBoundingClientRect(); if (m.width > 0) seen++; \
+               for (const l of chart.querySelectorAll('.legend')) { const r = l.getBoundingClientRect(); \
+                 if (r.left < m.right && m.left < r.right && r.top < m.bottom && m.top < r.bottom) n++; } } \
+             return [seen, n];",
+            vec![],
+        )
+        .await?;
+    client.set_window_size(width as u32, height as u32).await?;
+    ensure!(
+        overlaps[0].as_u64().unwrap_or(0) > 0 && overlaps[1].as_u64() == Some(0),
+        "[charts seen, legends over a max label]: {overlaps}"
+    );
     browser.screenshot("simulation-ended").await?;
 
     // Click a dropped event: the operator and predicate that dropped it.
