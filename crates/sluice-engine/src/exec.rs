@@ -2305,7 +2305,6 @@ fn concat(a: &[Value], b: &[Value]) -> Row {
     row
 }
 
-/// A join of two bounded inputs: hash join on the keys, then the residual; every kind.
 /// What a bounded join may make, and whom it asks whether to stop.
 struct Budget<'a> {
     rows: usize,
@@ -2338,6 +2337,7 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// A join of two bounded inputs: hash join on the keys, then the residual; every kind.
 fn batch_join(
     kind: JoinKind,
     keys: &[(sluice_sql::plan::Expr, sluice_sql::plan::Expr)],

@@ -177,7 +177,11 @@ pub(crate) fn start(inner: &Arc<Inner>, name: &str) -> Running {
 /// Marks the job as starting (building, replaying) or started. A job found
 /// starting when the file is opened was stopped by a crash in its start-up, and is
 /// not resumed (see `Local::open`).
-fn set_starting(conn: &Connection, name: &str, starting: bool) -> Result<(), LocalError> {
+pub(crate) fn set_starting(
+    conn: &Connection,
+    name: &str,
+    starting: bool,
+) -> Result<(), LocalError> {
     conn.execute(
         "UPDATE sluice_jobs SET starting = ?2 WHERE name = ?1",
         params![name, starting],
@@ -219,6 +223,12 @@ impl Decoder {
         }
         Ok(row)
     }
+}
+
+/// Whether the owner asks a starting job to stop: its ask (cancel or quit).
+fn stopping(stop: &AtomicU8) -> Option<u8> {
+    let ask = stop.load(Ordering::Acquire);
+    matches!(ask, CANCEL | QUIT).then_some(ask)
 }
 
 /// Ends a start-up that was asked to stop: a cancel is recorded, a server that
@@ -265,8 +275,7 @@ fn run(
     set_starting(&conn, name, true)?;
     let mut tables = sluice_engine::Tables::new();
     for (sql_name, table, schema) in &prepared.bounded {
-        let ask = stop.load(Ordering::Acquire);
-        if matches!(ask, CANCEL | QUIT) {
+        if let Some(ask) = stopping(stop) {
             return stopped_while_starting(&conn, name, ask, started);
         }
         let count = store::count_rows(&conn, table)?;
@@ -294,7 +303,7 @@ fn run(
         &prepared.plan,
         &tables,
         options,
-        Box::new(move || matches!(asked.load(Ordering::Acquire), CANCEL | QUIT)),
+        Box::new(move || stopping(&asked).is_some()),
     );
     drop(tables);
     let mut engine = match built {
@@ -348,8 +357,7 @@ fn run(
     let mut replayed = 0u64;
     let mut at = start;
     while at < position {
-        let ask = stop.load(Ordering::Acquire);
-        if matches!(ask, CANCEL | QUIT) {
+        if let Some(ask) = stopping(stop) {
             return stopped_while_starting(&conn, name, ask, started);
         }
         let batch = store::messages_after(&conn, &topics, at, BATCH)?;

@@ -464,10 +464,7 @@ impl Local {
                     Some("JOB_STATE_FAILED"),
                     "failed: the server stopped while this job was starting (building its tables or replaying its log), so it is not resumed: a job that exhausts memory at start-up must not take the server down at every start. Clean it up and deploy it again.",
                 )?;
-                conn.execute(
-                    "UPDATE sluice_jobs SET starting = 0 WHERE name = ?1",
-                    [&name],
-                )?;
+                job::set_starting(&conn, &name, false)?;
                 tracing::warn!(job = %name, "not resumed: the server stopped while it was starting");
                 continue;
             }
@@ -579,15 +576,15 @@ impl Local {
         // chunks under a name of this deploy's own, so that publishing goes on
         // meanwhile; the deploy's transaction renames them.
         let mut building = Vec::new();
-        let missing: Vec<_> = {
+        let mut missing = Vec::new();
+        {
             let conn = lock(&self.inner.writer);
-            prepared
-                .bounded
-                .iter()
-                .filter(|(_, table, _)| !store::table_exists(&conn, table).unwrap_or(false))
-                .cloned()
-                .collect()
-        };
+            for source in &prepared.bounded {
+                if !store::table_exists(&conn, &source.1)? {
+                    missing.push(source.clone());
+                }
+            }
+        }
         if !missing.is_empty() {
             let generated = sluice_datagen::tables(&prepared.catalog, &spec.generated.params());
             for (sql_name, table, schema) in &missing {

@@ -281,7 +281,6 @@ pub(crate) fn topic_exists(conn: &Connection, name: &str) -> Result<bool, LocalE
         .is_some())
 }
 
-/// Creates topic `name` if missing; whether it was created.
 /// The job whose output topic `name` is (`<job>-results`), if any.
 pub(crate) fn output_of(conn: &Connection, name: &str) -> Result<Option<String>, LocalError> {
     Ok(conn
@@ -293,6 +292,7 @@ pub(crate) fn output_of(conn: &Connection, name: &str) -> Result<Option<String>,
         .optional()?)
 }
 
+/// Creates topic `name` if missing; whether it was created.
 pub(crate) fn create_topic(
     conn: &Connection,
     name: &str,

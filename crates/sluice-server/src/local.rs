@@ -73,6 +73,15 @@ pub const MAX_STREAMS: usize = 64;
 /// each rendered once for every stream.
 type Batch = Arc<Vec<Rendered>>;
 
+/// The topics open streams watch, with how many watch each, and a count of
+/// changes: a reader pass that began before a change may have passed over a newly
+/// watched topic's messages, so it reads its range again.
+#[derive(Default)]
+struct Watched {
+    topics: std::collections::HashMap<String, usize>,
+    changes: u64,
+}
+
 /// A message as its event's id and data.
 struct Rendered {
     seq: i64,
@@ -88,9 +97,8 @@ pub struct LocalApi {
     feed: tokio::sync::broadcast::Sender<Batch>,
     /// Event streams open now.
     streams: std::sync::atomic::AtomicUsize,
-    /// The topics open streams watch, with how many watch each: the reader reads
-    /// only these.
-    watched: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    /// The topics open streams watch: the reader reads only these.
+    watched: Arc<Mutex<Watched>>,
     /// The log reader's thread ends when this is dropped.
     _alive: Arc<()>,
 }
@@ -103,7 +111,7 @@ impl LocalApi {
     pub fn new(local: Local) -> Self {
         let (feed, _) = tokio::sync::broadcast::channel(64);
         let alive = Arc::new(());
-        let watched_topics: Arc<Mutex<std::collections::HashMap<String, usize>>> = Arc::default();
+        let watched_topics: Arc<Mutex<Watched>> = Arc::default();
         let (sender, watched, reader, topics_of) = (
             feed.clone(),
             Arc::downgrade(&alive),
@@ -126,17 +134,15 @@ impl LocalApi {
                     if newest <= last {
                         continue;
                     }
-                    let topics: Vec<String> = topics_of
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .keys()
-                        .cloned()
-                        .collect();
+                    let (topics, changes) = {
+                        let w = lock(&topics_of);
+                        (w.topics.keys().cloned().collect::<Vec<_>>(), w.changes)
+                    };
+                    let from = last;
                     if topics.is_empty() || sender.receiver_count() == 0 {
                         last = newest;
-                        continue;
                     }
-                    loop {
+                    while !topics.is_empty() && last < newest {
                         match reader.messages_on(&conn, &topics, last, 1000) {
                             Ok(batch) if !batch.is_empty() => {
                                 let full = batch.len() == 1000;
@@ -170,6 +176,11 @@ impl LocalApi {
                             }
                         }
                     }
+                    // A stream came for a new topic meanwhile: read the range again
+                    // with it (streams skip what they had).
+                    if lock(&topics_of).changes != changes {
+                        last = from;
+                    }
                 }
             });
         if let Err(e) = spawned {
@@ -193,7 +204,9 @@ struct StreamSlot(Arc<LocalApi>, Option<String>);
 impl StreamSlot {
     /// Counts this stream among `topic`'s watchers.
     fn watch(&mut self, topic: &str) {
-        *lock(&self.0.watched).entry(topic.to_owned()).or_default() += 1;
+        let mut w = lock(&self.0.watched);
+        *w.topics.entry(topic.to_owned()).or_default() += 1;
+        w.changes += 1;
         self.1 = Some(topic.to_owned());
     }
 }
@@ -202,11 +215,11 @@ impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.0.streams.fetch_sub(1, Ordering::AcqRel);
         if let Some(topic) = self.1.take() {
-            let mut watched = lock(&self.0.watched);
-            if let Some(n) = watched.get_mut(&topic) {
+            let mut w = lock(&self.0.watched);
+            if let Some(n) = w.topics.get_mut(&topic) {
                 *n -= 1;
                 if *n == 0 {
-                    watched.remove(&topic);
+                    w.topics.remove(&topic);
                 }
             }
         }
