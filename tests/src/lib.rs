@@ -306,3 +306,69 @@ pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements
         .await
         .with_context(|| format!("{css} did not appear in 20 s"))
 }
+
+/// A Chrome DevTools Protocol command sent through chromedriver's
+/// `POST /session/{id}/goog/cdp/execute` (chromedriver's own extension command).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Runs the DevTools command `cmd` (e.g. `Network.emulateNetworkConditions`) on the
+/// page's target and returns its result.
+pub async fn cdp(
+    client: &Client,
+    cmd: &'static str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value> {
+    client
+        .issue_cmd(Cdp { cmd, params })
+        .await
+        .with_context(|| format!("DevTools command {cmd}"))
+}
+
+/// Throttles the page's network as Chromium's DevTools do: `Some((megabits per
+/// second each way, milliseconds added to every request))`, and empties the
+/// browser's cache so the next navigation is a first visit on that network; `None`
+/// lifts the throttle.
+pub async fn throttle(client: &Client, network: Option<(f64, f64)>) -> Result<()> {
+    cdp(client, "Network.enable", serde_json::json!({})).await?;
+    let (latency, throughput) = match network {
+        Some((mbit_per_s, latency_ms)) => (latency_ms, mbit_per_s * 1e6 / 8.0),
+        None => (0.0, -1.0),
+    };
+    cdp(
+        client,
+        "Network.emulateNetworkConditions",
+        serde_json::json!({
+            "offline": false,
+            "latency": latency,
+            "downloadThroughput": throughput,
+            "uploadThroughput": throughput,
+        }),
+    )
+    .await?;
+    if network.is_some() {
+        cdp(client, "Network.clearBrowserCache", serde_json::json!({})).await?;
+    }
+    Ok(())
+}

@@ -151,7 +151,9 @@ pub fn query_editor(props: &Props) -> Html {
 
 fn show(view: &Rc<RefCell<Option<JsValue>>>, json: &str) {
     if let Some(v) = view.borrow().as_ref() {
+        crate::timing::mark("sluice:lint-start");
         show_diagnostics(v, json);
+        crate::timing::measure("sluice:lint", "sluice:lint-start");
     }
 }
 

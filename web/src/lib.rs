@@ -14,6 +14,7 @@ pub mod outputs;
 pub mod share;
 pub mod simulation;
 pub mod simulator;
+pub mod timing;
 
 use std::rc::Rc;
 
@@ -62,6 +63,59 @@ pub fn debounce_ms(len: usize) -> u32 {
 /// in localStorage only.
 const MAX_URL: usize = 1 << 20;
 
+/// The query the simulation and the deploy panel show, and its plan.
+#[derive(Clone)]
+struct Settled {
+    query: String,
+    plan: Option<Rc<sluice_sql::Plan>>,
+}
+
+impl PartialEq for Settled {
+    /// The same text and the same analysis (plans are compared by identity: the
+    /// simulation restarts only for a new one).
+    fn eq(&self, other: &Self) -> bool {
+        self.query == other.query
+            && match (&self.plan, &other.plan) {
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+/// Saves the scenario a change made once the browser has painted that change (a
+/// keystroke's diagnostic does not wait for it), or at once when the page is hidden
+/// or its link copied, so nothing typed is lost.
+#[derive(Default)]
+struct Keeper {
+    /// The scenario to save (the newest change's).
+    pending: Option<Scenario>,
+}
+
+impl Keeper {
+    /// Saves `scenario` after the next paint ([`timing::after_paint`]); a newer
+    /// change replaces an older one not yet saved.
+    fn later(this: &Rc<std::cell::RefCell<Keeper>>, scenario: Scenario) {
+        let weak = Rc::downgrade(this);
+        this.borrow_mut().pending = Some(scenario);
+        timing::after_paint(move || {
+            if let Some(this) = weak.upgrade() {
+                Keeper::now(&this);
+            }
+        });
+    }
+
+    /// Saves the pending scenario, if any, now.
+    fn now(this: &Rc<std::cell::RefCell<Keeper>>) {
+        let pending = this.borrow_mut().pending.take();
+        if let Some(scenario) = pending {
+            timing::mark("sluice:keep-start");
+            keep(&scenario);
+            timing::measure("sluice:keep", "sluice:keep-start");
+        }
+    }
+}
+
 /// Saves the scenario in the browser and in the address bar (without a history entry).
 fn keep(scenario: &Scenario) {
     let Some(window) = web_sys::window() else {
@@ -109,6 +163,8 @@ fn apply_theme(theme: &str) {
 /// generator settings on the left, the live simulation on the right.
 #[function_component(App)]
 pub fn app() -> Html {
+    timing::mark("sluice:app-start");
+    use_effect(|| timing::measure("sluice:app", "sluice:app-start"));
     let initial = use_memo((), |_| {
         deploy::capture_token();
         initial_scenario()
@@ -129,10 +185,12 @@ pub fn app() -> Html {
     });
     // The Copy link button's answer: None, or whether the clipboard took the link.
     let copied = use_state(|| None::<bool>);
+    let keeper = use_mut_ref(Keeper::default);
     let jump = use_state(|| None::<(u32, u32, u32)>);
 
     // The analysis, its plan and its diagnostics as the editor's JSON, once a text.
     let analysis = use_memo(((*query).clone(), (*catalog).clone()), |(sql, catalog)| {
+        timing::mark("sluice:analyze-start");
         let mut analysis = analyze(sql, catalog);
         // A query that simulates but that Dataflow cannot run says so as it is typed.
         if let Some(plan) = analysis.plan.as_ref().filter(|_| !analysis.has_errors())
@@ -142,8 +200,37 @@ pub fn app() -> Html {
         }
         let plan = analysis.plan.clone().map(Rc::new);
         let json = Rc::new(analysis.to_json()["diagnostics"].to_string());
+        timing::measure("sluice:analyze", "sluice:analyze-start");
         (analysis, plan, json)
     });
+    // The simulation and the deploy panel follow the query once the browser has
+    // painted the keystroke's diagnostic, so typing never waits for a simulation to
+    // rebuild; Run (Ctrl+Enter) brings them up to date at once.
+    let current = Settled {
+        query: (*query).clone(),
+        plan: analysis.1.clone(),
+    };
+    let settled = use_state(|| current.clone());
+    // The newest change: a deferred update for an older one is dropped.
+    let newest = use_mut_ref(|| 0u64);
+    {
+        let settled = settled.clone();
+        use_effect_with(current.clone(), move |current| {
+            let generation = {
+                let mut n = newest.borrow_mut();
+                *n += 1;
+                *n
+            };
+            if *settled != *current {
+                let current = current.clone();
+                timing::after_paint(move || {
+                    if *newest.borrow() == generation {
+                        settled.set(current);
+                    }
+                });
+            }
+        });
+    }
     {
         let theme = (*theme).clone();
         use_effect_with(theme, |theme| apply_theme(theme));
@@ -155,19 +242,52 @@ pub fn app() -> Html {
             settings: *settings,
         };
         let copied = copied.clone();
+        let keeper = keeper.clone();
         use_effect_with(scenario, move |scenario| {
-            keep(scenario);
-            copied.set(None);
+            Keeper::later(&keeper, scenario.clone());
+            if copied.is_some() {
+                copied.set(None);
+            }
         });
     }
-    // Analysis follows typing: at once for everyday queries, after a pause in
-    // typing for very large ones (whose analysis takes longer than a keystroke).
+    {
+        // A change not yet saved is saved when the page goes away.
+        let keeper = keeper.clone();
+        use_effect_with((), move |_| {
+            let listener = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+                Keeper::now(&keeper);
+            });
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ = w.add_event_listener_with_callback(
+                    "pagehide",
+                    wasm_bindgen::JsCast::unchecked_ref(listener.as_ref()),
+                );
+            }
+            move || {
+                if let Some(w) = &window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "pagehide",
+                        wasm_bindgen::JsCast::unchecked_ref(listener.as_ref()),
+                    );
+                }
+            }
+        });
+    }
+    // Analysis follows typing: in the keystroke's own task for everyday queries (the
+    // diagnostic is painted in the next frame), after a pause in typing for very
+    // large ones (whose analysis takes longer than a keystroke).
     let pending = use_mut_ref(|| None::<gloo_timers::callback::Timeout>);
     let on_change = {
         let query = query.clone();
         Callback::from(move |text: String| {
-            let query = query.clone();
             let delay = debounce_ms(text.len());
+            if delay == 0 {
+                pending.borrow_mut().take();
+                query.set(text);
+                return;
+            }
+            let query = query.clone();
             *pending.borrow_mut() = Some(gloo_timers::callback::Timeout::new(delay, move || {
                 query.set(text)
             }));
@@ -182,14 +302,23 @@ pub fn app() -> Html {
     };
     let on_run = {
         let run = run.clone();
-        Callback::from(move |()| run.set(*run + 1))
+        let settled = settled.clone();
+        Callback::from(move |()| {
+            if *settled != current {
+                settled.set(current.clone());
+            }
+            run.set(*run + 1)
+        })
     };
+    // The same callback in every render, so the catalog panel is not rendered again
+    // for each keystroke: it reads the query and the replace count of the newest one.
+    let newest_state = use_mut_ref(|| (query.clone(), replace.clone()));
+    *newest_state.borrow_mut() = (query.clone(), replace.clone());
     let on_catalog = {
         let catalog = catalog.clone();
-        let query = query.clone();
-        let replace = replace.clone();
-        Callback::from(move |change: catalog::Change| {
+        use_callback((), move |change: catalog::Change, _| {
             if let Some((old, new)) = &change.renamed {
+                let (query, replace) = newest_state.borrow().clone();
                 let text = catalog::rename_project(&query, old, new);
                 if text != *query {
                     let n = replace.as_ref().map_or(0, |(_, n)| n + 1);
@@ -225,7 +354,9 @@ pub fn app() -> Html {
     };
     let on_copy = {
         let copied = copied.clone();
+        let keeper = keeper.clone();
         Callback::from(move |_: MouseEvent| {
+            Keeper::now(&keeper);
             if let Some(window) = web_sys::window()
                 && let Ok(href) = window.location().href()
             {
@@ -321,7 +452,7 @@ pub fn app() -> Html {
                     <details class="panel" id="deploy-panel" ref={deploy_panel} ontoggle={on_deploy_toggle}>
                         <summary>{ "Deploy to Dataflow" }</summary>
                         if *deploy_seen {
-                            <deploy::DeployPanel query={AttrValue::from((*query).clone())}
+                            <deploy::DeployPanel query={AttrValue::from(settled.query.clone())}
                                 catalog={(*catalog).clone()} on_jump={on_jump.clone()}
                                 generated={(settings.batch.customer_count, settings.batch.order_count, settings.batch.seed,
                                     [settings.batch.status_mix.open, settings.batch.status_mix.closed, settings.batch.status_mix.cancelled])} />
@@ -329,7 +460,7 @@ pub fn app() -> Html {
                     </details>
                 </section>
                 <section class="results-pane">
-                    <simulator::Simulator plan={plan.clone()} catalog={(*catalog).clone()}
+                    <simulator::Simulator plan={settled.plan.clone()} catalog={(*catalog).clone()}
                         settings={*settings} run={*run} />
                 </section>
             </main>

@@ -11,6 +11,7 @@ use sluice_sql::{Catalog, Plan};
 use yew::prelude::*;
 
 use crate::simulation::{Session, Settings, Speed};
+use crate::timing::{mark, measure};
 use crate::{charts, graph, outputs};
 
 /// Engine work per animation frame, in milliseconds: leaves the rest of a 60 Hz
@@ -78,44 +79,6 @@ fn now() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
-}
-
-/// Marks and measures for the benchmark (`sluice:engine`, `sluice:render` in the
-/// page's performance timeline), kept to the last few hundred.
-fn measure(name: &'static str, start_mark: &str) {
-    thread_local! {
-        /// Measures taken by name since they were last cleared.
-        static TAKEN: RefCell<Vec<(&'static str, u32)>> = const { RefCell::new(Vec::new()) };
-    }
-    let Some(p) = web_sys::window().and_then(|w| w.performance()) else {
-        return;
-    };
-    let full = TAKEN.with_borrow_mut(|taken| {
-        let i = taken
-            .iter()
-            .position(|(n, _)| *n == name)
-            .unwrap_or_else(|| {
-                taken.push((name, 0));
-                taken.len() - 1
-            });
-        taken[i].1 += 1;
-        let full = taken[i].1 > 500;
-        if full {
-            taken[i].1 = 1;
-        }
-        full
-    });
-    if full {
-        p.clear_measures_with_measure_name(name);
-    }
-    let _ = p.measure_with_start_mark(name, start_mark);
-}
-
-fn mark(name: &str) {
-    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
-        p.clear_marks_with_mark_name(name);
-        let _ = p.mark(name);
-    }
 }
 
 fn clock() -> Box<dyn Fn() -> u64> {
