@@ -63,6 +63,11 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
         "{credentials}"
     );
     browser.screenshot("deploy-plan").await?;
+    let violations = sluice_e2e::axe(client).await?;
+    ensure!(
+        violations.is_empty(),
+        "axe-core with the deploy panel open: {violations:#?}"
+    );
     wait_for(client, "#deploy-button:not([disabled])")
         .await?
         .click()
@@ -105,6 +110,11 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
         "the job runs another pipeline than the page showed: {launched:?}"
     );
     browser.screenshot("deploy-running").await?;
+    let violations = sluice_e2e::axe(client).await?;
+    ensure!(
+        violations.is_empty(),
+        "axe-core on the running job's page: {violations:#?}"
+    );
 
     client.find(Locator::Css("#cleanup")).await?.click().await?;
     let result = wait_text(client, "#deploy-result", Duration::from_secs(30), |t| {

@@ -15,6 +15,8 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         "health answered {health}"
     );
 
+    shell_first_on_a_slow_network(client, server).await?;
+
     client.goto(&server.url).await.context("opening the app")?;
     let heading = client
         .wait()
@@ -51,6 +53,14 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
 
     let problems = client.find(Locator::Css("#problems")).await?;
     assert_eq!(problems.text().await?, "No problems");
+
+    served_compressed_cached_and_secured(client, server).await?;
+    let violations = sluice_e2e::axe(client).await?;
+    ensure!(
+        violations.is_empty(),
+        "axe-core on the first screen: {violations:#?}"
+    );
+    keyboard(client).await?;
 
     // Autocomplete: after `o.` come the topic's columns.
     let editor = sluice_e2e::editor_at_end(client).await?;
@@ -233,6 +243,227 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
     );
     let path = browser.screenshot("not-deployable-query").await?;
     eprintln!("screenshot: {}", path.display());
+    Ok(())
+}
+
+/// On a slow network (2 Mbit/s, 40 ms: the app's ~1 MB takes seconds), the page
+/// paints its shell long before the app is up, and the app replaces it.
+async fn shell_first_on_a_slow_network(client: &fantoccini::Client, server: &Server) -> Result<()> {
+    sluice_e2e::throttle(client, Some((2.0, 40.0))).await?;
+    client.goto(&server.url).await.context("opening the app")?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#query .cm-content"))
+        .await
+        .context("the editor did not mount on a slow network")?;
+    let times = client
+        .execute(
+            "const p = performance.getEntriesByName('first-contentful-paint'); \
+             const e = performance.getEntriesByName('sluice:editor-ready'); \
+             return [p.length ? p[0].startTime : null, e.length ? e[0].startTime : null, !!document.getElementById('shell')];",
+            vec![],
+        )
+        .await?;
+    sluice_e2e::throttle(client, None).await?;
+    let (painted, ready) = (times[0].as_f64(), times[1].as_f64());
+    let (Some(painted), Some(ready)) = (painted, ready) else {
+        anyhow::bail!("no paint or editor-ready time: {times}");
+    };
+    ensure!(
+        painted < 1000.0 && ready - painted > 1000.0,
+        "the first paint ({painted:.0} ms) did not come well before the editor ({ready:.0} ms): a blank page while the app loads"
+    );
+    ensure!(times[2] == false, "the loading shell is still in the page");
+    Ok(())
+}
+
+/// What the browser received: the app's files compressed (Brotli), the hashed
+/// ones cached for good and taken from the cache on the next visit, the page under
+/// the security headers.
+async fn served_compressed_cached_and_secured(
+    client: &fantoccini::Client,
+    server: &Server,
+) -> Result<()> {
+    // A first visit (the cache emptied), then read what came over the network.
+    sluice_e2e::cdp(client, "Network.clearBrowserCache", serde_json::json!({})).await?;
+    client.goto("about:blank").await?;
+    client.goto(&server.url).await?;
+    sluice_e2e::wait_for(client, "#query .cm-content").await?;
+    let files = client
+        .execute(
+            "return performance.getEntriesByType('resource') \
+               .filter((e) => /\\.(wasm|js)$/.test(e.name)) \
+               .map((e) => [e.name, e.encodedBodySize, e.decodedBodySize]);",
+            vec![],
+        )
+        .await?;
+    let files = files.as_array().cloned().unwrap_or_default();
+    ensure!(files.len() >= 3, "the app's wasm and scripts: {files:?}");
+    let mut wasm = None;
+    for f in &files {
+        let (name, encoded, decoded) = (
+            f[0].as_str().unwrap_or_default(),
+            f[1].as_f64().unwrap_or(0.0),
+            f[2].as_f64().unwrap_or(0.0),
+        );
+        ensure!(
+            encoded > 0.0 && encoded * 2.0 < decoded,
+            "{name} came uncompressed ({encoded} bytes for {decoded})"
+        );
+        if name.ends_with(".wasm") {
+            wasm = Some(name.to_string());
+        }
+    }
+    let wasm = wasm.context("no .wasm among the page's resources")?;
+    let headers = client
+        .execute_async(
+            "const [wasm, done] = arguments; \
+             Promise.all([fetch('/'), fetch(wasm)]) \
+               .then(([p, w]) => done([Object.fromEntries(p.headers), Object.fromEntries(w.headers)]), \
+                     (e) => done(String(e)));",
+            vec![wasm.clone().into()],
+        )
+        .await?;
+    let (page, file) = (&headers[0], &headers[1]);
+    let header =
+        |h: &serde_json::Value, name: &str| h[name].as_str().unwrap_or_default().to_string();
+    let csp = header(page, "content-security-policy");
+    ensure!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+        "the page's CSP: {csp:?} (headers {page})"
+    );
+    ensure!(
+        header(page, "x-content-type-options") == "nosniff",
+        "{page}"
+    );
+    ensure!(header(page, "referrer-policy") == "no-referrer", "{page}");
+    ensure!(header(page, "cache-control") == "no-cache", "{page}");
+    ensure!(header(file, "content-encoding") == "br", "the wasm: {file}");
+    ensure!(
+        header(file, "cache-control").contains("immutable")
+            && header(file, "vary")
+                .to_ascii_lowercase()
+                .contains("accept-encoding"),
+        "the wasm: {file}"
+    );
+    // The next visit takes the hashed files from the cache, without asking.
+    client.goto("about:blank").await?;
+    client.goto(&server.url).await?;
+    sluice_e2e::wait_for(client, "#query .cm-content").await?;
+    let again = client
+        .execute(
+            "const w = performance.getEntriesByType('resource').find((e) => e.name === arguments[0]); \
+             return w ? w.transferSize : null;",
+            vec![wasm.into()],
+        )
+        .await?;
+    ensure!(
+        again.as_f64() == Some(0.0),
+        "the wasm was fetched again on the next visit (transferSize {again})"
+    );
+    Ok(())
+}
+
+/// Every control is reached by Tab with a visible focus ring, from the editor on
+/// to Play, and back (Shift+Tab) to Deploy; Enter works them.
+async fn keyboard(client: &fantoccini::Client) -> Result<()> {
+    use fantoccini::key::Key;
+    let editor = client.find(Locator::Css("#query .cm-content")).await?;
+    editor.click().await?;
+    let focused = r#"
+        const e = document.activeElement;
+        const s = getComputedStyle(e);
+        const frame = e.closest('.editor');
+        const ring = (x) => x && getComputedStyle(x).outlineStyle !== 'none' && parseFloat(getComputedStyle(x).outlineWidth) > 0;
+        return [e.id || e.className || e.tagName, ring(e) || (frame !== null && ring(frame)) || s.boxShadow !== 'none'];
+    "#;
+    let mut seen = Vec::new();
+    let at = client.execute(focused, vec![]).await?;
+    ensure!(at[1] == true, "the editor shows no focus: {at}");
+    for _ in 0..60 {
+        client
+            .active_element()
+            .await?
+            .send_keys(&char::from(Key::Tab).to_string())
+            .await?;
+        let at = client.execute(focused, vec![]).await?;
+        let name = at[0].as_str().unwrap_or_default().to_string();
+        ensure!(
+            at[1] == true,
+            "{name} has the focus but shows no ring (after {seen:?})"
+        );
+        seen.push(name.clone());
+        if name == "play" {
+            break;
+        }
+    }
+    ensure!(
+        seen.last().map(String::as_str) == Some("play"),
+        "Tab from the editor did not reach Play: {seen:?}"
+    );
+    ensure!(
+        seen.iter().any(|n| n == "events")
+            && seen
+                .iter()
+                .any(|n| n.contains("problem") || n == "customers"),
+        "Tab skipped the controls between the editor and Play: {seen:?}"
+    );
+    // Enter on Play starts the simulation, and again pauses it.
+    client
+        .active_element()
+        .await?
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await?;
+    sluice_e2e::wait_text(client, "#summary .state", Duration::from_secs(10), |t| {
+        t.eq_ignore_ascii_case("playing")
+    })
+    .await
+    .context("Enter on Play did not start the simulation")?;
+    client
+        .active_element()
+        .await?
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await?;
+    // Back from the editor with Shift+Tab: Format, the theme, then Deploy.
+    editor.click().await?;
+    let back = sluice_e2e::chord(Key::Shift, Key::Tab);
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        client.active_element().await?.send_keys(&back).await?;
+        let at = client.execute(focused, vec![]).await?;
+        let name = at[0].as_str().unwrap_or_default().to_string();
+        ensure!(at[1] == true, "{name} has the focus but shows no ring");
+        seen.push(name.clone());
+        if name == "open-deploy" {
+            break;
+        }
+    }
+    ensure!(
+        seen.last().map(String::as_str) == Some("open-deploy"),
+        "Shift+Tab from the editor did not reach Deploy: {seen:?}"
+    );
+    client
+        .active_element()
+        .await?
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await?;
+    let open = client
+        .execute(
+            "return document.getElementById('deploy-panel').open;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        open == true,
+        "Enter on Deploy did not open the deploy panel"
+    );
+    client
+        .execute(
+            "document.getElementById('deploy-panel').open = false; return true;",
+            vec![],
+        )
+        .await?;
     Ok(())
 }
 

@@ -182,12 +182,24 @@ async fn simulation(browser: &Browser, server: &Server) -> Result<()> {
         "[charts seen, legends over a max label]: {overlaps}"
     );
     browser.screenshot("simulation-ended").await?;
+    let violations = sluice_e2e::axe(client).await?;
+    assert!(
+        violations.is_empty(),
+        "axe-core after a simulation: {violations:#?}"
+    );
 
-    // Click a dropped event: the operator and predicate that dropped it.
+    // Choose a dropped event with the keyboard (focus, Enter): the operator and
+    // predicate that dropped it.
     client
-        .find(Locator::Css("#dropped li"))
+        .execute(
+            "document.querySelector('#dropped li').focus(); return true;",
+            vec![],
+        )
+        .await?;
+    client
+        .active_element()
         .await?
-        .click()
+        .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
         .await?;
     let why = wait_text(client, "#why", Duration::from_secs(10), |t| {
         t.to_lowercase().contains("was dropped")
@@ -223,6 +235,11 @@ async fn simulation(browser: &Browser, server: &Server) -> Result<()> {
         .await?;
     assert_eq!(theme, "dark");
     browser.screenshot("simulation-dark").await?;
+    let violations = sluice_e2e::axe(client).await?;
+    assert!(
+        violations.is_empty(),
+        "axe-core in the dark theme: {violations:#?}"
+    );
     client.refresh().await?;
     sluice_e2e::wait_for(client, "#query .cm-content").await?;
     let theme = client

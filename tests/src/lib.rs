@@ -372,3 +372,57 @@ pub async fn throttle(client: &Client, network: Option<(f64, f64)>) -> Result<()
     }
     Ok(())
 }
+
+/// One accessibility rule the page breaks, as axe-core reports it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Violation {
+    /// The rule (e.g. `color-contrast`).
+    pub id: String,
+    /// `minor`, `moderate`, `serious` or `critical`.
+    pub impact: Option<String>,
+    /// What the rule asks for.
+    pub help: String,
+    /// The offending elements' CSS selectors (the first few).
+    pub targets: Vec<String>,
+}
+
+/// Runs axe-core (npm, pinned in `web/js/package-lock.json`, installed by `cargo
+/// xtask`) on the page as it is now, with its default rules (WCAG 2.x A and AA and
+/// best practices), and returns the serious and critical violations.
+pub async fn axe(client: &Client) -> Result<Vec<Violation>> {
+    let path = workspace_root().join("web/js/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {} (cargo xtask installs it with npm ci in web/js)",
+            path.display()
+        )
+    })?;
+    // WebDriver runs the script as a function body: axe-core defines window.axe.
+    client
+        .execute(
+            &format!("if (!window.axe) {{ {source} }} return true;"),
+            vec![],
+        )
+        .await
+        .context("loading axe-core into the page")?;
+    let found = client
+        .execute_async(
+            r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document).then((r) => done(r.violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+                }))),
+                (e) => done({ error: String(e) }));
+            "#,
+            vec![],
+        )
+        .await
+        .context("running axe-core")?;
+    if let Some(error) = found.get("error") {
+        bail!("axe-core failed: {error}");
+    }
+    serde_json::from_value(found).context("reading axe-core's violations")
+}

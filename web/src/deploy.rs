@@ -517,7 +517,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                                                     st.and_then(|v| v["url"].as_str()).map_or_else(|| s.request.url(&endpoints), str::to_owned)
                                                 ) }</code></summary>
                                                 if let Some(b) = &s.request.body {
-                                                    <pre class="code">{ serde_json::to_string_pretty(b).unwrap_or_default() }</pre>
+                                                    <pre class="code" tabindex="0">{ serde_json::to_string_pretty(b).unwrap_or_default() }</pre>
                                                 }
                                             </details>
                                         </li>
@@ -529,13 +529,14 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                                 <span class="spacer"></span>
                                 { copy_button("copy-yaml", yaml.clone(), copied.clone()) }
                             </div>
-                            <pre class="code" id="pipeline-yaml">{ yaml.clone() }</pre>
+                            // Code blocks scroll sideways: focusable, so a keyboard can too.
+                            <pre class="code" id="pipeline-yaml" tabindex="0" aria-label="Beam YAML">{ yaml.clone() }</pre>
                             <div class="pane-head">
                                 <h3 class="section">{ "gcloud" }</h3>
                                 <span class="spacer"></span>
                                 { copy_button("copy-gcloud", gcloud.clone(), copied.clone()) }
                             </div>
-                            <pre class="code" id="gcloud">{ gcloud.clone() }</pre>
+                            <pre class="code" id="gcloud" tabindex="0" aria-label="gcloud command">{ gcloud.clone() }</pre>
                             <p class="hint">{ "Save the YAML as pipeline.yaml; the command runs it once the steps above have created its topics and table." }</p>
                         </>
                     }

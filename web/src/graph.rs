@@ -176,7 +176,8 @@ pub fn pipeline(engine: &Engine, playing: bool) -> Html {
     html! {
         <>
             <h2 class="section">{ "Pipeline" }</h2>
-            <div class="graph-scroll">
+            // Focusable, so a keyboard can scroll a graph wider than the pane.
+            <div class="graph-scroll" tabindex="0" role="region" aria-label="Pipeline graph">
                 <svg id="pipeline" class="pipeline" viewBox={format!("0 0 {width} {height}")}
                     width={width.to_string()} height={height.to_string()} role="img"
                     aria-label="The query's operators from the sources to the destinations, with row counts">

@@ -414,7 +414,7 @@ pub fn app() -> Html {
                     } }
                 </button>
                 <button id="open-deploy" onclick={on_open_deploy} title="Compile the query for Dataflow and deploy it">{ "Deploy…" }</button>
-                <button id="theme" class="secondary" onclick={on_theme} aria-label="Switch between light and dark">
+                <button id="theme" class="secondary" onclick={on_theme} title="Switch between light and dark">
                     { if *theme == "dark" { "Light theme" } else { "Dark theme" } }
                 </button>
             </header>
@@ -427,7 +427,7 @@ pub fn app() -> Html {
             <main class="workspace">
                 <section class="editor-pane">
                     <div class="pane-head">
-                        <label class="editor-label" for="query">{ "Query" }</label>
+                        <span class="editor-label" id="query-label">{ "Query" }</span>
                         <span class="spacer"></span>
                         <span class="hint">{ "Ctrl+Enter runs · Ctrl+Space completes" }</span>
                         <button id="format" class="secondary small" onclick={on_format} title="Lay the query out one clause a line">{ "Format" }</button>

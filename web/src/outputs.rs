@@ -85,17 +85,7 @@ pub fn destinations(
                     <div class="vspace" style={format!("height: {}px", kept as f64 * ROW_PX)}>
                         <div class="vrows" style={format!("transform: translateY({}px)", first as f64 * ROW_PX)}>
                             { for rows.into_iter().enumerate().map(|(i, (abs, cells))| {
-                                let onclick = {
-                                    let on_select = on_select.clone();
-                                    Callback::from(move |_: MouseEvent| on_select.emit(Some(Selection::Output(abs))))
-                                };
-                                let onkeydown = {
-                                    let on_select = on_select.clone();
-                                    Callback::from(move |e: KeyboardEvent| if e.key() == "Enter" || e.key() == " " {
-                                        e.prevent_default();
-                                        on_select.emit(Some(Selection::Output(abs)));
-                                    })
-                                };
+                                let (onclick, onkeydown) = selects(&on_select, Selection::Output(abs));
                                 html! {
                                     // Keyed by position: a new row changes text, not the rows' order.
                                     <div key={i.to_string()} role="row" tabindex="0"
@@ -136,6 +126,28 @@ pub fn column_widths(columns: &[sluice_sql::plan::Column]) -> String {
         .join(" ")
 }
 
+/// Click and Enter/Space handlers that select `selection`: an output or a drop is
+/// chosen (to see why) by mouse and keyboard alike.
+fn selects(
+    on_select: &Callback<Option<Selection>>,
+    selection: Selection,
+) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let click = {
+        let on_select = on_select.clone();
+        Callback::from(move |_: MouseEvent| on_select.emit(Some(selection)))
+    };
+    let key = {
+        let on_select = on_select.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                on_select.emit(Some(selection));
+            }
+        })
+    };
+    (click, key)
+}
+
 fn feed(s: &Session, on_select: &Callback<Option<Selection>>) -> Html {
     let total = s.engine().outputs_total();
     html! {
@@ -145,12 +157,9 @@ fn feed(s: &Session, on_select: &Callback<Option<Selection>>) -> Html {
                 { for (total.saturating_sub(FEED)..total).rev().filter_map(|abs| {
                     let text = s.message(abs)?;
                     let time = s.output(abs).map(|o| o.time).filter(|t| *t > i64::MIN);
-                    let onclick = {
-                        let on_select = on_select.clone();
-                        Callback::from(move |_: MouseEvent| on_select.emit(Some(Selection::Output(abs))))
-                    };
+                    let (onclick, onkeydown) = selects(on_select, Selection::Output(abs));
                     Some(html! {
-                        <li {onclick}>
+                        <li tabindex="0" {onclick} {onkeydown}>
                             <span class="when">{ time.map(|t| sluice_engine::Value::Timestamp(t).to_string()).unwrap_or_default() }</span>
                             <code>{ text }</code>
                         </li>
@@ -176,14 +185,11 @@ fn drops(
                 { for (total.saturating_sub(DROPS)..total).rev().filter_map(|abs| {
                     let d = s.dropped(abs)?;
                     let node = &engine.nodes()[d.node];
-                    let onclick = {
-                        let on_select = on_select.clone();
-                        Callback::from(move |_: MouseEvent| on_select.emit(Some(Selection::Dropped(abs))))
-                    };
+                    let (onclick, onkeydown) = selects(on_select, Selection::Dropped(abs));
                     let events = d.events.to_vec();
                     let selected = selection == Some(Selection::Dropped(abs));
                     Some(html! {
-                        <li class={classes!(selected.then_some("selected"))} {onclick}>
+                        <li class={classes!(selected.then_some("selected"))} tabindex="0" {onclick} {onkeydown}>
                             <span class="when">{ format!("event #{}", events.first().copied().unwrap_or_default()) }</span>
                             <span>{ format!("{} at {} {}", d.reason.kind(), node.id, node.kind) }</span>
                         </li>
