@@ -85,7 +85,7 @@ pub fn destinations(
                     <div class="vspace" style={format!("height: {}px", kept as f64 * ROW_PX)}>
                         <div class="vrows" style={format!("transform: translateY({}px)", first as f64 * ROW_PX)}>
                             { for rows.into_iter().enumerate().map(|(i, (abs, cells))| {
-                                let (onclick, onkeydown) = selects(&on_select, Selection::Output(abs));
+                                let (onclick, onkeydown) = selects(on_select, Selection::Output(abs));
                                 html! {
                                     // Keyed by position: a new row changes text, not the rows' order.
                                     <div key={i.to_string()} role="row" tabindex="0"
