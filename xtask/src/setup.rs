@@ -316,14 +316,126 @@ fn ensure_wasm_bindgen(root: &Path, cargo_bin: &Path) -> Result<()> {
         have(&format!("wasm-bindgen {version}"), "cargo install");
         return Ok(());
     }
-    installing(&format!("wasm-bindgen-cli {version} (a few minutes, once)"));
-    run(crate::cargo().args([
+    // No TLS stack: the test runner talks to chromedriver on loopback only.
+    let mut cmd = crate::cargo();
+    cmd.args([
         "install",
         "wasm-bindgen-cli",
         "--version",
         &version,
+        "--no-default-features",
         "--force",
-    ]))
+    ]);
+    run_with_progress(
+        &mut cmd,
+        &format!("wasm-bindgen-cli {version}"),
+        &WASM_BINDGEN_INSTALL,
+    )
+}
+
+/// What a long `cargo install` cost when measured on a 2-core machine with an empty
+/// target directory: printed before it starts, and the base of its progress line.
+#[derive(Debug)]
+struct InstallCost {
+    /// Wall-clock minutes it took.
+    minutes: u32,
+    /// Crates it compiled (`Compiling` lines).
+    crates: usize,
+}
+
+/// `cargo install wasm-bindgen-cli --no-default-features` (0.2.130): 103 s and 150
+/// crates; with its default features (rustls and ring) 125 s and 161 crates.
+const WASM_BINDGEN_INSTALL: InstallCost = InstallCost {
+    minutes: 2,
+    crates: 150,
+};
+
+/// `cargo +nightly install trunk --locked` (0.22.1): 499 s and 483 crates, of which
+/// the last (Trunk itself) took about four minutes on one core.
+const TRUNK_INSTALL: InstallCost = InstallCost {
+    minutes: 9,
+    crates: 483,
+};
+
+/// How often a long install says how far it is.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs a long `cargo install`: says first how long it took when measured, then
+/// every [`PROGRESS_EVERY`] how many crates it has compiled of about how many and
+/// for how long; cargo's own lines are kept back and shown if it fails.
+fn run_with_progress(cmd: &mut Command, what: &str, cost: &InstallCost) -> Result<()> {
+    use std::io::BufRead as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    eprintln!(
+        "    ... installing {what}: about {} minutes on 2 cores ({} crates to compile), once",
+        cost.minutes, cost.crates
+    );
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {shown}"))?;
+    let compiled = Arc::new(AtomicUsize::new(0));
+    let tail = Arc::new(Mutex::new(std::collections::VecDeque::<String>::new()));
+    let reader = child.stderr.take().map(|stderr| {
+        let (compiled, tail) = (compiled.clone(), tail.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.trim_start().starts_with("Compiling ") {
+                    compiled.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Ok(mut tail) = tail.lock() {
+                    if tail.len() == 60 {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            }
+        })
+    });
+    let started = Instant::now();
+    let mut next = started + PROGRESS_EVERY;
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for cargo install")? {
+            break status;
+        }
+        if Instant::now() >= next {
+            next += PROGRESS_EVERY;
+            let elapsed = started.elapsed().as_secs();
+            eprintln!(
+                "    ... {what}: {} of ~{} crates compiled, {}:{:02} of ~{}:00",
+                compiled.load(Ordering::Relaxed),
+                cost.crates,
+                elapsed / 60,
+                elapsed % 60,
+                cost.minutes
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    if let Some(reader) = reader {
+        let _ = reader.join();
+    }
+    if !status.success() {
+        if let Ok(tail) = tail.lock() {
+            for line in tail.iter() {
+                eprintln!("    | {line}");
+            }
+        }
+        bail!("{shown} failed with {status}");
+    }
+    eprintln!(
+        "    ok  {what} ({:.0?}, {} crates)",
+        started.elapsed(),
+        compiled.load(Ordering::Relaxed)
+    );
+    Ok(())
 }
 
 fn ensure_trunk(cargo_bin: &Path) -> Result<()> {
@@ -333,22 +445,28 @@ fn ensure_trunk(cargo_bin: &Path) -> Result<()> {
         have(&version, "installed");
         return Ok(());
     }
-    installing("trunk (several minutes, once)");
+    // Its default features: Trunk 0.22.1 refuses to build without a TLS backend
+    // (`compile_error!` in its main.rs), though an offline build never uses one.
+    let args = ["install", "trunk", "--locked"];
     // Trunk 0.22 needs a newer rustc than some stable toolchains; use nightly where there is one.
     let nightly =
         output(Command::new("rustup").args(["run", "nightly", "rustc", "--version"])).is_some();
     if nightly {
         let mut cmd = Command::new("cargo");
-        cmd.args(["+nightly", "install", "trunk", "--locked"]);
-        if run(&mut cmd).is_ok() {
+        cmd.arg("+nightly").args(args);
+        if run_with_progress(&mut cmd, "trunk", &TRUNK_INSTALL).is_ok() {
             return Ok(());
         }
         eprintln!(
             "    nightly could not build the newest trunk; trying 0.21 with the default toolchain"
         );
     }
-    run(crate::cargo().args(["install", "trunk", "--locked"])).or_else(|_| {
-        run(crate::cargo().args(["install", "trunk", "--version", "0.21.14", "--locked"]))
+    run_with_progress(crate::cargo().args(args), "trunk", &TRUNK_INSTALL).or_else(|_| {
+        run_with_progress(
+            crate::cargo().args(args).args(["--version", "0.21.14"]),
+            "trunk 0.21.14",
+            &TRUNK_INSTALL,
+        )
     })
 }
 
