@@ -420,8 +420,13 @@ async fn keyboard(client: &fantoccini::Client) -> Result<()> {
     })
     .await
     .context("Enter on Play did not start the simulation")?;
+    let violations = sluice_e2e::axe(client).await?;
+    ensure!(
+        violations.is_empty(),
+        "axe-core during a simulation: {violations:#?}"
+    );
     client
-        .active_element()
+        .find(Locator::Css("button#play"))
         .await?
         .send_keys(&char::from(Key::Enter).to_string())
         .await?;

@@ -122,6 +122,22 @@ pub fn parse_jsonl(text: &str, schema: &[Field], on_bad: OnBadRecord) -> Result<
     parse_jsonl_as(text, schema, on_bad, RecordKind::TableRow)
 }
 
+/// Reads one line's record of `kind` into a row of `schema`: the fast reading
+/// ([`fast::row`]) for a good record, and for any other [`row_from_json`] /
+/// [`row_from_message`] on the parsed JSON, which define the result and say what is
+/// wrong.
+pub fn read_record(line: &str, schema: &[Field], kind: RecordKind) -> Result<Row, String> {
+    if let Some(row) = fast::row(line, schema, kind) {
+        return Ok(row);
+    }
+    serde_json::from_str::<serde_json::Value>(line)
+        .map_err(|e| format!("malformed JSON: {e}"))
+        .and_then(|j| match kind {
+            RecordKind::TableRow => row_from_json(&j, schema),
+            RecordKind::Message => row_from_message(&j, schema),
+        })
+}
+
 /// Reads newline-delimited JSON records of `kind`; blank lines are ignored.
 pub fn parse_jsonl_as(
     text: &str,
@@ -135,13 +151,7 @@ pub fn parse_jsonl_as(
         if line.trim().is_empty() {
             continue;
         }
-        let result = serde_json::from_str::<serde_json::Value>(line)
-            .map_err(|e| format!("malformed JSON: {e}"))
-            .and_then(|j| match kind {
-                RecordKind::TableRow => row_from_json(&j, schema),
-                RecordKind::Message => row_from_message(&j, schema),
-            });
-        match result {
+        match read_record(line, schema, kind) {
             Ok(row) => {
                 loaded.rows.push(row);
                 loaded.lines.push(line_no);
@@ -161,10 +171,376 @@ pub fn parse_jsonl_as(
     Ok(loaded)
 }
 
+/// Reading a good record straight into a row: keys matched to the schema as they
+/// are read, scalars converted as they come, no `serde_json::Value` for the record
+/// and no allocation for its keys. It gives up (`None`) on anything but a plain
+/// good record (malformed JSON, a wrong type, a null message field, an unknown table
+/// field, a field named twice, a missing REQUIRED field); the slow reading then
+/// decides and explains. Where it answers, it answers as the slow reading does: each
+/// value goes through [`Value::from_json`] unless it is a plain string for a STRING
+/// or TIMESTAMP column, read by the same functions from_json calls.
+mod fast {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use sluice_sql::types::{DataType, Field, Mode};
+
+    use super::RecordKind;
+    use crate::value::{Row, Value, parse_timestamp};
+
+    /// The row of `line`'s record, or `None` to leave it to the slow reading.
+    pub(super) fn row(line: &str, schema: &[Field], kind: RecordKind) -> Option<Row> {
+        if schema.len() > 64 {
+            return None; // the bit set of fields seen holds 64
+        }
+        let mut de = serde_json::Deserializer::from_str(line);
+        let row = Record { schema, kind }.deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(row)
+    }
+
+    /// Gives up; the message is never shown (the slow reading explains).
+    fn give_up<E: de::Error>() -> E {
+        E::custom("")
+    }
+
+    struct Record<'s> {
+        schema: &'s [Field],
+        kind: RecordKind,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Record<'_> {
+        type Value = Row;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Row, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Record<'_> {
+        type Value = Row;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
+            let mut row = vec![Value::Null; self.schema.len()];
+            let mut seen = 0u64;
+            while let Some(key) = map.next_key_seed(Key(self.schema))? {
+                match key {
+                    Some(i) => {
+                        if seen & (1 << i) != 0 {
+                            return Err(give_up());
+                        }
+                        seen |= 1 << i;
+                        row[i] = map.next_value_seed(Column {
+                            data_type: &self.schema[i].data_type,
+                            kind: self.kind,
+                        })?;
+                    }
+                    None if self.kind == RecordKind::Message => map.next_value_seed(NotNull)?,
+                    None => return Err(give_up()),
+                }
+            }
+            let missing = self
+                .schema
+                .iter()
+                .zip(&row)
+                .any(|(f, v)| f.mode == Mode::Required && v.is_null());
+            if missing {
+                return Err(give_up());
+            }
+            Ok(row)
+        }
+    }
+
+    /// A key: the index of the schema's field of that name (case-insensitive), or
+    /// `None` for a name the schema does not have.
+    struct Key<'s>(&'s [Field]);
+
+    impl<'de> DeserializeSeed<'de> for Key<'_> {
+        type Value = Option<usize>;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl Visitor<'_> for Key<'_> {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+            Ok(self.0.iter().position(|f| f.name.eq_ignore_ascii_case(key)))
+        }
+    }
+
+    /// A field's value, converted to its column's type.
+    struct Column<'t> {
+        data_type: &'t DataType,
+        kind: RecordKind,
+    }
+
+    impl Column<'_> {
+        fn convert<E: de::Error>(&self, json: &serde_json::Value) -> Result<Value, E> {
+            Value::from_json(json, self.data_type).map_err(|_| give_up())
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Column<'_> {
+        type Value = Value;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Column<'_> {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+            match self.kind {
+                RecordKind::Message => Err(give_up()),
+                RecordKind::TableRow => Ok(Value::Null),
+            }
+        }
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+            self.convert(&serde_json::Value::Bool(b))
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+            self.convert(&serde_json::Value::Number(n.into()))
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+            self.convert(&serde_json::Value::Number(n.into()))
+        }
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
+            match serde_json::Number::from_f64(n) {
+                Some(n) => self.convert(&serde_json::Value::Number(n)),
+                None => Err(give_up()),
+            }
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+            match self.data_type {
+                DataType::String => Ok(Value::string(s)),
+                DataType::Timestamp => parse_timestamp(s).map(Value::Timestamp).ok_or_else(give_up),
+                _ => self.convert(&serde_json::Value::String(s.to_owned())),
+            }
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+            let json: serde_json::Value =
+                serde::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+            self.convert(&json)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+            let json: serde_json::Value =
+                serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            self.convert(&json)
+        }
+    }
+
+    /// A message field the schema does not name: skipped, unless it is null (which
+    /// the slow reading refuses).
+    struct NotNull;
+
+    impl<'de> DeserializeSeed<'de> for NotNull {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for NotNull {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Err(give_up())
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use sluice_sql::types::DataType;
+
+    /// The slow reading alone: the definition the fast one must agree with.
+    fn slow(line: &str, schema: &[Field], kind: RecordKind) -> Result<Row, String> {
+        serde_json::from_str::<serde_json::Value>(line)
+            .map_err(|e| format!("malformed JSON: {e}"))
+            .and_then(|j| match kind {
+                RecordKind::TableRow => row_from_json(&j, schema),
+                RecordKind::Message => row_from_message(&j, schema),
+            })
+    }
+
+    fn wide_schema() -> Vec<Field> {
+        vec![
+            Field::new("id", DataType::Int64).with_mode(Mode::Required),
+            Field::new("amount", DataType::Float64),
+            Field::new("name", DataType::String),
+            Field::new("at", DataType::Timestamp),
+            Field::new("ok", DataType::Bool),
+            Field::new("price", DataType::Numeric),
+            Field::new("day", DataType::Date),
+            Field::new(
+                "address",
+                DataType::Struct(vec![Field::new("city", DataType::String)]),
+            ),
+            Field::new("tags", DataType::Array(Box::new(DataType::String))),
+        ]
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::json;
+        let leaf = prop_oneof![
+            Just(json!(null)),
+            any::<bool>().prop_map(|b| json!(b)),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            prop_oneof![
+                Just("2024-01-31T10:00:00Z"),
+                Just("2024-01-31 10:00:00.123456 UTC"),
+                Just("2024-01-31"),
+                Just("12.5"),
+                Just("-7"),
+                Just("true"),
+                Just("NaN"),
+                Just("not a value"),
+                Just("é\u{0}\"\\"),
+            ]
+            .prop_map(|s| json!(s)),
+        ];
+        leaf.prop_recursive(2, 8, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+                proptest::collection::vec(("(city|CITY|x)", inner), 0..3)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Values of each column's type, mostly well-formed, some left out.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn good_fields()
+    -> impl proptest::strategy::Strategy<Value = Vec<Option<(String, serde_json::Value)>>> {
+        use proptest::prelude::*;
+        use serde_json::json;
+        let field = |name: &'static str, value: BoxedStrategy<serde_json::Value>| {
+            proptest::option::weighted(0.8, value.prop_map(move |v| (name.to_string(), v)))
+        };
+        (
+            field("id", any::<i64>().prop_map(|n| json!(n)).boxed()),
+            field("amount", (-1e6f64..1e6).prop_map(|f| json!(f)).boxed()),
+            field("name", "[a-zé\\\"]{0,12}".prop_map(|s| json!(s)).boxed()),
+            field(
+                "at",
+                (0i64..4_000_000_000)
+                    .prop_map(|t| json!(sluice_sql_time(t)))
+                    .boxed(),
+            ),
+            field("ok", any::<bool>().prop_map(|b| json!(b)).boxed()),
+            field("price", (-1e6f64..1e6).prop_map(|f| json!(f)).boxed()),
+            field("day", Just(json!("2024-02-29")).boxed()),
+            field(
+                "address",
+                "[a-z]{0,6}".prop_map(|c| json!({"city": c})).boxed(),
+            ),
+            field(
+                "tags",
+                proptest::collection::vec("[a-z]{0,4}", 0..3)
+                    .prop_map(|t| json!(t))
+                    .boxed(),
+            ),
+        )
+            .prop_map(|(a, b, c, d, e, f, g, h, i)| vec![a, b, c, d, e, f, g, h, i])
+    }
+
+    /// A TIMESTAMP's text as a message carries it.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn sluice_sql_time(seconds: i64) -> String {
+        crate::value::Value::Timestamp(seconds * 1_000_000 + 123_456).to_string()
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// Wherever the fast reading answers, it answers what the slow one does;
+        /// elsewhere the slow one answers (errors included), so reading a line
+        /// always equals the slow reading.
+        #[test]
+        fn the_fast_reading_agrees_with_the_slow_one(
+            good in good_fields(),
+            odd in proptest::collection::vec(
+                ("(id|ID|amount|name|at|ok|price|day|address|tags|extra)", json_value()),
+                0..3,
+            ),
+            message in proptest::bool::ANY,
+        ) {
+            let fields: Vec<(String, serde_json::Value)> = good.into_iter().flatten().chain(odd).collect();
+            let schema = wide_schema();
+            let kind = if message { RecordKind::Message } else { RecordKind::TableRow };
+            // Written by hand so that a key may come twice.
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}: {v}", serde_json::Value::String(k.clone())))
+                .collect();
+            let line = format!("{{{}}}", body.join(", "));
+            let expected = slow(&line, &schema, kind);
+            if let Some(row) = fast::row(&line, &schema, kind) {
+                proptest::prop_assert_eq!(Ok(row), expected.clone(), "{}", line);
+            }
+            proptest::prop_assert_eq!(read_record(&line, &schema, kind), expected, "{}", line);
+        }
+    }
+
+    #[test]
+    fn good_records_take_the_fast_reading() {
+        let schema = wide_schema();
+        for line in [
+            r#"{"id": 1, "amount": 2.5, "name": "a\"bcdé", "at": "2024-01-31T10:00:00Z", "ok": true}"#,
+            r#"{"ID": -3, "price": 12.25, "day": "2024-01-31", "address": {"city": "Oslo"}, "tags": ["x", "y"]}"#,
+            r#"  {"id": 18446744073709551615}  "#,
+        ] {
+            let fast = fast::row(line, &schema, RecordKind::TableRow);
+            let slow = slow(line, &schema, RecordKind::TableRow).ok();
+            assert_eq!(fast, slow, "{line}");
+        }
+        assert!(fast::row(r#"{"id": 1}"#, &schema, RecordKind::TableRow).is_some());
+        // Given up on: a null message field, an unknown table field, a key twice.
+        assert!(fast::row(r#"{"id": 1, "amount": null}"#, &schema, RecordKind::Message).is_none());
+        assert!(fast::row(r#"{"id": 1, "extra": 1}"#, &schema, RecordKind::TableRow).is_none());
+        assert!(fast::row(r#"{"id": 1, "extra": 1}"#, &schema, RecordKind::Message).is_some());
+        assert!(fast::row(r#"{"id": 1, "Id": 2}"#, &schema, RecordKind::TableRow).is_none());
+    }
 
     #[test]
     fn a_message_is_read_as_dataflow_reads_it() {

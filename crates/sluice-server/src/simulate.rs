@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use sluice_datagen::{BatchParams, Stream, StreamParams};
-use sluice_engine::input::{OnBadRecord, RecordKind, parse_jsonl_as};
+use sluice_engine::input::{OnBadRecord, RecordKind, read_record};
 use sluice_engine::{Engine, Options};
 use sluice_sql::diagnostics::render_human;
 use sluice_sql::{Catalog, Severity, analyze};
@@ -100,7 +100,7 @@ pub fn simulate(
             continue;
         }
         let path = batch_dir.join(format!("{}.jsonl", source.name));
-        let text = std::fs::read_to_string(&path).with_context(|| {
+        let file = std::fs::File::open(&path).with_context(|| {
             format!(
                 "cannot read {} (the query reads {}; `sluice generate batch --out {}` writes it)",
                 path.display(),
@@ -108,25 +108,27 @@ pub fn simulate(
                 batch_dir.display()
             )
         })?;
-        match load(
+        let mut rows = Vec::new();
+        let read = each_record(
             &path,
-            &text,
+            file,
             &source.schema,
             on_bad,
             RecordKind::TableRow,
             &mut stderr,
-        ) {
-            Some(rows) => {
-                tables.insert(source.sql_name(), std::sync::Arc::new(rows));
-            }
-            None => {
-                return Ok(Simulated {
-                    stdout: String::new(),
-                    stderr,
-                    code: 1,
-                });
-            }
+            |row| {
+                rows.push(row);
+                Ok(())
+            },
+        )?;
+        if !read {
+            return Ok(Simulated {
+                stdout: String::new(),
+                stderr,
+                code: 1,
+            });
         }
+        tables.insert(source.sql_name(), std::sync::Arc::new(rows));
     }
     let epoch = Instant::now();
     let clock = Box::new(move || epoch.elapsed().as_nanos() as u64);
@@ -145,31 +147,47 @@ pub fn simulate(
                 "the query reads more than one stream; `sluice simulate` takes one --stream file"
             );
         }
-        let text = std::fs::read_to_string(stream)
+        let file = std::fs::File::open(stream)
             .with_context(|| format!("cannot read {}", stream.display()))?;
         // The stream's records are the topic's messages (with their event time), read
-        // as Dataflow reads them.
-        let Some(rows) = load(
+        // as Dataflow reads them, and pushed as they are read (never all held): a
+        // batch at a time, so that the engine's own time is measured apart.
+        let mut batch = Vec::with_capacity(PUSH_BATCH);
+        let mut push = |batch: &mut Vec<sluice_engine::Row>| -> Result<()> {
+            let started = Instant::now();
+            for row in batch.drain(..) {
+                engine.push(&topic, row)?;
+                pushed += 1;
+            }
+            seconds += started.elapsed().as_secs_f64();
+            Ok(())
+        };
+        let read = each_record(
             stream,
-            &text,
+            file,
             &schema,
             on_bad,
             RecordKind::Message,
             &mut stderr,
-        ) else {
+            |row| {
+                batch.push(row);
+                if batch.len() == PUSH_BATCH {
+                    push(&mut batch)?;
+                }
+                Ok(())
+            },
+        )?;
+        if !read {
             return Ok(Simulated {
                 stdout: String::new(),
                 stderr,
                 code: 1,
             });
-        };
-        let started = Instant::now();
-        for row in rows {
-            engine.push(&topic, row)?;
-            pushed += 1;
         }
+        push(&mut batch)?;
+        let started = Instant::now();
         engine.finish();
-        seconds = started.elapsed().as_secs_f64();
+        seconds += started.elapsed().as_secs_f64();
     }
     let events_per_second = if seconds > 0.0 {
         pushed as f64 / seconds
@@ -199,36 +217,50 @@ pub fn simulate(
     })
 }
 
-/// Reads a JSONL file's rows, reporting bad records on `stderr` as `file:line`;
-/// `None` when one stopped the run (`--on-bad-record fail`).
-fn load(
+/// Stream rows pushed between two looks at the clock.
+const PUSH_BATCH: usize = 4096;
+
+/// Reads a JSONL file a line at a time (blank lines ignored), handing each good
+/// record's row to `each` and reporting bad records on `stderr` as `file:line`;
+/// `false` when one stopped the run (`--on-bad-record fail`).
+fn each_record(
     path: &Path,
-    text: &str,
+    file: std::fs::File,
     schema: &[sluice_sql::types::Field],
     on_bad: OnBadRecord,
     kind: RecordKind,
     stderr: &mut String,
-) -> Option<Vec<sluice_engine::Row>> {
-    match parse_jsonl_as(text, schema, on_bad, kind) {
-        Ok(loaded) => {
-            for bad in &loaded.bad {
+    mut each: impl FnMut(sluice_engine::Row) -> Result<()>,
+) -> Result<bool> {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut line = String::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let n = reader
+            .read_line(&mut line)
+            .with_context(|| format!("cannot read {} after line {number}", path.display()))?;
+        if n == 0 {
+            return Ok(true);
+        }
+        number += 1;
+        let record = line.trim_end_matches(['\n', '\r']);
+        if record.trim().is_empty() {
+            continue;
+        }
+        match read_record(record, schema, kind) {
+            Ok(row) => each(row)?,
+            Err(message) if on_bad == OnBadRecord::Skip => {
                 stderr.push_str(&format!(
-                    "{}:{}: skipped: {}\n",
-                    path.display(),
-                    bad.line,
-                    bad.message
+                    "{}:{number}: skipped: {message}\n",
+                    path.display()
                 ));
             }
-            Some(loaded.rows)
-        }
-        Err(bad) => {
-            stderr.push_str(&format!(
-                "{}:{}: {}\n",
-                path.display(),
-                bad.line,
-                bad.message
-            ));
-            None
+            Err(message) => {
+                stderr.push_str(&format!("{}:{number}: {message}\n", path.display()));
+                return Ok(false);
+            }
         }
     }
 }
