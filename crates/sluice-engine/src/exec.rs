@@ -77,6 +77,9 @@ pub struct Options {
     /// How many of the newest outputs and drop records to keep (older ones are
     /// counted, not kept), so that memory stays bounded on an endless stream.
     pub retain: usize,
+    /// How many of the newest drop records to keep, at most (`retain` bounds them
+    /// too): a report that only counts drops by reason keeps one.
+    pub retain_dropped: usize,
     /// The most rows one bounded operator may produce: a build past it stops with
     /// [`EngineError::TooLarge`] instead of exhausting memory.
     pub max_bounded_rows: usize,
@@ -91,6 +94,7 @@ impl Default for Options {
             max_delay_micros: 0,
             timing_sample: 64,
             retain: usize::MAX,
+            retain_dropped: usize::MAX,
             max_bounded_rows: usize::MAX,
             max_bounded_values: usize::MAX,
         }
@@ -1510,7 +1514,7 @@ impl Engine {
             self.drop_counts.resize(node + 1, [0; Reason::KINDS.len()]);
         }
         self.drop_counts[node][reason.kind_index()] += events.len().max(1) as u64;
-        if self.dropped.len() >= self.options.retain {
+        if self.dropped.len() >= self.options.retain.min(self.options.retain_dropped) {
             self.dropped.pop_front();
             self.evicted.1 += 1;
         }

@@ -70,22 +70,25 @@ impl Engine {
         reasons
     }
 
-    /// Every dropped event, one entry per event: `{"event", "operator", "reason"}`.
+    /// Every dropped event kept, one entry per event: `{"event", "operator", "reason"}`.
     pub fn dropped_json(&self) -> Vec<J> {
         let mut out = Vec::new();
+        self.for_each_dropped_json(|d| out.push(d));
+        out
+    }
+
+    /// Hands each of [`Engine::dropped_json`]'s entries to `f` in turn, without
+    /// holding them all (a million drops are a million objects).
+    pub fn for_each_dropped_json(&self, mut f: impl FnMut(J)) {
         for d in &self.dropped {
             let reason = self.reason_text(d);
             let operator = format!("{} {}", d.node, self.nodes()[d.node].kind);
             match &d.events {
-                Ids::None => {
-                    out.push(json!({"event": null, "operator": operator, "reason": reason}))
-                }
-                events => events.for_each(|e| {
-                    out.push(json!({"event": e, "operator": operator, "reason": reason}))
-                }),
+                Ids::None => f(json!({"event": null, "operator": operator, "reason": reason})),
+                events => events
+                    .for_each(|e| f(json!({"event": e, "operator": operator, "reason": reason}))),
             }
         }
-        out
     }
 
     /// The operators: `{"id", "kind", "label", "in", "out", "dropped", "nanos", "state"}`.

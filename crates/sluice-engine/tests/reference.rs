@@ -176,3 +176,37 @@ fn a_bounded_side_past_its_limit_or_cancelled_stops_the_build() {
     };
     assert_eq!(e, sluice_engine::exec::EngineError::Cancelled);
 }
+
+#[test]
+fn drops_past_the_kept_ones_are_still_counted_by_reason() {
+    let catalog = Catalog::reference();
+    let plan = analyze(sluice_sql::reference::QUERY, &catalog)
+        .plan
+        .expect("plans");
+    let tables = sluice_datagen::tables(&catalog, &BatchParams::default());
+    let schema = topic_schema(&catalog);
+    let events: Vec<_> = Stream::new(StreamParams::default()).take(500).collect();
+    let run = |options: Options| {
+        let mut engine = Engine::new(&plan, &tables, options).expect("builds");
+        let topic = engine.stream_sources()[0].to_string();
+        for e in &events {
+            engine.push(&topic, e.to_row(&schema)).expect("pushes");
+        }
+        engine.finish();
+        engine
+    };
+    let all = run(Options::default());
+    let one = run(Options {
+        retain_dropped: 1,
+        ..Options::default()
+    });
+    assert!(all.dropped.len() > 1);
+    assert_eq!(one.dropped.len(), 1, "one drop record kept");
+    assert_eq!(one.drop_summary(), all.drop_summary(), "counted alike");
+    assert_eq!(one.accounting(), all.accounting());
+    assert_eq!(
+        one.outputs.len(),
+        all.outputs.len(),
+        "outputs are not limited"
+    );
+}

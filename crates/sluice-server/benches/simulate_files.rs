@@ -29,12 +29,12 @@ print(f"{len(rows)} rows, DuckDB {duckdb.__version__}")
 "#;
 
 /// One whole-process run: wall seconds, peak resident KiB, bytes written to stdout,
-/// and the first line of stdout.
+/// and its line that counts the events (or, for DuckDB, the rows).
 struct Run {
     seconds: f64,
     peak_kib: f64,
     output_bytes: u64,
-    first_line: String,
+    summary: String,
 }
 
 fn measured(program: &Path, args: &[&str], out: &Path) -> Option<Run> {
@@ -59,16 +59,15 @@ fn measured(program: &Path, args: &[&str], out: &Path) -> Option<Run> {
     let seconds = fields.next()?.parse().ok()?;
     let peak_kib = fields.next()?.parse().ok()?;
     let output_bytes = std::fs::metadata(out).ok()?.len();
-    let first_line =
-        std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(out).ok()?))
-            .next()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+    let summary = std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(out).ok()?))
+        .map_while(Result::ok)
+        .find(|l| l.contains("events:") || l.contains("\"events\":") || l.contains(" rows, DuckDB"))
+        .unwrap_or_default();
     Some(Run {
         seconds,
         peak_kib,
         output_bytes,
-        first_line,
+        summary: summary.trim().to_string(),
     })
 }
 
@@ -184,10 +183,10 @@ fn main() {
         let peak = median(rs.iter().map(|r| r.peak_kib / 1024.0).collect());
         let bytes = median(rs.iter().map(|r| r.output_bytes as f64).collect());
         println!(
-            "  {name}: {seconds:.2} s, peak {peak:.0} MiB, {:.1} MB of output (medians of {}); {}",
-            bytes / 1e6,
+            "  {name}: {seconds:.2} s, peak {peak:.0} MiB, {:.0} KB of output (medians of {})\n    {}",
+            bytes / 1e3,
             rs.len(),
-            rs[0].first_line.chars().take(140).collect::<String>()
+            rs[0].summary.chars().take(150).collect::<String>()
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

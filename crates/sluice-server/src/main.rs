@@ -116,7 +116,7 @@ enum Command {
         wait: u64,
     },
     /// Run a query over batch files and a stream file with the engine: the rows for
-    /// the BigQuery destination, the Pub/Sub messages, every dropped event and why.
+    /// the BigQuery destination, the Pub/Sub messages, the dropped events and why.
     ///
     /// Exit status: 0 ran, 1 the query has errors or a bad record stopped the run,
     /// 2 for bad usage or an unreadable file.
@@ -142,7 +142,18 @@ enum Command {
         /// bounded rows (with the table rows behind them) that produced it.
         #[arg(long)]
         lineage: bool,
+        /// Which dropped events to list: counts by reason, or also every one kept.
+        #[arg(long, value_enum, default_value_t = DropsArg::Summary)]
+        drops: DropsArg,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DropsArg {
+    /// How many by reason and operator, with an example (JSON: `dropped_by_reason`).
+    Summary,
+    /// Also every dropped event kept, one each (JSON: `dropped`).
+    All,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -315,22 +326,27 @@ fn run_offline(command: &Command) -> anyhow::Result<u8> {
             format,
             on_bad_record,
             lineage,
+            drops,
         } => {
             let on_bad = match on_bad_record {
                 BadRecord::Skip => sluice_engine::input::OnBadRecord::Skip,
                 BadRecord::Fail => sluice_engine::input::OnBadRecord::Fail,
             };
-            let done = sluice_server::simulate::simulate(
+            let request = sluice_server::simulate::Request {
                 query,
                 batch_dir,
                 stream,
-                catalog.as_deref(),
-                *format,
+                catalog: catalog.as_deref(),
+                format: *format,
                 on_bad,
-                *lineage,
-            )?;
+                lineage: *lineage,
+                drops: match drops {
+                    DropsArg::Summary => sluice_server::simulate::Drops::Summary,
+                    DropsArg::All => sluice_server::simulate::Drops::All,
+                },
+            };
+            let done = sluice_server::simulate::simulate(&request, &mut std::io::stdout().lock())?;
             eprint!("{}", done.stderr);
-            print!("{}", done.stdout);
             Ok(done.code)
         }
         _ => anyhow::bail!("not an offline command"),

@@ -1,7 +1,7 @@
 //! `sluice generate` and `sluice simulate`: write the reference scenario's data as
 //! newline-delimited JSON, and run a query over such files with the engine.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -57,26 +57,60 @@ fn write_jsonl(path: &Path, items: impl Iterator<Item = serde_json::Value>) -> R
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// The outcome of `sluice simulate`: the text to print and the exit code.
+/// The outcome of `sluice simulate` besides its report: what to print on standard
+/// error and the exit code.
 pub struct Simulated {
-    /// What to print on standard output.
-    pub stdout: String,
-    /// What to print on standard error (bad records, warnings).
+    /// What to print on standard error (bad records, query errors).
     pub stderr: String,
     /// 0 ran, 1 the query has errors or a bad record stopped the run.
     pub code: u8,
 }
 
-/// Runs `sluice simulate`. `Err` is bad usage or an unreadable file (exit 2).
-pub fn simulate(
-    query: &Path,
-    batch_dir: &Path,
-    stream: &Path,
-    catalog: Option<&Path>,
-    format: Format,
-    on_bad: OnBadRecord,
-    lineage: bool,
-) -> Result<Simulated> {
+/// Which dropped events the report lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Drops {
+    /// How many by reason and operator, with one example each.
+    #[default]
+    Summary,
+    /// Every dropped event kept, one entry each, besides the summary.
+    All,
+}
+
+/// What `sluice simulate` is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The query file (`-` for standard input).
+    pub query: &'a Path,
+    /// The directory of `<table>.jsonl` files.
+    pub batch_dir: &'a Path,
+    /// The stream's JSONL file.
+    pub stream: &'a Path,
+    /// A catalog file, or the reference scenario's.
+    pub catalog: Option<&'a Path>,
+    /// The report's format.
+    pub format: Format,
+    /// What a bad record does.
+    pub on_bad: OnBadRecord,
+    /// Whether the JSON report has each output row's lineage.
+    pub lineage: bool,
+    /// Which dropped events the report lists.
+    pub drops: Drops,
+}
+
+/// Runs `sluice simulate`, writing the report to `out` as it is produced (nothing
+/// when the query has errors or a bad record stopped the run). `Err` is bad usage,
+/// an unreadable file or a failed write (exit 2).
+pub fn simulate(request: &Request, out: &mut dyn Write) -> Result<Simulated> {
+    let Request {
+        query,
+        batch_dir,
+        stream,
+        catalog,
+        format,
+        on_bad,
+        lineage,
+        drops,
+    } = *request;
     let sql = read_input(query)?;
     let catalog: Catalog = load_catalog(catalog)?;
     let analysis = analyze(&sql, &catalog);
@@ -87,7 +121,6 @@ pub fn simulate(
         .any(|d| d.severity == Severity::Error);
     let Some(plan) = analysis.plan.filter(|_| !errors) else {
         return Ok(Simulated {
-            stdout: String::new(),
             stderr: render_human(&shown, &sql, &analysis.diagnostics),
             code: 1,
         });
@@ -122,17 +155,18 @@ pub fn simulate(
             },
         )?;
         if !read {
-            return Ok(Simulated {
-                stdout: String::new(),
-                stderr,
-                code: 1,
-            });
+            return Ok(Simulated { stderr, code: 1 });
         }
         tables.insert(source.sql_name(), std::sync::Arc::new(rows));
     }
     let epoch = Instant::now();
     let clock = Box::new(move || epoch.elapsed().as_nanos() as u64);
-    let mut engine = Engine::with_clock(&plan, &tables, Options::default(), Some(clock))?;
+    // Counting drops by reason needs one record kept (the example); listing them all.
+    let options = Options {
+        retain_dropped: if drops == Drops::All { usize::MAX } else { 1 },
+        ..Options::default()
+    };
+    let mut engine = Engine::with_clock(&plan, &tables, options, Some(clock))?;
     let mut pushed = 0u64;
     let mut seconds = 0.0;
     if let Some(topic) = engine.stream_sources().first().map(|s| s.to_string()) {
@@ -178,11 +212,7 @@ pub fn simulate(
             },
         )?;
         if !read {
-            return Ok(Simulated {
-                stdout: String::new(),
-                stderr,
-                code: 1,
-            });
+            return Ok(Simulated { stderr, code: 1 });
         }
         push(&mut batch)?;
         let started = Instant::now();
@@ -194,27 +224,109 @@ pub fn simulate(
     } else {
         0.0
     };
-    let stdout = match format {
-        Format::Json => {
-            let mut report = engine.report_json();
-            report["events_per_second"] = serde_json::json!(events_per_second.round());
-            if lineage {
-                let all: Vec<serde_json::Value> = (0..engine.outputs.len())
-                    .filter_map(|i| engine.lineage_json(i))
-                    .collect();
-                report["lineage"] = serde_json::Value::Array(all);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    match format {
+        Format::Json => write_json(&mut out, &engine, events_per_second, lineage, drops),
+        Format::Human => write_human(&mut out, &engine, events_per_second, drops),
+    }
+    .and_then(|()| out.flush())
+    .context("writing the report")?;
+    Ok(Simulated { stderr, code: 0 })
+}
+
+/// The JSON report, written as it is made: `{"table_rows", "messages",
+/// "dropped_by_reason", "dropped" (with [`Drops::All`]), "operators", "events",
+/// "events_per_second", "lineage" (when asked)}`, one array item a line.
+fn write_json(
+    out: &mut impl Write,
+    engine: &Engine,
+    events_per_second: f64,
+    lineage: bool,
+    drops: Drops,
+) -> std::io::Result<()> {
+    let n = engine.outputs.len();
+    out.write_all(b"{")?;
+    let mut list = JsonList::open(out, "table_rows", true)?;
+    for row in (0..n).filter_map(|i| engine.output_json(i)) {
+        list.item(&row)?;
+    }
+    let mut list = JsonList::open(list.close()?, "messages", false)?;
+    for message in (0..n).filter_map(|i| engine.output_message(i)) {
+        list.item(&message)?;
+    }
+    let mut list = JsonList::open(list.close()?, "dropped_by_reason", false)?;
+    for (reason, count) in engine.drop_summary() {
+        list.item(&serde_json::json!({"reason": reason, "count": count}))?;
+    }
+    let mut out = list.close()?;
+    if drops == Drops::All {
+        let mut list = JsonList::open(out, "dropped", false)?;
+        let mut failed = None;
+        engine.for_each_dropped_json(|d| {
+            if failed.is_none()
+                && let Err(e) = list.item(&d)
+            {
+                failed = Some(e);
             }
-            let mut text = serde_json::to_string_pretty(&report)?;
-            text.push('\n');
-            text
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
-        Format::Human => human(&engine, events_per_second),
-    };
-    Ok(Simulated {
-        stdout,
-        stderr,
-        code: 0,
-    })
+        out = list.close()?;
+    }
+    let (emitted, dropped, pending) = engine.accounting();
+    write!(out, ",\n  \"operators\": ")?;
+    serde_json::to_writer(&mut *out, &engine.operators_json())?;
+    write!(out, ",\n  \"events\": ")?;
+    serde_json::to_writer(
+        &mut *out,
+        &serde_json::json!({"total": engine.events(), "emitted": emitted, "dropped": dropped, "pending": pending}),
+    )?;
+    write!(
+        out,
+        ",\n  \"events_per_second\": {}",
+        serde_json::json!(events_per_second.round())
+    )?;
+    if lineage {
+        let mut list = JsonList::open(out, "lineage", false)?;
+        for why in (0..n).filter_map(|i| engine.lineage_json(i)) {
+            list.item(&why)?;
+        }
+        out = list.close()?;
+    }
+    out.write_all(b"\n}\n")
+}
+
+/// A JSON array under a key of the report, written an item a line.
+struct JsonList<'w, W: Write> {
+    out: &'w mut W,
+    empty: bool,
+}
+
+impl<'w, W: Write> JsonList<'w, W> {
+    /// Writes `"key": [` (after a comma unless it is the object's first key).
+    fn open(out: &'w mut W, key: &str, first: bool) -> std::io::Result<Self> {
+        if !first {
+            out.write_all(b",")?;
+        }
+        write!(out, "\n  {}: [", serde_json::Value::from(key))?;
+        Ok(Self { out, empty: true })
+    }
+
+    /// Writes one item on a line of its own.
+    fn item(&mut self, value: &impl serde::Serialize) -> std::io::Result<()> {
+        self.out
+            .write_all(if self.empty { b"\n    " } else { b",\n    " })?;
+        self.empty = false;
+        serde_json::to_writer(&mut *self.out, value).map_err(std::io::Error::from)
+    }
+
+    /// Writes the closing `]` and hands the writer back.
+    fn close(self) -> std::io::Result<&'w mut W> {
+        self.out
+            .write_all(if self.empty { b"]" } else { b"\n  ]" })?;
+        Ok(self.out)
+    }
 }
 
 /// Stream rows pushed between two looks at the clock.
@@ -272,20 +384,27 @@ fn plan_reads(plan: &sluice_sql::Plan, name: &str) -> bool {
     }
 }
 
-/// A readable summary: operators, the first outputs, drop reasons.
-fn human(engine: &Engine, events_per_second: f64) -> String {
-    let mut out = String::new();
+/// A readable summary: operators, the first outputs, drop reasons (and with
+/// [`Drops::All`] every dropped event kept, a line each).
+fn write_human(
+    out: &mut impl Write,
+    engine: &Engine,
+    events_per_second: f64,
+    drops: Drops,
+) -> std::io::Result<()> {
     let (emitted, dropped, pending) = engine.accounting();
-    out.push_str(&format!(
-        "{} events: {emitted} emitted, {dropped} dropped, {pending} pending; {} output rows ({:.0} events/s)\n\n",
+    writeln!(
+        out,
+        "{} events: {emitted} emitted, {dropped} dropped, {pending} pending; {} output rows ({:.0} events/s)\n",
         engine.events(),
         engine.outputs.len(),
         events_per_second
-    ));
-    out.push_str("operators (in -> out, dropped):\n");
+    )?;
+    writeln!(out, "operators (in -> out, dropped):")?;
     for n in engine.nodes() {
-        out.push_str(&format!(
-            "  {:>2} {:<9} {:>9} -> {:<9} {:>7}  {}{}\n",
+        writeln!(
+            out,
+            "  {:>2} {:<9} {:>9} -> {:<9} {:>7}  {}{}",
             n.id,
             n.kind,
             n.stats.rows_in,
@@ -293,34 +412,57 @@ fn human(engine: &Engine, events_per_second: f64) -> String {
             n.stats.dropped,
             sluice_engine::exec::readable(&n.label),
             if n.bounded { "  [bounded]" } else { "" }
-        ));
+        )?;
     }
     let shown = engine.outputs.len().min(20);
-    out.push_str(&format!(
-        "\nfirst {shown} of {} rows (BigQuery table and Pub/Sub messages):\n",
+    writeln!(
+        out,
+        "\nfirst {shown} of {} rows (BigQuery table and Pub/Sub messages):",
         engine.outputs.len()
-    ));
+    )?;
     for i in 0..shown {
         if let Some(row) = engine.output_json(i) {
-            out.push_str(&format!("  {row}\n"));
+            writeln!(out, "  {row}")?;
         }
     }
     if let Some(why) = engine.lineage_json(0) {
-        out.push_str(&format!("\nwhy the first row: {why}\n"));
+        writeln!(out, "\nwhy the first row: {why}")?;
     }
     let reasons = engine.drop_summary();
     if !reasons.is_empty() {
-        out.push_str("\ndropped events by reason:\n");
+        writeln!(out, "\ndropped events by reason:")?;
         for (reason, n) in reasons {
-            out.push_str(&format!("  {n:>9}  {reason}\n"));
+            writeln!(out, "  {n:>9}  {reason}")?;
         }
         if let Some(first) = engine.dropped.front() {
-            out.push_str(&format!(
-                "  e.g. event {:?}: {}\n",
+            writeln!(
+                out,
+                "  e.g. event {:?}: {}",
                 first.events.to_vec(),
                 engine.reason_text(first)
-            ));
+            )?;
         }
     }
-    out
+    if drops == Drops::All && !engine.dropped.is_empty() {
+        writeln!(out, "\nevery dropped event kept:")?;
+        let mut failed = None;
+        engine.for_each_dropped_json(|d| {
+            if failed.is_none() {
+                let event = d["event"]
+                    .as_u64()
+                    .map_or("-".to_string(), |e| e.to_string());
+                let line = writeln!(
+                    out,
+                    "  event {event} at {}: {}",
+                    d["operator"].as_str().unwrap_or_default(),
+                    d["reason"].as_str().unwrap_or_default()
+                );
+                failed = line.err();
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+    }
+    Ok(())
 }

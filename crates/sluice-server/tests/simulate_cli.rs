@@ -78,9 +78,18 @@ fn generate_writes_the_same_files_for_the_same_seed() {
 #[test]
 fn simulate_json_accounts_for_every_event() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (report, _, _) = simulate_json(&dir, "20,75,5", &[]);
+    let (report, _, _) = simulate_json(&dir, "20,75,5", &["--drops", "all"]);
     let rows = report["table_rows"].as_array().expect("rows");
     let dropped = report["dropped"].as_array().expect("dropped");
+    // The summary counts the same drops by reason.
+    let by_reason = report["dropped_by_reason"].as_array().expect("by reason");
+    let counted: u64 = by_reason.iter().filter_map(|r| r["count"].as_u64()).sum();
+    assert_eq!(counted as usize, dropped.len(), "{by_reason:?}");
+    assert!(
+        by_reason
+            .iter()
+            .any(|r| r["reason"] == "no join match at 2 Join")
+    );
     assert!(!rows.is_empty());
     assert_eq!(
         report["messages"].as_array().map(Vec::len),
@@ -117,6 +126,43 @@ fn simulate_json_accounts_for_every_event() {
         report["events_per_second"]
             .as_f64()
             .is_some_and(|x| x > 0.0)
+    );
+}
+
+#[test]
+fn drops_are_summed_by_default_and_listed_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (summary, _, _) = simulate_json(&dir, "20,75,5", &[]);
+    assert!(
+        summary.get("dropped").is_none(),
+        "listed without --drops all"
+    );
+    let by_reason = summary["dropped_by_reason"].as_array().expect("by reason");
+    let counted: u64 = by_reason.iter().filter_map(|r| r["count"].as_u64()).sum();
+    assert_eq!(Some(counted), summary["events"]["dropped"].as_u64());
+    // The human report lists every drop only when asked.
+    let (batch, stream) = generate(&dir, "20,75,5");
+    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
+    let args = [
+        "simulate",
+        &query,
+        "--batch-dir",
+        &batch,
+        "--stream",
+        &stream,
+    ];
+    let (code, short, err) = sluice(&args, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(short.contains("dropped events by reason:") && !short.contains("every dropped event"));
+    let mut all = args.to_vec();
+    all.extend(["--drops", "all"]);
+    let (code, long, err) = sluice(&all, None);
+    assert_eq!(code, 0, "{err}");
+    let listed = long.lines().filter(|l| l.starts_with("  event ")).count() as u64;
+    assert_eq!(
+        Some(listed),
+        summary["events"]["dropped"].as_u64(),
+        "{long}"
     );
 }
 
