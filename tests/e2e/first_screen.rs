@@ -365,39 +365,50 @@ async fn served_compressed_cached_and_secured(
     Ok(())
 }
 
-/// Every control is reached by Tab with a visible focus ring, from the editor on
-/// to Play, and back (Shift+Tab) to Deploy; Enter works them.
-async fn keyboard(client: &fantoccini::Client) -> Result<()> {
-    use fantoccini::key::Key;
-    let editor = client.find(Locator::Css("#query .cm-content")).await?;
-    editor.click().await?;
-    let focused = r#"
-        const e = document.activeElement;
-        const s = getComputedStyle(e);
-        const frame = e.closest('.editor');
-        const ring = (x) => x && getComputedStyle(x).outlineStyle !== 'none' && parseFloat(getComputedStyle(x).outlineWidth) > 0;
-        return [e.id || e.className || e.tagName, ring(e) || (frame !== null && ring(frame)) || s.boxShadow !== 'none'];
-    "#;
+/// What has the focus (its id, else its class or tag) and whether it shows a focus
+/// ring (its outline, its editor frame's, or a box shadow).
+const FOCUSED: &str = r#"
+    const e = document.activeElement;
+    const frame = e.closest('.editor');
+    const ring = (x) => x && getComputedStyle(x).outlineStyle !== 'none' && parseFloat(getComputedStyle(x).outlineWidth) > 0;
+    return [e.id || e.className || e.tagName, ring(e) || (frame !== null && ring(frame)) || getComputedStyle(e).boxShadow !== 'none'];
+"#;
+
+/// Presses `keys` on whatever has the focus, at most `at_most` times, until the
+/// element with id `target` has it; returns what had the focus after each press,
+/// each checked for a visible focus ring.
+async fn press_until(
+    client: &fantoccini::Client,
+    keys: &str,
+    target: &str,
+    at_most: usize,
+) -> Result<Vec<String>> {
     let mut seen = Vec::new();
-    let at = client.execute(focused, vec![]).await?;
-    ensure!(at[1] == true, "the editor shows no focus: {at}");
-    for _ in 0..60 {
-        client
-            .active_element()
-            .await?
-            .send_keys(&char::from(Key::Tab).to_string())
-            .await?;
-        let at = client.execute(focused, vec![]).await?;
+    for _ in 0..at_most {
+        client.active_element().await?.send_keys(keys).await?;
+        let at = client.execute(FOCUSED, vec![]).await?;
         let name = at[0].as_str().unwrap_or_default().to_string();
         ensure!(
             at[1] == true,
             "{name} has the focus but shows no ring (after {seen:?})"
         );
         seen.push(name.clone());
-        if name == "play" {
+        if name == target {
             break;
         }
     }
+    Ok(seen)
+}
+
+/// Every control is reached by Tab with a visible focus ring, from the editor on
+/// to Play, and back (Shift+Tab) to Deploy; Enter works them.
+async fn keyboard(client: &fantoccini::Client) -> Result<()> {
+    use fantoccini::key::Key;
+    let editor = client.find(Locator::Css("#query .cm-content")).await?;
+    editor.click().await?;
+    let at = client.execute(FOCUSED, vec![]).await?;
+    ensure!(at[1] == true, "the editor shows no focus: {at}");
+    let seen = press_until(client, &char::from(Key::Tab).to_string(), "play", 60).await?;
     ensure!(
         seen.last().map(String::as_str) == Some("play"),
         "Tab from the editor did not reach Play: {seen:?}"
@@ -433,17 +444,7 @@ async fn keyboard(client: &fantoccini::Client) -> Result<()> {
     // Back from the editor with Shift+Tab: Format, the theme, then Deploy.
     editor.click().await?;
     let back = sluice_e2e::chord(Key::Shift, Key::Tab);
-    let mut seen = Vec::new();
-    for _ in 0..6 {
-        client.active_element().await?.send_keys(&back).await?;
-        let at = client.execute(focused, vec![]).await?;
-        let name = at[0].as_str().unwrap_or_default().to_string();
-        ensure!(at[1] == true, "{name} has the focus but shows no ring");
-        seen.push(name.clone());
-        if name == "open-deploy" {
-            break;
-        }
-    }
+    let seen = press_until(client, &back, "open-deploy", 6).await?;
     ensure!(
         seen.last().map(String::as_str) == Some("open-deploy"),
         "Shift+Tab from the editor did not reach Deploy: {seen:?}"
