@@ -173,12 +173,13 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
         text.contains("1:8") && text.contains("unknown column \"nope\""),
         "problem: {text}"
     );
-    let disabled = client
-        .find(Locator::Css("button#play"))
-        .await?
-        .prop("disabled")
-        .await?;
-    assert_eq!(disabled.as_deref(), Some("true"));
+    // The simulation follows the query a frame after its diagnostic.
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("button#play:disabled"))
+        .await
+        .context("Play stayed on for a broken query")?;
     let underline = client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -231,16 +232,12 @@ async fn first_screen(server: &Server, browser: &Browser) -> Result<()> {
             && text.contains("UNION ALL"),
         "warning: {text}"
     );
-    let disabled = client
-        .find(Locator::Css("button#play"))
-        .await?
-        .prop("disabled")
-        .await?;
-    assert_ne!(
-        disabled.as_deref(),
-        Some("true"),
-        "the simulation is refused too"
-    );
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("button#play:enabled"))
+        .await
+        .context("the simulation is refused too")?;
     let path = browser.screenshot("not-deployable-query").await?;
     eprintln!("screenshot: {}", path.display());
     Ok(())
