@@ -125,113 +125,137 @@ pub fn simulate(request: &Request, out: &mut dyn Write) -> Result<Simulated> {
             code: 1,
         });
     };
-    let mut stderr = String::new();
-    // The bounded tables the plan reads: <table>.jsonl in the batch directory.
-    let mut tables = sluice_engine::Tables::new();
-    for source in catalog.sources.iter().filter(|s| s.is_bounded()) {
-        if !plan_reads(&plan, &source.sql_name()) {
-            continue;
-        }
-        let path = batch_dir.join(format!("{}.jsonl", source.name));
-        let file = std::fs::File::open(&path).with_context(|| {
-            format!(
-                "cannot read {} (the query reads {}; `sluice generate batch --out {}` writes it)",
-                path.display(),
-                source.sql_name(),
-                batch_dir.display()
-            )
-        })?;
-        let mut rows = Vec::new();
-        let read = each_record(
-            &path,
-            file,
-            &source.schema,
-            on_bad,
-            RecordKind::TableRow,
-            &mut stderr,
-            |row| {
-                rows.push(row);
-                Ok(())
-            },
-        )?;
-        if !read {
-            return Ok(Simulated { stderr, code: 1 });
-        }
-        tables.insert(source.sql_name(), std::sync::Arc::new(rows));
+    // The stream the plan reads (one at most), read on a thread of its own from the
+    // start, while the bounded side is read and built here: its rows come over in
+    // batches (at most READ_AHEAD of them waiting), never all held.
+    let streams: Vec<_> = catalog
+        .sources
+        .iter()
+        .filter(|s| !s.is_bounded() && plan_reads(&plan, &s.sql_name()))
+        .collect();
+    if streams.len() > 1 {
+        bail!("the query reads more than one stream; `sluice simulate` takes one --stream file");
     }
-    let epoch = Instant::now();
-    let clock = Box::new(move || epoch.elapsed().as_nanos() as u64);
-    // Counting drops by reason needs one record kept (the example); listing them all.
-    let options = Options {
-        retain_dropped: if drops == Drops::All { usize::MAX } else { 1 },
-        ..Options::default()
+    let stream_file = match streams.first() {
+        Some(_) => Some(
+            std::fs::File::open(stream)
+                .with_context(|| format!("cannot read {}", stream.display()))?,
+        ),
+        None => None,
     };
-    let mut engine = Engine::with_clock(&plan, &tables, options, Some(clock))?;
-    let mut pushed = 0u64;
-    let mut seconds = 0.0;
-    if let Some(topic) = engine.stream_sources().first().map(|s| s.to_string()) {
-        let schema = catalog
-            .sources
-            .iter()
-            .find(|s| s.sql_name() == topic)
-            .map(|s| s.schema.clone())
-            .unwrap_or_default();
-        if engine.stream_sources().len() > 1 {
-            bail!(
-                "the query reads more than one stream; `sluice simulate` takes one --stream file"
-            );
-        }
-        let file = std::fs::File::open(stream)
-            .with_context(|| format!("cannot read {}", stream.display()))?;
-        // The stream's records are the topic's messages (with their event time), read
-        // as Dataflow reads them, and pushed as they are read (never all held): a
-        // batch at a time, so that the engine's own time is measured apart.
-        let mut batch = Vec::with_capacity(PUSH_BATCH);
-        let mut push = |batch: &mut Vec<sluice_engine::Row>| -> Result<()> {
-            let started = Instant::now();
-            for row in batch.drain(..) {
-                engine.push(&topic, row)?;
-                pushed += 1;
-            }
-            seconds += started.elapsed().as_secs_f64();
-            Ok(())
-        };
-        let read = each_record(
-            stream,
-            file,
-            &schema,
-            on_bad,
-            RecordKind::Message,
-            &mut stderr,
-            |row| {
-                batch.push(row);
-                if batch.len() == PUSH_BATCH {
-                    push(&mut batch)?;
+    std::thread::scope(|scope| -> Result<Simulated> {
+        let (batches, received) = std::sync::mpsc::sync_channel(READ_AHEAD);
+        let reader = streams.first().zip(stream_file).map(|(source, file)| {
+            scope.spawn(move || -> Result<(String, bool)> {
+                let mut stderr = String::new();
+                let mut batch = Vec::with_capacity(PUSH_BATCH);
+                // The stream's records are the topic's messages (with their event
+                // time), read as Dataflow reads them.
+                let read = each_record(
+                    stream,
+                    file,
+                    &source.schema,
+                    on_bad,
+                    RecordKind::Message,
+                    &mut stderr,
+                    |row| {
+                        batch.push(row);
+                        if batch.len() == PUSH_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(PUSH_BATCH));
+                            batches
+                                .send(full)
+                                .map_err(|_| anyhow::anyhow!("the engine stopped reading"))?;
+                        }
+                        Ok(())
+                    },
+                )?;
+                if read && !batch.is_empty() {
+                    let _ = batches.send(batch);
                 }
-                Ok(())
-            },
-        )?;
-        if !read {
-            return Ok(Simulated { stderr, code: 1 });
+                Ok((stderr, read))
+            })
+        });
+        let mut stderr = String::new();
+        // The bounded tables the plan reads: <table>.jsonl in the batch directory.
+        let mut tables = sluice_engine::Tables::new();
+        for source in catalog.sources.iter().filter(|s| s.is_bounded()) {
+            if !plan_reads(&plan, &source.sql_name()) {
+                continue;
+            }
+            let path = batch_dir.join(format!("{}.jsonl", source.name));
+            let file = std::fs::File::open(&path).with_context(|| {
+                format!(
+                    "cannot read {} (the query reads {}; `sluice generate batch --out {}` writes it)",
+                    path.display(),
+                    source.sql_name(),
+                    batch_dir.display()
+                )
+            })?;
+            let mut rows = Vec::new();
+            let read = each_record(
+                &path,
+                file,
+                &source.schema,
+                on_bad,
+                RecordKind::TableRow,
+                &mut stderr,
+                |row| {
+                    rows.push(row);
+                    Ok(())
+                },
+            )?;
+            if !read {
+                return Ok(Simulated { stderr, code: 1 });
+            }
+            tables.insert(source.sql_name(), std::sync::Arc::new(rows));
         }
-        push(&mut batch)?;
-        let started = Instant::now();
-        engine.finish();
-        seconds += started.elapsed().as_secs_f64();
-    }
-    let events_per_second = if seconds > 0.0 {
-        pushed as f64 / seconds
-    } else {
-        0.0
-    };
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    match format {
-        Format::Json => write_json(&mut out, &engine, events_per_second, lineage, drops),
-        Format::Human => write_human(&mut out, &engine, events_per_second, drops),
-    }
-    .and_then(|()| out.flush())
-    .context("writing the report")?;
-    Ok(Simulated { stderr, code: 0 })
+        let epoch = Instant::now();
+        let clock = Box::new(move || epoch.elapsed().as_nanos() as u64);
+        // Counting drops by reason needs one record kept (the example); listing them all.
+        let options = Options {
+            retain_dropped: if drops == Drops::All { usize::MAX } else { 1 },
+            ..Options::default()
+        };
+        let mut engine = Engine::with_clock(&plan, &tables, options, Some(clock))?;
+        let mut pushed = 0u64;
+        let mut seconds = 0.0;
+        let topic = engine.stream_sources().first().map(|t| t.to_string());
+        if let (Some(reader), Some(topic)) = (reader, topic) {
+            // The engine's own time, a batch at a time, apart from the reading.
+            for batch in received {
+                let started = Instant::now();
+                for row in batch {
+                    engine.push(&topic, row)?;
+                    pushed += 1;
+                }
+                seconds += started.elapsed().as_secs_f64();
+            }
+            let (read_errors, read) = reader
+                .join()
+                .map_err(|_| anyhow::anyhow!("reading {} failed", stream.display()))??;
+            stderr.push_str(&read_errors);
+            if !read {
+                return Ok(Simulated { stderr, code: 1 });
+            }
+            let started = Instant::now();
+            engine.finish();
+            seconds += started.elapsed().as_secs_f64();
+        }
+        let events_per_second = if seconds > 0.0 {
+            pushed as f64 / seconds
+        } else {
+            0.0
+        };
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+        match format {
+            Format::Json => write_json(&mut out, &engine, events_per_second, lineage, drops),
+            Format::Human => write_human(&mut out, &engine, events_per_second, drops),
+        }
+        .and_then(|()| out.flush())
+        .context("writing the report")?;
+        Ok(Simulated { stderr, code: 0 })
+    })
 }
 
 /// The JSON report, written as it is made: `{"table_rows", "messages",
@@ -329,8 +353,13 @@ impl<'w, W: Write> JsonList<'w, W> {
     }
 }
 
-/// Stream rows pushed between two looks at the clock.
+/// Stream rows pushed between two looks at the clock (and sent from the reading
+/// thread at once).
 const PUSH_BATCH: usize = 4096;
+
+/// How many batches of stream rows the reading thread may have waiting while the
+/// engine is busy (about 130,000 rows).
+const READ_AHEAD: usize = 32;
 
 /// Reads a JSONL file a line at a time (blank lines ignored), handing each good
 /// record's row to `each` and reporting bad records on `stderr` as `file:line`;
