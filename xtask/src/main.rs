@@ -222,6 +222,7 @@ fn bench(root: &Path) -> Result<()> {
             run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "duckdb"]))
         })?;
     }
+    setup::ensure_gnu_time()?;
     step("native benchmarks (cargo bench)", || {
         run(cargo().args(["bench", "--workspace", "--exclude", "sluice-e2e"]))
     })?;

@@ -252,6 +252,17 @@ fn ensure_debian_wasm() -> Result<WasmRoute> {
     Ok(WasmRoute::Debian)
 }
 
+/// Installs GNU time (Debian's `time`), with which the `simulate_files` benchmark
+/// measures each process's peak memory, if it is missing.
+pub fn ensure_gnu_time() -> Result<()> {
+    if Path::new("/usr/bin/time").is_file() {
+        have("GNU time", "/usr/bin/time");
+        return Ok(());
+    }
+    installing("time (Debian)");
+    apt_install(&["time"])
+}
+
 fn dpkg_installed(package: &str) -> bool {
     output(Command::new("dpkg-query").args(["-W", "-f", "${Status}", package]))
         .is_some_and(|s| s.ends_with("installed") && !s.contains("not-installed"))
