@@ -94,10 +94,12 @@ struct Keeper {
 
 impl Keeper {
     /// Saves `scenario` after the next paint ([`timing::after_paint`]); a newer
-    /// change replaces an older one not yet saved.
+    /// change replaces an older one not yet saved (whose save is already asked for).
     fn later(this: &Rc<std::cell::RefCell<Keeper>>, scenario: Scenario) {
+        if this.borrow_mut().pending.replace(scenario).is_some() {
+            return;
+        }
         let weak = Rc::downgrade(this);
-        this.borrow_mut().pending = Some(scenario);
         timing::after_paint(move || {
             if let Some(this) = weak.upgrade() {
                 Keeper::now(&this);

@@ -98,10 +98,11 @@ fn main() {
         println!("  skipped: GNU time (/usr/bin/time, Debian package `time`) measures peak memory");
         return;
     }
-    let Ok(dir) = tempfile_dir() else {
+    let Ok(temp) = tempfile::tempdir() else {
         println!("  skipped: no temporary directory");
         return;
     };
+    let dir = temp.path();
     let d = dir.to_string_lossy().to_string();
     let generated = Command::new(&sluice)
         .args([
@@ -189,12 +190,4 @@ fn main() {
             rs[0].summary.chars().take(150).collect::<String>()
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A fresh directory under the system's temporary directory.
-fn tempfile_dir() -> std::io::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("sluice-simulate-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -165,14 +165,18 @@ fn content_security_policy(index_html: &str) -> String {
     )
 }
 
-/// Whether a file's name carries Trunk's content hash (`name-<16 hex>.ext`): its
+/// Whether a file's name carries Trunk's content hash (`name-<8 to 16 hex>.ext`): its
 /// content never changes under that name.
 fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    // Trunk 0.22.1 writes assets' hashes zero-padded to 16 hex digits
+    // (`pipelines/mod.rs`: `{:0>16x}`) but the app's wasm and JS with `{hash:x}`
+    // (`pipelines/rust/mod.rs`), so as few as 1; fewer than 8 is taken for a word.
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// Security headers on every response, and how long the browser may keep it:
@@ -508,6 +512,10 @@ mod tests {
         let (_, h, _) = headers_of(&app, "/api/health", "br").await;
         assert_eq!(h["cache-control"], "no-store");
         assert!(is_hashed("/sluice-web-be67c64686cbec66.js"));
+        // Trunk leaves the app's hash unpadded: 15 digits here.
+        assert!(is_hashed("/sluice-web-935bafebd7045c2_bg.wasm"));
+        assert!(is_hashed("/sluice-web-935bafebd7045c2.js"));
+        assert!(!is_hashed("/x-cafe.css"));
         assert!(is_hashed("/favicon-6e5be74193255191.svg"));
         assert!(!is_hashed("/snippets/static/generated/editor.js"));
         assert!(!is_hashed("/index.html"));
