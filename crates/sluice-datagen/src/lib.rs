@@ -648,7 +648,8 @@ pub fn tables(catalog: &sluice_sql::Catalog, params: &BatchParams) -> sluice_eng
             "orders" => orders.iter().map(|o| o.to_row(&source.schema)).collect(),
             _ => continue,
         };
-        out.insert(source.sql_name(), std::sync::Arc::new(rows));
+        let table = sluice_engine::Table::from_rows(source.schema.len(), rows);
+        out.insert(source.sql_name(), std::sync::Arc::new(table));
     }
     out
 }

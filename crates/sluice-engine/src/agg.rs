@@ -39,7 +39,7 @@ impl AggSpec {
         Acc {
             state: State::Empty,
             count: 0,
-            seen: self.distinct.then(HashSet::new),
+            seen: self.distinct.then(Box::default),
         }
     }
 }
@@ -60,7 +60,10 @@ pub struct Acc {
     state: State,
     /// Non-NULL inputs (COUNT, AVG) or matching inputs (COUNTIF).
     count: i64,
-    seen: Option<HashSet<Key>>,
+    /// `DISTINCT`'s values seen (boxed: most aggregates have none, and an
+    /// accumulator stays small enough to sit inline in its group).
+    #[allow(clippy::box_collection)]
+    seen: Option<Box<HashSet<Key>>>,
 }
 
 impl Acc {

@@ -12,6 +12,7 @@ use sluice_sql::plan::{JoinKind, Plan, WindowKind};
 use crate::agg::{Acc, AggSpec};
 use crate::eval::{CExpr, Context, EvalError, compile, eval, truth};
 use crate::lineage::{Ids, Prov, ProvSet, RowRef};
+use crate::table::Table;
 use crate::value::{Key, Row, Value};
 
 /// Why the engine cannot run a plan or its inputs.
@@ -56,6 +57,14 @@ pub enum EngineError {
         /// The limit it passed, in words: `2,000,000 rows`.
         limit: String,
     },
+    /// Reading a bounded table failed (see [`BoundedInput`]).
+    #[error("reading {table}: {message}")]
+    Input {
+        /// The table's SQL name.
+        table: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The build was cancelled (see [`Engine::with_cancel`]).
     #[error("cancelled while computing the bounded side")]
     Cancelled,
@@ -63,7 +72,55 @@ pub enum EngineError {
 
 /// The bounded inputs: rows of each BigQuery source by its SQL name, in the source's
 /// column order. Shared, so that the engine keeps them for lineage without a copy.
-pub type Tables = HashMap<String, std::sync::Arc<Vec<Row>>>;
+pub type Tables = HashMap<String, std::sync::Arc<Table>>;
+
+/// Where the bounded side's tables come from while the engine builds it: held in
+/// memory ([`Tables`]), or read a piece at a time and let go (a file too large to
+/// hold beside the state built from it).
+pub trait BoundedInput {
+    /// Hands the rows of the table `table` (a SQL name) to `each` in order, a piece
+    /// at a time (rows are numbered on from one piece to the next);
+    /// [`EngineError::MissingTable`] when there is no such table. A table is read
+    /// once for each scan of it.
+    fn read(
+        &mut self,
+        table: &str,
+        each: &mut dyn FnMut(&Table) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError>;
+
+    /// The whole table (asked after it is read), when it is held: the engine keeps
+    /// it, so that an output's lineage can show a scanned row. A table read piece by piece is not kept, and
+    /// lineage then names its rows by number only.
+    fn held(&self, table: &str) -> Option<std::sync::Arc<Table>> {
+        let _ = table;
+        None
+    }
+}
+
+/// What a bounded scan hands each row it keeps to: the row's number in its table
+/// and its values.
+type ScannedRow<'a> = dyn FnMut(u32, &[Value]) -> Result<(), EngineError> + 'a;
+
+/// Tables held in memory, read in place.
+struct Held<'a>(&'a Tables);
+
+impl BoundedInput for Held<'_> {
+    fn read(
+        &mut self,
+        table: &str,
+        each: &mut dyn FnMut(&Table) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        let rows = self
+            .0
+            .get(table)
+            .ok_or_else(|| EngineError::MissingTable(table.to_string()))?;
+        each(rows)
+    }
+
+    fn held(&self, table: &str) -> Option<std::sync::Arc<Table>> {
+        self.0.get(table).cloned()
+    }
+}
 
 /// Settings of a run.
 #[derive(Debug, Clone, Copy)]
@@ -242,6 +299,20 @@ pub struct Output {
     pub time: i64,
 }
 
+/// A group's accumulators.
+type Accs = smallvec::SmallVec<[Acc; 2]>;
+
+/// A group's keys' hash, as [`Key`] hashes them (so keys that group together hash
+/// alike).
+fn hash_key(values: &[Value]) -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    for v in values {
+        crate::value::hash_value(v, &mut h);
+    }
+    h.finish()
+}
+
 /// A tuple moving through the stream operators.
 #[derive(Debug, Clone)]
 struct Tuple {
@@ -274,14 +345,19 @@ struct AggOp {
     sessions: FxHashMap<Key, Vec<Session>>,
     session_timers: BTreeMap<i64, Vec<Key>>,
     /// Bounded input: groups in first-seen order.
-    all: Vec<(Key, Group)>,
-    index: FxHashMap<Key, usize>,
+    all: Vec<Group>,
+    /// Positions in `all`, found by their keys' hash: the keys are kept once, in the
+    /// group, so a row's look-up touches the small index and then the one group it
+    /// adds to.
+    index: hashbrown::HashTable<u32>,
 }
 
 #[derive(Debug, Clone)]
 struct Group {
-    keys: Row,
-    accs: Vec<Acc>,
+    /// The group's key values (one is held inline, where a look-up compares it).
+    keys: crate::value::KeyValues,
+    /// One accumulator per aggregate (two are held inline).
+    accs: Accs,
     prov: ProvSet,
 }
 
@@ -353,7 +429,9 @@ pub struct Engine {
     /// Bounded inputs a stream join keeps: the input's node to the join's.
     kept: FxHashMap<usize, usize>,
     /// The tables scans read, by scan node.
-    scans: FxHashMap<usize, std::sync::Arc<Vec<Row>>>,
+    scans: FxHashMap<usize, std::sync::Arc<Table>>,
+    /// Whether two output columns share a name.
+    output_names_repeat: bool,
     output_columns: Vec<sluice_sql::plan::Column>,
     /// What reached the destinations: the newest [`Options::retain`] rows.
     pub outputs: VecDeque<Output>,
@@ -443,7 +521,18 @@ impl Engine {
         options: Options,
         clock: Option<Box<dyn Fn() -> u64>>,
     ) -> Result<Self, EngineError> {
-        Self::build(plan, tables, options, clock, None)
+        Self::build(plan, &mut Held(tables), options, clock, None)
+    }
+
+    /// As [`Engine::with_clock`], reading the bounded tables from `input` as the
+    /// bounded side is built: a table it reads piece by piece is never held whole.
+    pub fn reading(
+        plan: &Plan,
+        input: &mut dyn BoundedInput,
+        options: Options,
+        clock: Option<Box<dyn Fn() -> u64>>,
+    ) -> Result<Self, EngineError> {
+        Self::build(plan, input, options, clock, None)
     }
 
     /// As [`Engine::new`], asking `cancel` now and then while the bounded side is
@@ -454,12 +543,12 @@ impl Engine {
         options: Options,
         cancel: Box<dyn Fn() -> bool>,
     ) -> Result<Self, EngineError> {
-        Self::build(plan, tables, options, None, Some(cancel))
+        Self::build(plan, &mut Held(tables), options, None, Some(cancel))
     }
 
     fn build(
         plan: &Plan,
-        tables: &Tables,
+        tables: &mut dyn BoundedInput,
         options: Options,
         clock: Option<Box<dyn Fn() -> u64>>,
         cancel: Option<Box<dyn Fn() -> bool>>,
@@ -471,6 +560,13 @@ impl Engine {
             kept: FxHashMap::default(),
             scans: FxHashMap::default(),
             output_columns: plan.columns().to_vec(),
+            output_names_repeat: {
+                let names = plan.columns();
+                names
+                    .iter()
+                    .enumerate()
+                    .any(|(i, c)| names[..i].iter().any(|d| d.name == c.name))
+            },
             outputs: VecDeque::new(),
             dropped: VecDeque::new(),
             evicted: (0, 0),
@@ -525,6 +621,14 @@ impl Engine {
         self.evicted.0 + self.outputs.len() as u64
     }
 
+    /// Hands over the outputs kept so far, oldest first, and keeps no more of them
+    /// ([`Engine::outputs_total`] still counts them): a caller that writes outputs
+    /// as they come holds none in memory.
+    pub fn take_outputs(&mut self) -> std::collections::vec_deque::Drain<'_, Output> {
+        self.evicted.0 += self.outputs.len() as u64;
+        self.outputs.drain(..)
+    }
+
     /// How many drop records there were in all (kept or not).
     pub fn dropped_total(&self) -> u64 {
         self.evicted.1 + self.dropped.len() as u64
@@ -543,6 +647,11 @@ impl Engine {
     /// The output columns.
     pub fn output_columns(&self) -> &[sluice_sql::plan::Column] {
         &self.output_columns
+    }
+
+    /// Whether two output columns share a name (a JSON object keeps one of them).
+    pub(crate) fn output_names_repeat(&self) -> bool {
+        self.output_names_repeat
     }
 
     /// The stream sources the query reads, by SQL name.
@@ -788,7 +897,7 @@ impl Engine {
         &mut self,
         plan: &Plan,
         id: usize,
-        tables: &Tables,
+        tables: &mut dyn BoundedInput,
     ) -> Result<(), EngineError> {
         let inputs = plan.inputs();
         let children = self.nodes[id].children.clone();
@@ -865,13 +974,18 @@ impl Engine {
 
     // ---- the bounded side, in batch ----------------------------------------------------
 
-    fn run_batch(&mut self, plan: &Plan, id: usize, tables: &Tables) -> Result<Batch, EngineError> {
+    fn run_batch(
+        &mut self,
+        plan: &Plan,
+        id: usize,
+        tables: &mut dyn BoundedInput,
+    ) -> Result<Batch, EngineError> {
         let children = self.nodes[id].children.clone();
         if let Plan::Filter { predicate, input } = plan
             && let Plan::Scan { source, columns } = &**input
             && let [child] = children[..]
         {
-            return self.filter_scan(id, child, predicate, source, columns.len(), tables);
+            return self.filter_scan(id, child, Some(predicate), source, columns.len(), tables);
         }
         if let Plan::Aggregate { input, .. } = plan
             && input.window().is_none()
@@ -894,18 +1008,7 @@ impl Engine {
         let rows_in: usize = inputs.iter().map(|b| b.rows.len()).sum();
         let out = match plan {
             Plan::Scan { source, columns } => {
-                let table = self.scan_table(id, source, tables)?;
-                let width = columns.len();
-                let rows: Vec<Row> = table.iter().map(|r| widen(r, width)).collect();
-                let prov = (0..rows.len())
-                    .map(|i| {
-                        Prov::row(RowRef {
-                            node: id as u32,
-                            row: i as u32,
-                        })
-                    })
-                    .collect();
-                Batch { rows, prov }
+                self.filter_scan(id, id, None, source, columns.len(), tables)?
             }
             Plan::Filter { predicate, .. } => {
                 let p = compile(predicate).map_err(fail)?;
@@ -1093,13 +1196,18 @@ impl Engine {
     /// The error for bounded operator `id` passing a size limit, with the limit it
     /// passed in words.
     fn too_large(&self, id: usize, plan: &Plan) -> EngineError {
-        let by_values = self.options.max_bounded_values / plan.columns().len().max(1);
+        self.too_large_for(id, plan.columns().len())
+    }
+
+    /// [`Engine::too_large`] for an operator of `width` columns.
+    fn too_large_for(&self, id: usize, width: usize) -> EngineError {
+        let by_values = self.options.max_bounded_values / width.max(1);
         let limit = if by_values < self.options.max_bounded_rows {
             format!(
                 "{} values ({} rows of {} columns)",
                 thousands(self.options.max_bounded_values),
                 thousands(by_values),
-                plan.columns().len()
+                width
             )
         } else {
             format!("{} rows", thousands(self.options.max_bounded_rows))
@@ -1111,109 +1219,140 @@ impl Engine {
         }
     }
 
-    /// The table scan `id` reads, kept for lineage.
-    fn scan_table(
+    /// Reads the rows of the table scan `scan` reads and, when `filter` is a filter
+    /// right over it, `(filter, predicate)`, keeps those that pass; hands each
+    /// kept row to `each` with its number in the table. Records the scan's and the
+    /// filter's statistics, and returns the nanoseconds spent in `each` (reading
+    /// a piece is nobody's time). A held table is kept for lineage.
+    fn scan_rows(
         &mut self,
-        id: usize,
-        source: &sluice_sql::catalog::Source,
-        tables: &Tables,
-    ) -> Result<std::sync::Arc<Vec<Row>>, EngineError> {
-        let name = source.sql_name();
-        let table = tables
-            .get(&name)
-            .cloned()
-            .ok_or(EngineError::MissingTable(name))?;
-        self.scans.insert(id, table.clone());
-        Ok(table)
-    }
-
-    /// A filter right over a scan: reads the table in place and copies only the rows
-    /// that pass (the common `WHERE` on a BigQuery table).
-    fn filter_scan(
-        &mut self,
-        id: usize,
         scan: usize,
-        predicate: &sluice_sql::plan::Expr,
+        filter: Option<(usize, &sluice_sql::plan::Expr)>,
         source: &sluice_sql::catalog::Source,
-        width: usize,
-        tables: &Tables,
-    ) -> Result<Batch, EngineError> {
-        let (table, selection) = self.select(id, scan, Some(predicate), source, tables)?;
-        Ok(Batch {
-            rows: selection
-                .iter()
-                .map(|&i| widen(&table[i as usize], width))
-                .collect(),
-            prov: selection
-                .iter()
-                .map(|&row| {
-                    Prov::row(RowRef {
-                        node: scan as u32,
-                        row,
-                    })
-                })
-                .collect(),
-        })
+        input: &mut dyn BoundedInput,
+        each: &mut ScannedRow<'_>,
+    ) -> Result<u64, EngineError> {
+        let predicate = match filter {
+            Some((id, predicate)) => {
+                let label = self.nodes[id].label.clone();
+                let p = compile(predicate).map_err(|e| EngineError::Eval {
+                    node: id,
+                    label,
+                    message: e.0,
+                })?;
+                Some((id, p))
+            }
+            None => None,
+        };
+        let name = source.sql_name();
+        let now = |engine: &Self| engine.clock.as_ref().map_or(0, |c| c());
+        let cx = Context::default();
+        let (mut rows, mut passed, mut filtering, mut downstream) = (0u64, 0u64, 0u64, 0u64);
+        let mut selection: Vec<u32> = Vec::new();
+        input.read(&name, &mut |piece| {
+            let first = u32::try_from(rows)
+                .ok()
+                .filter(|f| f.checked_add(piece.len() as u32).is_some())
+                .ok_or_else(|| EngineError::Input {
+                    table: name.clone(),
+                    message: "more than 4,294,967,295 rows".to_string(),
+                })?;
+            rows += piece.len() as u64;
+            let t0 = now(self);
+            selection.clear();
+            match &predicate {
+                Some((id, p)) => {
+                    for (i, row) in piece.iter().enumerate() {
+                        let value = eval(p, row, &cx).map_err(|e| EngineError::Eval {
+                            node: *id,
+                            label: self.nodes[*id].label.clone(),
+                            message: e.0,
+                        })?;
+                        if truth(&value) == Some(true) {
+                            selection.push(i as u32);
+                        }
+                    }
+                }
+                None => selection.extend(0..piece.len() as u32),
+            }
+            let t1 = now(self);
+            passed += selection.len() as u64;
+            for &i in &selection {
+                if let Some(row) = piece.get(i as usize) {
+                    each(first + i, row)?;
+                }
+            }
+            filtering += t1.saturating_sub(t0);
+            downstream += now(self).saturating_sub(t1);
+            if self.cancel.as_ref().is_some_and(|c| c()) {
+                return Err(EngineError::Cancelled);
+            }
+            Ok(())
+        })?;
+        if let Some(table) = input.held(&name) {
+            self.scans.insert(scan, table);
+        }
+        self.nodes[scan].stats = Stats {
+            rows_in: rows,
+            rows_out: rows,
+            ..Stats::default()
+        };
+        if let Some((id, _)) = predicate {
+            self.nodes[id].stats = Stats {
+                rows_in: rows,
+                rows_out: passed,
+                dropped: rows - passed,
+                nanos: filtering,
+                ..Stats::default()
+            };
+        }
+        Ok(downstream)
     }
 
-    /// The rows of scan `scan` that pass `predicate` (of filter `id`), as indices
-    /// into the table, which is read in place; records both operators' statistics.
-    fn select(
+    /// A scan, or a filter right over a scan (the common `WHERE` on a BigQuery
+    /// table): copies only the rows that pass, at most the bounded-side limit.
+    fn filter_scan(
         &mut self,
         id: usize,
         scan: usize,
         predicate: Option<&sluice_sql::plan::Expr>,
         source: &sluice_sql::catalog::Source,
-        tables: &Tables,
-    ) -> Result<(std::sync::Arc<Vec<Row>>, Vec<u32>), EngineError> {
-        let label = self.nodes[id].label.clone();
-        let fail = |e: EvalError| EngineError::Eval {
-            node: id,
-            label: label.clone(),
-            message: e.0,
-        };
-        let p = predicate.map(compile).transpose().map_err(fail)?;
-        let table = self.scan_table(scan, source, tables)?;
-        let started = self.clock.as_ref().map(|c| c());
-        let cx = Context::default();
-        let mut selection = Vec::new();
-        for (i, row) in table.iter().enumerate() {
-            let keep = match &p {
-                Some(p) => truth(&eval(p, row, &cx).map_err(fail)?) == Some(true),
-                None => true,
-            };
-            if keep {
-                selection.push(i as u32);
-            }
-        }
-        let n = table.len() as u64;
-        self.nodes[scan].stats = Stats {
-            rows_in: n,
-            rows_out: n,
-            ..Stats::default()
-        };
-        if predicate.is_some() {
-            self.nodes[id].stats = Stats {
-                rows_in: n,
-                rows_out: selection.len() as u64,
-                dropped: n - selection.len() as u64,
-                nanos: match (started, self.clock.as_ref()) {
-                    (Some(t0), Some(clock)) => clock().saturating_sub(t0),
-                    _ => 0,
-                },
-                ..Stats::default()
-            };
-        }
-        Ok((table, selection))
+        width: usize,
+        input: &mut dyn BoundedInput,
+    ) -> Result<Batch, EngineError> {
+        let limit = self
+            .options
+            .max_bounded_rows
+            .min(self.options.max_bounded_values / width.max(1));
+        let mut out = Batch::default();
+        let too_large = self.too_large_for(id, width);
+        self.scan_rows(
+            scan,
+            predicate.map(|p| (id, p)),
+            source,
+            input,
+            &mut |row, values| {
+                if out.rows.len() >= limit {
+                    return Err(too_large.clone());
+                }
+                out.rows.push(widen(values, width));
+                out.prov.push(Prov::row(RowRef {
+                    node: scan as u32,
+                    row,
+                }));
+                Ok(())
+            },
+        )?;
+        Ok(out)
     }
 
     /// An aggregate over a scan, or over a filter over a scan, without a window:
-    /// groups the table's rows in place, without copying them.
+    /// groups the table's rows as they are read, without copying them.
     fn aggregate_in_place(
         &mut self,
         id: usize,
         plan: &Plan,
-        tables: &Tables,
+        tables: &mut dyn BoundedInput,
     ) -> Result<Option<Batch>, EngineError> {
         let Plan::Aggregate {
             group,
@@ -1227,16 +1366,12 @@ impl Engine {
         let [child] = self.nodes[id].children[..] else {
             return Ok(None);
         };
-        let (table, selection, scan) = match &**input {
-            Plan::Scan { source, .. } => {
-                let (t, s) = self.select(child, child, None, source, tables)?;
-                (t, s, child)
-            }
+        let (source, scan, filter) = match &**input {
+            Plan::Scan { source, .. } => (source, child, None),
             Plan::Filter { predicate, input } => {
                 match (&**input, &self.nodes[child].children[..]) {
                     (Plan::Scan { source, .. }, &[scan]) => {
-                        let (t, s) = self.select(child, scan, Some(predicate), source, tables)?;
-                        (t, s, scan)
+                        (source, scan, Some((child, predicate)))
                     }
                     _ => return Ok(None),
                 }
@@ -1249,25 +1384,26 @@ impl Engine {
             label: label.clone(),
             message: e.0,
         };
-        let started = self.clock.as_ref().map(|c| c());
         let cx = Context::default();
         let mut op = AggOp::new(group, aggregates, input).map_err(fail)?;
-        for &i in &selection {
+        let mut rows_in = 0u64;
+        let mut nanos = self.scan_rows(scan, filter, source, tables, &mut |row, values| {
+            rows_in += 1;
             let prov = Prov::row(RowRef {
                 node: scan as u32,
-                row: i,
+                row,
             });
-            op.add_bounded(&table[i as usize], &prov, None, &cx)
-                .map_err(fail)?;
-        }
+            op.add_bounded(values, &prov, None, &cx).map_err(fail)
+        })?;
+        let started = self.clock.as_ref().map(|c| c());
         let out = op.finish_batch(group.is_empty()).map_err(fail)?;
+        if let (Some(t0), Some(clock)) = (started, self.clock.as_ref()) {
+            nanos += clock().saturating_sub(t0);
+        }
         self.nodes[id].stats = Stats {
-            rows_in: selection.len() as u64,
+            rows_in,
             rows_out: out.rows.len() as u64,
-            nanos: match (started, self.clock.as_ref()) {
-                (Some(t0), Some(clock)) => clock().saturating_sub(t0),
-                _ => 0,
-            },
+            nanos,
             ..Stats::default()
         };
         Ok(Some(out))
@@ -1874,7 +2010,7 @@ impl AggOp {
             sessions: FxHashMap::default(),
             session_timers: BTreeMap::new(),
             all: Vec::new(),
-            index: FxHashMap::default(),
+            index: hashbrown::HashTable::new(),
         })
     }
 
@@ -1891,16 +2027,14 @@ impl AggOp {
         }
         if is_global && self.all.is_empty() {
             let accs = self.aggs.iter().map(AggSpec::start).collect();
-            self.all.push((
-                Key::new(vec![]),
-                Group {
-                    keys: vec![],
-                    accs,
-                    prov: ProvSet::default(),
-                },
-            ));
+            self.all.push(Group {
+                keys: crate::value::KeyValues::new(),
+                accs,
+                prov: ProvSet::default(),
+            });
         }
-        for (_, g) in std::mem::take(&mut self.all) {
+        self.index.clear();
+        for g in std::mem::take(&mut self.all) {
             let (row, prov) = self.finish_group(g)?;
             out.rows.push(row);
             out.prov.push(prov);
@@ -1922,7 +2056,7 @@ impl AggOp {
         Ok(Key(keys))
     }
 
-    fn new_group(&self, keys: Row) -> Group {
+    fn new_group(&self, keys: crate::value::KeyValues) -> Group {
         Group {
             keys,
             accs: self.aggs.iter().map(AggSpec::start).collect(),
@@ -1956,16 +2090,30 @@ impl AggOp {
             return self.add_session(row, prov, window, cx);
         }
         let key = self.eval_keys(row, cx)?;
-        let at = match self.index.get(&key) {
-            Some(&i) => i,
+        let hash = hash_key(&key.0);
+        let all = &self.all;
+        let found = self.index.find(hash, |&i| {
+            let keys = &all[i as usize].keys;
+            keys.len() == key.0.len()
+                && keys
+                    .iter()
+                    .zip(&key.0)
+                    .all(|(a, b)| crate::value::same_group(a, b))
+        });
+        let at = match found {
+            Some(&i) => i as usize,
             None => {
-                let g = self.new_group(key.0.to_vec());
-                self.all.push((key.clone(), g));
-                self.index.insert(key, self.all.len() - 1);
-                self.all.len() - 1
+                let at = self.all.len();
+                let position = u32::try_from(at)
+                    .map_err(|_| EvalError("more than 4,294,967,295 groups".to_string()))?;
+                self.all.push(self.new_group(key.0));
+                let all = &self.all;
+                self.index
+                    .insert_unique(hash, position, |&i| hash_key(&all[i as usize].keys));
+                at
             }
         };
-        Self::accumulate(&self.aggs, &mut self.all[at].1, row, prov, cx)
+        Self::accumulate(&self.aggs, &mut self.all[at], row, prov, cx)
     }
 
     fn add_session(
@@ -1984,7 +2132,7 @@ impl AggOp {
                 *v = Value::Null;
             }
         }
-        let mut group = self.new_group(key.0.to_vec());
+        let mut group = self.new_group(key.0.clone());
         Self::accumulate(&self.aggs, &mut group, row, prov, cx)?;
         let mut merged = Session { start, end, group };
         let sessions = self.sessions.entry(key.clone()).or_default();
@@ -2057,7 +2205,7 @@ impl AggOp {
             .1;
         if !groups.contains_key(&key) {
             let g = Group {
-                keys: key.0.to_vec(),
+                keys: key.0.clone(),
                 accs: self.aggs.iter().map(AggSpec::start).collect(),
                 prov: ProvSet::default(),
             };
@@ -2075,7 +2223,8 @@ impl AggOp {
     }
 
     fn finish_group(&self, g: Group) -> Result<(Row, Prov), EvalError> {
-        let mut row = g.keys;
+        let mut row = Vec::with_capacity(g.keys.len() + g.accs.len());
+        row.extend(g.keys);
         for (acc, spec) in g.accs.iter().zip(&self.aggs) {
             row.push(acc.finish(spec)?);
         }

@@ -17,7 +17,9 @@ pub mod input;
 pub mod lineage;
 pub mod message;
 pub mod report;
+pub mod table;
 pub mod value;
 
 pub use exec::{Engine, EngineError, Options, Tables};
+pub use table::Table;
 pub use value::{Row, Str, Value};

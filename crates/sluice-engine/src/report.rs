@@ -3,25 +3,42 @@
 
 use serde_json::{Value as J, json};
 
-use crate::exec::Engine;
+use crate::exec::{Engine, Output};
 use crate::lineage::Ids;
 
 impl Engine {
-    /// Output row `i` as a JSON object keyed by output column name.
+    /// Output row `i` (of those kept) as a JSON object keyed by output column name.
     pub fn output_json(&self, i: usize) -> Option<J> {
-        let out = self.outputs.get(i)?;
+        Some(self.row_json(self.outputs.get(i)?))
+    }
+
+    /// An output's row as a JSON object keyed by output column name (see
+    /// [`OutputFormat::row`] to write many).
+    pub fn row_json(&self, out: &Output) -> J {
         let mut object = serde_json::Map::new();
         for (c, v) in self.output_columns().iter().zip(&out.row) {
             object.insert(c.name.clone(), v.to_json(&c.data_type));
         }
-        Some(J::Object(object))
+        J::Object(object)
     }
 
-    /// Why output row `i` exists: the stream events and the bounded rows it came
-    /// from, each bounded row with the scan rows behind it:
-    /// `{"events": [..], "bounded": [{"operator", "row", "from": {"operator", "rows"}}]}`.
+    /// How this engine's outputs are written, to write them apart from it.
+    pub fn output_format(&self) -> OutputFormat {
+        OutputFormat {
+            columns: self.output_columns().to_vec(),
+            names_repeat: self.output_names_repeat(),
+        }
+    }
+
+    /// Why output row `i` (of those kept) exists; see [`Engine::why_json`].
     pub fn lineage_json(&self, i: usize) -> Option<J> {
-        let out = self.outputs.get(i)?;
+        Some(self.why_json(self.outputs.get(i)?))
+    }
+
+    /// Why an output exists: the stream events and the bounded rows it came from,
+    /// each bounded row with the scan rows behind it:
+    /// `{"events": [..], "bounded": [{"operator", "row", "from": {"operator", "rows"}}]}`.
+    pub fn why_json(&self, out: &Output) -> J {
         let mut bounded = Vec::new();
         out.prov.rows.for_each(|r| {
             let Some((row, prov)) = self.bounded_row(*r) else {
@@ -53,7 +70,7 @@ impl Engine {
                 "omitted": prov.omitted,
             }));
         });
-        Some(json!({"events": out.prov.events.to_vec(), "bounded": bounded}))
+        json!({"events": out.prov.events.to_vec(), "bounded": bounded})
     }
 
     /// Dropped events by reason and operator, most frequent first (all of them,
@@ -114,13 +131,12 @@ impl Engine {
     /// Output row `i` as the Pub/Sub message's text, byte for byte what the
     /// deployed pipeline publishes (see [`crate::message`]).
     pub fn output_message(&self, i: usize) -> Option<String> {
-        let out = self.outputs.get(i)?;
-        Some(crate::message::pubsub_message(
-            self.output_columns()
-                .iter()
-                .map(|c| (c.name.as_str(), &c.data_type)),
-            &out.row,
-        ))
+        Some(self.message_text(self.outputs.get(i)?))
+    }
+
+    /// An output's row as the Pub/Sub message's text (see [`crate::message`]).
+    pub fn message_text(&self, out: &Output) -> String {
+        message_of(self.output_columns(), &out.row)
     }
 
     /// The whole report: `{"table_rows", "messages", "dropped", "operators", "events"}`.
@@ -141,5 +157,113 @@ impl Engine {
             "operators": self.operators_json(),
             "events": {"total": self.events(), "emitted": emitted, "dropped": dropped, "pending": pending},
         })
+    }
+}
+
+/// How outputs are written as JSON rows and as Pub/Sub messages: the output
+/// columns, apart from the engine, so that another thread can write them.
+#[derive(Debug, Clone)]
+pub struct OutputFormat {
+    columns: Vec<sluice_sql::plan::Column>,
+    names_repeat: bool,
+}
+
+impl OutputFormat {
+    /// An output row to serialize: the same JSON as [`Engine::row_json`], written
+    /// without building it (the JSON report writes hundreds of thousands).
+    pub fn row<'a>(&'a self, row: &'a [crate::value::Value]) -> RowJson<'a> {
+        RowJson { format: self, row }
+    }
+
+    /// An output row as the Pub/Sub message's text, as [`Engine::message_text`].
+    pub fn message(&self, row: &[crate::value::Value]) -> String {
+        message_of(&self.columns, row)
+    }
+}
+
+/// A row of these columns as the Pub/Sub message's text.
+fn message_of(columns: &[sluice_sql::plan::Column], row: &[crate::value::Value]) -> String {
+    crate::message::pubsub_message(columns.iter().map(|c| (c.name.as_str(), &c.data_type)), row)
+}
+
+/// See [`OutputFormat::row`].
+pub struct RowJson<'a> {
+    format: &'a OutputFormat,
+    row: &'a [crate::value::Value],
+}
+
+impl serde::Serialize for RowJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let columns = &self.format.columns;
+        if self.format.names_repeat {
+            // A repeated name keeps one key (its first place, its last value), as
+            // a JSON object does.
+            let mut object = serde_json::Map::new();
+            for (c, v) in columns.iter().zip(self.row) {
+                object.insert(c.name.clone(), v.to_json(&c.data_type));
+            }
+            return object.serialize(serializer);
+        }
+        let mut map = serializer.serialize_map(Some(columns.len().min(self.row.len())))?;
+        for (c, v) in columns.iter().zip(self.row) {
+            map.serialize_entry(&c.name, &ValueJson(v, &c.data_type))?;
+        }
+        map.end()
+    }
+}
+
+/// A value as [`crate::value::Value::to_json`] makes it, serialized directly.
+struct ValueJson<'a>(&'a crate::value::Value, &'a sluice_sql::types::DataType);
+
+impl serde::Serialize for ValueJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::value::Value as V;
+        match self.0 {
+            V::Null => serializer.serialize_unit(),
+            V::Bool(b) => serializer.serialize_bool(*b),
+            V::Int64(i) => serializer.serialize_i64(*i),
+            V::Float64(x) if x.is_finite() => serializer.serialize_f64(*x),
+            V::String(s) => serializer.serialize_str(s),
+            V::Date(_) | V::Datetime(_) | V::Time(_) | V::Timestamp(_) | V::Interval(_) => {
+                serializer.collect_str(self.0)
+            }
+            other => other.to_json(self.1).serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sluice_sql::types::DataType;
+
+    use crate::value::Value;
+
+    #[test]
+    fn a_value_serializes_as_its_json_does() {
+        let cases = [
+            (Value::Null, DataType::Int64),
+            (Value::Bool(true), DataType::Bool),
+            (Value::Int64(-7), DataType::Int64),
+            (Value::Float64(0.1), DataType::Float64),
+            (Value::Float64(1e300), DataType::Float64),
+            (Value::Float64(f64::NAN), DataType::Float64),
+            (Value::Float64(f64::NEG_INFINITY), DataType::Float64),
+            (Value::string("a \"quoted\" é\n"), DataType::String),
+            (Value::Timestamp(1_700_000_000_123_456), DataType::Timestamp),
+            (Value::Date(19_000), DataType::Date),
+            (Value::Datetime(1), DataType::Datetime),
+            (Value::Time(3_600_000_001), DataType::Time),
+            (Value::numeric(1_500_000_000), DataType::Numeric),
+            (
+                Value::Array(vec![Value::Int64(1), Value::Null].into()),
+                DataType::Array(Box::new(DataType::Int64)),
+            ),
+        ];
+        for (v, t) in cases {
+            let direct = serde_json::to_string(&super::ValueJson(&v, &t)).ok();
+            let built = serde_json::to_string(&v.to_json(&t)).ok();
+            assert_eq!(direct, built, "{v:?}");
+        }
     }
 }

@@ -386,12 +386,15 @@ impl std::fmt::Display for Value {
             Self::String(s) => f.write_str(s),
             Self::Bytes(b) => f.write_str(&base64(b)),
             Self::Date(d) => match date_from_days(*d) {
-                Some(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+                Some(d) => f.write_str(&format_date(d)),
                 None => write!(f, "DATE({d})"),
             },
-            Self::Datetime(us) => match naive_from_micros(*us) {
-                Some(dt) => f.write_str(&format_naive(dt, "T")),
-                None => write!(f, "DATETIME({us})"),
+            Self::Datetime(us) => match Civil::of(*us, b'T') {
+                Some(civil) => f.write_str(civil.text()),
+                None => match naive_from_micros(*us) {
+                    Some(dt) => f.write_str(&format_naive(dt, "T")),
+                    None => write!(f, "DATETIME({us})"),
+                },
             },
             Self::Time(us) => {
                 let secs = us / 1_000_000;
@@ -408,7 +411,13 @@ impl std::fmt::Display for Value {
                 }
                 Ok(())
             }
-            Self::Timestamp(us) => f.write_str(&format_timestamp(*us)),
+            Self::Timestamp(us) => match Civil::of(*us, b'T') {
+                Some(civil) => {
+                    f.write_str(civil.text())?;
+                    f.write_str("Z")
+                }
+                None => f.write_str(&format_timestamp(*us)),
+            },
             Self::Interval(us) => write!(f, "INTERVAL {}", sluice_sql::plan::human_micros(*us)),
             Self::Struct(values) | Self::Array(values) => {
                 let (open, close) = if matches!(self, Self::Struct(_)) {
@@ -687,23 +696,112 @@ pub fn numeric_from_f64(x: f64) -> Option<Value> {
 
 /// `2021-01-01T00:00:00Z`, with microseconds only when there are some.
 pub fn format_timestamp(us: i64) -> String {
+    if let Some(civil) = Civil::of(us, b'T') {
+        let mut text = String::with_capacity(civil.len + 1);
+        text.push_str(civil.text());
+        text.push('Z');
+        return text;
+    }
     match naive_from_micros(us) {
         Some(dt) => format!("{}Z", format_naive(dt, "T")),
         None => format!("TIMESTAMP({us})"),
     }
 }
 
+/// `YYYY-MM-DD?HH:MM:SS[.ffffff]` of microseconds since the epoch, made on the stack
+/// digit by digit: the JSON report and the Pub/Sub messages print a timestamp or
+/// two a row, hundreds of thousands of rows. Years 0 to 9999 (BigQuery's range);
+/// others are left to chrono.
+struct Civil {
+    bytes: [u8; 26],
+    len: usize,
+}
+
+impl Civil {
+    fn of(us: i64, separator: u8) -> Option<Self> {
+        let days = us.div_euclid(MICROS_PER_DAY);
+        let micros = us.rem_euclid(MICROS_PER_DAY);
+        // Days to a civil date: Howard Hinnant's `civil_from_days`
+        // (https://howardhinnant.github.io/date_algorithms.html).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        let seconds = micros / 1_000_000;
+        let fraction = micros % 1_000_000;
+        let mut civil = Self {
+            bytes: [0; 26],
+            len: 0,
+        };
+        civil.digits(year, 4);
+        let parts = [
+            (b'-', month, 2),
+            (b'-', day, 2),
+            (separator, seconds / 3600, 2),
+            (b':', seconds / 60 % 60, 2),
+            (b':', seconds % 60, 2),
+        ];
+        for (mark, value, digits) in parts {
+            civil.push(mark);
+            civil.digits(value, digits);
+        }
+        if fraction != 0 {
+            civil.push(b'.');
+            civil.digits(fraction, 6);
+        }
+        Some(civil)
+    }
+
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// `value`'s last `digits` digits, zero-padded.
+    fn digits(&mut self, value: i64, digits: u32) {
+        for i in (0..digits).rev() {
+            self.push(b'0' + (value / 10_i64.pow(i) % 10) as u8);
+        }
+    }
+
+    fn text(&self) -> &str {
+        // Digits and ASCII marks only.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
 fn format_naive(dt: NaiveDateTime, separator: &str) -> String {
     let micros = dt.and_utc().timestamp_subsec_micros();
+    let date = format_date(dt.date());
     let base = format!(
-        "{}{separator}{}",
-        dt.format("%Y-%m-%d"),
-        dt.format("%H:%M:%S")
+        "{date}{separator}{:02}:{:02}:{:02}",
+        dt.hour(),
+        dt.minute(),
+        dt.second()
     );
     if micros == 0 {
         base
     } else {
         format!("{base}.{micros:06}")
+    }
+}
+
+/// `2021-01-01`: `%Y-%m-%d` without parsing a format string for each value (the
+/// JSON report writes hundreds of thousands); chrono's own for years past 9999.
+fn format_date(d: NaiveDate) -> String {
+    match d.year() {
+        year @ 0..=9999 => format!("{year:04}-{:02}-{:02}", d.month(), d.day()),
+        _ => d.format("%Y-%m-%d").to_string(),
     }
 }
 
@@ -856,6 +954,49 @@ pub fn unbase64(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// The digit-by-digit text is chrono's, from year 0 to 9999, and the
+        /// years past are still written (by chrono).
+        #[test]
+        fn timestamps_print_as_chrono_prints_them(us in -62_200_000_000_000_000i64..253_500_000_000_000_000) {
+            let Some(dt) = super::naive_from_micros(us) else {
+                return Ok(());
+            };
+            let expected = super::format_naive(dt, "T");
+            proptest::prop_assert_eq!(super::format_timestamp(us), format!("{expected}Z"));
+            proptest::prop_assert_eq!(Value::Datetime(us).to_string(), expected.clone());
+            proptest::prop_assert_eq!(Value::Timestamp(us).to_string(), format!("{expected}Z"));
+        }
+    }
+
+    #[test]
+    fn dates_and_times_print_as_chrono_prints_them() {
+        use chrono::NaiveDate;
+        for (y, m, d) in [
+            (1, 1, 1),
+            (999, 12, 31),
+            (1970, 1, 1),
+            (2024, 2, 29),
+            (9999, 12, 31),
+        ] {
+            let Some(date) = NaiveDate::from_ymd_opt(y, m, d) else {
+                panic!("{y}-{m}-{d}");
+            };
+            assert_eq!(
+                super::format_date(date),
+                date.format("%Y-%m-%d").to_string()
+            );
+            let Some(dt) = date.and_hms_micro_opt(7, 5, 9, 120) else {
+                panic!("time");
+            };
+            assert_eq!(
+                super::format_naive(dt, "T"),
+                dt.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

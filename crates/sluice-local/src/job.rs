@@ -290,6 +290,7 @@ fn run(
             .map(|j| sluice_engine::input::row_from_json(j, schema))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| LocalError::Invalid(format!("table {table}: {e}")))?;
+        let rows = sluice_engine::Table::from_rows(schema.len(), rows);
         tables.insert(sql_name.clone(), Arc::new(rows));
     }
     let options = Options {

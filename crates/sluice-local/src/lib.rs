@@ -589,9 +589,9 @@ impl Local {
             let generated = sluice_datagen::tables(&prepared.catalog, &spec.generated.params());
             for (sql_name, table, schema) in &missing {
                 let temporary = format!("{table}.building-{}", spec.name);
-                let rows = generated
+                let rows: Vec<&[sluice_engine::Value]> = generated
                     .get(sql_name)
-                    .map(|rows| rows.as_slice())
+                    .map(|table| table.iter().collect())
                     .unwrap_or_default();
                 {
                     let conn = lock(&self.inner.writer);
@@ -608,7 +608,7 @@ impl Local {
                             Value::Object(
                                 schema
                                     .iter()
-                                    .zip(row)
+                                    .zip(row.iter())
                                     .map(|(f, v)| (f.name.clone(), v.to_json(&f.data_type)))
                                     .collect(),
                             )

@@ -125,9 +125,9 @@ pub fn simulate(request: &Request, out: &mut dyn Write) -> Result<Simulated> {
             code: 1,
         });
     };
-    // The stream the plan reads (one at most), read on a thread of its own from the
-    // start, while the bounded side is read and built here: its rows come over in
-    // batches (at most READ_AHEAD of them waiting), never all held.
+    // The stream the plan reads (one at most), read from the start on threads of its
+    // own while the bounded side is read and built here: its rows come over in
+    // pieces (a few waiting at most), never all held.
     let streams: Vec<_> = catalog
         .sources
         .iter()
@@ -144,72 +144,33 @@ pub fn simulate(request: &Request, out: &mut dyn Write) -> Result<Simulated> {
         None => None,
     };
     std::thread::scope(|scope| -> Result<Simulated> {
-        let (batches, received) = std::sync::mpsc::sync_channel(READ_AHEAD);
-        let reader = streams.first().zip(stream_file).map(|(source, file)| {
-            scope.spawn(move || -> Result<(String, bool)> {
-                let mut stderr = String::new();
-                let mut batch = Vec::with_capacity(PUSH_BATCH);
-                // The stream's records are the topic's messages (with their event
-                // time), read as Dataflow reads them.
-                let read = each_record(
-                    stream,
-                    file,
-                    &source.schema,
-                    on_bad,
-                    RecordKind::Message,
-                    &mut stderr,
-                    |row| {
-                        batch.push(row);
-                        if batch.len() == PUSH_BATCH {
-                            let full =
-                                std::mem::replace(&mut batch, Vec::with_capacity(PUSH_BATCH));
-                            batches
-                                .send(full)
-                                .map_err(|_| anyhow::anyhow!("the engine stopped reading"))?;
-                        }
-                        Ok(())
-                    },
-                )?;
-                if read && !batch.is_empty() {
-                    let _ = batches.send(batch);
-                }
-                Ok((stderr, read))
-            })
-        });
-        let mut stderr = String::new();
-        // The bounded tables the plan reads: <table>.jsonl in the batch directory.
-        let mut tables = sluice_engine::Tables::new();
-        for source in catalog.sources.iter().filter(|s| s.is_bounded()) {
-            if !plan_reads(&plan, &source.sql_name()) {
-                continue;
-            }
-            let path = batch_dir.join(format!("{}.jsonl", source.name));
-            let file = std::fs::File::open(&path).with_context(|| {
-                format!(
-                    "cannot read {} (the query reads {}; `sluice generate batch --out {}` writes it)",
-                    path.display(),
-                    source.sql_name(),
-                    batch_dir.display()
-                )
-            })?;
-            let mut rows = Vec::new();
-            let read = each_record(
-                &path,
+        let pieces = streams.first().zip(stream_file).map(|(source, file)| {
+            // The stream's records are the topic's messages (with their event time),
+            // read as Dataflow reads them.
+            let schema = &source.schema;
+            crate::jsonl::read(
+                scope,
+                stream,
                 file,
-                &source.schema,
                 on_bad,
-                RecordKind::TableRow,
-                &mut stderr,
-                |row| {
-                    rows.push(row);
+                Vec::new,
+                move |rows: &mut Vec<_>, line| {
+                    rows.push(read_record(line, schema, RecordKind::Message)?);
                     Ok(())
                 },
-            )?;
-            if !read {
-                return Ok(Simulated { stderr, code: 1 });
-            }
-            tables.insert(source.sql_name(), std::sync::Arc::new(rows));
-        }
+            )
+        });
+        // The bounded tables, read as the engine builds the bounded side from them.
+        let mut files = Files {
+            dir: batch_dir,
+            catalog: &catalog,
+            on_bad,
+            // A query without a stream shows its tables' rows in lineage: held whole.
+            hold: streams.is_empty(),
+            held: sluice_engine::Tables::new(),
+            stderr: String::new(),
+            failure: None,
+        };
         let epoch = Instant::now();
         let clock = Box::new(move || epoch.elapsed().as_nanos() as u64);
         // Counting drops by reason needs one record kept (the example); listing them all.
@@ -217,40 +178,52 @@ pub fn simulate(request: &Request, out: &mut dyn Write) -> Result<Simulated> {
             retain_dropped: if drops == Drops::All { usize::MAX } else { 1 },
             ..Options::default()
         };
-        let mut engine = Engine::with_clock(&plan, &tables, options, Some(clock))?;
+        let built = Engine::reading(&plan, &mut files, options, Some(clock));
+        let mut stderr = std::mem::take(&mut files.stderr);
+        let mut engine = match (built, files.failure) {
+            (Ok(engine), _) => engine,
+            (Err(_), Some(Failure::BadRecord)) => return Ok(Simulated { stderr, code: 1 }),
+            (Err(_), Some(Failure::Unreadable(e))) => return Err(e),
+            (Err(e), None) => return Err(e.into()),
+        };
+        drop(files.held);
+        // Outputs leave the engine as they are made (a bounded query's all at once).
+        let mut sink = Sink::new(scope, &engine, format, lineage)?;
+        sink.take(&mut engine)?;
         let mut pushed = 0u64;
         let mut seconds = 0.0;
         let topic = engine.stream_sources().first().map(|t| t.to_string());
-        if let (Some(reader), Some(topic)) = (reader, topic) {
-            // The engine's own time, a batch at a time, apart from the reading.
-            for batch in received {
+        if let (Some(pieces), Some(topic)) = (pieces, topic) {
+            // The engine's own time, a piece at a time, apart from the reading.
+            for piece in pieces {
+                let piece = piece?;
+                stderr.push_str(&piece.stderr);
                 let started = Instant::now();
-                for row in batch {
+                for row in piece.rows {
                     engine.push(&topic, row)?;
                     pushed += 1;
                 }
                 seconds += started.elapsed().as_secs_f64();
-            }
-            let (read_errors, read) = reader
-                .join()
-                .map_err(|_| anyhow::anyhow!("reading {} failed", stream.display()))??;
-            stderr.push_str(&read_errors);
-            if !read {
-                return Ok(Simulated { stderr, code: 1 });
+                sink.take(&mut engine)?;
+                if piece.stopped {
+                    return Ok(Simulated { stderr, code: 1 });
+                }
             }
             let started = Instant::now();
             engine.finish();
             seconds += started.elapsed().as_secs_f64();
+            sink.take(&mut engine)?;
         }
         let events_per_second = if seconds > 0.0 {
             pushed as f64 / seconds
         } else {
             0.0
         };
+        let spilled = sink.spilled()?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-        match format {
-            Format::Json => write_json(&mut out, &engine, events_per_second, lineage, drops),
-            Format::Human => write_human(&mut out, &engine, events_per_second, drops),
+        match spilled {
+            Some(spilled) => write_json(&mut out, &engine, spilled, events_per_second, drops),
+            None => write_human(&mut out, &engine, &sink, events_per_second, drops),
         }
         .and_then(|()| out.flush())
         .context("writing the report")?;
@@ -258,27 +231,195 @@ pub fn simulate(request: &Request, out: &mut dyn Write) -> Result<Simulated> {
     })
 }
 
-/// The JSON report, written as it is made: `{"table_rows", "messages",
-/// "dropped_by_reason", "dropped" (with [`Drops::All`]), "operators", "events",
-/// "events_per_second", "lineage" (when asked)}`, one array item a line.
+/// Where the outputs go as the engine hands them over, so that none is held: for
+/// the JSON report each list is spilled to a temporary file (written to standard
+/// output only once the run has succeeded); for the human one the first rows are
+/// kept and the rest counted.
+struct Sink<'scope> {
+    /// JSON: the thread writing `table_rows` and `messages`.
+    writer: Option<Writer<'scope>>,
+    /// JSON with `--lineage`: `lineage`, written here (it reads the engine's state).
+    why: Option<Spill>,
+    /// Human: the first [`HUMAN_ROWS`] rows, and why the first one exists.
+    first: Vec<serde_json::Value>,
+    first_why: Option<serde_json::Value>,
+}
+
+/// A thread writing outputs' rows and messages to their spills, so that the engine
+/// goes on meanwhile.
+struct Writer<'scope> {
+    outputs: std::sync::mpsc::SyncSender<Vec<sluice_engine::exec::Output>>,
+    thread: std::thread::ScopedJoinHandle<'scope, Result<[Spill; 2]>>,
+}
+
+/// The JSON report's spilled lists.
+struct Spilled {
+    rows: Spill,
+    messages: Spill,
+    why: Option<Spill>,
+}
+
+/// How many rows the human report shows.
+const HUMAN_ROWS: usize = 20;
+
+impl<'scope> Sink<'scope> {
+    fn new(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        engine: &Engine,
+        format: Format,
+        lineage: bool,
+    ) -> Result<Self> {
+        let writer = match format {
+            Format::Json => {
+                let (mut rows, mut messages) = (Spill::new()?, Spill::new()?);
+                let (outputs, received) =
+                    std::sync::mpsc::sync_channel::<Vec<sluice_engine::exec::Output>>(4);
+                let written = engine.output_format();
+                let thread = scope.spawn(move || {
+                    for batch in received {
+                        for out in &batch {
+                            rows.item(&written.row(&out.row))?;
+                            messages.item(&written.message(&out.row))?;
+                        }
+                    }
+                    Ok([rows, messages])
+                });
+                Some(Writer { outputs, thread })
+            }
+            Format::Human => None,
+        };
+        let why = match (format, lineage) {
+            (Format::Json, true) => Some(Spill::new()?),
+            _ => None,
+        };
+        Ok(Self {
+            writer,
+            why,
+            first: Vec::new(),
+            first_why: None,
+        })
+    }
+
+    /// Takes the outputs the engine holds.
+    fn take(&mut self, engine: &mut Engine) -> Result<()> {
+        let outputs: Vec<_> = engine.take_outputs().collect();
+        if outputs.is_empty() {
+            return Ok(());
+        }
+        if let Some(why) = &mut self.why {
+            for out in &outputs {
+                why.item(&engine.why_json(out))?;
+            }
+        }
+        match &self.writer {
+            Some(writer) => {
+                if writer.outputs.send(outputs).is_err() {
+                    // The writer stopped: its error says why.
+                    return match self.writer.take().map(|w| w.finish()) {
+                        Some(Err(e)) => Err(e),
+                        _ => Err(anyhow::anyhow!("the report's writer stopped")),
+                    };
+                }
+            }
+            None => {
+                if self.first_why.is_none()
+                    && let Some(out) = outputs.first()
+                {
+                    self.first_why = Some(engine.why_json(out));
+                }
+                let room = HUMAN_ROWS.saturating_sub(self.first.len());
+                self.first
+                    .extend(outputs.iter().take(room).map(|o| engine.row_json(o)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The JSON report's lists, once everything is written (`None` for the human
+    /// report).
+    fn spilled(&mut self) -> Result<Option<Spilled>> {
+        let Some(writer) = self.writer.take() else {
+            return Ok(None);
+        };
+        let [rows, messages] = writer.finish()?;
+        Ok(Some(Spilled {
+            rows,
+            messages,
+            why: self.why.take(),
+        }))
+    }
+}
+
+impl Writer<'_> {
+    /// Waits for the writer to write everything it was given.
+    fn finish(self) -> Result<[Spill; 2]> {
+        drop(self.outputs);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the report's writer failed"))?
+    }
+}
+
+/// A JSON list's items, written to an unnamed temporary file (deleted when dropped)
+/// as they come, one a line.
+struct Spill {
+    file: std::io::BufWriter<std::fs::File>,
+    items: u64,
+}
+
+impl Spill {
+    fn new() -> Result<Self> {
+        let file = tempfile::tempfile().context("creating a temporary file for the report")?;
+        Ok(Self {
+            file: std::io::BufWriter::with_capacity(1 << 16, file),
+            items: 0,
+        })
+    }
+
+    fn item(&mut self, value: &impl serde::Serialize) -> Result<()> {
+        self.file.write_all(if self.items == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        })?;
+        self.items += 1;
+        serde_json::to_writer(&mut self.file, value).context("writing a temporary file")
+    }
+
+    /// Writes `"key": [` and the items, then `]`, to `out`.
+    fn copy_to(self, out: &mut impl Write, key: &str, first: bool) -> std::io::Result<()> {
+        use std::io::Seek as _;
+        let empty = self.items == 0;
+        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        if !first {
+            out.write_all(b",")?;
+        }
+        write!(out, "\n  {}: [", serde_json::Value::from(key))?;
+        std::io::copy(&mut file, out)?;
+        out.write_all(if empty { b"]" } else { b"\n  ]" })
+    }
+}
+
+/// The JSON report: `{"table_rows", "messages", "dropped_by_reason", "dropped"
+/// (with [`Drops::All`]), "operators", "events", "events_per_second", "lineage" (when
+/// asked)}`, one array item a line.
 fn write_json(
     out: &mut impl Write,
     engine: &Engine,
+    spilled: Spilled,
     events_per_second: f64,
-    lineage: bool,
     drops: Drops,
 ) -> std::io::Result<()> {
-    let n = engine.outputs.len();
+    let Spilled {
+        rows,
+        messages,
+        why,
+    } = spilled;
     out.write_all(b"{")?;
-    let mut list = JsonList::open(out, "table_rows", true)?;
-    for row in (0..n).filter_map(|i| engine.output_json(i)) {
-        list.item(&row)?;
-    }
-    let mut list = JsonList::open(list.close()?, "messages", false)?;
-    for message in (0..n).filter_map(|i| engine.output_message(i)) {
-        list.item(&message)?;
-    }
-    let mut list = JsonList::open(list.close()?, "dropped_by_reason", false)?;
+    rows.copy_to(out, "table_rows", true)?;
+    messages.copy_to(out, "messages", false)?;
+    let mut list = JsonList::open(out, "dropped_by_reason", false)?;
     for (reason, count) in engine.drop_summary() {
         list.item(&serde_json::json!({"reason": reason, "count": count}))?;
     }
@@ -311,12 +452,8 @@ fn write_json(
         ",\n  \"events_per_second\": {}",
         serde_json::json!(events_per_second.round())
     )?;
-    if lineage {
-        let mut list = JsonList::open(out, "lineage", false)?;
-        for why in (0..n).filter_map(|i| engine.lineage_json(i)) {
-            list.item(&why)?;
-        }
-        out = list.close()?;
+    if let Some(why) = why {
+        why.copy_to(out, "lineage", false)?;
     }
     out.write_all(b"\n}\n")
 }
@@ -353,56 +490,110 @@ impl<'w, W: Write> JsonList<'w, W> {
     }
 }
 
-/// Stream rows pushed between two looks at the clock (and sent from the reading
-/// thread at once).
-const PUSH_BATCH: usize = 4096;
-
-/// How many batches of stream rows the reading thread may have waiting while the
-/// engine is busy (about 130,000 rows).
-const READ_AHEAD: usize = 32;
-
-/// Reads a JSONL file a line at a time (blank lines ignored), handing each good
-/// record's row to `each` and reporting bad records on `stderr` as `file:line`;
-/// `false` when one stopped the run (`--on-bad-record fail`).
-fn each_record(
-    path: &Path,
-    file: std::fs::File,
-    schema: &[sluice_sql::types::Field],
+/// The bounded tables as `<table>.jsonl` files in a directory, read as the engine
+/// builds the bounded side: parsed on threads of their own a piece at a time (see
+/// [`crate::jsonl`]), and let go once the engine has taken them in, unless `hold`
+/// keeps them whole for lineage.
+struct Files<'a> {
+    dir: &'a Path,
+    catalog: &'a Catalog,
     on_bad: OnBadRecord,
-    kind: RecordKind,
-    stderr: &mut String,
-    mut each: impl FnMut(sluice_engine::Row) -> Result<()>,
-) -> Result<bool> {
-    use std::io::BufRead as _;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut line = String::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .with_context(|| format!("cannot read {} after line {number}", path.display()))?;
-        if n == 0 {
-            return Ok(true);
-        }
-        number += 1;
-        let record = line.trim_end_matches(['\n', '\r']);
-        if record.trim().is_empty() {
-            continue;
-        }
-        match read_record(record, schema, kind) {
-            Ok(row) => each(row)?,
-            Err(message) if on_bad == OnBadRecord::Skip => {
-                stderr.push_str(&format!(
-                    "{}:{number}: skipped: {message}\n",
-                    path.display()
-                ));
+    hold: bool,
+    held: sluice_engine::Tables,
+    /// Bad records skipped or met, as `file:line: why`.
+    stderr: String,
+    /// What stopped the reading, if anything did.
+    failure: Option<Failure>,
+}
+
+/// Why reading a bounded table stopped the run.
+enum Failure {
+    /// A bad record with `--on-bad-record fail` (reported on standard error).
+    BadRecord,
+    /// The file could not be read (exit 2).
+    Unreadable(anyhow::Error),
+}
+
+impl sluice_engine::exec::BoundedInput for Files<'_> {
+    fn read(
+        &mut self,
+        table: &str,
+        each: &mut dyn FnMut(&sluice_engine::Table) -> Result<(), sluice_engine::EngineError>,
+    ) -> Result<(), sluice_engine::EngineError> {
+        let stopped = |message: &str| sluice_engine::EngineError::Input {
+            table: table.to_string(),
+            message: message.to_string(),
+        };
+        let Some(source) = self
+            .catalog
+            .sources
+            .iter()
+            .find(|s| s.is_bounded() && s.sql_name() == table)
+        else {
+            return Err(sluice_engine::EngineError::MissingTable(table.to_string()));
+        };
+        let path = self.dir.join(format!("{}.jsonl", source.name));
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) => {
+                self.failure = Some(Failure::Unreadable(anyhow::Error::new(e).context(format!(
+                    "cannot read {} (the query reads {table}; `sluice generate batch --out {}` writes it)",
+                    path.display(),
+                    self.dir.display()
+                ))));
+                return Err(stopped("cannot open the file"));
             }
-            Err(message) => {
-                stderr.push_str(&format!("{}:{number}: {message}\n", path.display()));
-                return Ok(false);
+        };
+        let width = source.schema.len();
+        let schema = &source.schema;
+        let mut whole = self.hold.then(|| sluice_engine::Table::new(width));
+        let read = std::thread::scope(|scope| {
+            let pieces = crate::jsonl::read(
+                scope,
+                &path,
+                file,
+                self.on_bad,
+                move || sluice_engine::Table::new(width),
+                move |rows: &mut sluice_engine::Table, line| {
+                    rows.push(read_record(line, schema, RecordKind::TableRow)?);
+                    Ok(())
+                },
+            );
+            for piece in pieces {
+                let piece = match piece {
+                    Ok(piece) => piece,
+                    Err(e) => {
+                        self.failure = Some(Failure::Unreadable(e));
+                        return Err(stopped("the file could not be read"));
+                    }
+                };
+                self.stderr.push_str(&piece.stderr);
+                match &mut whole {
+                    Some(whole) => {
+                        for row in piece.rows.iter() {
+                            whole.push(row.iter().cloned());
+                        }
+                    }
+                    None => each(&piece.rows)?,
+                }
+                if piece.stopped {
+                    self.failure = Some(Failure::BadRecord);
+                    return Err(stopped("a bad record stopped the run"));
+                }
             }
+            Ok(())
+        });
+        read?;
+        if let Some(whole) = whole {
+            let whole = std::sync::Arc::new(whole);
+            self.held.insert(table.to_string(), whole.clone());
+            each(&whole)?;
         }
+        Ok(())
+    }
+
+    fn held(&self, table: &str) -> Option<std::sync::Arc<sluice_engine::Table>> {
+        self.held.get(table).cloned()
     }
 }
 
@@ -418,6 +609,7 @@ fn plan_reads(plan: &sluice_sql::Plan, name: &str) -> bool {
 fn write_human(
     out: &mut impl Write,
     engine: &Engine,
+    sink: &Sink,
     events_per_second: f64,
     drops: Drops,
 ) -> std::io::Result<()> {
@@ -426,7 +618,7 @@ fn write_human(
         out,
         "{} events: {emitted} emitted, {dropped} dropped, {pending} pending; {} output rows ({:.0} events/s)\n",
         engine.events(),
-        engine.outputs.len(),
+        engine.outputs_total(),
         events_per_second
     )?;
     writeln!(out, "operators (in -> out, dropped):")?;
@@ -443,18 +635,16 @@ fn write_human(
             if n.bounded { "  [bounded]" } else { "" }
         )?;
     }
-    let shown = engine.outputs.len().min(20);
     writeln!(
         out,
-        "\nfirst {shown} of {} rows (BigQuery table and Pub/Sub messages):",
-        engine.outputs.len()
+        "\nfirst {} of {} rows (BigQuery table and Pub/Sub messages):",
+        sink.first.len(),
+        engine.outputs_total()
     )?;
-    for i in 0..shown {
-        if let Some(row) = engine.output_json(i) {
-            writeln!(out, "  {row}")?;
-        }
+    for row in &sink.first {
+        writeln!(out, "  {row}")?;
     }
-    if let Some(why) = engine.lineage_json(0) {
+    if let Some(why) = &sink.first_why {
         writeln!(out, "\nwhy the first row: {why}")?;
     }
     let reasons = engine.drop_summary();

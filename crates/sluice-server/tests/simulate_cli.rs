@@ -280,3 +280,93 @@ fn lineage_names_the_event_and_the_orders_that_sum_to_the_total() {
         assert!((sum - total).abs() < 1e-6, "{sum} vs {total}");
     }
 }
+
+#[test]
+fn a_query_without_a_stream_shows_its_table_rows_in_lineage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (batch, stream) = generate(&dir, "100,0,0");
+    let query = write(
+        &dir,
+        "q.sql",
+        "SELECT customer_id, SUM(amount) AS total
+         FROM bigquery.table.`demobox-313313`.ecommerce.orders
+         WHERE order_status = 'Closed' GROUP BY customer_id",
+    );
+    let (code, out, err) = sluice(
+        &[
+            "simulate",
+            &query,
+            "--batch-dir",
+            &batch,
+            "--stream",
+            &stream,
+            "--format",
+            "json",
+            "--lineage",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rows = report["table_rows"].as_array().expect("rows");
+    let lineage = report["lineage"].as_array().expect("lineage");
+    assert!(!rows.is_empty());
+    assert_eq!(rows.len(), lineage.len());
+    for (row, why) in rows.iter().zip(lineage) {
+        // Each order behind a total is shown whole, read from the file.
+        let orders = why["bounded"].as_array().expect("orders");
+        assert!(!orders.is_empty());
+        let sum: f64 = orders
+            .iter()
+            .inspect(|o| {
+                assert_eq!(o["row"]["customer_id"], row["customer_id"]);
+                assert_eq!(o["row"]["order_status"], "Closed");
+            })
+            .map(|o| o["row"]["amount"].as_f64().expect("amount"))
+            .sum();
+        let total = row["total"].as_f64().expect("total");
+        assert!((sum - total).abs() < 1e-6, "{sum} vs {total}");
+    }
+}
+
+#[test]
+fn a_bad_record_in_a_table_file_is_skipped_or_stops_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (batch, stream) = generate(&dir, "100,0,0");
+    // Past the first piece of rows the reader hands over, a record whose customer is
+    // not a number, and a line that is not UTF-8.
+    let path = format!("{batch}/orders.jsonl");
+    let one = std::fs::read(&path).expect("orders");
+    let orders_per_copy = one.iter().filter(|&&b| b == b'\n').count();
+    let copies = 5000 / orders_per_copy + 1;
+    let mut orders = one.repeat(copies);
+    let lines = orders_per_copy * copies;
+    orders.extend_from_slice(b"{\"customer_id\":\"x\",\"amount\":1,\"order_status\":\"Closed\"}\n");
+    orders.extend_from_slice(b"{\"customer_id\":1,\"amount\":1,\"order_status\":\"\xff\"}\n");
+    std::fs::write(&path, orders).expect("write");
+    let query = write(&dir, "q.sql", sluice_sql::reference::QUERY);
+    let args = [
+        "simulate",
+        &query,
+        "--batch-dir",
+        &batch,
+        "--stream",
+        &stream,
+    ];
+    let (code, out, err) = sluice(&args, None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("200 events"), "{out}");
+    let first = format!("orders.jsonl:{}: skipped: field \"customer_id\"", lines + 1);
+    let second = format!("orders.jsonl:{}: skipped: ", lines + 2);
+    assert!(err.contains(&first) && err.contains(&second), "{err}");
+
+    let mut failing = args.to_vec();
+    failing.extend(["--on-bad-record", "fail"]);
+    let (code, out, err) = sluice(&failing, None);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(
+        err.contains(&format!("orders.jsonl:{}: field", lines + 1)),
+        "{err}"
+    );
+    assert!(!err.contains("skipped"), "{err}");
+}
