@@ -346,6 +346,11 @@ struct AggOp {
     session_timers: BTreeMap<i64, Vec<Key>>,
     /// Bounded input: groups in first-seen order.
     all: Vec<Group>,
+    /// Bounded input read straight from a scan: each row's group and reference, in
+    /// the order they came, gathered into the groups' lineage at the end rather
+    /// than pushed to each group's list as the row is added (a second trip to
+    /// memory a row).
+    scanned: Vec<(u32, RowRef)>,
     /// Positions in `all`, found by their keys' hash: the keys are kept once, in the
     /// group, so a row's look-up touches the small index and then the one group it
     /// adds to.
@@ -430,8 +435,6 @@ pub struct Engine {
     kept: FxHashMap<usize, usize>,
     /// The tables scans read, by scan node.
     scans: FxHashMap<usize, std::sync::Arc<Table>>,
-    /// Whether two output columns share a name.
-    output_names_repeat: bool,
     output_columns: Vec<sluice_sql::plan::Column>,
     /// What reached the destinations: the newest [`Options::retain`] rows.
     pub outputs: VecDeque<Output>,
@@ -560,13 +563,6 @@ impl Engine {
             kept: FxHashMap::default(),
             scans: FxHashMap::default(),
             output_columns: plan.columns().to_vec(),
-            output_names_repeat: {
-                let names = plan.columns();
-                names
-                    .iter()
-                    .enumerate()
-                    .any(|(i, c)| names[..i].iter().any(|d| d.name == c.name))
-            },
             outputs: VecDeque::new(),
             dropped: VecDeque::new(),
             evicted: (0, 0),
@@ -647,11 +643,6 @@ impl Engine {
     /// The output columns.
     pub fn output_columns(&self) -> &[sluice_sql::plan::Column] {
         &self.output_columns
-    }
-
-    /// Whether two output columns share a name (a JSON object keeps one of them).
-    pub(crate) fn output_names_repeat(&self) -> bool {
-        self.output_names_repeat
     }
 
     /// The stream sources the query reads, by SQL name.
@@ -1389,11 +1380,16 @@ impl Engine {
         let mut rows_in = 0u64;
         let mut nanos = self.scan_rows(scan, filter, source, tables, &mut |row, values| {
             rows_in += 1;
-            let prov = Prov::row(RowRef {
+            let r = RowRef {
                 node: scan as u32,
                 row,
-            });
-            op.add_bounded(values, &prov, None, &cx).map_err(fail)
+            };
+            if op.session {
+                op.add_bounded(values, &Prov::row(r), None, &cx)
+            } else {
+                op.add_scanned(values, r, &cx)
+            }
+            .map_err(fail)
         })?;
         let started = self.clock.as_ref().map(|c| c());
         let out = op.finish_batch(group.is_empty()).map_err(fail)?;
@@ -2010,6 +2006,7 @@ impl AggOp {
             sessions: FxHashMap::default(),
             session_timers: BTreeMap::new(),
             all: Vec::new(),
+            scanned: Vec::new(),
             index: hashbrown::HashTable::new(),
         })
     }
@@ -2034,6 +2031,7 @@ impl AggOp {
             });
         }
         self.index.clear();
+        self.gather_scanned();
         for g in std::mem::take(&mut self.all) {
             let (row, prov) = self.finish_group(g)?;
             out.rows.push(row);
@@ -2089,6 +2087,49 @@ impl AggOp {
         if self.session {
             return self.add_session(row, prov, window, cx);
         }
+        let at = self.bounded_group(row, cx)?;
+        Self::accumulate(&self.aggs, &mut self.all[at], row, prov, cx)
+    }
+
+    /// Adds row `r` of a scan (no window, no session): as [`AggOp::add_bounded`]
+    /// with the row's reference kept aside until [`AggOp::finish_batch`].
+    fn add_scanned(&mut self, row: &[Value], r: RowRef, cx: &Context) -> Result<(), EvalError> {
+        let at = self.bounded_group(row, cx)?;
+        let g = &mut self.all[at];
+        for (acc, spec) in g.accs.iter_mut().zip(&self.aggs) {
+            acc.add(spec, row, cx)?;
+        }
+        // `bounded_group` keeps positions within u32.
+        self.scanned.push((at as u32, r));
+        Ok(())
+    }
+
+    /// Hands each group the scanned rows' references set aside for it, in order: a
+    /// counting sort by group, then one copy a group.
+    fn gather_scanned(&mut self) {
+        if self.scanned.is_empty() {
+            return;
+        }
+        let mut starts = vec![0usize; self.all.len() + 1];
+        for &(g, _) in &self.scanned {
+            starts[g as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut sorted = vec![RowRef { node: 0, row: 0 }; self.scanned.len()];
+        for (g, r) in std::mem::take(&mut self.scanned) {
+            sorted[next[g as usize]] = r;
+            next[g as usize] += 1;
+        }
+        for (g, group) in self.all.iter_mut().enumerate() {
+            group.prov.add_rows(&sorted[starts[g]..starts[g + 1]]);
+        }
+    }
+
+    /// The position in `all` of `row`'s group, made when it is new.
+    fn bounded_group(&mut self, row: &[Value], cx: &Context) -> Result<usize, EvalError> {
         let key = self.eval_keys(row, cx)?;
         let hash = hash_key(&key.0);
         let all = &self.all;
@@ -2113,7 +2154,7 @@ impl AggOp {
                 at
             }
         };
-        Self::accumulate(&self.aggs, &mut self.all[at], row, prov, cx)
+        Ok(at)
     }
 
     fn add_session(

@@ -225,9 +225,11 @@ mod fast {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
             let mut row = vec![Value::Null; self.schema.len()];
             let mut seen = 0u64;
-            while let Some(key) = map.next_key_seed(Key(self.schema))? {
+            let mut next = 0;
+            while let Some(key) = map.next_key_seed(Key(self.schema, next))? {
                 match key {
                     Some(i) => {
+                        next = i + 1;
                         if seen & (1 << i) != 0 {
                             return Err(give_up());
                         }
@@ -254,8 +256,9 @@ mod fast {
     }
 
     /// A key: the index of the schema's field of that name (case-insensitive), or
-    /// `None` for a name the schema does not have.
-    struct Key<'s>(&'s [Field]);
+    /// `None` for a name the schema does not have. The field after the previous
+    /// key's is tried first: records mostly list their fields in the schema's order.
+    struct Key<'s>(&'s [Field], usize);
 
     impl<'de> DeserializeSeed<'de> for Key<'_> {
         type Value = Option<usize>;
@@ -270,6 +273,9 @@ mod fast {
             f.write_str("a field name")
         }
         fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+            if self.0.get(self.1).is_some_and(|f| f.name == key) {
+                return Ok(Some(self.1));
+            }
             Ok(self.0.iter().position(|f| f.name.eq_ignore_ascii_case(key)))
         }
     }

@@ -155,6 +155,13 @@ impl ProvSet {
         self.omitted += p.omitted;
     }
 
+    /// Adds bounded rows' references, in order (up to the cap; the rest counted).
+    pub fn add_rows(&mut self, rows: &[RowRef]) {
+        let room = LINEAGE_CAP.saturating_sub(self.rows.len()).min(rows.len());
+        self.rows.extend_from_slice(&rows[..room]);
+        self.omitted += (rows.len() - room) as u64;
+    }
+
     /// Adds another set (merging sessions).
     pub fn merge(&mut self, other: ProvSet) {
         let events = Ids::from_vec(other.events);
@@ -187,4 +194,27 @@ fn add_capped<T: Clone>(into: &mut Vec<T>, ids: &Ids<T>, omitted: &mut u64) {
             *omitted += 1;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_past_the_cap_are_counted_not_kept() {
+        let refs: Vec<RowRef> = (0..LINEAGE_CAP as u32 + 5)
+            .map(|row| RowRef { node: 3, row })
+            .collect();
+        let mut set = ProvSet::default();
+        set.add(&Prov::row(RowRef { node: 3, row: 99 }));
+        set.add_rows(&refs[..10]);
+        set.add_rows(&refs[10..]);
+        let prov = set.finish();
+        assert_eq!(prov.rows.len(), LINEAGE_CAP);
+        assert_eq!(prov.omitted, 6);
+        let kept = prov.rows.to_vec();
+        assert_eq!(kept[0].row, 99);
+        assert_eq!(kept[1].row, 0);
+        assert_eq!(kept[LINEAGE_CAP - 1].row, LINEAGE_CAP as u32 - 2);
+    }
 }

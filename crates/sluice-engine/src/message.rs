@@ -55,7 +55,7 @@ fn write_value(out: &mut String, t: &DataType, v: &Value) {
         Value::Int64(i) => {
             let _ = write!(out, "{i}");
         }
-        Value::Float64(x) => out.push_str(&py_float(*x)),
+        Value::Float64(x) => write_py_float(out, *x),
         Value::Numeric(n) => write_str(out, &format_numeric(n.get())),
         Value::String(s) => write_str(out, s),
         Value::Bytes(b) => write_str(out, &base64(b)),
@@ -97,25 +97,75 @@ fn write_value(out: &mut String, t: &DataType, v: &Value) {
 /// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`).
 fn write_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c.is_ascii() && (c as u32) >= 0x20 => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
+    let mut rest = s;
+    // Runs of plain ASCII are copied whole; the rest a character at a time.
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x80)
+    {
+        out.push_str(&rest[..at]);
+        let Some(c) = rest[at..].chars().next() else {
+            break;
+        };
+        write_char(out, c);
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
+fn write_char(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        c if c.is_ascii() && (c as u32) >= 0x20 => out.push(c),
+        c => {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
             }
         }
     }
-    out.push('"');
+}
+
+/// The shortest digits that read back as `|x|` (finite, not zero), the one closest
+/// to it when two are as short (as Python's `repr` picks, halves to even; Rust's
+/// `{:e}` picks otherwise: 1950806630476168.25 is `…168.2` in Python and zmij,
+/// `…168.3` in Rust), and the decimal exponent of the first digit.
+fn shortest_digits(x: f64) -> (String, i32) {
+    let mut buffer = zmij::Buffer::new();
+    let text = buffer.format_finite(x.abs());
+    let (mantissa, exp) = match text.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{whole}{fraction}");
+    let leading = all.bytes().take_while(|&b| b == b'0').count();
+    let digits = all[leading..].trim_end_matches('0').to_string();
+    (digits, exp + whole.len() as i32 - 1 - leading as i32)
+}
+
+/// Writes `x` as [`py_float`] does, straight into `out`: from 1e-4 to 1e16 Python's
+/// positional `repr` is zmij's text, with `.0` when whole.
+fn write_py_float(out: &mut String, x: f64) {
+    if (1e-4..1e16).contains(&x.abs()) {
+        let mut buffer = zmij::Buffer::new();
+        let text = buffer.format_finite(x);
+        if !text.contains('e') {
+            out.push_str(text);
+            if !text.contains('.') {
+                out.push_str(".0");
+            }
+            return;
+        }
+    }
+    out.push_str(&py_float(x));
 }
 
 /// A float as Python's `repr` (and so `json.dumps`) writes it: the shortest digits
@@ -132,10 +182,7 @@ pub fn py_float(x: f64) -> String {
     if x == 0.0 {
         return format!("{sign}0.0");
     }
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let (digits, exp) = shortest_digits(x);
     if (-4..16).contains(&exp) {
         let point = exp + 1;
         let body = if point <= 0 {
@@ -178,10 +225,40 @@ mod tests {
             (1.2345e20, "1.2345e+20"),
             (1e100, "1e+100"),
             (123456.789, "123456.789"),
+            // Two shortest texts as near: Python takes the even one.
+            (1_950_806_630_476_168.2, "1950806630476168.2"),
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-Infinity"),
         ] {
             assert_eq!(py_float(x), python, "{x}");
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn floats_written_in_place_read_as_py_float(
+            x in proptest::prop_oneof![
+                proptest::num::f64::ANY,
+                (-1e17f64..1e17),
+                (-0.001f64..0.001),
+            ]
+        ) {
+            let mut out = String::new();
+            write_py_float(&mut out, x);
+            proptest::prop_assert_eq!(out, py_float(x));
+        }
+
+        #[test]
+        fn strings_escape_as_one_character_at_a_time(s in "\\PC*|[a-z\"\\\\\n\t\u{1}é😀]{0,20}") {
+            let mut fast = String::new();
+            write_str(&mut fast, &s);
+            let mut slow = String::from('"');
+            for c in s.chars() {
+                write_char(&mut slow, c);
+            }
+            slow.push('"');
+            proptest::prop_assert_eq!(fast, slow);
         }
     }
 

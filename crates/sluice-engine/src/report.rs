@@ -25,8 +25,12 @@ impl Engine {
     /// How this engine's outputs are written, to write them apart from it.
     pub fn output_format(&self) -> OutputFormat {
         OutputFormat {
+            keys: self
+                .output_columns()
+                .iter()
+                .map(|c| format!("{}:", J::from(c.name.as_str())))
+                .collect(),
             columns: self.output_columns().to_vec(),
-            names_repeat: self.output_names_repeat(),
         }
     }
 
@@ -165,10 +169,44 @@ impl Engine {
 #[derive(Debug, Clone)]
 pub struct OutputFormat {
     columns: Vec<sluice_sql::plan::Column>,
-    names_repeat: bool,
+    /// Each column's `"name":`, escaped once. (Names are distinct: the analyzer
+    /// refuses a result with two columns of one name, `DuplicateOutputColumn`.)
+    keys: Vec<String>,
 }
 
 impl OutputFormat {
+    /// Writes an output row as the compact JSON object [`OutputFormat::row`]
+    /// serializes to, each key escaped once for all rows and the common values
+    /// written without serde.
+    pub fn write_row(
+        &self,
+        out: &mut impl std::io::Write,
+        row: &[crate::value::Value],
+    ) -> std::io::Result<()> {
+        use crate::value::Value as V;
+        out.write_all(b"{")?;
+        for (i, ((key, c), v)) in self.keys.iter().zip(&self.columns).zip(row).enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(key.as_bytes())?;
+            match v {
+                V::Null => out.write_all(b"null")?,
+                V::Bool(b) => out.write_all(if *b { b"true" } else { b"false" })?,
+                V::Int64(n) => out.write_all(itoa::Buffer::new().format(*n).as_bytes())?,
+                V::Float64(x) if x.is_finite() => {
+                    out.write_all(zmij::Buffer::new().format_finite(*x).as_bytes())?
+                }
+                // Digits and ASCII marks only: nothing to escape.
+                V::Timestamp(_) | V::Datetime(_) | V::Date(_) | V::Time(_) => {
+                    write!(out, "\"{v}\"")?
+                }
+                other => serde_json::to_writer(&mut *out, &ValueJson(other, &c.data_type))?,
+            }
+        }
+        out.write_all(b"}")
+    }
+
     /// An output row to serialize: the same JSON as [`Engine::row_json`], written
     /// without building it (the JSON report writes hundreds of thousands).
     pub fn row<'a>(&'a self, row: &'a [crate::value::Value]) -> RowJson<'a> {
@@ -196,15 +234,6 @@ impl serde::Serialize for RowJson<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
         let columns = &self.format.columns;
-        if self.format.names_repeat {
-            // A repeated name keeps one key (its first place, its last value), as
-            // a JSON object does.
-            let mut object = serde_json::Map::new();
-            for (c, v) in columns.iter().zip(self.row) {
-                object.insert(c.name.clone(), v.to_json(&c.data_type));
-            }
-            return object.serialize(serializer);
-        }
         let mut map = serializer.serialize_map(Some(columns.len().min(self.row.len())))?;
         for (c, v) in columns.iter().zip(self.row) {
             map.serialize_entry(&c.name, &ValueJson(v, &c.data_type))?;
@@ -238,6 +267,60 @@ mod tests {
     use sluice_sql::types::DataType;
 
     use crate::value::Value;
+
+    #[test]
+    fn a_row_written_directly_is_its_serialized_json() {
+        let catalog = sluice_sql::Catalog::reference();
+        for sql in [
+            "SELECT event_timestamp, customer_id, amount, order_status, \
+             CAST(customer_id AS NUMERIC) AS n, DATE(event_timestamp) AS d, \
+             amount > 1 AS big, CAST(NULL AS STRING) AS nothing \
+             FROM pubsub.topic.`demobox-313313`.orders",
+        ] {
+            let analysis = sluice_sql::analyze(sql, &catalog);
+            let Some(plan) = analysis.plan else {
+                panic!("{sql}: {:?}", analysis.diagnostics);
+            };
+            let engine =
+                crate::Engine::new(&plan, &crate::Tables::new(), crate::Options::default())
+                    .expect("builds");
+            let format = engine.output_format();
+            let n = plan.columns().len();
+            let rows = [
+                vec![
+                    Value::Timestamp(1_700_000_000_000_001),
+                    Value::Int64(-3),
+                    Value::Float64(655.05),
+                    Value::string("Cl\"osed\u{1}é"),
+                    Value::numeric(12_500_000_000),
+                    Value::Date(20_000),
+                    Value::Bool(false),
+                    Value::Null,
+                ],
+                vec![
+                    Value::Timestamp(-1),
+                    Value::Int64(i64::MIN),
+                    Value::Float64(f64::NAN),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                ],
+            ];
+            for row in rows {
+                let row = &row[..n];
+                let mut direct = Vec::new();
+                format.write_row(&mut direct, row).expect("writes");
+                let serialized = serde_json::to_vec(&format.row(row)).expect("serializes");
+                assert_eq!(
+                    String::from_utf8_lossy(&direct),
+                    String::from_utf8_lossy(&serialized),
+                    "{sql}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_value_serializes_as_its_json_does() {

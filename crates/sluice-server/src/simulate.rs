@@ -278,7 +278,7 @@ impl<'scope> Sink<'scope> {
                 let thread = scope.spawn(move || {
                     for batch in received {
                         for out in &batch {
-                            rows.item(&written.row(&out.row))?;
+                            rows.item_with(|w| written.write_row(w, &out.row))?;
                             messages.item(&written.message(&out.row))?;
                         }
                     }
@@ -384,6 +384,20 @@ impl Spill {
         })?;
         self.items += 1;
         serde_json::to_writer(&mut self.file, value).context("writing a temporary file")
+    }
+
+    /// Writes one item with `write`.
+    fn item_with(
+        &mut self,
+        write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    ) -> Result<()> {
+        self.file.write_all(if self.items == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        })?;
+        self.items += 1;
+        write(&mut self.file).context("writing a temporary file")
     }
 
     /// Writes `"key": [` and the items, then `]`, to `out`.
