@@ -279,7 +279,8 @@ impl<'scope> Sink<'scope> {
                     for batch in received {
                         for out in &batch {
                             rows.item_with(|w| written.write_row(w, &out.row))?;
-                            messages.item(&written.message(&out.row))?;
+                            messages
+                                .item_with(|w| write_json_str(w, &written.message(&out.row)))?;
                         }
                     }
                     Ok([rows, messages])
@@ -413,6 +414,25 @@ impl Spill {
         std::io::copy(&mut file, out)?;
         out.write_all(if empty { b"]" } else { b"\n  ]" })
     }
+}
+
+/// Writes `text` as a JSON string, as serde_json does. A Pub/Sub message's text is
+/// printable ASCII (`json.dumps` escapes the rest), so only quotes and backslashes
+/// need escaping: runs between them are copied whole.
+fn write_json_str(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return serde_json::to_writer(out, text).map_err(std::io::Error::from);
+    }
+    out.write_all(b"\"")?;
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for at in memchr::memchr2_iter(b'"', b'\\', bytes) {
+        out.write_all(&bytes[start..at])?;
+        out.write_all(if bytes[at] == b'"' { b"\\\"" } else { b"\\\\" })?;
+        start = at + 1;
+    }
+    out.write_all(&bytes[start..])?;
+    out.write_all(b"\"")
 }
 
 /// The JSON report: `{"table_rows", "messages", "dropped_by_reason", "dropped"
@@ -698,4 +718,28 @@ fn write_human(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "plain",
+            r#"{"a": "b\\\"c", "d": "\\u00e9"}"#,
+            "\"\"\\\\",
+            "tab\tand é and \u{1}",
+            "~\u{7f}",
+        ] {
+            let mut ours = Vec::new();
+            super::write_json_str(&mut ours, text).expect("writes");
+            let serde = serde_json::to_vec(text).expect("serializes");
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&serde),
+                "{text:?}"
+            );
+        }
+    }
 }
