@@ -1,6 +1,6 @@
 //! Golden files: every `tests/golden/NAME.sql` compiles to exactly
 //! `NAME.yaml` (its Beam YAML pipeline) or, when Beam SQL cannot express it, to
-//! exactly the diagnostics in `NAME.err`. `UPDATE_GOLDEN=1 cargo test` rewrites
+//! exactly the diagnostics in `NAME.err`. `SLUICE_BLESS=1 cargo test` rewrites
 //! them; review the diff. `tests/beam_half.rs` then has Beam itself validate and
 //! run every pipeline.
 
@@ -44,7 +44,7 @@ fn outcome(sql: &str) -> (&'static str, String) {
 
 #[test]
 fn every_query_compiles_to_its_golden_file() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let update = std::env::var_os("SLUICE_BLESS").is_some();
     let mut failures = Vec::new();
     let mut compiled = 0;
     for query in queries() {
