@@ -293,21 +293,10 @@ fn check_output(schema: &[Field]) -> Result<(), Unsupported> {
 
 /// The plan's sources in reading order, each with a unique SQL-friendly name.
 fn inputs(plan: &Plan) -> Vec<Input> {
-    fn collect(plan: &Plan, out: &mut Vec<Source>) {
-        if let Plan::Scan { source, .. } = plan
-            && !out.contains(source)
-        {
-            out.push(source.clone());
-        }
-        for input in plan.inputs() {
-            collect(input, out);
-        }
-    }
-    let mut sources = Vec::new();
-    collect(plan, &mut sources);
     let mut taken = HashSet::new();
-    sources
+    plan.sources()
         .into_iter()
+        .cloned()
         .map(|source| {
             let base = match (&source.kind, &source.dataset) {
                 (SourceKind::BigQueryTable, Some(d)) => format!("{d}_{}", source.name),

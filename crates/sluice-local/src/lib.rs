@@ -214,19 +214,7 @@ impl JobSpec {
         };
         let mut streams = Vec::new();
         let mut bounded = Vec::new();
-        fn scans<'p>(plan: &'p Plan, out: &mut Vec<&'p sluice_sql::catalog::Source>) {
-            if let Plan::Scan { source, .. } = plan
-                && !out.contains(&source)
-            {
-                out.push(source);
-            }
-            for i in plan.inputs() {
-                scans(i, out);
-            }
-        }
-        let mut sources = Vec::new();
-        scans(&plan, &mut sources);
-        for s in sources {
+        for s in plan.sources() {
             match s.kind {
                 SourceKind::PubsubTopic => {
                     streams.push((s.sql_name(), s.name.clone(), s.schema.clone()))

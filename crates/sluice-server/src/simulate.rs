@@ -128,10 +128,10 @@ pub fn simulate(request: &Request, out: &mut dyn Write) -> Result<Simulated> {
     // The stream the plan reads (one at most), read from the start on threads of its
     // own while the bounded side is read and built here: its rows come over in
     // pieces (a few waiting at most), never all held.
-    let streams: Vec<_> = catalog
-        .sources
-        .iter()
-        .filter(|s| !s.is_bounded() && plan_reads(&plan, &s.sql_name()))
+    let streams: Vec<_> = plan
+        .sources()
+        .into_iter()
+        .filter(|s| !s.is_bounded())
         .collect();
     if streams.len() > 1 {
         bail!("the query reads more than one stream; `sluice simulate` takes one --stream file");
@@ -628,13 +628,6 @@ impl sluice_engine::exec::BoundedInput for Files<'_> {
 
     fn held(&self, table: &str) -> Option<std::sync::Arc<sluice_engine::Table>> {
         self.held.get(table).cloned()
-    }
-}
-
-fn plan_reads(plan: &sluice_sql::Plan, name: &str) -> bool {
-    match plan {
-        sluice_sql::Plan::Scan { source, .. } => source.sql_name() == name,
-        other => other.inputs().iter().any(|p| plan_reads(p, name)),
     }
 }
 

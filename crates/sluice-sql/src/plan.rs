@@ -793,6 +793,24 @@ impl Plan {
         }
     }
 
+    /// The distinct sources the plan scans, in the order its scans are first met
+    /// (depth first, inputs in order).
+    pub fn sources(&self) -> Vec<&crate::catalog::Source> {
+        fn walk<'p>(plan: &'p Plan, out: &mut Vec<&'p crate::catalog::Source>) {
+            if let Plan::Scan { source, .. } = plan
+                && !out.contains(&source)
+            {
+                out.push(source);
+            }
+            for input in plan.inputs() {
+                walk(input, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
     /// The operator's inputs.
     pub fn inputs(&self) -> Vec<&Plan> {
         match self {
@@ -931,5 +949,35 @@ impl Plan {
         for input in self.inputs() {
             input.explain_into(out, depth + 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Catalog, analyze};
+
+    #[test]
+    fn a_plans_sources_are_listed_once_in_reading_order() {
+        let catalog = Catalog::reference();
+        let names = |sql: &str| -> Vec<String> {
+            let plan = analyze(sql, &catalog).plan.expect("plans");
+            plan.sources().iter().map(|s| s.name.clone()).collect()
+        };
+        assert_eq!(names(crate::reference::QUERY), ["orders", "orders"]);
+        let kinds: Vec<bool> = analyze(crate::reference::QUERY, &catalog)
+            .plan
+            .expect("plans")
+            .sources()
+            .iter()
+            .map(|s| s.is_bounded())
+            .collect();
+        assert_eq!(kinds, [false, true], "the topic, then the table");
+        assert_eq!(
+            names(
+                "SELECT a.customer_id FROM bigquery.table.`demobox-313313`.ecommerce.customers a
+                 JOIN bigquery.table.`demobox-313313`.ecommerce.customers b USING (customer_id)"
+            ),
+            ["customers"]
+        );
     }
 }
