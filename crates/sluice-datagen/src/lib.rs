@@ -483,6 +483,47 @@ impl Stream {
     }
 }
 
+/// A stream with the wait before each event: see [`Stream::paced`].
+#[derive(Debug, Clone)]
+pub struct Paced {
+    stream: Stream,
+    speed: f64,
+    previous: Option<i64>,
+}
+
+impl Stream {
+    /// The events with the wait before each, so that publishing them keeps the
+    /// stream's own pace (event times apart) `speed` times over: none before the
+    /// first, none for an event that is not later than the one before. The caller
+    /// sleeps; nothing here reads a clock. A `speed` that is not a positive number is
+    /// taken as 1.
+    pub fn paced(self, speed: f64) -> Paced {
+        Paced {
+            stream: self,
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
+            previous: None,
+        }
+    }
+}
+
+impl Iterator for Paced {
+    type Item = (std::time::Duration, StreamOrder);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let event = self.stream.next()?;
+        let gap = match self.previous {
+            Some(previous) => (event.event_timestamp - previous).max(0) as f64 / self.speed,
+            None => 0.0,
+        };
+        self.previous = Some(event.event_timestamp);
+        Some((std::time::Duration::from_micros(gap as u64), event))
+    }
+}
+
 impl Iterator for Stream {
     type Item = StreamOrder;
 
@@ -657,6 +698,28 @@ pub fn tables(catalog: &sluice_sql::Catalog, params: &BatchParams) -> sluice_eng
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paced_stream_waits_the_event_time_between_events_over_the_speed() {
+        let params = StreamParams::default();
+        let times: Vec<i64> = Stream::new(params)
+            .take(5)
+            .map(|e| e.event_timestamp)
+            .collect();
+        let paced: Vec<_> = Stream::new(params).paced(4.0).take(5).collect();
+        assert_eq!(paced[0].0, std::time::Duration::ZERO);
+        for i in 1..5 {
+            let gap = (times[i] - times[i - 1]) as u64 / 4;
+            assert!(gap > 0);
+            assert_eq!(paced[i].0, std::time::Duration::from_micros(gap));
+            assert_eq!(paced[i].1.event_timestamp, times[i]);
+        }
+        let odd: Vec<_> = Stream::new(params).paced(f64::NAN).take(2).collect();
+        assert_eq!(
+            odd[1].0,
+            std::time::Duration::from_micros((times[1] - times[0]) as u64)
+        );
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_data() {

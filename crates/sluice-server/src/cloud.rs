@@ -511,21 +511,15 @@ pub async fn publish_stream(
     )
     .await?;
     let mut published = 0u64;
-    let mut previous: Option<i64> = None;
     tokio::pin!(stop);
-    for event in sluice_datagen::Stream::new(params) {
+    for (gap, event) in sluice_datagen::Stream::new(params).paced(1.0) {
         if count.is_some_and(|c| published >= c) {
             break;
         }
-        if let Some(prev) = previous {
-            let gap =
-                Duration::from_micros(u64::try_from(event.event_timestamp - prev).unwrap_or(0));
-            tokio::select! {
-                () = tokio::time::sleep(gap) => {}
-                () = &mut stop => break,
-            }
+        tokio::select! {
+            () = tokio::time::sleep(gap) => {}
+            () = &mut stop => break,
         }
-        previous = Some(event.event_timestamp);
         let data = sluice_engine::value::base64(event.payload().to_string().as_bytes());
         client
             .send(&create(

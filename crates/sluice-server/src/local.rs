@@ -618,17 +618,12 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
             status_mix: settings.status_mix.into(),
             ..sluice_datagen::StreamParams::default()
         };
-        let mut previous: Option<i64> = None;
-        for event in sluice_datagen::Stream::new(params) {
+        for (gap, event) in sluice_datagen::Stream::new(params).paced(settings.speed) {
             let g = &task_api.generator;
             if g.generation.load(Ordering::Acquire) != generation {
                 return;
             }
-            if let Some(prev) = previous {
-                let gap = (event.event_timestamp - prev).max(0) as f64 / settings.speed;
-                tokio::time::sleep(Duration::from_micros(gap as u64)).await;
-            }
-            previous = Some(event.event_timestamp);
+            tokio::time::sleep(gap).await;
             let payload = event.payload();
             let (local, topic) = (task_api.local.clone(), settings.topic.clone());
             let sent = tokio::task::spawn_blocking(move || {
