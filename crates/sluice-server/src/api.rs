@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use sluice_deploy::apply::{self, Cleanup, Outcome, Progress, Stop};
 
 use crate::cloud::{CloudConfig, DeployRequest};
+use crate::error::{ApiError, ApiResult};
 
 /// The largest request body the API reads.
 pub const MAX_BODY: usize = 4 << 20;
@@ -133,20 +134,15 @@ pub async fn guard(State(api): State<Arc<Api>>, request: Request, next: Next) ->
     next.run(request).await
 }
 
-fn refuse(status: StatusCode, message: &str) -> (StatusCode, axum::Json<Value>) {
-    (status, axum::Json(json!({"error": message})))
-}
-
 fn check_headers(
     api: &Api,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-) -> Result<(), (StatusCode, axum::Json<Value>)> {
+) -> Result<(), ApiError> {
     // With two Host headers, which one a proxy or a check reads differs: refused.
     if headers.get_all(header::HOST).iter().count() > 1 {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::bad_request(
             "a request has one Host header; this one has several",
         ));
     }
@@ -156,7 +152,7 @@ fn check_headers(
         .unwrap_or_default()
         .to_ascii_lowercase();
     if !api.hosts.contains(&host) {
-        return Err(refuse(
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "this server answers only requests addressed to it (foreign Host header)",
         ));
@@ -165,7 +161,7 @@ fn check_headers(
         let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
         let own = api.hosts.iter().any(|h| origin == format!("http://{h}"));
         if !own {
-            return Err(refuse(
+            return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "requests from other sites are refused (foreign Origin header)",
             ));
@@ -203,7 +199,7 @@ fn check_headers(
             return Ok(());
         }
     }
-    Err(refuse(
+    Err(ApiError::new(
         StatusCode::UNAUTHORIZED,
         "this call needs the token in the URL `sluice serve` printed",
     ))
@@ -228,10 +224,6 @@ async fn session(State(api): State<Arc<Api>>) -> Response {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn bad_request(message: String) -> Response {
-    refuse(StatusCode::BAD_REQUEST, &message).into_response()
 }
 
 /// Reads a JSON body by hand, so that a broken one gets a message with where and why.
@@ -263,22 +255,19 @@ async fn config(State(api): State<Arc<Api>>) -> Response {
     .into_response()
 }
 
-async fn plan(State(api): State<Arc<Api>>, body: String) -> Response {
-    let request: DeployRequest = match parse(&body) {
-        Ok(r) => r,
-        Err(e) => return bad_request(e),
-    };
+async fn plan(State(api): State<Arc<Api>>, body: String) -> ApiResult {
+    let request: DeployRequest = parse(&body).map_err(ApiError::bad_request)?;
     match request.prepare() {
-        Ok(prepared) => axum::Json(prepared.to_json(&api.config.endpoints)).into_response(),
-        Err(crate::cloud::Refused::Query(diagnostics)) => (
+        Ok(prepared) => Ok(axum::Json(prepared.to_json(&api.config.endpoints)).into_response()),
+        Err(crate::cloud::Refused::Query(diagnostics)) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(json!({
-                "error": "the query cannot be deployed",
-                "diagnostics": diagnostics.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
-            })),
+            "the query cannot be deployed",
         )
-            .into_response(),
-        Err(e) => bad_request(e.to_string()),
+        .with(
+            "diagnostics",
+            diagnostics.iter().map(|d| d.to_json()).collect(),
+        )),
+        Err(e) => Err(ApiError::bad_request(e)),
     }
 }
 
@@ -291,37 +280,28 @@ fn plain(project: &str, job: &str) -> bool {
     apply::is_record_name(project) && apply::is_record_name(job)
 }
 
-fn no_such_deployment() -> Response {
-    refuse(
-        StatusCode::NOT_FOUND,
+fn no_such_deployment() -> ApiError {
+    ApiError::not_found(
         "no such deployment is recorded: Sluice deletes only what it recorded creating",
     )
-    .into_response()
 }
 
-async fn start_apply(State(api): State<Arc<Api>>, body: String) -> Response {
-    let request: DeployRequest = match parse(&body) {
-        Ok(r) => r,
-        Err(e) => return bad_request(e),
-    };
-    let prepared = match request.prepare() {
-        Ok(p) => p,
-        Err(e) => return bad_request(e.to_string()),
-    };
-    let client = match api.config.ready_client().await {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
-    };
+async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {
+    let request: DeployRequest = parse(&body).map_err(ApiError::bad_request)?;
+    let prepared = request.prepare().map_err(ApiError::bad_request)?;
+    let client = api
+        .config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)?;
     let job_name = prepared.target.job_name.clone();
     let id = key(&prepared.target.project, &job_name);
     {
         let mut ops = api.operations();
         if ops.get(&id).is_some_and(|o| !o.finished) {
-            return refuse(
-                StatusCode::CONFLICT,
+            return Err(ApiError::conflict(
                 "this job is being deployed or cleaned up already",
-            )
-            .into_response();
+            ));
         }
         let endpoints = &api.config.endpoints;
         ops.insert(
@@ -384,73 +364,69 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> Response {
             }
         });
     });
-    (
+    Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({"project": request.project, "job_name": job_name})),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn operation(
     State(api): State<Arc<Api>>,
     Path((project, job)): Path<(String, String)>,
-) -> Response {
+) -> ApiResult {
     match api.operations().get(&key(&project, &job)) {
-        Some(op) => axum::Json(op.clone()).into_response(),
-        None => refuse(
-            StatusCode::NOT_FOUND,
+        Some(op) => Ok(axum::Json(op.clone()).into_response()),
+        None => Err(ApiError::not_found(
             "nothing is being deployed or cleaned up for this job",
-        )
-        .into_response(),
+        )),
     }
 }
 
-async fn jobs(State(api): State<Arc<Api>>) -> Response {
-    match api.config.store().list() {
-        Ok(list) => axum::Json(
-            list.iter()
-                .map(|m| {
-                    json!({
-                        "project": m.project, "region": m.region, "job_name": m.job_name,
-                        "job_id": m.job_id, "console_url": m.console_url(),
-                        "created": m.created.iter().map(|r| r.describe()).collect::<Vec<_>>(),
-                    })
+async fn jobs(State(api): State<Arc<Api>>) -> ApiResult {
+    let list = api.config.store().list().map_err(ApiError::internal)?;
+    Ok(axum::Json(
+        list.iter()
+            .map(|m| {
+                json!({
+                    "project": m.project, "region": m.region, "job_name": m.job_name,
+                    "job_id": m.job_id, "console_url": m.console_url(),
+                    "created": m.created.iter().map(|r| r.describe()).collect::<Vec<_>>(),
                 })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
-    }
+            })
+            .collect::<Vec<_>>(),
+    )
+    .into_response())
 }
 
 async fn job(
     State(api): State<Arc<Api>>,
     Path((project, job)): Path<(String, String)>,
-) -> Response {
+) -> ApiResult {
     if !plain(&project, &job) {
-        return no_such_deployment();
+        return Err(no_such_deployment());
     }
     let store = api.config.store();
-    let mut m = match store.load(&project, &job) {
-        Ok(Some(m)) => m,
-        Ok(None) => return no_such_deployment(),
-        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
-    };
+    let mut m = store
+        .load(&project, &job)
+        .map_err(ApiError::internal)?
+        .ok_or_else(no_such_deployment)?;
     if m.job_id.is_none() {
-        return axum::Json(json!({
+        return Ok(axum::Json(json!({
             "job_name": m.job_name, "state": "NOT_LAUNCHED", "history": [], "elements": [],
             "messages": [], "created": m.created, "console_url": null,
         }))
-        .into_response();
+        .into_response());
     }
-    let client = match api.config.ready_client().await {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
-    };
-    match apply::status(&client, &store, &mut m).await {
-        Ok(status) => axum::Json(status).into_response(),
-        Err(e) => refuse(StatusCode::BAD_GATEWAY, &e.to_string()).into_response(),
-    }
+    let client = api
+        .config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)?;
+    let status = apply::status(&client, &store, &mut m)
+        .await
+        .map_err(ApiError::bad_gateway)?;
+    Ok(axum::Json(status).into_response())
 }
 
 #[derive(Deserialize)]
@@ -464,37 +440,32 @@ async fn start_cleanup(
     State(api): State<Arc<Api>>,
     Path((project, job)): Path<(String, String)>,
     body: String,
-) -> Response {
+) -> ApiResult {
     let body: CleanupBody = if body.trim().is_empty() {
         CleanupBody { drain: false }
     } else {
-        match parse(&body) {
-            Ok(b) => b,
-            Err(e) => return bad_request(e),
-        }
+        parse(&body).map_err(ApiError::bad_request)?
     };
     if !plain(&project, &job) {
-        return no_such_deployment();
+        return Err(no_such_deployment());
     }
     let store = api.config.store();
-    let mut m = match store.load(&project, &job) {
-        Ok(Some(m)) => m,
-        Ok(None) => return no_such_deployment(),
-        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()).into_response(),
-    };
-    let client = match api.config.ready_client().await {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()).into_response(),
-    };
+    let mut m = store
+        .load(&project, &job)
+        .map_err(ApiError::internal)?
+        .ok_or_else(no_such_deployment)?;
+    let client = api
+        .config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)?;
     let id = key(&project, &job);
     {
         let mut ops = api.operations();
         if ops.get(&id).is_some_and(|o| !o.finished) {
-            return refuse(
-                StatusCode::CONFLICT,
+            return Err(ApiError::conflict(
                 "this job is being deployed or cleaned up already",
-            )
-            .into_response();
+            ));
         }
         ops.insert(
             id.clone(),
@@ -533,7 +504,7 @@ async fn start_cleanup(
             }
         }
     });
-    (StatusCode::ACCEPTED, axum::Json(json!({"started": true}))).into_response()
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({"started": true}))).into_response())
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 pub mod api;
 pub mod check;
 pub mod cloud;
+pub mod error;
 mod jsonl;
 pub mod local;
 pub mod simulate;

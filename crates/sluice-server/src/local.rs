@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use sluice_local::{Generated, JobSpec, Local, LocalError};
 
 use crate::api::{MAX_BODY, parse};
+use crate::error::{ApiError, ApiResult};
 
 /// The built-in generator: publishes the seed's stream to a topic at its pace.
 #[derive(Default)]
@@ -230,36 +231,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn error(e: LocalError) -> Response {
-    let status = match e {
-        LocalError::NoTopic(_) | LocalError::NoJob(_) => StatusCode::NOT_FOUND,
-        LocalError::JobExists(_) => StatusCode::CONFLICT,
-        LocalError::OutputTopic { .. } => StatusCode::FORBIDDEN,
-        LocalError::Invalid(_) | LocalError::Query(_) => StatusCode::BAD_REQUEST,
-        LocalError::Storage(_) | LocalError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    (status, axum::Json(json!({"error": e.to_string()}))).into_response()
-}
-
-fn bad_request(message: String) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({"error": message})),
-    )
-        .into_response()
-}
-
 /// Runs blocking SQLite work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, LocalError> + Send + 'static,
-) -> Result<T, Response> {
+) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(error),
-        Err(e) => Err((
-            StatusCode::INTERNAL_SERVER_ERROR,
-            axum::Json(json!({"error": e.to_string()})),
-        )
-            .into_response()),
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError::internal(e)),
     }
 }
 
@@ -304,33 +282,40 @@ async fn publish(
     State(api): State<Arc<LocalApi>>,
     Path(topic): Path<String>,
     body: String,
-) -> Response {
+) -> ApiResult {
     let Some(topic) = topic.strip_suffix(":publish").map(str::to_owned) else {
-        return bad_request("publish with POST /api/local/topics/{topic}:publish".into());
+        return Err(ApiError::bad_request(
+            "publish with POST /api/local/topics/{topic}:publish",
+        ));
     };
-    let request: PublishRequest = match parse(&body) {
-        Ok(r) => r,
-        Err(e) => return bad_request(e),
-    };
+    let request: PublishRequest = parse(&body).map_err(ApiError::bad_request)?;
     if request.messages.is_empty() {
-        return bad_request("messages: at least one message is needed".into());
+        return Err(ApiError::bad_request(
+            "messages: at least one message is needed",
+        ));
     }
     let mut payloads = Vec::with_capacity(request.messages.len());
     for (i, m) in request.messages.iter().enumerate() {
         match m.data.as_deref().map(sluice_engine::value::base64_decode) {
             Some(Some(bytes)) => payloads.push(bytes),
-            Some(None) => return bad_request(format!("messages[{i}].data is not base64")),
-            None => return bad_request(format!("messages[{i}].data is missing")),
+            Some(None) => {
+                return Err(ApiError::bad_request(format!(
+                    "messages[{i}].data is not base64"
+                )));
+            }
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "messages[{i}].data is missing"
+                )));
+            }
         }
     }
     let local = api.local.clone();
-    match blocking(move || local.publish(&topic, &payloads)).await {
-        Ok(ids) => axum::Json(
-            json!({"messageIds": ids.iter().map(ToString::to_string).collect::<Vec<_>>()}),
-        )
-        .into_response(),
-        Err(r) => r,
-    }
+    let ids = blocking(move || local.publish(&topic, &payloads)).await?;
+    Ok(
+        axum::Json(json!({"messageIds": ids.iter().map(ToString::to_string).collect::<Vec<_>>()}))
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -356,13 +341,11 @@ async fn messages(
     State(api): State<Arc<LocalApi>>,
     Path(topic): Path<String>,
     Query(q): Query<After>,
-) -> Response {
+) -> ApiResult {
     let local = api.local.clone();
     let limit = q.limit.min(1000);
-    match blocking(move || local.messages(&topic, q.after, limit)).await {
-        Ok(ms) => axum::Json(ms.iter().map(message_json).collect::<Vec<_>>()).into_response(),
-        Err(r) => r,
-    }
+    let ms = blocking(move || local.messages(&topic, q.after, limit)).await?;
+    Ok(axum::Json(ms.iter().map(message_json).collect::<Vec<_>>()).into_response())
 }
 
 /// The topic's messages after `after` (or the `Last-Event-ID` a reconnecting
@@ -374,22 +357,21 @@ async fn events(
     Path(topic): Path<String>,
     Query(q): Query<After>,
     headers: axum::http::HeaderMap,
-) -> Response {
+) -> ApiResult {
     if api.streams.fetch_add(1, Ordering::AcqRel) >= MAX_STREAMS {
         api.streams.fetch_sub(1, Ordering::AcqRel);
-        return (
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            axum::Json(json!({"error": format!("too many event streams are open (at most {MAX_STREAMS}): close one and try again")})),
-        )
-            .into_response();
+            format!(
+                "too many event streams are open (at most {MAX_STREAMS}): close one and try again"
+            ),
+        ));
     }
     let mut slot = StreamSlot(api.clone(), None);
     {
         let (local, name) = (api.local.clone(), topic.clone());
-        match blocking(move || local.topic_exists(&name)).await {
-            Ok(true) => {}
-            Ok(false) => return error(LocalError::NoTopic(topic)),
-            Err(r) => return r,
+        if !blocking(move || local.topic_exists(&name)).await? {
+            return Err(LocalError::NoTopic(topic).into());
         }
     }
     let after = headers
@@ -447,9 +429,9 @@ async fn events(
         },
     );
     use futures_util::StreamExt as _;
-    Sse::new(stream.flatten())
+    Ok(Sse::new(stream.flatten())
         .keep_alive(KeepAlive::default())
-        .into_response()
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -463,11 +445,8 @@ struct DeployBody {
     generated: Option<Generated>,
 }
 
-async fn deploy(State(api): State<Arc<LocalApi>>, body: String) -> Response {
-    let body: DeployBody = match parse(&body) {
-        Ok(b) => b,
-        Err(e) => return bad_request(e),
-    };
+async fn deploy(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
+    let body: DeployBody = parse(&body).map_err(ApiError::bad_request)?;
     let spec = JobSpec {
         name: body.job_name,
         query: body.query,
@@ -477,62 +456,51 @@ async fn deploy(State(api): State<Arc<LocalApi>>, body: String) -> Response {
         generated: body.generated.unwrap_or_default(),
     };
     let local = api.local.clone();
-    match blocking(move || local.deploy(&spec)).await {
-        Ok(status) => axum::Json(status).into_response(),
-        Err(r) => r,
-    }
+    let status = blocking(move || local.deploy(&spec)).await?;
+    Ok(axum::Json(status).into_response())
 }
 
-async fn jobs(State(api): State<Arc<LocalApi>>) -> Response {
+async fn jobs(State(api): State<Arc<LocalApi>>) -> ApiResult {
     let local = api.local.clone();
-    match blocking(move || {
+    let all = blocking(move || {
         local
             .job_names()?
             .iter()
             .map(|n| local.status(n))
             .collect::<Result<Vec<_>, _>>()
     })
-    .await
-    {
-        Ok(all) => axum::Json(all).into_response(),
-        Err(r) => r,
-    }
+    .await?;
+    Ok(axum::Json(all).into_response())
 }
 
-async fn job(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+async fn job(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> ApiResult {
     let local = api.local.clone();
-    match blocking(move || local.status(&name)).await {
-        Ok(s) => axum::Json(s).into_response(),
-        Err(r) => r,
-    }
+    let status = blocking(move || local.status(&name)).await?;
+    Ok(axum::Json(status).into_response())
 }
 
-async fn stop(api: Arc<LocalApi>, name: String, drain: bool) -> Response {
+async fn stop(api: Arc<LocalApi>, name: String, drain: bool) -> ApiResult {
     let local = api.local.clone();
-    match blocking(move || local.stop(&name, drain)).await {
-        Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({"stopping": true}))).into_response(),
-        Err(r) => r,
-    }
+    blocking(move || local.stop(&name, drain)).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({"stopping": true}))).into_response())
 }
 
-async fn cancel(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+async fn cancel(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> ApiResult {
     stop(api, name, false).await
 }
 
-async fn drain(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+async fn drain(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> ApiResult {
     stop(api, name, true).await
 }
 
-async fn cleanup(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Response {
+async fn cleanup(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> ApiResult {
     let local = api.local.clone();
-    match blocking(move || local.cleanup(&name)).await {
-        Ok((deleted, kept)) => axum::Json(json!({
-            "deleted": deleted.iter().map(|r| r.describe()).collect::<Vec<_>>(),
-            "kept": kept.iter().map(|(r, why)| json!([r.describe(), why])).collect::<Vec<_>>(),
-        }))
-        .into_response(),
-        Err(r) => r,
-    }
+    let (deleted, kept) = blocking(move || local.cleanup(&name)).await?;
+    Ok(axum::Json(json!({
+        "deleted": deleted.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+        "kept": kept.iter().map(|(r, why)| json!([r.describe(), why])).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -546,17 +514,12 @@ fn thousand() -> usize {
     1000
 }
 
-async fn sql(State(api): State<Arc<LocalApi>>, body: String) -> Response {
-    let body: SqlBody = match parse(&body) {
-        Ok(b) => b,
-        Err(e) => return bad_request(e),
-    };
+async fn sql(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
+    let body: SqlBody = parse(&body).map_err(ApiError::bad_request)?;
     let local = api.local.clone();
     let max = body.max_rows.min(10_000);
-    match blocking(move || local.query(&body.sql, max)).await {
-        Ok(r) => axum::Json(r).into_response(),
-        Err(r) => r,
-    }
+    let rows = blocking(move || local.query(&body.sql, max)).await?;
+    Ok(axum::Json(rows).into_response())
 }
 
 async fn generator(State(api): State<Arc<LocalApi>>) -> Response {
@@ -577,16 +540,13 @@ struct GeneratorBody {
     settings: Option<GeneratorSettings>,
 }
 
-async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Response {
-    let body: GeneratorBody = match parse(&body) {
-        Ok(b) => b,
-        Err(e) => return bad_request(e),
-    };
+async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
+    let body: GeneratorBody = parse(&body).map_err(ApiError::bad_request)?;
     let g = &api.generator;
     if !body.running {
         g.generation.fetch_add(1, Ordering::AcqRel);
         g.running.store(false, Ordering::Release);
-        return generator(State(api)).await;
+        return Ok(generator(State(api)).await);
     }
     let settings = body.settings.unwrap_or(GeneratorSettings {
         topic: default_topic(),
@@ -596,14 +556,14 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
         status_mix: all_open(),
     });
     if !(settings.speed > 0.0 && settings.speed <= 1e6) {
-        return bad_request("speed: between 0 and 1,000,000 times the seed's pace".into());
+        return Err(ApiError::bad_request(
+            "speed: between 0 and 1,000,000 times the seed's pace",
+        ));
     }
     {
         let local = api.local.clone();
         let topic = settings.topic.clone();
-        if let Err(r) = blocking(move || local.check_publishable(&topic)).await {
-            return r;
-        }
+        blocking(move || local.check_publishable(&topic)).await?;
     }
     // Only a valid request replaces the running generator: a refused one leaves
     // it publishing, as `GET` then says.
@@ -637,5 +597,5 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> Respon
             g.published.fetch_add(1, Ordering::AcqRel);
         }
     });
-    generator(State(api)).await
+    Ok(generator(State(api)).await)
 }
