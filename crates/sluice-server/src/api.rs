@@ -61,13 +61,31 @@ struct Operation {
     cleanup: Option<Cleanup>,
 }
 
-/// The API's state.
-pub struct Api {
-    config: CloudConfig,
+/// Who may call the API: requests addressed to one of this server's `hosts`, from
+/// no other site, with the per-run token (or, for reads, the session cookie).
+pub struct Guard {
     token: String,
     /// The session cookie's value (see the module's doc).
     session: String,
     hosts: Vec<String>,
+}
+
+impl Guard {
+    /// The guard of a server reachable as `hosts` (`host:port` forms), with `token`.
+    pub fn new(token: String, hosts: Vec<String>) -> Self {
+        // Without a random source the cookie can never match: GETs need the token.
+        let session = random_token().unwrap_or_default();
+        Self {
+            token,
+            session,
+            hosts,
+        }
+    }
+}
+
+/// The deploy API's state.
+pub struct Api {
+    config: CloudConfig,
     operations: Mutex<HashMap<String, Operation>>,
     /// How long clean-up waits for a job to stop.
     pub stop_wait: Duration,
@@ -76,15 +94,10 @@ pub struct Api {
 }
 
 impl Api {
-    /// The API for a server reachable as `hosts` (`host:port` forms), with `token`.
-    pub fn new(config: CloudConfig, token: String, hosts: Vec<String>) -> Self {
-        // Without a random source the cookie can never match: GETs need the token.
-        let session = random_token().unwrap_or_default();
+    /// The deploy API over `config`.
+    pub fn new(config: CloudConfig) -> Self {
         Self {
             config,
-            token,
-            session,
-            hosts,
             operations: Mutex::new(HashMap::new()),
             stop_wait: Duration::from_secs(600),
             stop_poll: Duration::from_secs(5),
@@ -105,10 +118,16 @@ pub fn random_token() -> Result<String, getrandom::Error> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The `/api/deploy`, `/api/jobs` routes (to nest under `/api`), guarded.
-pub fn routes(api: Arc<Api>) -> Router {
+/// `POST /api/session` (to nest under `/api`, behind the guard).
+pub fn session_routes(guard: Arc<Guard>) -> Router {
     Router::new()
         .route("/session", post(session))
+        .with_state(guard)
+}
+
+/// The `/api/deploy`, `/api/jobs` routes (to nest under `/api`, behind the guard).
+pub fn routes(api: Arc<Api>) -> Router {
+    Router::new()
         .route("/deploy/config", get(config))
         .route("/deploy/plan", post(plan))
         .route("/deploy/apply", post(start_apply))
@@ -122,7 +141,7 @@ pub fn routes(api: Arc<Api>) -> Router {
 
 /// Refuses foreign `Host` and `Origin` headers on every API call, and a missing or
 /// wrong token (or, for reads, session cookie) on every call but `/api/health`.
-pub async fn guard(State(api): State<Arc<Api>>, request: Request, next: Next) -> Response {
+pub async fn guard(State(api): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     if let Err(refusal) = check_headers(
         &api,
         request.method(),
@@ -135,7 +154,7 @@ pub async fn guard(State(api): State<Arc<Api>>, request: Request, next: Next) ->
 }
 
 fn check_headers(
-    api: &Api,
+    api: &Guard,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
@@ -210,7 +229,7 @@ const SESSION_COOKIE: &str = "sluice_session";
 
 /// `POST /api/session` (with the token): sets the session cookie a browser's
 /// `EventSource` sends with its `GET`s.
-async fn session(State(api): State<Arc<Api>>) -> Response {
+async fn session(State(api): State<Arc<Guard>>) -> Response {
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/api; HttpOnly; SameSite=Strict",
         api.session
@@ -515,21 +534,25 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
+    /// The deploy API and the session route behind a guard for `127.0.0.1:8080`
+    /// with the token `secret`.
+    fn guarded(api: Api) -> Router {
+        let guard = Arc::new(Guard::new("secret".into(), vec!["127.0.0.1:8080".into()]));
+        Router::new().nest(
+            "/api",
+            routes(Arc::new(api))
+                .merge(session_routes(guard.clone()))
+                .layer(middleware::from_fn_with_state(guard, super::guard)),
+        )
+    }
+
     fn app(dir: &std::path::Path) -> Router {
         let config = CloudConfig::with(
             sluice_deploy::Endpoints::all_at("http://127.0.0.1:9"),
             "t",
             dir,
         );
-        let api = Arc::new(Api::new(
-            config,
-            "secret".into(),
-            vec!["127.0.0.1:8080".into()],
-        ));
-        Router::new().nest(
-            "/api",
-            routes(api.clone()).layer(middleware::from_fn_with_state(api, guard)),
-        )
+        guarded(Api::new(config))
     }
 
     async fn call(app: Router, request: axum::http::Request<Body>) -> (StatusCode, Value) {
@@ -853,13 +876,9 @@ mod tests {
             TOKEN,
             dir.path(),
         );
-        let mut api = Api::new(config, "secret".into(), vec!["127.0.0.1:8080".into()]);
+        let mut api = Api::new(config);
         api.stop_poll = Duration::from_millis(50);
-        let api = Arc::new(api);
-        let app = Router::new().nest(
-            "/api",
-            routes(api.clone()).layer(middleware::from_fn_with_state(api, guard)),
-        );
+        let app = guarded(api);
         let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
         let (status, body) = call(
             app.clone(),

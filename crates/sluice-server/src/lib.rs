@@ -69,14 +69,20 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// Builds the router: the JSON API under `/api` (with the deploy API when given,
-/// every route behind its Host/Origin/token guard), the app from `dist` everywhere
-/// else (unknown paths fall back to `index.html`, the app routes in the browser).
-pub fn app(
-    dist: &Path,
-    deploy: Option<Arc<api::Api>>,
-    local: Option<Arc<local::LocalApi>>,
-) -> Result<Router, ServeError> {
+/// The JSON API's parts: its guard, and the APIs behind it.
+pub struct Services {
+    /// Who may call: this server's addresses and the per-run token.
+    pub guard: Arc<api::Guard>,
+    /// The deploy API (Google Cloud), when there is one.
+    pub deploy: Option<Arc<api::Api>>,
+    /// The local target's API, when there is one.
+    pub local: Option<Arc<local::LocalApi>>,
+}
+
+/// Builds the router: the JSON API under `/api` (with `services`, every route but
+/// `/api/health` behind their guard), the app from `dist` everywhere else (unknown
+/// paths fall back to `index.html`, the app routes in the browser).
+pub fn app(dist: &Path, services: Option<Services>) -> Result<Router, ServeError> {
     let index = dist.join("index.html");
     if !index.is_file() {
         return Err(ServeError::MissingApp(dist.to_path_buf()));
@@ -84,12 +90,20 @@ pub fn app(
     let mut api = Router::new()
         .route("/health", get(health))
         .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "no such API route\n") });
-    if let Some(deploy) = deploy {
-        api = api.merge(api::routes(deploy.clone()));
+    if let Some(Services {
+        guard,
+        deploy,
+        local,
+    }) = services
+    {
+        api = api.merge(api::session_routes(guard.clone()));
+        if let Some(deploy) = deploy {
+            api = api.merge(api::routes(deploy));
+        }
         if let Some(local) = local {
             api = api.merge(local::routes(local));
         }
-        api = api.layer(axum::middleware::from_fn_with_state(deploy, api::guard));
+        api = api.layer(axum::middleware::from_fn_with_state(guard, api::guard));
     }
     let root = dist
         .canonicalize()
@@ -303,12 +317,12 @@ pub async fn serve_with(
     let local_dir = config.state_dir.join("local");
     let local = sluice_local::Local::open(&local_dir)
         .map_err(|e| ServeError::Local(format!("{}: {e}", local_dir.display())))?;
-    let deploy = Arc::new(api::Api::new(config, token.clone(), hosts));
-    let app = app(
-        dist,
-        Some(deploy),
-        Some(Arc::new(local::LocalApi::new(local))),
-    )?;
+    let services = Services {
+        guard: Arc::new(api::Guard::new(token.clone(), hosts)),
+        deploy: Some(Arc::new(api::Api::new(config))),
+        local: Some(Arc::new(local::LocalApi::new(local))),
+    };
+    let app = app(dist, Some(services))?;
     on_listen(&format!("http://{addr}/?token={token}"));
     let stop = async {
         // If the signal handler cannot be installed, serve until killed.
@@ -397,9 +411,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_local_routes_stand_behind_the_guard_without_the_deploy_api() {
+        let dir = dist();
+        let state = tempfile::tempdir().expect("temp dir");
+        let local = sluice_local::Local::open(state.path()).expect("a local target");
+        let services = || Services {
+            guard: Arc::new(api::Guard::new(
+                "secret".into(),
+                vec!["127.0.0.1:8080".into()],
+            )),
+            deploy: None,
+            local: Some(Arc::new(local::LocalApi::new(local.clone()))),
+        };
+        let call = |token: Option<&str>, uri: &str| {
+            let mut request = Request::get(uri).header("host", "127.0.0.1:8080");
+            if let Some(token) = token {
+                request = request.header("x-sluice-token", token);
+            }
+            request.body(Body::empty()).expect("request")
+        };
+        let app = app(dir.path(), Some(services())).expect("app");
+        let answer = app
+            .clone()
+            .oneshot(call(Some("secret"), "/api/local/jobs"))
+            .await
+            .expect("response");
+        assert_eq!(answer.status(), StatusCode::OK);
+        let refused = app
+            .clone()
+            .oneshot(call(None, "/api/local/jobs"))
+            .await
+            .expect("response");
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        let no_deploy = app
+            .oneshot(call(Some("secret"), "/api/jobs"))
+            .await
+            .expect("response");
+        assert_eq!(no_deploy.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
     async fn health_answers_json() {
         let dir = dist();
-        let (status, body) = get(app(dir.path(), None, None).expect("app"), "/api/health").await;
+        let (status, body) = get(app(dir.path(), None).expect("app"), "/api/health").await;
         assert_eq!(status, StatusCode::OK);
         let value: serde_json::Value = serde_json::from_str(&body).expect("json");
         assert_eq!(value["status"], "ok");
@@ -409,9 +463,9 @@ mod tests {
     #[tokio::test]
     async fn unknown_paths_fall_back_to_the_app_but_not_in_the_api() {
         let dir = dist();
-        let (status, body) = get(app(dir.path(), None, None).expect("app"), "/some/page").await;
+        let (status, body) = get(app(dir.path(), None).expect("app"), "/some/page").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "<h1>app</h1>"));
-        let (status, _) = get(app(dir.path(), None, None).expect("app"), "/api/nope").await;
+        let (status, _) = get(app(dir.path(), None).expect("app"), "/api/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
@@ -428,7 +482,7 @@ mod tests {
         .expect("a file link");
         std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).expect("a folder link");
         std::fs::write(dir.path().join("app.js"), "ok").expect("a file");
-        let app = app(dir.path(), None, None).expect("app");
+        let app = app(dir.path(), None).expect("app");
         for uri in ["/leak.txt", "/out/secret.txt", "/%6Ceak.txt"] {
             let (status, body) = get(app.clone(), uri).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {body}");
@@ -474,7 +528,7 @@ mod tests {
         std::fs::write(dir.path().join(wasm), b"plain").expect("wasm");
         std::fs::write(dir.path().join(format!("{wasm}.br")), b"brotli").expect("br");
         std::fs::write(dir.path().join(format!("{wasm}.gz")), b"gzip").expect("gz");
-        let app = app(dir.path(), None, None).expect("an app");
+        let app = app(dir.path(), None).expect("an app");
         let path = format!("/{wasm}");
         for (accept, encoding, body) in [
             ("br, gzip", Some("br"), "brotli"),
@@ -526,7 +580,7 @@ mod tests {
     #[test]
     fn missing_app_is_a_clear_error() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let err = app(dir.path(), None, None).expect_err("no index.html");
+        let err = app(dir.path(), None).expect_err("no index.html");
         assert!(err.to_string().contains("index.html is missing"), "{err}");
     }
 }
