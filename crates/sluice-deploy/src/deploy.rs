@@ -98,6 +98,112 @@ impl Request {
         };
         format!("{base}{}", self.path)
     }
+
+    /// `pubsub.projects.topics.create` of `name` (`projects/p/topics/t`), with
+    /// `labels` when given.
+    pub fn create_topic(name: &str, labels: Option<Value>) -> Self {
+        let body = match labels {
+            Some(labels) => json!({"labels": labels}),
+            None => json!({}),
+        };
+        Self {
+            api: Api::Pubsub,
+            call: "pubsub.projects.topics.create".into(),
+            method: "PUT".into(),
+            path: format!("v1/{name}"),
+            body: Some(body),
+            resource: Resource::Topic {
+                name: name.to_owned(),
+            }
+            .describe(),
+        }
+    }
+
+    /// `pubsub.projects.topics.publish` of messages whose data is `data` (base64).
+    pub fn publish(topic: &str, data: &[String]) -> Self {
+        Self {
+            api: Api::Pubsub,
+            call: "pubsub.projects.topics.publish".into(),
+            method: "POST".into(),
+            path: format!("v1/{topic}:publish"),
+            body: Some(json!({
+                "messages": data.iter().map(|d| json!({"data": d})).collect::<Vec<_>>()
+            })),
+            resource: Resource::Topic {
+                name: topic.to_owned(),
+            }
+            .describe(),
+        }
+    }
+
+    /// `bigquery.datasets.insert` of `project.dataset`, with `labels` when given.
+    pub fn create_dataset(project: &str, dataset: &str, labels: Option<Value>) -> Self {
+        let mut body = json!({"datasetReference": {"projectId": project, "datasetId": dataset}});
+        if let Some(labels) = labels {
+            body["labels"] = labels;
+        }
+        Self {
+            api: Api::Bigquery,
+            call: "bigquery.datasets.insert".into(),
+            method: "POST".into(),
+            path: format!("projects/{project}/datasets"),
+            body: Some(body),
+            resource: Resource::Dataset {
+                project: project.to_owned(),
+                dataset: dataset.to_owned(),
+            }
+            .describe(),
+        }
+    }
+
+    /// `bigquery.tables.insert` of `project.dataset.table` with the schema `fields`
+    /// (BigQuery's JSON), with `labels` when given.
+    pub fn create_table(
+        project: &str,
+        dataset: &str,
+        table: &str,
+        fields: Value,
+        labels: Option<Value>,
+    ) -> Self {
+        let mut body = json!({
+            "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table},
+            "schema": {"fields": fields},
+        });
+        if let Some(labels) = labels {
+            body["labels"] = labels;
+        }
+        Self {
+            api: Api::Bigquery,
+            call: "bigquery.tables.insert".into(),
+            method: "POST".into(),
+            path: format!("projects/{project}/datasets/{dataset}/tables"),
+            body: Some(body),
+            resource: Resource::Table {
+                project: project.to_owned(),
+                dataset: dataset.to_owned(),
+                table: table.to_owned(),
+            }
+            .describe(),
+        }
+    }
+
+    /// `bigquery.tabledata.insertAll` of `rows` (`{"insertId", "json"}` each) into
+    /// `project.dataset.table`.
+    pub fn insert_rows(project: &str, dataset: &str, table: &str, rows: Vec<Value>) -> Self {
+        Self {
+            api: Api::Bigquery,
+            call: "bigquery.tabledata.insertAll".into(),
+            method: "POST".into(),
+            path: format!("projects/{project}/datasets/{dataset}/tables/{table}/insertAll"),
+            body: Some(json!({"rows": rows})),
+            resource: Resource::Table {
+                project: project.to_owned(),
+                dataset: dataset.to_owned(),
+                table: table.to_owned(),
+            }
+            .describe(),
+        }
+    }
 }
 
 /// A resource Sluice may create, and delete again at clean-up.
@@ -247,22 +353,13 @@ fn create_table(target: &Target, table: &str, what: &str, fields: Value) -> Step
             target.dataset
         ),
         action: Action::Create(resource.clone()),
-        request: Request {
-            api: Api::Bigquery,
-            call: "bigquery.tables.insert".into(),
-            method: "POST".into(),
-            path: format!("projects/{project}/datasets/{}/tables", target.dataset),
-            body: Some(json!({
-                "tableReference": {
-                    "projectId": project,
-                    "datasetId": target.dataset,
-                    "tableId": table,
-                },
-                "schema": {"fields": fields},
-                "labels": labels(target),
-            })),
-            resource: resource.describe(),
-        },
+        request: Request::create_table(
+            project,
+            &target.dataset,
+            table,
+            fields,
+            Some(labels(target)),
+        ),
     }
 }
 
@@ -293,14 +390,7 @@ impl DeployPlan {
                     steps.push(Step {
                         title: format!("create the source topic {name} if it is missing"),
                         action: Action::Create(resource.clone()),
-                        request: Request {
-                            api: Api::Pubsub,
-                            call: "pubsub.projects.topics.create".into(),
-                            method: "PUT".into(),
-                            path: format!("v1/{name}"),
-                            body: Some(json!({"labels": labels(target)})),
-                            resource: resource.describe(),
-                        },
+                        request: Request::create_topic(&name, Some(labels(target))),
                     });
                 }
                 SourceKind::BigQueryTable => {
@@ -344,17 +434,7 @@ impl DeployPlan {
                 target.dataset
             ),
             action: Action::Create(dataset.clone()),
-            request: Request {
-                api: Api::Bigquery,
-                call: "bigquery.datasets.insert".into(),
-                method: "POST".into(),
-                path: format!("projects/{project}/datasets"),
-                body: Some(json!({
-                    "datasetReference": {"projectId": project, "datasetId": target.dataset},
-                    "labels": labels(target),
-                })),
-                resource: dataset.describe(),
-            },
+            request: Request::create_dataset(project, &target.dataset, Some(labels(target))),
         });
         steps.push(create_table(
             target,
@@ -380,14 +460,7 @@ impl DeployPlan {
         steps.push(Step {
             title: format!("create the destination topic {}", target.topic_path()),
             action: Action::Create(topic.clone()),
-            request: Request {
-                api: Api::Pubsub,
-                call: "pubsub.projects.topics.create".into(),
-                method: "PUT".into(),
-                path: format!("v1/{}", target.topic_path()),
-                body: Some(json!({"labels": labels(target)})),
-                resource: topic.describe(),
-            },
+            request: Request::create_topic(&target.topic_path(), Some(labels(target))),
         });
         let jobs = format!("v1b3/projects/{project}/locations/{}/jobs", target.region);
         steps.push(Step {

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sluice_deploy::apply::{self, ManifestStore, Outcome, Progress, Stop};
-use sluice_deploy::deploy::{Api, Request};
+use sluice_deploy::deploy::Request;
 use sluice_deploy::gcp::{Auth, Client, GcpError, RetryPolicy};
 use sluice_deploy::{Compiled, DeployPlan, Endpoints, Target};
 use sluice_sql::{Catalog, Diagnostic};
@@ -375,24 +375,6 @@ pub async fn cleanup_cli(
     }
 }
 
-fn create(
-    api: Api,
-    call: &str,
-    method: &str,
-    path: String,
-    body: Value,
-    resource: String,
-) -> Request {
-    Request {
-        api,
-        call: call.into(),
-        method: method.into(),
-        path,
-        body: Some(body),
-        resource,
-    }
-}
-
 async fn ensure(client: &Client, request: &Request) -> anyhow::Result<()> {
     match client.send(request).await {
         Ok(_) => Ok(()),
@@ -414,14 +396,7 @@ pub async fn load_batch(
     let catalog = Catalog::reference();
     ensure(
         &client,
-        &create(
-            Api::Bigquery,
-            "bigquery.datasets.insert",
-            "POST",
-            format!("projects/{project}/datasets"),
-            json!({"datasetReference": {"projectId": project, "datasetId": "ecommerce"}}),
-            format!("dataset {project}.ecommerce"),
-        ),
+        &Request::create_dataset(project, "ecommerce", None),
     )
     .await?;
     let customers: Vec<Value> = sluice_datagen::customers(params)
@@ -438,19 +413,10 @@ pub async fn load_batch(
             .iter()
             .find(|s| s.dataset.is_some() && s.name == table)
             .context("the reference catalog names the table")?;
+        let fields = sluice_sql::schema::schema_to_json(&source.schema);
         ensure(
             &client,
-            &create(
-                Api::Bigquery,
-                "bigquery.tables.insert",
-                "POST",
-                format!("projects/{project}/datasets/ecommerce/tables"),
-                json!({
-                    "tableReference": {"projectId": project, "datasetId": "ecommerce", "tableId": table},
-                    "schema": {"fields": sluice_sql::schema::schema_to_json(&source.schema)},
-                }),
-                format!("table {project}.ecommerce.{table}"),
-            ),
+            &Request::create_table(project, "ecommerce", table, fields, None),
         )
         .await?;
         for (chunk_index, chunk) in rows.chunks(500).enumerate() {
@@ -462,13 +428,11 @@ pub async fn load_batch(
                 })
                 .collect();
             let answer = client
-                .send(&create(
-                    Api::Bigquery,
-                    "bigquery.tabledata.insertAll",
-                    "POST",
-                    format!("projects/{project}/datasets/ecommerce/tables/{table}/insertAll"),
-                    json!({"rows": body_rows}),
-                    format!("table {project}.ecommerce.{table}"),
+                .send(&Request::insert_rows(
+                    project,
+                    "ecommerce",
+                    table,
+                    body_rows,
                 ))
                 .await?;
             if let Some(errors) = answer["insertErrors"].as_array()
@@ -498,18 +462,7 @@ pub async fn publish_stream(
 ) -> anyhow::Result<u64> {
     let client = config.ready_client().await?;
     let name = format!("projects/{project}/topics/{topic}");
-    ensure(
-        &client,
-        &create(
-            Api::Pubsub,
-            "pubsub.projects.topics.create",
-            "PUT",
-            format!("v1/{name}"),
-            json!({}),
-            format!("topic {name}"),
-        ),
-    )
-    .await?;
+    ensure(&client, &Request::create_topic(&name, None)).await?;
     let mut published = 0u64;
     tokio::pin!(stop);
     for (gap, event) in sluice_datagen::Stream::new(params).paced(1.0) {
@@ -521,16 +474,7 @@ pub async fn publish_stream(
             () = &mut stop => break,
         }
         let data = sluice_engine::value::base64(event.payload().to_string().as_bytes());
-        client
-            .send(&create(
-                Api::Pubsub,
-                "pubsub.projects.topics.publish",
-                "POST",
-                format!("v1/{name}:publish"),
-                json!({"messages": [{"data": data}]}),
-                format!("topic {name}"),
-            ))
-            .await?;
+        client.send(&Request::publish(&name, &[data])).await?;
         published += 1;
     }
     Ok(published)
