@@ -377,14 +377,9 @@ impl Spill {
         })
     }
 
+    /// Writes one item as serde_json does.
     fn item(&mut self, value: &impl serde::Serialize) -> Result<()> {
-        self.file.write_all(if self.items == 0 {
-            b"\n    "
-        } else {
-            b",\n    "
-        })?;
-        self.items += 1;
-        serde_json::to_writer(&mut self.file, value).context("writing a temporary file")
+        self.item_with(|w| serde_json::to_writer(w, value).map_err(std::io::Error::from))
     }
 
     /// Writes one item with `write`.
