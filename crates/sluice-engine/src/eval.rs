@@ -1231,8 +1231,9 @@ fn function(
     })
 }
 
+/// `pattern` (RE2's syntax, as BigQuery reads it) compiled: see [`crate::re2`].
 fn regex(pattern: &str) -> Result<regex::Regex, EvalError> {
-    regex::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(&crate::re2::translate(pattern))
         .size_limit(1 << 20)
         .build()
         .map_err(|e| EvalError(format!("invalid regular expression \"{pattern}\": {e}")))

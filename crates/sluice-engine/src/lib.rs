@@ -16,6 +16,7 @@ pub mod index;
 pub mod input;
 pub mod lineage;
 pub mod message;
+pub mod re2;
 pub mod report;
 pub mod table;
 pub mod value;
