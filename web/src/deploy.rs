@@ -10,7 +10,7 @@
 use std::rc::Rc;
 
 use serde_json::{Value, json};
-use sluice_deploy::{DeployPlan, Endpoints, JobState, Target};
+use sluice_deploy::{DeployPlan, Endpoints, JobState, StepStatus, Target};
 use sluice_sql::{Catalog, Diagnostic};
 use yew::prelude::*;
 
@@ -221,12 +221,12 @@ fn copy_button(
     html! { <button id={id} type="button" class="secondary small" {onclick}>{ label }</button> }
 }
 
-fn step_icon(status: &str) -> &'static str {
+fn step_icon(status: StepStatus) -> &'static str {
     match status {
-        "done" => "✓",
-        "running" => "…",
-        "failed" => "✗",
-        _ => "·",
+        StepStatus::Done => "✓",
+        StepStatus::Running => "…",
+        StepStatus::Failed => "✗",
+        StepStatus::Pending => "·",
     }
 }
 
@@ -498,10 +498,12 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                             <ol class="steps" id="deploy-steps">
                                 { for plan.steps.iter().enumerate().map(|(i, s)| {
                                     let st = statuses.get(i);
-                                    let status = st.and_then(|v| v["status"].as_str()).unwrap_or("pending").to_owned();
+                                    let status: StepStatus = st
+                                        .and_then(|v| serde_json::from_value(v["status"].clone()).ok())
+                                        .unwrap_or_default();
                                     html! {
-                                        <li class={classes!("step", status.clone())}>
-                                            <span class="icon" aria-hidden="true">{ step_icon(&status) }</span>
+                                        <li class={classes!("step", status.as_str())}>
+                                            <span class="icon" aria-hidden="true">{ step_icon(status) }</span>
                                             <span class="title">{ s.title.clone() }</span>
                                             if let Some(d) = st.and_then(|v| v["detail"].as_str()) {
                                                 <span class="detail">{ format!(" — {d}") }</span>

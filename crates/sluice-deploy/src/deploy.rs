@@ -71,6 +71,33 @@ pub enum Api {
     Dataflow,
 }
 
+/// Where one step of an apply stands, as the server reports it and the page shows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Not started.
+    #[default]
+    Pending,
+    /// Its request is under way.
+    Running,
+    /// Done (created, found, or already there).
+    Done,
+    /// Failed: the apply stops here.
+    Failed,
+}
+
+impl StepStatus {
+    /// `pending`, `running`, `done` or `failed`, as it is serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// One HTTP request to Google.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
@@ -552,6 +579,23 @@ impl DeployPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_status_reads_back_from_its_own_spelling() {
+        for status in [
+            StepStatus::Pending,
+            StepStatus::Running,
+            StepStatus::Done,
+            StepStatus::Failed,
+        ] {
+            let json = serde_json::to_value(status).expect("serializes");
+            assert_eq!(json, status.as_str());
+            assert_eq!(
+                serde_json::from_value::<StepStatus>(json).expect("reads"),
+                status
+            );
+        }
+    }
     use sluice_sql::Catalog;
     use sluice_sql::reference::{PROJECT, QUERY};
 

@@ -19,6 +19,6 @@ pub mod apply;
 #[cfg(feature = "cloud")]
 pub mod gcp;
 
-pub use deploy::{DeployPlan, Endpoints};
+pub use deploy::{DeployPlan, Endpoints, StepStatus};
 pub use job_state::JobState;
 pub use pipeline::{Compiled, Target, compile};

@@ -32,6 +32,7 @@ use sluice_deploy::apply::{self, Cleanup, Outcome, Progress, Stop};
 
 use crate::cloud::{CloudConfig, DeployRequest};
 use crate::error::{ApiError, ApiResult};
+use sluice_deploy::StepStatus;
 
 /// The largest request body the API reads.
 pub const MAX_BODY: usize = 4 << 20;
@@ -42,7 +43,7 @@ struct StepState {
     title: String,
     method: String,
     url: String,
-    status: &'static str,
+    status: StepStatus,
     outcome: Option<Outcome>,
     detail: Option<String>,
     error: Option<String>,
@@ -335,7 +336,7 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {
                         title: s.title.clone(),
                         method: s.request.method.clone(),
                         url: s.request.url(endpoints),
-                        status: "pending",
+                        status: StepStatus::Pending,
                         outcome: None,
                         detail: None,
                         error: None,
@@ -355,15 +356,17 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {
             }
         };
         let result = apply::apply(&client, &prepared.plan, &store, |p| match p {
-            Progress::Started { index } => update(&|op| op.steps[index].status = "running"),
+            Progress::Started { index } => {
+                update(&|op| op.steps[index].status = StepStatus::Running)
+            }
             Progress::Done { index, outcome } => update(&|op| {
                 let step = &mut op.steps[index];
-                step.status = "done";
+                step.status = StepStatus::Done;
                 step.detail = Some(crate::cloud::describe(&outcome));
                 step.outcome = Some(outcome.clone());
             }),
             Progress::Failed { index, error } => update(&|op| {
-                op.steps[index].status = "failed";
+                op.steps[index].status = StepStatus::Failed;
                 op.steps[index].error = Some(error.clone());
             }),
         })
