@@ -121,19 +121,38 @@ pub enum Preview {
     Problems(Vec<Diagnostic>),
 }
 
-/// Compiles `query` for `target` (the same code as `sluice deploy --plan`).
-pub fn preview(query: &str, catalog: &Catalog, target: &Target) -> Preview {
+/// Compiles the page's analysis of `query` for `target`, as `sluice deploy --plan`
+/// compiles its own (`sluice_deploy::compile` is `analyze` then `compile_plan`): the
+/// plan when the query has no errors, else the analysis's diagnostics.
+pub fn preview(query: &str, analysis: &Analysed, target: &Target) -> Preview {
     if let Err(e) = target.validate() {
         return Preview::BadName(e.to_string());
     }
-    match sluice_deploy::compile(query, catalog, target) {
+    let plan = match analysis {
+        Analysed::Plan(plan) => plan,
+        Analysed::Problems(diagnostics) => return Preview::Problems(diagnostics.to_vec()),
+    };
+    match sluice_deploy::pipeline::compile_plan(plan, target) {
         Ok(compiled) => Preview::Ready {
             gcloud: compiled.gcloud_command(target),
             plan: DeployPlan::new(&compiled, target),
             yaml: compiled.yaml,
         },
-        Err(diagnostics) => Preview::Problems(diagnostics),
+        Err(unsupported) => Preview::Problems(vec![sluice_deploy::pipeline::diagnostic(
+            query,
+            &unsupported,
+        )]),
     }
+}
+
+/// The app's analysis of the query, as the deploy panel needs it: the plan of a
+/// query without errors, or its diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Analysed {
+    /// No errors: the plan.
+    Plan(Rc<sluice_sql::Plan>),
+    /// Errors: every diagnostic of the analysis.
+    Problems(Rc<Vec<Diagnostic>>),
 }
 
 /// Properties of [`DeployPanel`].
@@ -141,6 +160,8 @@ pub fn preview(query: &str, catalog: &Catalog, target: &Target) -> Preview {
 pub struct DeployProps {
     /// The query text.
     pub query: AttrValue,
+    /// The app's analysis of it (the panel does not analyse it again).
+    pub analysed: Analysed,
     /// The catalog (its project is where the job runs).
     pub catalog: Rc<Catalog>,
     /// Moves the editor's cursor to a problem.
@@ -248,8 +269,8 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
     let project = props.catalog.project.clone();
     let target = target(&project, &props.query, &names);
     let preview = use_memo(
-        (props.query.clone(), props.catalog.clone(), target.clone()),
-        |(q, c, t)| preview(q, c, t),
+        (props.query.clone(), props.analysed.clone(), target.clone()),
+        |(q, a, t)| preview(q, a, t),
     );
     {
         let (credentials, default_target) = (credentials.clone(), default_target.clone());
@@ -699,14 +720,25 @@ mod tests {
         );
     }
 
+    /// The page's analysis, as the app hands it to the panel.
+    fn analysed(q: &str) -> Analysed {
+        let analysis = sluice_sql::analyze(q, &Catalog::reference());
+        match analysis.plan {
+            Some(plan) if !analysis.has_errors() => Analysed::Plan(Rc::new(plan)),
+            _ => Analysed::Problems(Rc::new(analysis.diagnostics)),
+        }
+    }
+
     #[test]
     fn the_preview_is_the_cli_plan() {
         let q = sluice_sql::reference::QUERY;
         let t = target("demobox-313313", q, &Names::default());
-        match preview(q, &Catalog::reference(), &t) {
+        let cli = sluice_deploy::compile(q, &Catalog::reference(), &t).expect("compiles");
+        match preview(q, &analysed(q), &t) {
             Preview::Ready { yaml, gcloud, plan } => {
-                assert!(yaml.contains("type: Sql"));
-                assert!(gcloud.contains(&t.job_name));
+                assert_eq!(yaml, cli.yaml);
+                assert_eq!(gcloud, cli.gcloud_command(&t));
+                assert_eq!(plan, DeployPlan::new(&cli, &t));
                 assert_eq!(plan.steps.len(), 8);
             }
             other => panic!("{other:?}"),
@@ -716,16 +748,22 @@ mod tests {
             ..t.clone()
         };
         assert!(matches!(
-            preview(q, &Catalog::reference(), &bad),
+            preview(q, &analysed(q), &bad),
             Preview::BadName(_)
         ));
-        let refused = preview(
-            "SELECT SAFE_CAST(amount AS STRING) AS a FROM pubsub.topic.`demobox-313313`.orders",
-            &Catalog::reference(),
-            &t,
-        );
+        let unsupported =
+            "SELECT SAFE_CAST(amount AS STRING) AS a FROM pubsub.topic.`demobox-313313`.orders";
+        let refused = preview(unsupported, &analysed(unsupported), &t);
+        let cli =
+            sluice_deploy::compile(unsupported, &Catalog::reference(), &t).expect_err("refused");
         assert!(
-            matches!(refused, Preview::Problems(ds) if ds[0].code.as_str() == "not-in-beam-sql")
+            matches!(&refused, Preview::Problems(ds) if ds[0].code.as_str() == "not-in-beam-sql")
+        );
+        assert!(matches!(refused, Preview::Problems(ds) if ds == cli));
+        let broken = "SELECT nope FROM pubsub.topic.`demobox-313313`.orders";
+        let cli = sluice_deploy::compile(broken, &Catalog::reference(), &t).expect_err("refused");
+        assert!(
+            matches!(preview(broken, &analysed(broken), &t), Preview::Problems(ds) if ds == cli)
         );
     }
 }

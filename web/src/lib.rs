@@ -68,16 +68,24 @@ const MAX_URL: usize = 1 << 20;
 struct Settled {
     query: String,
     plan: Option<Rc<sluice_sql::Plan>>,
+    /// What the deploy panel compiles: the plan, or the errors that stop it.
+    analysed: deploy::Analysed,
 }
 
 impl PartialEq for Settled {
     /// The same text and the same analysis (plans are compared by identity: the
     /// simulation restarts only for a new one).
     fn eq(&self, other: &Self) -> bool {
+        use deploy::Analysed;
         self.query == other.query
             && match (&self.plan, &other.plan) {
                 (Some(a), Some(b)) => Rc::ptr_eq(a, b),
                 (None, None) => true,
+                _ => false,
+            }
+            && match (&self.analysed, &other.analysed) {
+                (Analysed::Plan(a), Analysed::Plan(b)) => Rc::ptr_eq(a, b),
+                (Analysed::Problems(a), Analysed::Problems(b)) => Rc::ptr_eq(a, b),
                 _ => false,
             }
     }
@@ -201,9 +209,13 @@ pub fn app() -> Html {
             analysis.diagnostics.push(warning);
         }
         let plan = analysis.plan.clone().map(Rc::new);
+        let analysed = match &plan {
+            Some(plan) if !analysis.has_errors() => deploy::Analysed::Plan(plan.clone()),
+            _ => deploy::Analysed::Problems(Rc::new(analysis.diagnostics.clone())),
+        };
         let json = Rc::new(analysis.to_json()["diagnostics"].to_string());
         timing::measure("sluice:analyze", "sluice:analyze-start");
-        (analysis, plan, json)
+        (analysis, plan, json, analysed)
     });
     // The simulation and the deploy panel follow the query once the browser has
     // painted the keystroke's diagnostic, so typing never waits for a simulation to
@@ -211,6 +223,7 @@ pub fn app() -> Html {
     let current = Settled {
         query: (*query).clone(),
         plan: analysis.1.clone(),
+        analysed: analysis.3.clone(),
     };
     let settled = use_state(|| current.clone());
     // The newest change: a deferred update for an older one is dropped.
@@ -396,7 +409,7 @@ pub fn app() -> Html {
         let notices = notices.clone();
         Callback::from(move |_: MouseEvent| notices.set(Vec::new()))
     };
-    let (analysis, plan, diagnostics_json) = &*analysis;
+    let (analysis, plan, diagnostics_json, _) = &*analysis;
     let errors = analysis
         .diagnostics
         .iter()
@@ -455,6 +468,7 @@ pub fn app() -> Html {
                         <summary>{ "Deploy to Dataflow" }</summary>
                         if *deploy_seen {
                             <deploy::DeployPanel query={AttrValue::from(settled.query.clone())}
+                                analysed={settled.analysed.clone()}
                                 catalog={(*catalog).clone()} on_jump={on_jump.clone()}
                                 generated={(settings.batch.customer_count, settings.batch.order_count, settings.batch.seed,
                                     [settings.batch.status_mix.open, settings.batch.status_mix.closed, settings.batch.status_mix.cancelled])} />
