@@ -4,6 +4,7 @@
 //! generation are calls into `sluice-sql`, `sluice-engine` and `sluice-datagen`,
 //! the same code the CLI runs; nothing is re-implemented in JavaScript.
 
+pub mod api;
 pub mod catalog;
 pub mod charts;
 pub mod deploy;
@@ -176,7 +177,7 @@ pub fn app() -> Html {
     timing::mark("sluice:app-start");
     use_effect(|| timing::measure("sluice:app", "sluice:app-start"));
     let initial = use_memo((), |_| {
-        deploy::capture_token();
+        api::capture_token();
         initial_scenario()
     });
     let deploy_panel = use_node_ref();

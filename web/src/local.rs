@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
-use crate::deploy::fetch;
+use crate::api::fetch;
 
 /// Properties of [`LocalPanel`].
 #[derive(Properties, PartialEq)]
