@@ -6,7 +6,15 @@
 use yew::prelude::*;
 
 use crate::simulation::Session;
-use crate::simulator::Selection;
+
+/// What the user has selected in the panel.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Selection {
+    /// An output row, by its number (0 = the first ever).
+    Output(u64),
+    /// A drop record, by its number.
+    Dropped(u64),
+}
 
 /// The height of a table row in pixels (the CSS uses the same).
 pub const ROW_PX: f64 = 24.0;

@@ -10,6 +10,7 @@ use gloo_render::AnimationFrame;
 use sluice_sql::{Catalog, Plan};
 use yew::prelude::*;
 
+use crate::outputs::Selection;
 use crate::simulation::{Session, Settings, Speed};
 use crate::timing::{mark, measure};
 use crate::{charts, graph, outputs};
@@ -277,15 +278,6 @@ fn slices(mut slice: impl FnMut() -> Result<usize, String>, deadline: f64) -> Re
             return Ok(());
         }
     }
-}
-
-/// What the user has selected in the panel.
-#[derive(Clone, Copy, PartialEq)]
-pub enum Selection {
-    /// An output row, by its number (0 = the first ever).
-    Output(u64),
-    /// A drop record, by its number.
-    Dropped(u64),
 }
 
 /// The simulation panel.

@@ -355,14 +355,14 @@ impl Writer<'_> {
                 .map(|c| (c.name.clone(), c.data_type.clone())),
         );
         // A Pub/Sub message's JSON has no TIMESTAMP, DATE or NUMERIC: those fields
-        // arrive as text or numbers (see `pipeline::topic_cast_back`) and are cast
+        // arrive as text or numbers (see `python::topic_cast_back`) and are cast
         // back here, a missing time's `''` read as NULL.
         if !source.is_bounded() {
             for (i, c) in columns.iter().enumerate() {
                 let Some(field) = source.schema.iter().find(|f| f.name == c.name) else {
                     continue;
                 };
-                let Some(back) = crate::pipeline::topic_cast_back(field) else {
+                let Some(back) = crate::python::topic_cast_back(field) else {
                     continue;
                 };
                 let mut read = b.cols[i].clone();

@@ -13,6 +13,7 @@ use sluice_sql::types::{DataType, Field, Mode};
 
 use crate::beam_sql::{self, Unsupported};
 use crate::python::{self, ErrorRows, TimeText};
+pub use crate::python::{CastBack, topic_cast_back};
 pub use crate::target::{InvalidTarget, Target};
 
 /// One source of the pipeline.
@@ -404,24 +405,6 @@ fn read_transforms(
             input.transform.clone()
         }
     }
-}
-
-/// How a topic column that JSON cannot carry reaches SQL: times as text (see
-/// [`python`]), NUMERIC as a JSON number, each cast back to its own type in the
-/// query's scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CastBack {
-    /// Whether the text may be `''` for NULL (read with `NULLIF(x, '')`).
-    pub nullable_text: bool,
-}
-
-/// Whether a topic field is cast back to its own type in the query, and how.
-pub fn topic_cast_back(field: &Field) -> Option<CastBack> {
-    let text = TimeText::for_field(&field.name, &field.data_type).is_some();
-    let numeric = matches!(field.data_type, DataType::Numeric | DataType::BigNumeric);
-    (text || numeric).then_some(CastBack {
-        nullable_text: text && field.mode != Mode::Required && field.name != EVENT_TIMESTAMP,
-    })
 }
 
 /// The JSON schema Beam's `ReadFromPubSub` parses messages with (`top`: the

@@ -28,7 +28,8 @@
 //!   write, `(failed_row, error_message)`; each becomes `(step, error, payload)`
 //!   text for the dead-letter table.
 
-use sluice_sql::types::DataType;
+use sluice_sql::catalog::EVENT_TIMESTAMP;
+use sluice_sql::types::{DataType, Field, Mode};
 
 /// How a topic field's JSON value becomes text for Calcite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +229,24 @@ def payload(e):
             payload_of_row.replace("ELEMENT", "failed_row"),
         ),
     }
+}
+
+/// How a topic column that JSON cannot carry reaches SQL: times as text (see
+/// [`TimeText`]), NUMERIC as a JSON number, each cast back to its own type in the
+/// query's scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CastBack {
+    /// Whether the text may be `''` for NULL (read with `NULLIF(x, '')`).
+    pub nullable_text: bool,
+}
+
+/// Whether a topic field is cast back to its own type in the query, and how.
+pub fn topic_cast_back(field: &Field) -> Option<CastBack> {
+    let text = TimeText::for_field(&field.name, &field.data_type).is_some();
+    let numeric = matches!(field.data_type, DataType::Numeric | DataType::BigNumeric);
+    (text || numeric).then_some(CastBack {
+        nullable_text: text && field.mode != Mode::Required && field.name != EVENT_TIMESTAMP,
+    })
 }
 
 #[cfg(test)]
