@@ -538,7 +538,7 @@ fn outcome(op: &Value, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
 }
 
 fn state_name(state: &str) -> String {
-    state.trim_start_matches("JOB_STATE_").to_ascii_lowercase()
+    JobState::short_name(state)
 }
 
 /// How many messages and rows went to the dead-letter table, and which table.

@@ -29,7 +29,7 @@ pub struct LocalProps {
 }
 
 fn state_name(state: &str) -> String {
-    state.trim_start_matches("JOB_STATE_").to_ascii_lowercase()
+    sluice_deploy::JobState::short_name(state)
 }
 
 fn ended(state: &str) -> bool {

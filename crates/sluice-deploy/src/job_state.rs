@@ -126,6 +126,13 @@ impl JobState {
         self.is_active() && !matches!(self, Self::Paused | Self::Pausing)
     }
 
+    /// The short name of a state as the API spells it, for badges and tables:
+    /// `JOB_STATE_RESOURCE_CLEANING_UP` is `resource_cleaning_up`; a state newer
+    /// than this list keeps its own name.
+    pub fn short_name(state: &str) -> String {
+        state.trim_start_matches("JOB_STATE_").to_ascii_lowercase()
+    }
+
     /// For people: `running`, `resource cleaning up`.
     pub fn label(self) -> String {
         self.as_str()
@@ -152,6 +159,16 @@ impl std::fmt::Display for JobState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_states_short_name_drops_the_prefix_and_keeps_unknown_ones() {
+        assert_eq!(
+            JobState::short_name("JOB_STATE_RESOURCE_CLEANING_UP"),
+            "resource_cleaning_up"
+        );
+        assert_eq!(JobState::short_name(JobState::Running.as_str()), "running");
+        assert_eq!(JobState::short_name("JOB_STATE_NEWER"), "newer");
+    }
 
     /// The enum is the discovery document's, value for value.
     #[test]

@@ -324,10 +324,7 @@ pub async fn jobs_cli(config: &CloudConfig, as_json: bool) -> anyhow::Result<Str
     let mut out = String::new();
     for (m, s) in rows {
         let state = match &s {
-            Ok(s) => s
-                .state
-                .trim_start_matches("JOB_STATE_")
-                .to_ascii_lowercase(),
+            Ok(s) => sluice_deploy::JobState::short_name(&s.state),
             Err(e) => format!("? ({e})"),
         };
         out.push_str(&format!(
