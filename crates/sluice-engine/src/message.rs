@@ -48,7 +48,7 @@ fn write_record<'a>(
     out.push('}');
 }
 
-fn write_value(out: &mut String, t: &DataType, v: &Value) {
+pub(crate) fn write_value(out: &mut String, t: &DataType, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -95,7 +95,7 @@ fn write_value(out: &mut String, t: &DataType, v: &Value) {
 }
 
 /// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`).
-fn write_str(out: &mut String, s: &str) {
+pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push('"');
     let mut rest = s;
     // Runs of plain ASCII are copied whole; the rest a character at a time.

@@ -24,7 +24,20 @@ impl Engine {
 
     /// How this engine's outputs are written, to write them apart from it.
     pub fn output_format(&self) -> OutputFormat {
+        let columns = self.output_columns();
+        let mut by_name: Vec<usize> = (0..columns.len()).collect();
+        by_name.sort_by(|&a, &b| columns[a].name.cmp(&columns[b].name));
+        let message_keys = by_name
+            .iter()
+            .map(|&i| {
+                let mut key = String::new();
+                crate::message::write_str(&mut key, &columns[i].name);
+                key.push_str(": ");
+                (i, key)
+            })
+            .collect();
         OutputFormat {
+            message_keys,
             keys: self
                 .output_columns()
                 .iter()
@@ -172,6 +185,9 @@ pub struct OutputFormat {
     /// Each column's `"name":`, escaped once. (Names are distinct: the analyzer
     /// refuses a result with two columns of one name, `DuplicateOutputColumn`.)
     keys: Vec<String>,
+    /// The columns in a message's key order, each with its `"name": ` as the
+    /// message writes it.
+    message_keys: Vec<(usize, String)>,
 }
 
 impl OutputFormat {
@@ -216,6 +232,26 @@ impl OutputFormat {
     /// An output row as the Pub/Sub message's text, as [`Engine::message_text`].
     pub fn message(&self, row: &[crate::value::Value]) -> String {
         message_of(&self.columns, row)
+    }
+
+    /// Writes [`OutputFormat::message`] into `out` (emptied first), with the keys'
+    /// order and text worked out once for all rows.
+    pub fn write_message(&self, out: &mut String, row: &[crate::value::Value]) {
+        out.clear();
+        out.push('{');
+        let mut first = true;
+        for (i, key) in &self.message_keys {
+            let Some(v) = row.get(*i).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            if !first {
+                out.push_str(", ");
+            }
+            first = false;
+            out.push_str(key);
+            crate::message::write_value(out, &self.columns[*i].data_type, v);
+        }
+        out.push('}');
     }
 }
 
@@ -310,6 +346,9 @@ mod tests {
             ];
             for row in rows {
                 let row = &row[..n];
+                let mut message = String::from("left over");
+                format.write_message(&mut message, row);
+                assert_eq!(message, format.message(row), "{sql}");
                 let mut direct = Vec::new();
                 format.write_row(&mut direct, row).expect("writes");
                 let serialized = serde_json::to_vec(&format.row(row)).expect("serializes");

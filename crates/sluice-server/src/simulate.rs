@@ -276,11 +276,12 @@ impl<'scope> Sink<'scope> {
                     std::sync::mpsc::sync_channel::<Vec<sluice_engine::exec::Output>>(4);
                 let written = engine.output_format();
                 let thread = scope.spawn(move || {
+                    let mut message = String::new();
                     for batch in received {
                         for out in &batch {
                             rows.item_with(|w| written.write_row(w, &out.row))?;
-                            messages
-                                .item_with(|w| write_json_str(w, &written.message(&out.row)))?;
+                            written.write_message(&mut message, &out.row);
+                            messages.item_with(|w| write_json_str(w, &message))?;
                         }
                     }
                     Ok([rows, messages])
