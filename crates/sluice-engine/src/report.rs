@@ -24,27 +24,7 @@ impl Engine {
 
     /// How this engine's outputs are written, to write them apart from it.
     pub fn output_format(&self) -> OutputFormat {
-        let columns = self.output_columns();
-        let mut by_name: Vec<usize> = (0..columns.len()).collect();
-        by_name.sort_by(|&a, &b| columns[a].name.cmp(&columns[b].name));
-        let message_keys = by_name
-            .iter()
-            .map(|&i| {
-                let mut key = String::new();
-                crate::message::write_str(&mut key, &columns[i].name);
-                key.push_str(": ");
-                (i, key)
-            })
-            .collect();
-        OutputFormat {
-            message_keys,
-            keys: self
-                .output_columns()
-                .iter()
-                .map(|c| format!("{}:", J::from(c.name.as_str())))
-                .collect(),
-            columns: self.output_columns().to_vec(),
-        }
+        OutputFormat::new(self.output_columns())
     }
 
     /// Why output row `i` (of those kept) exists; see [`Engine::why_json`].
@@ -153,7 +133,12 @@ impl Engine {
 
     /// An output's row as the Pub/Sub message's text (see [`crate::message`]).
     pub fn message_text(&self, out: &Output) -> String {
-        message_of(self.output_columns(), &out.row)
+        crate::message::pubsub_message(
+            self.output_columns()
+                .iter()
+                .map(|c| (c.name.as_str(), &c.data_type)),
+            &out.row,
+        )
     }
 
     /// The whole report: `{"table_rows", "messages", "dropped", "operators", "events"}`.
@@ -191,9 +176,32 @@ pub struct OutputFormat {
 }
 
 impl OutputFormat {
-    /// Writes an output row as the compact JSON object [`OutputFormat::row`]
-    /// serializes to, each key escaped once for all rows and the common values
-    /// written without serde.
+    /// The format of rows of these columns.
+    pub fn new(columns: &[sluice_sql::plan::Column]) -> Self {
+        let mut by_name: Vec<usize> = (0..columns.len()).collect();
+        by_name.sort_by(|&a, &b| columns[a].name.cmp(&columns[b].name));
+        let message_keys = by_name
+            .iter()
+            .map(|&i| {
+                let mut key = String::new();
+                crate::message::write_str(&mut key, &columns[i].name);
+                key.push_str(": ");
+                (i, key)
+            })
+            .collect();
+        Self {
+            keys: columns
+                .iter()
+                .map(|c| format!("{}:", J::from(c.name.as_str())))
+                .collect(),
+            message_keys,
+            columns: columns.to_vec(),
+        }
+    }
+
+    /// Writes an output row as compact JSON, byte for byte what serde_json makes of
+    /// [`Engine::row_json`], each key escaped once for all rows and the common
+    /// values written without building a [`serde_json::Value`].
     pub fn write_row(
         &self,
         out: &mut impl std::io::Write,
@@ -217,25 +225,16 @@ impl OutputFormat {
                 V::Timestamp(_) | V::Datetime(_) | V::Date(_) | V::Time(_) => {
                     write!(out, "\"{v}\"")?
                 }
-                other => serde_json::to_writer(&mut *out, &ValueJson(other, &c.data_type))?,
+                V::String(s) => serde_json::to_writer(&mut *out, &**s)?,
+                other => serde_json::to_writer(&mut *out, &other.to_json(&c.data_type))?,
             }
         }
         out.write_all(b"}")
     }
 
-    /// An output row to serialize: the same JSON as [`Engine::row_json`], written
-    /// without building it (the JSON report writes hundreds of thousands).
-    pub fn row<'a>(&'a self, row: &'a [crate::value::Value]) -> RowJson<'a> {
-        RowJson { format: self, row }
-    }
-
-    /// An output row as the Pub/Sub message's text, as [`Engine::message_text`].
-    pub fn message(&self, row: &[crate::value::Value]) -> String {
-        message_of(&self.columns, row)
-    }
-
-    /// Writes [`OutputFormat::message`] into `out` (emptied first), with the keys'
-    /// order and text worked out once for all rows.
+    /// Writes an output row's Pub/Sub message (as [`Engine::message_text`]) into
+    /// `out`, emptied first, with the keys' order and text worked out once for all
+    /// rows.
     pub fn write_message(&self, out: &mut String, row: &[crate::value::Value]) {
         out.clear();
         out.push('{');
@@ -252,49 +251,6 @@ impl OutputFormat {
             crate::message::write_value(out, &self.columns[*i].data_type, v);
         }
         out.push('}');
-    }
-}
-
-/// A row of these columns as the Pub/Sub message's text.
-fn message_of(columns: &[sluice_sql::plan::Column], row: &[crate::value::Value]) -> String {
-    crate::message::pubsub_message(columns.iter().map(|c| (c.name.as_str(), &c.data_type)), row)
-}
-
-/// See [`OutputFormat::row`].
-pub struct RowJson<'a> {
-    format: &'a OutputFormat,
-    row: &'a [crate::value::Value],
-}
-
-impl serde::Serialize for RowJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let columns = &self.format.columns;
-        let mut map = serializer.serialize_map(Some(columns.len().min(self.row.len())))?;
-        for (c, v) in columns.iter().zip(self.row) {
-            map.serialize_entry(&c.name, &ValueJson(v, &c.data_type))?;
-        }
-        map.end()
-    }
-}
-
-/// A value as [`crate::value::Value::to_json`] makes it, serialized directly.
-struct ValueJson<'a>(&'a crate::value::Value, &'a sluice_sql::types::DataType);
-
-impl serde::Serialize for ValueJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::value::Value as V;
-        match self.0 {
-            V::Null => serializer.serialize_unit(),
-            V::Bool(b) => serializer.serialize_bool(*b),
-            V::Int64(i) => serializer.serialize_i64(*i),
-            V::Float64(x) if x.is_finite() => serializer.serialize_f64(*x),
-            V::String(s) => serializer.serialize_str(s),
-            V::Date(_) | V::Datetime(_) | V::Time(_) | V::Timestamp(_) | V::Interval(_) => {
-                serializer.collect_str(self.0)
-            }
-            other => other.to_json(self.1).serialize(serializer),
-        }
     }
 }
 
@@ -320,6 +276,11 @@ mod tests {
             let engine =
                 crate::Engine::new(&plan, &crate::Tables::new(), crate::Options::default())
                     .expect("builds");
+            let output = |row: &[Value]| crate::exec::Output {
+                row: row.to_vec(),
+                prov: Default::default(),
+                time: 0,
+            };
             let format = engine.output_format();
             let n = plan.columns().len();
             let rows = [
@@ -348,10 +309,11 @@ mod tests {
                 let row = &row[..n];
                 let mut message = String::from("left over");
                 format.write_message(&mut message, row);
-                assert_eq!(message, format.message(row), "{sql}");
+                assert_eq!(message, engine.message_text(&output(row)), "{sql}");
                 let mut direct = Vec::new();
                 format.write_row(&mut direct, row).expect("writes");
-                let serialized = serde_json::to_vec(&format.row(row)).expect("serializes");
+                let serialized =
+                    serde_json::to_vec(&engine.row_json(&output(row))).expect("serializes");
                 assert_eq!(
                     String::from_utf8_lossy(&direct),
                     String::from_utf8_lossy(&serialized),
@@ -362,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn a_value_serializes_as_its_json_does() {
+    fn each_value_is_written_as_its_json_and_its_message_are() {
         let cases = [
             (Value::Null, DataType::Int64),
             (Value::Bool(true), DataType::Bool),
@@ -383,9 +345,29 @@ mod tests {
             ),
         ];
         for (v, t) in cases {
-            let direct = serde_json::to_string(&super::ValueJson(&v, &t)).ok();
-            let built = serde_json::to_string(&v.to_json(&t)).ok();
-            assert_eq!(direct, built, "{v:?}");
+            let column = sluice_sql::plan::Column {
+                qualifier: None,
+                name: "x \"y\"".into(),
+                data_type: t.clone(),
+                nullable: true,
+            };
+            let format = super::OutputFormat::new(&[column]);
+            let mut direct = Vec::new();
+            format
+                .write_row(&mut direct, std::slice::from_ref(&v))
+                .expect("writes");
+            let built = serde_json::to_vec(&serde_json::json!({"x \"y\"": v.to_json(&t)}))
+                .expect("serializes");
+            assert_eq!(
+                String::from_utf8_lossy(&direct),
+                String::from_utf8_lossy(&built),
+                "{v:?}"
+            );
+            let mut message = String::new();
+            format.write_message(&mut message, std::slice::from_ref(&v));
+            let expected =
+                crate::message::pubsub_message([("x \"y\"", &t)], std::slice::from_ref(&v));
+            assert_eq!(message, expected, "{v:?}");
         }
     }
 }

@@ -112,17 +112,20 @@ where
         });
     }
     drop(recycle);
-    scope.spawn(move || cut(path, file, &blocks_in, &recycled));
+    scope.spawn(move || cut(path, file, &blocks_in, &recycled, MAX_LINE_BYTES));
     Pieces { outs, next: 0 }
 }
 
 /// Reads `file` a block at a time and hands the blocks to the parsers in turn; stops
-/// at the end, at an error (handed on in turn), or when a parser hangs up.
+/// at the end, at an error or a line longer than `max_line` bytes (handed on in
+/// turn), or when a parser hangs up. `max_line` is at least [`BLOCK_BYTES`]: a
+/// shorter line fits in one block whatever its length.
 fn cut(
     path: &Path,
     mut file: std::fs::File,
     parsers: &[SyncSender<Result<Block>>],
     recycled: &Receiver<Vec<u8>>,
+    max_line: usize,
 ) {
     let mut carry: Vec<u8> = Vec::new();
     let mut line = 1usize;
@@ -144,11 +147,10 @@ fn cut(
             searched = bytes.len();
             match last_end {
                 Some(end) if bytes.len() >= BLOCK_BYTES => break end,
-                None if bytes.len() > MAX_LINE_BYTES => {
+                None if bytes.len() > max_line => {
                     let failed = Err(anyhow::anyhow!(
-                        "{}: line {line} is longer than {} MiB",
+                        "{}: line {line} is longer than {max_line} bytes",
                         path.display(),
-                        MAX_LINE_BYTES >> 20
                     ));
                     let _ = parser.send(failed);
                     return;
@@ -320,6 +322,36 @@ mod tests {
             "t:100001: skipped: bad !one\n\
              t:100002: skipped: the line is not UTF-8 (invalid byte at column 6)\n"
         );
+    }
+
+    #[test]
+    fn a_line_past_the_limit_stops_the_cutting_with_its_number() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.jsonl");
+        let mut text = b"{}\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 300_000));
+        text.extend_from_slice(b"\n{}\n");
+        std::fs::write(&path, &text).expect("write");
+        let file = std::fs::File::open(&path).expect("open");
+        let (to_parser, blocks) = sync_channel(64);
+        let (_recycle, recycled) = sync_channel(1);
+        cut(&path, file, &[to_parser], &recycled, 200_000);
+        let got: Vec<_> = blocks.iter().collect();
+        let Some(Err(e)) = got.last() else {
+            panic!("no error after {} blocks", got.len());
+        };
+        assert!(
+            e.to_string()
+                .ends_with("line 2 is longer than 200000 bytes"),
+            "{e}"
+        );
+        // Within the limit, the same file is read whole.
+        let file = std::fs::File::open(&path).expect("open");
+        let (to_parser, blocks) = sync_channel(64);
+        let (_recycle, recycled) = sync_channel(1);
+        cut(&path, file, &[to_parser], &recycled, 1 << 20);
+        let bytes: usize = blocks.iter().map(|b| b.expect("a block").bytes.len()).sum();
+        assert_eq!(bytes, text.len());
     }
 
     #[test]

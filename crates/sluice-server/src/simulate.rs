@@ -550,6 +550,10 @@ impl sluice_engine::exec::BoundedInput for Files<'_> {
         table: &str,
         each: &mut dyn FnMut(&sluice_engine::Table) -> Result<(), sluice_engine::EngineError>,
     ) -> Result<(), sluice_engine::EngineError> {
+        // A table held already (a second scan of it) is not read again.
+        if let Some(whole) = self.held.get(table).cloned() {
+            return each(&whole);
+        }
         let stopped = |message: &str| sluice_engine::EngineError::Input {
             table: table.to_string(),
             message: message.to_string(),
