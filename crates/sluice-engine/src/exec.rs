@@ -307,7 +307,9 @@ type Accs = smallvec::SmallVec<[Acc; 2]>;
 fn hash_key(values: &[Value]) -> u64 {
     use std::hash::{BuildHasher as _, Hasher as _};
     let mut h = rustc_hash::FxBuildHasher.build_hasher();
-    crate::value::hash_keys(values, &mut h);
+    for v in values {
+        crate::value::hash_value(v, &mut h);
+    }
     h.finish()
 }
 
@@ -2132,7 +2134,12 @@ impl AggOp {
         let hash = hash_key(&key.0);
         let all = &self.all;
         let found = self.index.find(hash, |&i| {
-            crate::value::same_keys(&all[i as usize].keys, &key.0)
+            let keys = &all[i as usize].keys;
+            keys.len() == key.0.len()
+                && keys
+                    .iter()
+                    .zip(&key.0)
+                    .all(|(a, b)| crate::value::same_group(a, b))
         });
         let at = match found {
             Some(&i) => i as usize,

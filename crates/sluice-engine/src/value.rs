@@ -517,29 +517,17 @@ impl Key {
 
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
-        same_keys(&self.0, &other.0)
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| same_group(a, b))
     }
-}
-
-/// Whether two keys' values fall into the same group, value by value.
-#[inline]
-pub fn same_keys(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_group(x, y))
 }
 
 impl Eq for Key {}
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_keys(&self.0, state);
-    }
-}
-
-/// Hashes a key's values as [`Key`] does, consistently with [`same_keys`].
-#[inline]
-pub fn hash_keys<H: Hasher>(values: &[Value], state: &mut H) {
-    for v in values {
-        hash_value(v, state);
+        for v in &self.0 {
+            hash_value(v, state);
+        }
     }
 }
 
