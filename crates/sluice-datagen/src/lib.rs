@@ -12,7 +12,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value as J, json};
-use sluice_engine::value::{Row, Value, format_timestamp};
+use sluice_engine::value::{Row, Value};
+use sluice_sql::literal::format_timestamp;
 use sluice_sql::types::Field;
 
 /// The fixed "now" the batch orders' times end at: 2026-11-24 00:00:00 UTC.

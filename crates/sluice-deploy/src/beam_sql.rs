@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use sluice_sql::catalog::Source;
+use sluice_sql::literal;
 use sluice_sql::plan::{
     AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Plan, UnaryOp,
     WindowKind,
@@ -1365,7 +1366,6 @@ fn string_literal(s: &str) -> String {
 }
 
 fn literal(value: &Literal, data_type: &DataType) -> Result<String> {
-    use sluice_engine::value as v;
     Ok(match value {
         Literal::Null => match data_type {
             // Calcite's bare NULL has type NULL, which Beam cannot map; BigQuery's
@@ -1394,53 +1394,19 @@ fn literal(value: &Literal, data_type: &DataType) -> Result<String> {
             s.push('\'');
             s
         }
-        Literal::Typed(t, text) => {
-            let bad = || {
-                Unsupported::new(
-                    format!("Sluice cannot read \"{text}\" as a {t} for Beam SQL"),
-                    "write it as 'YYYY-MM-DD HH:MM:SS'",
-                    None,
-                )
-            };
-            match t {
-                DataType::Timestamp => {
-                    let us = v::parse_timestamp(text).ok_or_else(bad)?;
-                    format!("TIMESTAMP '{}'", timestamp_text(us).ok_or_else(bad)?)
-                }
-                DataType::Datetime => {
-                    let us = v::parse_datetime(text).ok_or_else(bad)?;
-                    format!("TIMESTAMP '{}'", timestamp_text(us).ok_or_else(bad)?)
-                }
-                DataType::Date => {
-                    let days = v::parse_date(text).ok_or_else(bad)?;
-                    let date = v::date_from_days(days).ok_or_else(bad)?;
-                    format!("DATE '{}'", date.format("%Y-%m-%d"))
-                }
-                DataType::Time => {
-                    v::parse_time(text).ok_or_else(bad)?;
-                    format!("TIME '{}'", text.trim())
-                }
-                DataType::Numeric | DataType::BigNumeric => {
-                    let trimmed = text.trim();
-                    if trimmed.parse::<f64>().is_err() {
-                        return Err(bad());
-                    }
-                    format!("CAST({} AS {})", string_literal(trimmed), calcite_type(t)?)
-                }
-                _ => return Err(bad()),
-            }
+        // Calcite's TIMESTAMP has no zone; Beam reads it as UTC, as the plan's
+        // value is.
+        Literal::Timestamp(us) | Literal::Datetime(us) => {
+            format!("TIMESTAMP '{}'", literal::format_civil(*us, b' '))
         }
+        Literal::Date(days) => format!("DATE '{}'", literal::format_days(*days)),
+        Literal::Time(us) => format!("TIME '{}'", literal::format_time(*us)),
+        Literal::Numeric(n) | Literal::BigNumeric(n) => format!(
+            "CAST({} AS {})",
+            string_literal(&literal::format_numeric(*n)),
+            calcite_type(data_type)?
+        ),
         Literal::IntervalMicros(us) => interval(*us)?,
-    })
-}
-
-/// `2021-01-01 00:00:00[.ffffff]` (UTC) for microseconds since the epoch.
-fn timestamp_text(micros: i64) -> Option<String> {
-    let dt = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
-    Some(if micros % 1_000_000 == 0 {
-        dt.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
     })
 }
 
@@ -1856,17 +1822,29 @@ mod tests {
         );
         assert_eq!(
             s(
-                Literal::Typed(DataType::Timestamp, "2021-01-01T08:00:00+08:00".into()),
+                Literal::Timestamp(1_609_459_200_000_000),
                 DataType::Timestamp
             ),
             "TIMESTAMP '2021-01-01 00:00:00'"
         );
         assert_eq!(
-            s(
-                Literal::Typed(DataType::Date, "2021-03-04".into()),
-                DataType::Date
-            ),
+            s(Literal::Date(18_690), DataType::Date),
             "DATE '2021-03-04'"
+        );
+        assert_eq!(
+            s(
+                Literal::Timestamp(1_609_459_200_250_000),
+                DataType::Timestamp
+            ),
+            "TIMESTAMP '2021-01-01 00:00:00.250000'"
+        );
+        assert_eq!(
+            s(Literal::Time(45_296_000_000), DataType::Time),
+            "TIME '12:34:56'"
+        );
+        assert_eq!(
+            s(Literal::Numeric(-12_500_000_000), DataType::Numeric),
+            "CAST('-12.5' AS DECIMAL(38, 9))"
         );
         assert_eq!(s(Literal::Null, DataType::Int64), "CAST(NULL AS BIGINT)");
         assert_eq!(s(Literal::Bytes(vec![0xab, 1]), DataType::Bytes), "X'AB01'");

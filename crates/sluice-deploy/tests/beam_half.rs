@@ -20,6 +20,7 @@ use sluice_deploy::{Target, compile};
 use sluice_engine::value::{self as v, Value};
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{EVENT_TIMESTAMP, Source, SourceKind};
+use sluice_sql::literal;
 use sluice_sql::types::{DataType, Field, Mode};
 
 /// A publish time on a whole millisecond (Beam SQL's precision), `i` ms apart.
@@ -66,17 +67,18 @@ fn sql_side(f: &Field, value: Option<&J>) -> J {
         None => return J::Null,
     };
     let s = value.as_str().unwrap_or_default();
-    let micros_text =
-        |us: i64| v::naive_from_micros(us).map(|d| d.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
+    let micros_text = |us: i64| {
+        literal::naive_from_micros(us).map(|d| d.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+    };
     match f.data_type {
-        DataType::Timestamp => text(v::parse_timestamp(s).and_then(micros_text)),
-        DataType::Datetime => text(v::parse_datetime(s).and_then(micros_text)),
+        DataType::Timestamp => text(literal::parse_timestamp(s).and_then(micros_text)),
+        DataType::Datetime => text(literal::parse_datetime(s).and_then(micros_text)),
         DataType::Date => text(
-            v::parse_date(s)
-                .and_then(v::date_from_days)
+            literal::parse_date(s)
+                .and_then(literal::date_from_days)
                 .map(|d| d.to_string()),
         ),
-        DataType::Time => text(v::parse_time(s).map(|us| {
+        DataType::Time => text(literal::parse_time(s).map(|us| {
             format!(
                 "{:02}:{:02}:{:02}.{:06}",
                 us / 3_600_000_000,
@@ -122,7 +124,7 @@ fn topic_case(source: &Source, read: &str, prepare: Option<&str>) -> (J, Vec<J>,
             .map(|f| (f.name.clone(), sql_side(f, valid.get(&f.name))))
             .collect();
         if has_publish_time {
-            let text = v::naive_from_micros(publish_micros(i))
+            let text = literal::naive_from_micros(publish_micros(i))
                 .map(|d| d.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
             row.insert(EVENT_TIMESTAMP.into(), json!(text));
         }

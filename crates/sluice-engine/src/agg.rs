@@ -8,7 +8,9 @@ use sluice_sql::plan::{AggregateCall, AggregateFunction};
 use sluice_sql::types::DataType;
 
 use crate::eval::{CExpr, Context, EvalError, compile, eval};
-use crate::value::{Key, NUMERIC_SCALE, Value, compare};
+use sluice_sql::literal::NUMERIC_SCALE;
+
+use crate::value::{Key, Value, compare};
 
 /// One aggregate of an operator, ready to run.
 #[derive(Debug, Clone)]

@@ -7,10 +7,11 @@ use chrono::{Datelike, Timelike};
 use sluice_sql::plan::{BinaryOp, Expr, Literal, UnaryOp};
 use sluice_sql::types::DataType;
 
-use crate::value::{
-    self, MICROS_PER_DAY, NUMERIC_SCALE, Value, compare, days_from_date, micros_from_naive,
-    naive_from_micros,
+use sluice_sql::literal::{
+    self, MICROS_PER_DAY, NUMERIC_SCALE, days_from_date, micros_from_naive, naive_from_micros,
 };
+
+use crate::value::{self, Value, compare};
 
 /// An error raised while evaluating (BigQuery fails the query; the simulator drops
 /// the event with this as the reason).
@@ -416,7 +417,7 @@ pub fn truth(v: &Value) -> Option<bool> {
     }
 }
 
-/// The value of a literal (typed literals parse their text).
+/// The value of a literal.
 pub fn literal(value: &Literal, data_type: &DataType) -> Result<Value, EvalError> {
     Ok(match value {
         Literal::Null => Value::Null,
@@ -425,7 +426,11 @@ pub fn literal(value: &Literal, data_type: &DataType) -> Result<Value, EvalError
         Literal::Float64(x) => coerce(Value::Float64(*x), data_type)?,
         Literal::String(s) => Value::string(s),
         Literal::Bytes(b) => Value::Bytes(b.clone().into()),
-        Literal::Typed(t, text) => cast(Value::string(text), t)?,
+        Literal::Numeric(n) | Literal::BigNumeric(n) => Value::numeric(*n),
+        Literal::Date(days) => Value::Date(*days),
+        Literal::Datetime(us) => Value::Datetime(*us),
+        Literal::Time(us) => Value::Time(*us),
+        Literal::Timestamp(us) => Value::Timestamp(*us),
         Literal::IntervalMicros(us) => Value::Interval(*us),
     })
 }
@@ -469,10 +474,10 @@ fn ordered(a: &Value, b: &Value) -> Option<Ordering> {
 
 fn string_as(s: &str, like: &Value) -> Option<Value> {
     match like {
-        Value::Timestamp(_) => value::parse_timestamp(s).map(Value::Timestamp),
-        Value::Date(_) => value::parse_date(s).map(Value::Date),
-        Value::Datetime(_) => value::parse_datetime(s).map(Value::Datetime),
-        Value::Time(_) => value::parse_time(s).map(Value::Time),
+        Value::Timestamp(_) => literal::parse_timestamp(s).map(Value::Timestamp),
+        Value::Date(_) => literal::parse_date(s).map(Value::Date),
+        Value::Datetime(_) => literal::parse_datetime(s).map(Value::Datetime),
+        Value::Time(_) => literal::parse_time(s).map(Value::Time),
         _ => None,
     }
 }
@@ -687,14 +692,14 @@ pub fn cast(v: Value, data_type: &DataType) -> Result<Value, EvalError> {
         (v, DataType::String) => V::string(&v.to_string()),
         (V::String(s), DataType::Bytes) => V::Bytes(s.as_bytes().into()),
         (V::Bytes(b), DataType::Bytes) => V::Bytes(b),
-        (V::String(s), DataType::Timestamp) => match value::parse_timestamp(&s) {
+        (V::String(s), DataType::Timestamp) => match literal::parse_timestamp(&s) {
             Some(t) => V::Timestamp(t),
             None => return fail(&V::String(s)),
         },
         (V::Timestamp(t), DataType::Timestamp) => V::Timestamp(t),
         (V::Datetime(t), DataType::Timestamp) => V::Timestamp(t),
         (V::Date(d), DataType::Timestamp) => V::Timestamp(d as i64 * MICROS_PER_DAY),
-        (V::String(s), DataType::Date) => match value::parse_date(&s) {
+        (V::String(s), DataType::Date) => match literal::parse_date(&s) {
             Some(d) => V::Date(d),
             None => return fail(&V::String(s)),
         },
@@ -702,13 +707,13 @@ pub fn cast(v: Value, data_type: &DataType) -> Result<Value, EvalError> {
         (V::Timestamp(t) | V::Datetime(t), DataType::Date) => {
             V::Date(t.div_euclid(MICROS_PER_DAY) as i32)
         }
-        (V::String(s), DataType::Datetime) => match value::parse_datetime(&s) {
+        (V::String(s), DataType::Datetime) => match literal::parse_datetime(&s) {
             Some(t) => V::Datetime(t),
             None => return fail(&V::String(s)),
         },
         (V::Timestamp(t) | V::Datetime(t), DataType::Datetime) => V::Datetime(t),
         (V::Date(d), DataType::Datetime) => V::Datetime(d as i64 * MICROS_PER_DAY),
-        (V::String(s), DataType::Time) => match value::parse_time(&s) {
+        (V::String(s), DataType::Time) => match literal::parse_time(&s) {
             Some(t) => V::Time(t),
             None => return fail(&V::String(s)),
         },
@@ -721,7 +726,7 @@ pub fn cast(v: Value, data_type: &DataType) -> Result<Value, EvalError> {
 
 /// A TIMESTAMP as `CAST(... AS STRING)` prints it: `2021-01-01 00:00:00+00`.
 fn timestamp_string(t: i64) -> String {
-    let iso = value::format_timestamp(t);
+    let iso = literal::format_timestamp(t);
     format!("{}+00", iso.trim_end_matches('Z').replacen('T', " ", 1))
 }
 
@@ -1125,7 +1130,7 @@ fn function(
             best
         }
         "TIMESTAMP" => match &a[0] {
-            V::String(text) => match value::parse_timestamp(text) {
+            V::String(text) => match literal::parse_timestamp(text) {
                 Some(t) => V::Timestamp(t),
                 None => return err(format!("invalid timestamp: \"{text}\"")),
             },
@@ -1214,7 +1219,7 @@ fn function(
                     V::Timestamp(t) | V::Datetime(t) => {
                         V::Date(t.div_euclid(MICROS_PER_DAY) as i32)
                     }
-                    V::String(text) => match value::parse_date(text) {
+                    V::String(text) => match literal::parse_date(text) {
                         Some(d) => V::Date(d),
                         None => return err(format!("invalid date: \"{text}\"")),
                     },
@@ -1408,15 +1413,15 @@ mod tests {
 
     #[test]
     fn time_functions() {
-        let t = value::parse_timestamp("2021-03-14 15:09:26.5").expect("parses");
+        let t = literal::parse_timestamp("2021-03-14 15:09:26.5").expect("parses");
         assert_eq!(extract("DAYOFWEEK", t), Ok(Value::Int64(1)));
         assert_eq!(extract("QUARTER", t), Ok(Value::Int64(1)));
         assert_eq!(
-            value::format_timestamp(truncate(t, "HOUR").expect("truncates")),
+            literal::format_timestamp(truncate(t, "HOUR").expect("truncates")),
             "2021-03-14T15:00:00Z"
         );
         assert_eq!(
-            value::format_timestamp(truncate(t, "MONTH").expect("truncates")),
+            literal::format_timestamp(truncate(t, "MONTH").expect("truncates")),
             "2021-03-01T00:00:00Z"
         );
         assert_eq!(

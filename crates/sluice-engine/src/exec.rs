@@ -1863,8 +1863,8 @@ impl Engine {
                 watermark,
             } => format!(
                 "late: its window ended at {} but the watermark was already {}",
-                crate::value::format_timestamp(*window_end),
-                crate::value::format_timestamp(*watermark)
+                sluice_sql::literal::format_timestamp(*window_end),
+                sluice_sql::literal::format_timestamp(*watermark)
             ),
             Reason::NoEventTime => "the event has no event time (NULL timestamp)".into(),
             Reason::Error(e) => format!("error: {e}"),

@@ -8,7 +8,9 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use crate::value::{Key, KeyValues, NUMERIC_SCALE, Row, Value};
+use sluice_sql::literal::NUMERIC_SCALE;
+
+use crate::value::{Key, KeyValues, Row, Value};
 
 /// At most this many keys in the range per indexed row for the dense lookup: its
 /// 1.5 bits a key in the range then cost at most 12 bytes a row.

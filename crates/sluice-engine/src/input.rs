@@ -186,7 +186,8 @@ mod fast {
     use sluice_sql::types::{DataType, Field, Mode};
 
     use super::RecordKind;
-    use crate::value::{Row, Value, parse_timestamp};
+    use crate::value::{Row, Value};
+    use sluice_sql::literal::parse_timestamp;
 
     /// The row of `line`'s record, or `None` to leave it to the slow reading.
     pub(super) fn row(line: &str, schema: &[Field], kind: RecordKind) -> Option<Row> {

@@ -15,7 +15,9 @@ use std::fmt::Write as _;
 
 use sluice_sql::types::DataType;
 
-use crate::value::{Value, base64, format_numeric};
+use sluice_sql::literal::format_numeric;
+
+use crate::value::{Value, base64};
 
 /// The message for `row`, whose columns are `columns` (name and type, in order).
 pub fn pubsub_message<'a>(

@@ -7,8 +7,9 @@
 
 use rusqlite::types::ValueRef;
 use sluice_datagen::{BatchParams, StatusMix, Stream, StreamParams};
-use sluice_engine::value::{Value, format_timestamp};
+use sluice_engine::value::Value;
 use sluice_engine::{Engine, Options};
+use sluice_sql::literal::format_timestamp;
 use sluice_sql::{Catalog, analyze};
 
 const STREAM: &str = "pubsub.topic.`demobox-313313`.orders";

@@ -252,7 +252,7 @@ async fn run(url: &str, token: &str, total: usize, rate: f64, pid: u32) -> Resul
         .filter_map(Result::ok)
         .filter_map(|(committed, data)| {
             let v: Value = serde_json::from_slice(&data).ok()?;
-            let published = sluice_engine::value::parse_timestamp(v["event_timestamp"].as_str()?)?;
+            let published = sluice_sql::literal::parse_timestamp(v["event_timestamp"].as_str()?)?;
             Some(committed - published)
         })
         .collect();

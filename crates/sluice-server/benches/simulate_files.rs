@@ -61,7 +61,7 @@ fn sluice_rows(report: &Path) -> Option<Vec<Row>> {
         .iter()
         .map(|r| {
             Some((
-                sluice_engine::value::parse_timestamp(r["event_timestamp"].as_str()?)?,
+                sluice_sql::literal::parse_timestamp(r["event_timestamp"].as_str()?)?,
                 r["customer_id"].as_i64()?,
                 r["amount"].as_f64()?,
                 r["total_spent"].as_f64()?,

@@ -290,7 +290,7 @@ impl Generate {
             ..sluice_datagen::StreamParams::default()
         };
         if let Some(text) = start {
-            params.start_micros = sluice_engine::value::parse_timestamp(text).ok_or_else(|| {
+            params.start_micros = sluice_sql::literal::parse_timestamp(text).ok_or_else(|| {
                 anyhow::anyhow!("--start: \"{text}\" is not a time like 2026-11-24T00:00:00Z")
             })?;
         }

@@ -9,6 +9,7 @@ use sqlparser::ast::{self, Spanned};
 use crate::catalog::{Catalog, Lookup, SourceKind};
 use crate::diagnostics::{Code, Diagnostic, Position, Severity, Span};
 use crate::functions;
+use crate::literal;
 use crate::plan::{
     AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Plan, UnaryOp,
     WindowKind,
@@ -1934,18 +1935,18 @@ impl Binder<'_> {
                             || t == DataType::Numeric
                             || t == DataType::BigNumeric =>
                     {
-                        if t.is_temporal() && !looks_temporal(&t, &text) {
-                            return self.fail(
+                        match typed_literal(&t, &text) {
+                            Some(value) => Some(Expr::Literal {
+                                value,
+                                data_type: t,
+                            }),
+                            None => self.fail(
                                 Code::InvalidLiteral,
                                 span,
                                 format!("\"{text}\" is not a valid {t} literal"),
-                                Some(temporal_example(&t)),
-                            );
+                                Some(literal_example(&t)),
+                            ),
                         }
-                        Some(Expr::Literal {
-                            value: Literal::Typed(t.clone(), text),
-                            data_type: t,
-                        })
                     }
                     _ => self.fail(
                         Code::Unsupported,
@@ -2250,6 +2251,32 @@ impl Binder<'_> {
         t
     }
 
+    /// A string literal compared with a date or time, read as that type (BigQuery
+    /// coerces it, and rejects the query when the text is not one); `node` is
+    /// its syntax, for the error. Other expressions pass unchanged.
+    fn coerce_literal(&mut self, e: Expr, target: &DataType, node: &ast::Expr) -> Option<Expr> {
+        match e {
+            Expr::Literal {
+                value: Literal::String(text),
+                data_type: DataType::String,
+            } if target.is_temporal() => match typed_literal(target, &text) {
+                Some(value) => Some(Expr::Literal {
+                    value,
+                    data_type: target.clone(),
+                }),
+                None => self.fail(
+                    Code::InvalidLiteral,
+                    self.span(node),
+                    format!(
+                        "\"{text}\" is not a valid {target}, so it cannot be compared with one"
+                    ),
+                    Some(literal_example(target)),
+                ),
+            },
+            other => Some(other),
+        }
+    }
+
     /// Types `l op r`; `node` is the expression's syntax, whose span is computed
     /// only for a diagnostic (computing it walks the whole subtree).
     fn binary(
@@ -2347,7 +2374,12 @@ impl Binder<'_> {
                     return mismatch(self, o.symbol());
                 }
                 // A string literal compared with a date/time is read as that type (BigQuery's coercion).
-                let (l, r) = (coerce_literal(l, &t), coerce_literal(r, &t));
+                let (left, right) = match node {
+                    ast::Expr::BinaryOp { left, right, .. } => (&**left, &**right),
+                    _ => (node, node),
+                };
+                let l = self.coerce_literal(l, &t, left)?;
+                let r = self.coerce_literal(r, &t, right)?;
                 Some(Expr::Binary {
                     op: o,
                     left: Box::new(l),
@@ -2876,19 +2908,6 @@ fn comparable(a: &DataType, b: &DataType) -> Option<DataType> {
     })
 }
 
-fn coerce_literal(e: Expr, target: &DataType) -> Expr {
-    match e {
-        Expr::Literal {
-            value: Literal::String(s),
-            data_type: DataType::String,
-        } if target.is_temporal() => Expr::Literal {
-            value: Literal::Typed(target.clone(), s),
-            data_type: target.clone(),
-        },
-        other => other,
-    }
-}
-
 fn castable(from: &DataType, to: &DataType) -> bool {
     use DataType::*;
     if from == to || *from == Null {
@@ -2908,33 +2927,25 @@ fn castable(from: &DataType, to: &DataType) -> bool {
     }
 }
 
-fn looks_temporal(t: &DataType, text: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    let date = |s: &str| {
-        let p: Vec<&str> = s.split('-').collect();
-        p.len() == 3 && p.iter().all(|x| digits(x)) && p[0].len() == 4
-    };
-    let time = |s: &str| {
-        let main = s.split(['.', '+', 'Z', '-']).next().unwrap_or("");
-        let p: Vec<&str> = main.split(':').collect();
-        (2..=3).contains(&p.len()) && p.iter().all(|x| digits(x))
-    };
-    let text = text.trim();
-    match t {
-        DataType::Date => date(text),
-        DataType::Time => time(text),
-        DataType::Datetime | DataType::Timestamp => {
-            let mut it = text.splitn(2, [' ', 'T']);
-            let d = it.next().unwrap_or("");
-            let rest = it.next();
-            date(d) && rest.is_none_or(|r| time(r.split_whitespace().next().unwrap_or("")))
-        }
-        _ => true,
-    }
+/// A typed literal's value (`TIMESTAMP '…'`, `NUMERIC '…'`), read as BigQuery reads
+/// the text (the engine's CAST from STRING reads it with the same functions);
+/// `None` when the text is not one.
+fn typed_literal(t: &DataType, text: &str) -> Option<Literal> {
+    Some(match t {
+        DataType::Timestamp => Literal::Timestamp(literal::parse_timestamp(text)?),
+        DataType::Datetime => Literal::Datetime(literal::parse_datetime(text)?),
+        DataType::Date => Literal::Date(literal::parse_date(text)?),
+        DataType::Time => Literal::Time(literal::parse_time(text)?),
+        DataType::Numeric => Literal::Numeric(literal::parse_numeric(text)?),
+        DataType::BigNumeric => Literal::BigNumeric(literal::parse_numeric(text)?),
+        _ => return None,
+    })
 }
 
-fn temporal_example(t: &DataType) -> &'static str {
+fn literal_example(t: &DataType) -> &'static str {
     match t {
+        DataType::Numeric => "e.g. NUMERIC '12.50'",
+        DataType::BigNumeric => "e.g. BIGNUMERIC '12.50'",
         DataType::Date => "e.g. DATE '2021-01-31'",
         DataType::Time => "e.g. TIME '13:45:00'",
         _ => "e.g. TIMESTAMP '2021-01-31 13:45:00'",

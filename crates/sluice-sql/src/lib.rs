@@ -21,6 +21,7 @@ pub mod complete;
 pub mod diagnostics;
 pub mod format;
 pub mod functions;
+pub mod literal;
 pub mod parse;
 pub mod plan;
 pub mod reference;

@@ -6,6 +6,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::catalog::Source;
+use crate::literal;
 use crate::types::{DataType, Field, Mode};
 
 /// A literal value.
@@ -23,8 +24,19 @@ pub enum Literal {
     String(String),
     /// A byte string.
     Bytes(Vec<u8>),
-    /// A typed literal kept as text, e.g. `TIMESTAMP '2021-01-01 00:00:00'`.
-    Typed(DataType, String),
+    /// A `NUMERIC`, scaled by
+    /// [`NUMERIC_SCALE`](crate::literal::NUMERIC_SCALE).
+    Numeric(i128),
+    /// A `BIGNUMERIC`, scaled like a NUMERIC.
+    BigNumeric(i128),
+    /// A `DATE`, in days since 1970-01-01.
+    Date(i32),
+    /// A `DATETIME`, in microseconds since 1970-01-01T00:00:00 (civil, no zone).
+    Datetime(i64),
+    /// A `TIME`, in microseconds since midnight.
+    Time(i64),
+    /// A `TIMESTAMP`, in microseconds since the epoch.
+    Timestamp(i64),
     /// An interval in microseconds (`INTERVAL 1 MINUTE`).
     IntervalMicros(i64),
 }
@@ -38,7 +50,14 @@ impl fmt::Display for Literal {
             Self::Float64(x) => write!(f, "{x:?}"),
             Self::String(s) => write!(f, "'{}'", s.replace('\'', "\\'")),
             Self::Bytes(b) => write!(f, "b'{}'", String::from_utf8_lossy(b)),
-            Self::Typed(t, s) => write!(f, "{t} '{s}'"),
+            Self::Numeric(n) => write!(f, "NUMERIC '{}'", literal::format_numeric(*n)),
+            Self::BigNumeric(n) => write!(f, "BIGNUMERIC '{}'", literal::format_numeric(*n)),
+            Self::Date(days) => write!(f, "DATE '{}'", literal::format_days(*days)),
+            Self::Datetime(us) => write!(f, "DATETIME '{}'", literal::format_civil(*us, b' ')),
+            Self::Time(us) => write!(f, "TIME '{}'", literal::format_time(*us)),
+            Self::Timestamp(us) => {
+                write!(f, "TIMESTAMP '{} UTC'", literal::format_civil(*us, b' '))
+            }
             Self::IntervalMicros(us) => write!(f, "INTERVAL {} MICROSECOND", us),
         }
     }
