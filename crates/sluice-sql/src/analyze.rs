@@ -2251,9 +2251,12 @@ impl Binder<'_> {
         t
     }
 
-    /// A string literal compared with a date or time, read as that type (BigQuery
-    /// coerces it, and rejects the query when the text is not one); `node` is
-    /// its syntax, for the error. Other expressions pass unchanged.
+    /// A string literal compared with a date or time, read as a literal of that
+    /// type; `node` is its syntax, for the error. Other expressions pass unchanged.
+    /// BigQuery coerces string literals "in canonical format" where a date or
+    /// time is expected, literals only, not string values (lexical.md, "Timestamp
+    /// literals"; conversion_rules.md, "Literal coercion"), so text that is none
+    /// fails the query, not a row.
     fn coerce_literal(&mut self, e: Expr, target: &DataType, node: &ast::Expr) -> Option<Expr> {
         match e {
             Expr::Literal {
