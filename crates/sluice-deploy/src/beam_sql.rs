@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use sluice_sql::catalog::Source;
+use sluice_sql::functions::ScalarFunction;
 use sluice_sql::literal;
 use sluice_sql::plan::{
     AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Plan, UnaryOp,
@@ -369,7 +370,7 @@ impl Writer<'_> {
                 let mut read = b.cols[i].clone();
                 if back.nullable_text {
                     read = Expr::Function {
-                        name: "NULLIF".into(),
+                        function: ScalarFunction::Nullif,
                         args: vec![
                             read,
                             Expr::Literal {
@@ -787,17 +788,17 @@ impl Block {
             Expr::Cast { .. } => true,
             // Written as BIGINT by `function`: lengths and STRPOS are cast, time
             // differences counted in nanoseconds, EXTRACT is BIGINT in Calcite.
-            Expr::Function { name, .. } => matches!(
-                name.as_str(),
-                "LENGTH"
-                    | "CHAR_LENGTH"
-                    | "CHARACTER_LENGTH"
-                    | "STRPOS"
-                    | "TIMESTAMP_DIFF"
-                    | "UNIX_SECONDS"
-                    | "UNIX_MILLIS"
-                    | "UNIX_MICROS"
-                    | "EXTRACT"
+            Expr::Function { function, .. } => matches!(
+                function,
+                ScalarFunction::Length
+                    | ScalarFunction::CharLength
+                    | ScalarFunction::CharacterLength
+                    | ScalarFunction::Strpos
+                    | ScalarFunction::TimestampDiff
+                    | ScalarFunction::UnixSeconds
+                    | ScalarFunction::UnixMillis
+                    | ScalarFunction::UnixMicros
+                    | ScalarFunction::Extract
             ),
             _ => false,
         }
@@ -930,7 +931,7 @@ impl Block {
                     UnaryOp::IsFalse => format!("{x} IS FALSE"),
                 }
             }
-            Expr::Function { name, args, .. } => self.function(name, args)?,
+            Expr::Function { function, args, .. } => self.function(*function, args)?,
             Expr::Cast {
                 expr,
                 data_type,
@@ -1047,7 +1048,9 @@ impl Block {
         })
     }
 
-    fn function(&self, name: &str, args: &[Expr]) -> Result<String> {
+    fn function(&self, function: ScalarFunction, args: &[Expr]) -> Result<String> {
+        use ScalarFunction as F;
+        let name = function.name();
         let a: Vec<String> = args.iter().map(|e| self.expr(e)).collect::<Result<_>>()?;
         let at = |i: usize| -> Result<String> {
             args.get(i)
@@ -1071,8 +1074,8 @@ impl Block {
         };
         let epoch = "TIMESTAMP '1970-01-01 00:00:00'";
         let no = |why: &str, hint: &str| Err(Unsupported::new(why, hint, Some(name)));
-        Ok(match name {
-            "CONCAT" => {
+        Ok(match function {
+            F::Concat => {
                 let parts: Vec<String> = (0..a.len()).map(at).collect::<Result<_>>()?;
                 if parts.len() == 1 {
                     parts.concat()
@@ -1080,23 +1083,38 @@ impl Block {
                     format!("({})", parts.join(" || "))
                 }
             }
-            "UPPER" | "LOWER" | "INITCAP" | "REVERSE" | "ABS" | "SIGN" | "SQRT" | "EXP" | "LN"
-            | "FLOOR" | "MOD" | "NULLIF" | "COALESCE" | "REPLACE" | "STARTS_WITH" | "ENDS_WITH"
-            | "ROUND" => format!("{name}({})", a.join(", ")),
+            F::Upper
+            | F::Lower
+            | F::Initcap
+            | F::Reverse
+            | F::Abs
+            | F::Sign
+            | F::Sqrt
+            | F::Exp
+            | F::Ln
+            | F::Log10
+            | F::Floor
+            | F::Mod
+            | F::Nullif
+            | F::Coalesce
+            | F::Replace
+            | F::StartsWith
+            | F::EndsWith
+            | F::Round => format!("{name}({})", a.join(", ")),
             // Beam's two-argument RPAD pads on the left; with the pad spelled out
             // both pad as BigQuery does (with spaces by default).
-            "LPAD" | "RPAD" => match a.len() {
+            F::Lpad | F::Rpad => match a.len() {
                 2 => format!("{name}({}, {}, ' ')", arg(0)?, arg(1)?),
                 _ => format!("{name}({})", a.join(", ")),
             },
-            "CEIL" | "CEILING" => format!("CEIL({})", arg(0)?),
-            "POW" | "POWER" => format!("POWER({})", a.join(", ")),
-            "TRUNC" => format!("TRUNCATE({})", a.join(", ")),
-            "LOG" => match a.len() {
+            F::Ceil | F::Ceiling => format!("CEIL({})", arg(0)?),
+            F::Pow | F::Power => format!("POWER({})", a.join(", ")),
+            F::Trunc => format!("TRUNCATE({})", a.join(", ")),
+            F::Log => match a.len() {
                 1 => format!("LN({})", arg(0)?),
                 _ => format!("(LN({}) / LN({}))", arg(0)?, arg(1)?),
             },
-            "LENGTH" | "CHAR_LENGTH" | "CHARACTER_LENGTH" => {
+            F::Length | F::CharLength | F::CharacterLength => {
                 // Calcite's lengths are INTEGER; BigQuery's are INT64.
                 if args.first().map(Expr::data_type) == Some(DataType::Bytes) {
                     format!("CAST(LENGTH({}) AS BIGINT)", arg(0)?)
@@ -1104,10 +1122,10 @@ impl Block {
                     format!("CAST(CHAR_LENGTH({}) AS BIGINT)", arg(0)?)
                 }
             }
-            "TRIM" | "LTRIM" | "RTRIM" => {
-                let side = match name {
-                    "TRIM" => "BOTH",
-                    "LTRIM" => "LEADING",
+            F::Trim | F::Ltrim | F::Rtrim => {
+                let side = match function {
+                    F::Trim => "BOTH",
+                    F::Ltrim => "LEADING",
                     _ => "TRAILING",
                 };
                 match args.get(1) {
@@ -1130,7 +1148,7 @@ impl Block {
                     }
                 }
             }
-            "SUBSTR" | "SUBSTRING" => {
+            F::Substr | F::Substring => {
                 if let Some(Expr::Literal {
                     value: Literal::Int64(p),
                     ..
@@ -1147,9 +1165,9 @@ impl Block {
                     _ => format!("SUBSTRING({} FROM {} FOR {})", arg(0)?, arg(1)?, arg(2)?),
                 }
             }
-            "STRPOS" => format!("CAST(POSITION({} IN {}) AS BIGINT)", arg(1)?, arg(0)?),
-            "DIV" => format!("({} / {})", at(0)?, at(1)?),
-            "SAFE_DIVIDE" => {
+            F::Strpos => format!("CAST(POSITION({} IN {}) AS BIGINT)", arg(1)?, arg(0)?),
+            F::Div => format!("({} / {})", at(0)?, at(1)?),
+            F::SafeDivide => {
                 let l = if is_integer(&args[0].data_type()) {
                     format!("CAST({} AS DOUBLE)", arg(0)?)
                 } else {
@@ -1161,8 +1179,8 @@ impl Block {
                     at(1)?
                 )
             }
-            "GREATEST" | "LEAST" => {
-                let cmp = if name == "GREATEST" { ">=" } else { "<=" };
+            F::Greatest | F::Least => {
+                let cmp = if function == F::Greatest { ">=" } else { "<=" };
                 let mut acc = at(0)?;
                 for i in 1..a.len() {
                     let next = at(i)?;
@@ -1172,21 +1190,21 @@ impl Block {
                 }
                 acc
             }
-            "IF" => format!(
+            F::If => format!(
                 "CASE WHEN {} THEN {} ELSE {} END",
                 arg(0)?,
                 arg(1)?,
                 arg(2)?
             ),
-            "IFNULL" => format!("COALESCE({})", a.join(", ")),
-            "CURRENT_TIMESTAMP" => "CURRENT_TIMESTAMP".into(),
-            "CURRENT_DATE" => "CURRENT_DATE".into(),
-            "TIMESTAMP" => format!("CAST({} AS TIMESTAMP)", arg(0)?),
-            "DATE" => format!("CAST({} AS DATE)", arg(0)?),
-            "STRING" => format!("CAST({} AS VARCHAR)", arg(0)?),
-            "TIMESTAMP_ADD" => format!("({} + {})", at(0)?, arg(1)?),
-            "TIMESTAMP_SUB" => format!("({} - {})", at(0)?, arg(1)?),
-            "TIMESTAMP_DIFF" => {
+            F::Ifnull => format!("COALESCE({})", a.join(", ")),
+            F::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+            F::CurrentDate => "CURRENT_DATE".into(),
+            F::Timestamp => format!("CAST({} AS TIMESTAMP)", arg(0)?),
+            F::Date => format!("CAST({} AS DATE)", arg(0)?),
+            F::String => format!("CAST({} AS VARCHAR)", arg(0)?),
+            F::TimestampAdd => format!("({} + {})", at(0)?, arg(1)?),
+            F::TimestampSub => format!("({} - {})", at(0)?, arg(1)?),
+            F::TimestampDiff => {
                 let p = part(2)?;
                 // Calcite's TIMESTAMPDIFF is a 32-bit INTEGER for every unit but
                 // NANOSECOND (`SqlTimestampDiffFunction`), which overflows past
@@ -1220,7 +1238,7 @@ impl Block {
                     }
                 }
             }
-            "TIMESTAMP_TRUNC" => {
+            F::TimestampTrunc => {
                 let p = part(1)?;
                 match p.as_str() {
                     "WEEK" | "DAYOFWEEK" | "DAYOFYEAR" => {
@@ -1232,7 +1250,7 @@ impl Block {
                     _ => format!("FLOOR({} TO {p})", arg(0)?),
                 }
             }
-            "EXTRACT" => {
+            F::Extract => {
                 let p = part(0)?;
                 let field = match p.as_str() {
                     "DAYOFWEEK" => "DOW",
@@ -1247,44 +1265,38 @@ impl Block {
                 };
                 format!("EXTRACT({field} FROM {})", arg(1)?)
             }
-            "TIMESTAMP_SECONDS" => format!("TIMESTAMPADD(SECOND, {}, {epoch})", arg(0)?),
-            "TIMESTAMP_MILLIS" => format!("TIMESTAMPADD(MILLISECOND, {}, {epoch})", arg(0)?),
-            "TIMESTAMP_MICROS" => format!("TIMESTAMPADD(MICROSECOND, {}, {epoch})", arg(0)?),
+            F::TimestampSeconds => format!("TIMESTAMPADD(SECOND, {}, {epoch})", arg(0)?),
+            F::TimestampMillis => format!("TIMESTAMPADD(MILLISECOND, {}, {epoch})", arg(0)?),
+            F::TimestampMicros => format!("TIMESTAMPADD(MICROSECOND, {}, {epoch})", arg(0)?),
             // In nanoseconds (BIGINT, see TIMESTAMP_DIFF) divided down; seconds floor
             // as BigQuery's do for times before 1970.
-            "UNIX_SECONDS" => {
+            F::UnixSeconds => {
                 let ns = format!("TIMESTAMPDIFF(NANOSECOND, {epoch}, {})", arg(0)?);
                 format!(
                     "(({ns} - MOD(MOD({ns}, 1000000000) + 1000000000, 1000000000)) / 1000000000)"
                 )
             }
-            "UNIX_MILLIS" => format!(
+            F::UnixMillis => format!(
                 "(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000000)",
                 arg(0)?
             ),
-            "UNIX_MICROS" => format!("(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000)", arg(0)?),
-            "REGEXP_CONTAINS" | "REGEXP_EXTRACT" | "REGEXP_REPLACE" => {
+            F::UnixMicros => format!("(TIMESTAMPDIFF(NANOSECOND, {epoch}, {}) / 1000)", arg(0)?),
+            F::RegexpContains | F::RegexpExtract | F::RegexpReplace => {
                 return no(
                     &format!("Beam SQL has no {name}"),
                     "use LIKE, POSITION or SUBSTRING",
                 );
             }
-            "FORMAT_TIMESTAMP" | "PARSE_TIMESTAMP" => {
+            F::FormatTimestamp | F::ParseTimestamp => {
                 return no(
                     &format!("Beam SQL has no {name}"),
                     "use CAST(… AS VARCHAR) or CAST(… AS TIMESTAMP) with 'YYYY-MM-DD HH:MM:SS' text",
                 );
             }
-            "IEEE_DIVIDE" => {
+            F::IeeeDivide => {
                 return no(
                     "Beam SQL has no IEEE_DIVIDE: dividing by zero fails the pipeline",
                     "use SAFE_DIVIDE",
-                );
-            }
-            other => {
-                return no(
-                    &format!("Sluice does not know Beam SQL's equivalent of {other}"),
-                    "rewrite the expression with standard SQL functions",
                 );
             }
         })

@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use chrono::{Datelike, Timelike};
+use sluice_sql::functions::ScalarFunction;
 use sluice_sql::plan::{BinaryOp, Expr, Literal, UnaryOp};
 use sluice_sql::types::DataType;
 
@@ -65,8 +66,8 @@ pub enum CExpr {
     },
     /// A scalar function.
     Function {
-        /// Upper-case name.
-        name: String,
+        /// The function.
+        function: ScalarFunction,
         /// Arguments.
         args: Vec<CExpr>,
         /// Result type.
@@ -148,11 +149,11 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             expr: b(expr)?,
         },
         Expr::Function {
-            name,
+            function,
             args,
             data_type,
         } => CExpr::Function {
-            name: name.clone(),
+            function: *function,
             args: args.iter().map(compile).collect::<Result<_, _>>()?,
             data_type: data_type.clone(),
         },
@@ -297,18 +298,18 @@ pub fn eval(e: &CExpr, row: &[Value], cx: &Context) -> Result<Value, EvalError> 
             })
         }
         CExpr::Function {
-            name,
+            function,
             args,
             data_type,
         } => {
             // Conditionals evaluate lazily.
-            match name.as_str() {
-                "IF" => {
+            match function {
+                ScalarFunction::If => {
                     let c = truth(&eval(&args[0], row, cx)?);
                     let chosen = if c == Some(true) { &args[1] } else { &args[2] };
                     return coerce(eval(chosen, row, cx)?, data_type);
                 }
-                "COALESCE" | "IFNULL" => {
+                ScalarFunction::Coalesce | ScalarFunction::Ifnull => {
                     for a in args {
                         let v = eval(a, row, cx)?;
                         if !v.is_null() {
@@ -323,7 +324,7 @@ pub fn eval(e: &CExpr, row: &[Value], cx: &Context) -> Result<Value, EvalError> 
             for a in args {
                 values.push(eval(a, row, cx)?);
             }
-            function(name, &values, data_type, cx)
+            call(*function, &values, data_type, cx)
         }
         CExpr::Cast {
             expr,
@@ -833,37 +834,47 @@ fn checked_float(name: &str, x: f64, y: f64) -> Result<Value, EvalError> {
     Ok(Value::Float64(y))
 }
 
-/// Calls scalar function `name` (upper-case) on evaluated arguments.
-fn function(
-    name: &str,
+/// Calls scalar `function` on evaluated arguments (the conditionals, which
+/// [`eval`] evaluates lazily, are here too, over values already evaluated).
+fn call(
+    function: ScalarFunction,
     a: &[Value],
     data_type: &DataType,
     cx: &Context,
 ) -> Result<Value, EvalError> {
+    use ScalarFunction as F;
     use Value as V;
-    // Functions that look at NULL arguments themselves.
-    match name {
-        "CONCAT" => return concat(a),
-        "NULLIF" => {
-            return Ok(match equal(&a[0], &a[1]) {
-                Some(true) => V::Null,
-                _ => coerce(a[0].clone(), data_type)?,
-            });
-        }
-        "CURRENT_TIMESTAMP" => return Ok(V::Timestamp(cx.now_micros)),
-        "CURRENT_DATE" => return Ok(V::Date(cx.now_micros.div_euclid(MICROS_PER_DAY) as i32)),
-        _ => {}
-    }
-    if a.iter().any(Value::is_null) {
+    if function.null_in_null_out() && a.iter().any(Value::is_null) {
         return Ok(V::Null);
     }
+    let name = function.name();
     let s = |i: usize| string_arg(&a[i]).unwrap_or("");
     let int = |i: usize| int_arg(&a[i]).unwrap_or(0);
-    Ok(match name {
-        "UPPER" => V::string(&s(0).to_uppercase()),
-        "LOWER" => V::string(&s(0).to_lowercase()),
-        "REVERSE" => V::string(&s(0).chars().rev().collect::<String>()),
-        "INITCAP" => {
+    Ok(match function {
+        // Functions that look at NULL arguments themselves.
+        F::Concat => concat(a)?,
+        F::Nullif => match equal(&a[0], &a[1]) {
+            Some(true) => V::Null,
+            _ => coerce(a[0].clone(), data_type)?,
+        },
+        F::If => {
+            let chosen = if truth(&a[0]) == Some(true) {
+                &a[1]
+            } else {
+                &a[2]
+            };
+            coerce(chosen.clone(), data_type)?
+        }
+        F::Coalesce | F::Ifnull => match a.iter().find(|v| !v.is_null()) {
+            Some(v) => coerce(v.clone(), data_type)?,
+            None => V::Null,
+        },
+        F::CurrentTimestamp => V::Timestamp(cx.now_micros),
+        F::CurrentDate => V::Date(cx.now_micros.div_euclid(MICROS_PER_DAY) as i32),
+        F::Upper => V::string(&s(0).to_uppercase()),
+        F::Lower => V::string(&s(0).to_lowercase()),
+        F::Reverse => V::string(&s(0).chars().rev().collect::<String>()),
+        F::Initcap => {
             let mut out = String::with_capacity(s(0).len());
             let mut start = true;
             for c in s(0).chars() {
@@ -876,22 +887,22 @@ fn function(
             }
             V::string(&out)
         }
-        "TRIM" | "LTRIM" | "RTRIM" => {
+        F::Trim | F::Ltrim | F::Rtrim => {
             let set: Vec<char> = if a.len() > 1 {
                 s(1).chars().collect()
             } else {
                 vec![' ', '\t', '\n', '\r']
             };
             let text = s(0);
-            let trimmed = match name {
-                "TRIM" => text.trim_matches(|c| set.contains(&c)),
-                "LTRIM" => text.trim_start_matches(|c| set.contains(&c)),
+            let trimmed = match function {
+                F::Trim => text.trim_matches(|c| set.contains(&c)),
+                F::Ltrim => text.trim_start_matches(|c| set.contains(&c)),
                 _ => text.trim_end_matches(|c| set.contains(&c)),
             };
             V::string(trimmed)
         }
-        "LENGTH" | "CHAR_LENGTH" | "CHARACTER_LENGTH" => V::Int64(s(0).chars().count() as i64),
-        "SUBSTR" | "SUBSTRING" => {
+        F::Length | F::CharLength | F::CharacterLength => V::Int64(s(0).chars().count() as i64),
+        F::Substr | F::Substring => {
             let chars: Vec<char> = s(0).chars().collect();
             let len = chars.len() as i64;
             let mut start = int(1);
@@ -917,21 +928,21 @@ fn function(
                     .collect::<String>(),
             )
         }
-        "REPLACE" => {
+        F::Replace => {
             if s(1).is_empty() {
                 a[0].clone()
             } else {
                 V::string(&s(0).replace(s(1), s(2)))
             }
         }
-        "STARTS_WITH" => V::Bool(s(0).starts_with(s(1))),
-        "ENDS_WITH" => V::Bool(s(0).ends_with(s(1))),
-        "STRPOS" => V::Int64(match s(0).find(s(1)) {
+        F::StartsWith => V::Bool(s(0).starts_with(s(1))),
+        F::EndsWith => V::Bool(s(0).ends_with(s(1))),
+        F::Strpos => V::Int64(match s(0).find(s(1)) {
             Some(byte) => s(0)[..byte].chars().count() as i64 + 1,
             None => 0,
         }),
-        "REGEXP_CONTAINS" => V::Bool(regex(s(1))?.is_match(s(0))),
-        "REGEXP_EXTRACT" => {
+        F::RegexpContains => V::Bool(regex(s(1))?.is_match(s(0))),
+        F::RegexpExtract => {
             let re = regex(s(1))?;
             if re.captures_len() > 2 {
                 return err("REGEXP_EXTRACT's pattern may have at most one capturing group");
@@ -944,12 +955,12 @@ fn function(
                 None => V::Null,
             }
         }
-        "REGEXP_REPLACE" => {
+        F::RegexpReplace => {
             // BigQuery writes groups as \1; the regex crate as ${1}.
             let replacement = regex_replacement(s(2));
             V::string(&regex(s(1))?.replace_all(s(0), replacement.as_str()))
         }
-        "LPAD" | "RPAD" => {
+        F::Lpad | F::Rpad => {
             let text: Vec<char> = s(0).chars().collect();
             let n = int(1);
             if n < 0 {
@@ -971,14 +982,14 @@ fn function(
             } else {
                 let fill: String = pad.iter().cycle().take(n - text.len()).collect();
                 let body: String = text.iter().collect();
-                V::string(&if name == "LPAD" {
+                V::string(&if function == F::Lpad {
                     fill + &body
                 } else {
                     body + &fill
                 })
             }
         }
-        "ABS" => match &a[0] {
+        F::Abs => match &a[0] {
             V::Int64(i) => V::Int64(
                 i.checked_abs()
                     .ok_or_else(|| EvalError("integer overflow: ABS".into()))?,
@@ -987,7 +998,7 @@ fn function(
             V::Numeric(n) => V::numeric(n.get().abs()),
             other => other.clone(),
         },
-        "SIGN" => match &a[0] {
+        F::Sign => match &a[0] {
             V::Int64(i) => V::Int64(i.signum()),
             V::Float64(x) => V::Float64(if *x == 0.0 || x.is_nan() {
                 *x
@@ -997,12 +1008,12 @@ fn function(
             V::Numeric(n) => V::numeric(n.get().signum() * NUMERIC_SCALE),
             other => other.clone(),
         },
-        "ROUND" | "TRUNC" => {
+        F::Round | F::Trunc => {
             let digits = if a.len() > 1 { int(1) } else { 0 };
             match &a[0] {
                 V::Numeric(n) => {
                     let unit = 10i128.pow((9 - digits.clamp(-28, 9)) as u32);
-                    let q = if name == "ROUND" {
+                    let q = if function == F::Round {
                         round_div(n.get(), unit)
                     } else {
                         n.get() / unit
@@ -1012,7 +1023,7 @@ fn function(
                 v => {
                     let x = v.as_f64().unwrap_or(f64::NAN);
                     let scale = 10f64.powi(digits.clamp(-308, 308) as i32);
-                    let y = if name == "ROUND" {
+                    let y = if function == F::Round {
                         (x * scale).round() / scale
                     } else {
                         (x * scale).trunc() / scale
@@ -1021,9 +1032,9 @@ fn function(
                 }
             }
         }
-        "CEIL" | "CEILING" => float_fn(a, data_type, f64::ceil)?,
-        "FLOOR" => float_fn(a, data_type, f64::floor)?,
-        "SQRT" => {
+        F::Ceil | F::Ceiling => float_fn(a, data_type, f64::ceil)?,
+        F::Floor => float_fn(a, data_type, f64::floor)?,
+        F::Sqrt => {
             let x = a[0].as_f64().unwrap_or(f64::NAN);
             if x < 0.0 {
                 return err(format!(
@@ -1033,8 +1044,8 @@ fn function(
             }
             V::Float64(x.sqrt())
         }
-        "EXP" => V::Float64(a[0].as_f64().unwrap_or(f64::NAN).exp()),
-        "LN" | "LOG10" | "LOG" => {
+        F::Exp => V::Float64(a[0].as_f64().unwrap_or(f64::NAN).exp()),
+        F::Ln | F::Log10 | F::Log => {
             let x = a[0].as_f64().unwrap_or(f64::NAN);
             if x <= 0.0 {
                 return err(format!(
@@ -1042,9 +1053,9 @@ fn function(
                     value::format_float(x)
                 ));
             }
-            let y = match (name, a.get(1).and_then(Value::as_f64)) {
-                ("LOG10", _) => x.log10(),
-                ("LOG", Some(base)) => {
+            let y = match (function, a.get(1).and_then(Value::as_f64)) {
+                (F::Log10, _) => x.log10(),
+                (F::Log, Some(base)) => {
                     if base <= 0.0 || base == 1.0 {
                         return err(format!(
                             "LOG base must be positive and not 1, got {}",
@@ -1057,7 +1068,7 @@ fn function(
             };
             checked_float(name, x, y)?
         }
-        "POW" | "POWER" => {
+        F::Pow | F::Power => {
             let (x, y) = (
                 a[0].as_f64().unwrap_or(f64::NAN),
                 a[1].as_f64().unwrap_or(f64::NAN),
@@ -1079,12 +1090,12 @@ fn function(
             }
             V::Float64(z)
         }
-        "MOD" | "DIV" => match (&a[0], &a[1]) {
+        F::Mod | F::Div => match (&a[0], &a[1]) {
             (V::Int64(x), V::Int64(y)) => {
                 if *y == 0 {
                     return err(format!("division by zero: {name}({x}, 0)"));
                 }
-                let r = if name == "MOD" {
+                let r = if function == F::Mod {
                     x.checked_rem(*y)
                 } else {
                     x.checked_div(*y)
@@ -1098,38 +1109,38 @@ fn function(
                 if q == 0 {
                     return err(format!("division by zero: {name}({x}, 0)"));
                 }
-                if name == "MOD" {
+                if function == F::Mod {
                     V::numeric(p % q)
                 } else {
                     V::numeric((p / q) * NUMERIC_SCALE)
                 }
             }
         },
-        "SAFE_DIVIDE" | "IEEE_DIVIDE" => {
+        F::SafeDivide | F::IeeeDivide => {
             let (x, y) = (
                 a[0].as_f64().unwrap_or(f64::NAN),
                 a[1].as_f64().unwrap_or(f64::NAN),
             );
-            if y == 0.0 && name == "SAFE_DIVIDE" {
+            if y == 0.0 && function == F::SafeDivide {
                 V::Null
             } else {
                 V::Float64(x / y)
             }
         }
-        "GREATEST" | "LEAST" => {
+        F::Greatest | F::Least => {
             let mut best = coerce(a[0].clone(), data_type)?;
             for v in &a[1..] {
                 let v = coerce(v.clone(), data_type)?;
                 let o = compare(&v, &best).unwrap_or(Ordering::Equal);
-                if (name == "GREATEST" && o == Ordering::Greater)
-                    || (name == "LEAST" && o == Ordering::Less)
+                if (function == F::Greatest && o == Ordering::Greater)
+                    || (function == F::Least && o == Ordering::Less)
                 {
                     best = v;
                 }
             }
             best
         }
-        "TIMESTAMP" => match &a[0] {
+        F::Timestamp => match &a[0] {
             V::String(text) => match literal::parse_timestamp(text) {
                 Some(t) => V::Timestamp(t),
                 None => return err(format!("invalid timestamp: \"{text}\"")),
@@ -1138,9 +1149,9 @@ fn function(
             V::Datetime(t) | V::Timestamp(t) => V::Timestamp(*t),
             _ => V::Null,
         },
-        "TIMESTAMP_ADD" | "TIMESTAMP_SUB" => match (&a[0], &a[1]) {
+        F::TimestampAdd | F::TimestampSub => match (&a[0], &a[1]) {
             (V::Timestamp(t), V::Interval(i)) => {
-                let moved = if name == "TIMESTAMP_ADD" {
+                let moved = if function == F::TimestampAdd {
                     t.checked_add(*i)
                 } else {
                     t.checked_sub(*i)
@@ -1149,18 +1160,18 @@ fn function(
             }
             _ => V::Null,
         },
-        "TIMESTAMP_DIFF" => match (&a[0], &a[1], string_arg(&a[2])) {
+        F::TimestampDiff => match (&a[0], &a[1], string_arg(&a[2])) {
             (V::Timestamp(x), V::Timestamp(y), Some(part)) => match micros_of_part(part) {
                 Some(unit) => V::Int64((x - y) / unit),
                 None => return err(format!("TIMESTAMP_DIFF does not support {part}")),
             },
             _ => V::Null,
         },
-        "TIMESTAMP_TRUNC" => match (&a[0], string_arg(&a[1])) {
+        F::TimestampTrunc => match (&a[0], string_arg(&a[1])) {
             (V::Timestamp(t), Some(part)) => V::Timestamp(truncate(*t, part)?),
             _ => V::Null,
         },
-        "EXTRACT" => {
+        F::Extract => {
             let part = s(0);
             let us = match &a[1] {
                 V::Timestamp(t) | V::Datetime(t) => *t,
@@ -1170,14 +1181,14 @@ fn function(
             };
             extract(part, us)?
         }
-        "FORMAT_TIMESTAMP" => match &a[1] {
+        F::FormatTimestamp => match &a[1] {
             V::Timestamp(t) => match naive_from_micros(*t) {
                 Some(dt) => V::string(&format_with(s(0), dt)?),
                 None => return Err(overflow()),
             },
             _ => V::Null,
         },
-        "PARSE_TIMESTAMP" => {
+        F::ParseTimestamp => {
             let format = s(0).replace("%Z", "").replace("%z", "");
             let text = s(1);
             match chrono::NaiveDateTime::parse_from_str(text.trim(), format.trim()) {
@@ -1190,18 +1201,18 @@ fn function(
                 },
             }
         }
-        "TIMESTAMP_SECONDS" => V::Timestamp(int(0).checked_mul(1_000_000).ok_or_else(overflow)?),
-        "TIMESTAMP_MILLIS" => V::Timestamp(int(0).checked_mul(1_000).ok_or_else(overflow)?),
-        "TIMESTAMP_MICROS" => V::Timestamp(int(0)),
-        "UNIX_SECONDS" | "UNIX_MILLIS" | "UNIX_MICROS" => match &a[0] {
-            V::Timestamp(t) => V::Int64(match name {
-                "UNIX_SECONDS" => t.div_euclid(1_000_000),
-                "UNIX_MILLIS" => t.div_euclid(1_000),
+        F::TimestampSeconds => V::Timestamp(int(0).checked_mul(1_000_000).ok_or_else(overflow)?),
+        F::TimestampMillis => V::Timestamp(int(0).checked_mul(1_000).ok_or_else(overflow)?),
+        F::TimestampMicros => V::Timestamp(int(0)),
+        F::UnixSeconds | F::UnixMillis | F::UnixMicros => match &a[0] {
+            V::Timestamp(t) => V::Int64(match function {
+                F::UnixSeconds => t.div_euclid(1_000_000),
+                F::UnixMillis => t.div_euclid(1_000),
                 _ => *t,
             }),
             _ => V::Null,
         },
-        "DATE" => {
+        F::Date => {
             if a.len() == 3 {
                 match chrono::NaiveDate::from_ymd_opt(int(0) as i32, int(1) as u32, int(2) as u32) {
                     Some(d) => V::Date(days_from_date(d)),
@@ -1228,11 +1239,10 @@ fn function(
                 }
             }
         }
-        "STRING" => match &a[0] {
+        F::String => match &a[0] {
             V::Timestamp(t) => V::string(&timestamp_string(*t)),
             other => cast(other.clone(), &DataType::String)?,
         },
-        other => return err(format!("the simulator does not implement {other}")),
     })
 }
 

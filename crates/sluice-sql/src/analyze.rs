@@ -8,7 +8,7 @@ use sqlparser::ast::{self, Spanned};
 
 use crate::catalog::{Catalog, Lookup, SourceKind};
 use crate::diagnostics::{Code, Diagnostic, Position, Severity, Span};
-use crate::functions;
+use crate::functions::{self, ScalarFunction};
 use crate::literal;
 use crate::plan::{
     AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Plan, UnaryOp,
@@ -1900,7 +1900,7 @@ impl Binder<'_> {
                 let mut args: Vec<&ast::Expr> = vec![expr];
                 args.extend(substring_from.as_deref());
                 args.extend(substring_for.as_deref());
-                self.scalar_call("SUBSTR", args, scope, columns, mode, span)
+                self.scalar_call(ScalarFunction::Substr, args, scope, columns, mode, span)
             }
             ast::Expr::Trim {
                 expr,
@@ -1910,17 +1910,27 @@ impl Binder<'_> {
             } => {
                 let mut args: Vec<&ast::Expr> = vec![expr];
                 args.extend(trim_characters.iter().flatten());
-                self.scalar_call("TRIM", args, scope, columns, mode, span)
+                self.scalar_call(ScalarFunction::Trim, args, scope, columns, mode, span)
             }
             ast::Expr::Ceil { expr, .. } => {
-                self.scalar_call("CEIL", vec![expr], scope, columns, mode, span)
+                self.scalar_call(ScalarFunction::Ceil, vec![expr], scope, columns, mode, span)
             }
-            ast::Expr::Floor { expr, .. } => {
-                self.scalar_call("FLOOR", vec![expr], scope, columns, mode, span)
-            }
-            ast::Expr::Position { expr, r#in } => {
-                self.scalar_call("STRPOS", vec![r#in, expr], scope, columns, mode, span)
-            }
+            ast::Expr::Floor { expr, .. } => self.scalar_call(
+                ScalarFunction::Floor,
+                vec![expr],
+                scope,
+                columns,
+                mode,
+                span,
+            ),
+            ast::Expr::Position { expr, r#in } => self.scalar_call(
+                ScalarFunction::Strpos,
+                vec![r#in, expr],
+                scope,
+                columns,
+                mode,
+                span,
+            ),
             ast::Expr::TypedString(ts) => {
                 let type_name = ts.data_type.to_string();
                 let text = match &ts.value.value {
@@ -1980,7 +1990,7 @@ impl Binder<'_> {
                 }
                 let part = field.to_string().to_ascii_uppercase();
                 Some(Expr::Function {
-                    name: "EXTRACT".into(),
+                    function: ScalarFunction::Extract,
                     args: vec![
                         Expr::Literal {
                             value: Literal::String(part),
@@ -2340,7 +2350,7 @@ impl Binder<'_> {
             B::Modulo => {
                 if lt.coerces_to(&DataType::Int64) && rt.coerces_to(&DataType::Int64) {
                     Some(Expr::Function {
-                        name: "MOD".into(),
+                        function: ScalarFunction::Mod,
                         args: vec![l, r],
                         data_type: DataType::Int64,
                     })
@@ -2554,7 +2564,7 @@ impl Binder<'_> {
                 Some("FROM TUMBLE((SELECT * FROM <topic>), DESCRIPTOR(event_timestamp), \"INTERVAL 1 MINUTE\")"),
             );
         }
-        if functions::scalar(&name).is_none() {
+        let Some(function) = ScalarFunction::from_name(&name) else {
             let known = functions::catalog();
             let hint = known
                 .iter()
@@ -2568,7 +2578,7 @@ impl Binder<'_> {
                 format!("unknown function {name}"),
                 hint.as_deref(),
             );
-        }
+        };
         if distinct {
             return self.fail(
                 Code::Unsupported,
@@ -2589,27 +2599,21 @@ impl Binder<'_> {
             };
             exprs.push(e);
         }
-        self.scalar_call(&name, exprs, scope, columns, mode, span)
+        self.scalar_call(function, exprs, scope, columns, mode, span)
     }
 
-    /// Binds a call of scalar function `name` (upper-case) with AST arguments.
+    /// Binds a call of scalar `function` with AST arguments.
     fn scalar_call(
         &mut self,
-        name: &str,
+        function: ScalarFunction,
         args: Vec<&ast::Expr>,
         scope: &Scope,
         columns: &[Column],
         mode: &mut Mode<'_>,
         span: Span,
     ) -> Option<Expr> {
-        let Some(signature) = functions::scalar(name) else {
-            return self.fail(
-                Code::UnknownFunction,
-                span,
-                format!("unknown function {name}"),
-                None,
-            );
-        };
+        let name = function.name();
+        let signature = function.signature();
         if args.len() < signature.min_args || args.len() > signature.max_args {
             let expected = match (signature.min_args, signature.max_args) {
                 (a, b) if a == b => format!("{a}"),
@@ -2630,7 +2634,7 @@ impl Binder<'_> {
                 )),
             );
         }
-        let part_at = functions::date_part_argument(name);
+        let part_at = function.date_part_argument();
         let mut bound = Vec::with_capacity(args.len());
         let mut ok = true;
         for (i, e) in args.iter().enumerate() {
@@ -2669,7 +2673,7 @@ impl Binder<'_> {
         let types: Vec<DataType> = bound.iter().map(Expr::data_type).collect();
         match (signature.result)(&types) {
             Ok(data_type) => Some(Expr::Function {
-                name: name.to_string(),
+                function,
                 args: bound,
                 data_type,
             }),

@@ -19,12 +19,140 @@ pub const DATE_PARTS: [&str; 12] = [
     "YEAR",
 ];
 
-/// Functions whose argument at this position is a date part written as a bare keyword.
-pub fn date_part_argument(function: &str) -> Option<usize> {
-    match function {
-        "TIMESTAMP_DIFF" | "DATETIME_DIFF" | "DATE_DIFF" | "TIME_DIFF" => Some(2),
-        "TIMESTAMP_TRUNC" | "DATETIME_TRUNC" | "DATE_TRUNC" | "TIME_TRUNC" => Some(1),
-        _ => None,
+/// Defines [`ScalarFunction`]: each variant with the name SQL spells it with.
+macro_rules! scalar_functions {
+    ($($variant:ident => $name:literal,)*) => {
+        /// A scalar function of Dataflow SQL, resolved by the analyzer: the plan
+        /// carries this, and the engine and the Beam compiler each match on it
+        /// exhaustively, so a function one of them lacks does not compile. Its
+        /// typing is [`ScalarFunction::signature`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ScalarFunction {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )*
+            /// `EXTRACT(part FROM value)`: its own syntax, never called by name.
+            /// The first argument is the part, as an upper-case STRING literal.
+            Extract,
+        }
+
+        impl ScalarFunction {
+            /// The functions a query can call by name, in the order autocomplete lists them.
+            pub const CALLABLE: &'static [ScalarFunction] = &[$(Self::$variant,)*];
+
+            /// The name as SQL spells it, upper-case.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                    Self::Extract => "EXTRACT",
+                }
+            }
+        }
+    };
+}
+
+scalar_functions! {
+    Concat => "CONCAT",
+    Upper => "UPPER",
+    Lower => "LOWER",
+    Reverse => "REVERSE",
+    Initcap => "INITCAP",
+    Trim => "TRIM",
+    Ltrim => "LTRIM",
+    Rtrim => "RTRIM",
+    Length => "LENGTH",
+    CharLength => "CHAR_LENGTH",
+    CharacterLength => "CHARACTER_LENGTH",
+    Substr => "SUBSTR",
+    Substring => "SUBSTRING",
+    Replace => "REPLACE",
+    StartsWith => "STARTS_WITH",
+    EndsWith => "ENDS_WITH",
+    RegexpContains => "REGEXP_CONTAINS",
+    Strpos => "STRPOS",
+    RegexpExtract => "REGEXP_EXTRACT",
+    RegexpReplace => "REGEXP_REPLACE",
+    Lpad => "LPAD",
+    Rpad => "RPAD",
+    Abs => "ABS",
+    Sign => "SIGN",
+    Round => "ROUND",
+    Trunc => "TRUNC",
+    Ceil => "CEIL",
+    Ceiling => "CEILING",
+    Floor => "FLOOR",
+    Sqrt => "SQRT",
+    Exp => "EXP",
+    Ln => "LN",
+    Log10 => "LOG10",
+    Log => "LOG",
+    Pow => "POW",
+    Power => "POWER",
+    Mod => "MOD",
+    Div => "DIV",
+    SafeDivide => "SAFE_DIVIDE",
+    IeeeDivide => "IEEE_DIVIDE",
+    Greatest => "GREATEST",
+    Least => "LEAST",
+    If => "IF",
+    Ifnull => "IFNULL",
+    Nullif => "NULLIF",
+    Coalesce => "COALESCE",
+    CurrentTimestamp => "CURRENT_TIMESTAMP",
+    CurrentDate => "CURRENT_DATE",
+    Timestamp => "TIMESTAMP",
+    TimestampAdd => "TIMESTAMP_ADD",
+    TimestampSub => "TIMESTAMP_SUB",
+    TimestampDiff => "TIMESTAMP_DIFF",
+    TimestampTrunc => "TIMESTAMP_TRUNC",
+    FormatTimestamp => "FORMAT_TIMESTAMP",
+    ParseTimestamp => "PARSE_TIMESTAMP",
+    TimestampSeconds => "TIMESTAMP_SECONDS",
+    TimestampMillis => "TIMESTAMP_MILLIS",
+    TimestampMicros => "TIMESTAMP_MICROS",
+    UnixSeconds => "UNIX_SECONDS",
+    UnixMillis => "UNIX_MILLIS",
+    UnixMicros => "UNIX_MICROS",
+    Date => "DATE",
+    String => "STRING",
+}
+
+impl ScalarFunction {
+    /// The function called `name` (upper-case), if a query can call it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::CALLABLE.iter().copied().find(|f| f.name() == name)
+    }
+
+    /// Where a date part is written as a bare keyword among the arguments.
+    pub fn date_part_argument(self) -> Option<usize> {
+        match self {
+            Self::TimestampDiff => Some(2),
+            Self::TimestampTrunc => Some(1),
+            _ => None,
+        }
+    }
+
+    /// Whether any NULL argument makes the result NULL without looking further
+    /// (BigQuery's rule for most functions). Not so for the conditionals, `CONCAT`
+    /// (NULL too, but checked by the function), `NULLIF` and the clock.
+    pub fn null_in_null_out(self) -> bool {
+        !matches!(
+            self,
+            Self::If
+                | Self::Ifnull
+                | Self::Nullif
+                | Self::Coalesce
+                | Self::Concat
+                | Self::CurrentTimestamp
+                | Self::CurrentDate
+        )
+    }
+}
+
+impl std::fmt::Display for ScalarFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -133,248 +261,182 @@ fn float_result(args: &[DataType]) -> Result<DataType, String> {
 
 const TS: DataType = DataType::Timestamp;
 
-/// The signature of scalar function `name` (upper-case), if Dataflow SQL has it.
-pub fn scalar(name: &str) -> Option<Signature> {
-    if SCALAR_NAMES.contains(&name) {
-        signature(name)
-    } else {
-        None
-    }
-}
-
-fn signature(name: &str) -> Option<Signature> {
-    let sig = |min_args, max_args, usage, result| {
-        Some(Signature {
+impl ScalarFunction {
+    /// How the function is typed: argument counts, usage, and the result type.
+    pub fn signature(self) -> Signature {
+        let sig = |min_args, max_args, usage, result| Signature {
             min_args,
             max_args,
             usage,
             result,
-        })
-    };
-    match name {
-        // Strings.
-        "CONCAT" => sig(1, usize::MAX, "CONCAT(STRING, ...)", |a| {
-            strings(a, a.len()).map(|_| DataType::String)
-        }),
-        "UPPER" | "LOWER" | "REVERSE" | "INITCAP" => sig(1, 1, "(STRING)", |a| {
-            strings(a, 1).map(|_| DataType::String)
-        }),
-        "TRIM" | "LTRIM" | "RTRIM" => sig(1, 2, "(STRING[, STRING])", |a| {
-            strings(a, 2).map(|_| DataType::String)
-        }),
-        "LENGTH" | "CHAR_LENGTH" | "CHARACTER_LENGTH" => {
-            sig(1, 1, "(STRING)", |a| strings(a, 1).map(|_| DataType::Int64))
-        }
-        "SUBSTR" | "SUBSTRING" => sig(2, 3, "(STRING, INT64[, INT64])", |a| {
-            strings(a, 1)?;
-            expect(a, 1, &[DataType::Int64], "INT64")?;
-            expect(a, 2, &[DataType::Int64], "INT64")?;
-            Ok(DataType::String)
-        }),
-        "REPLACE" => sig(3, 3, "(STRING, STRING, STRING)", |a| {
-            strings(a, 3).map(|_| DataType::String)
-        }),
-        "STARTS_WITH" | "ENDS_WITH" | "REGEXP_CONTAINS" => sig(2, 2, "(STRING, STRING)", |a| {
-            strings(a, 2).map(|_| DataType::Bool)
-        }),
-        "STRPOS" => sig(2, 2, "(STRING, STRING)", |a| {
-            strings(a, 2).map(|_| DataType::Int64)
-        }),
-        "REGEXP_EXTRACT" => sig(2, 2, "(STRING, STRING)", |a| {
-            strings(a, 2).map(|_| DataType::String)
-        }),
-        "REGEXP_REPLACE" => sig(3, 3, "(STRING, STRING, STRING)", |a| {
-            strings(a, 3).map(|_| DataType::String)
-        }),
-        "LPAD" | "RPAD" => sig(2, 3, "(STRING, INT64[, STRING])", |a| {
-            strings(a, 1)?;
-            expect(a, 1, &[DataType::Int64], "INT64")?;
-            expect(a, 2, &[DataType::String], "STRING")?;
-            Ok(DataType::String)
-        }),
-        // Math.
-        "ABS" | "SIGN" => sig(1, 1, "(number)", |a| {
-            numeric(a, 0).map(|_| supertype(a).unwrap_or(DataType::Int64))
-        }),
-        "ROUND" | "TRUNC" => sig(1, 2, "(number[, INT64])", |a| {
-            numeric(a, 0)?;
-            expect(a, 1, &[DataType::Int64], "INT64")?;
-            float_result(&a[..1])
-        }),
-        "CEIL" | "CEILING" | "FLOOR" => sig(1, 1, "(number)", float_result),
-        "SQRT" | "EXP" | "LN" | "LOG10" => sig(1, 1, "(FLOAT64)", |a| {
-            float_result(a).map(|_| DataType::Float64)
-        }),
-        "LOG" => sig(1, 2, "(FLOAT64[, FLOAT64])", |a| {
-            float_result(a).map(|_| DataType::Float64)
-        }),
-        "POW" | "POWER" => sig(2, 2, "(FLOAT64, FLOAT64)", |a| {
-            float_result(a).map(|_| DataType::Float64)
-        }),
-        "MOD" | "DIV" => sig(2, 2, "(INT64, INT64)", |a| {
-            expect(a, 0, &[DataType::BigNumeric], "INT64 or NUMERIC")?;
-            expect(a, 1, &[DataType::BigNumeric], "INT64 or NUMERIC")?;
-            supertype(a)
-        }),
-        "SAFE_DIVIDE" | "IEEE_DIVIDE" => sig(2, 2, "(number, number)", |a| {
-            float_result(a).map(|_| DataType::Float64)
-        }),
-        "GREATEST" | "LEAST" => sig(1, usize::MAX, "(T, ...)", supertype),
-        // Conditionals.
-        "IF" => sig(3, 3, "(BOOL, T, T)", |a| {
-            expect(a, 0, &[DataType::Bool], "BOOL")?;
-            supertype(&a[1..])
-        }),
-        "IFNULL" | "NULLIF" => sig(2, 2, "(T, T)", supertype),
-        "COALESCE" => sig(1, usize::MAX, "(T, ...)", supertype),
-        // Time.
-        "CURRENT_TIMESTAMP" => sig(0, 0, "()", |_| Ok(TS)),
-        "CURRENT_DATE" => sig(0, 1, "([STRING time zone])", |_| Ok(DataType::Date)),
-        "TIMESTAMP" => sig(1, 2, "(STRING|DATE|DATETIME[, STRING time zone])", |a| {
-            expect(
-                a,
-                0,
-                &[DataType::String, DataType::Datetime, TS],
-                "STRING, DATE, DATETIME or TIMESTAMP",
-            )?;
-            Ok(TS)
-        }),
-        "TIMESTAMP_ADD" | "TIMESTAMP_SUB" => sig(2, 2, "(TIMESTAMP, INTERVAL)", |a| {
-            expect(a, 0, &[TS], "TIMESTAMP")?;
-            expect(a, 1, &[DataType::Interval], "an INTERVAL")?;
-            Ok(TS)
-        }),
-        "TIMESTAMP_DIFF" => sig(3, 3, "(TIMESTAMP, TIMESTAMP, part)", |a| {
-            expect(a, 0, &[TS], "TIMESTAMP")?;
-            expect(a, 1, &[TS], "TIMESTAMP")?;
-            Ok(DataType::Int64)
-        }),
-        "TIMESTAMP_TRUNC" => sig(2, 3, "(TIMESTAMP, part[, STRING time zone])", |a| {
-            expect(a, 0, &[TS], "TIMESTAMP")?;
-            Ok(TS)
-        }),
-        "FORMAT_TIMESTAMP" => sig(
-            2,
-            3,
-            "(STRING format, TIMESTAMP[, STRING time zone])",
-            |a| {
-                expect(a, 0, &[DataType::String], "STRING")?;
-                expect(a, 1, &[TS], "TIMESTAMP")?;
+        };
+        use ScalarFunction as F;
+        match self {
+            // Strings.
+            F::Concat => sig(1, usize::MAX, "CONCAT(STRING, ...)", |a| {
+                strings(a, a.len()).map(|_| DataType::String)
+            }),
+            F::Upper | F::Lower | F::Reverse | F::Initcap => sig(1, 1, "(STRING)", |a| {
+                strings(a, 1).map(|_| DataType::String)
+            }),
+            F::Trim | F::Ltrim | F::Rtrim => sig(1, 2, "(STRING[, STRING])", |a| {
+                strings(a, 2).map(|_| DataType::String)
+            }),
+            F::Length | F::CharLength | F::CharacterLength => {
+                sig(1, 1, "(STRING)", |a| strings(a, 1).map(|_| DataType::Int64))
+            }
+            F::Substr | F::Substring => sig(2, 3, "(STRING, INT64[, INT64])", |a| {
+                strings(a, 1)?;
+                expect(a, 1, &[DataType::Int64], "INT64")?;
+                expect(a, 2, &[DataType::Int64], "INT64")?;
                 Ok(DataType::String)
-            },
-        ),
-        "PARSE_TIMESTAMP" => sig(2, 3, "(STRING format, STRING[, STRING time zone])", |a| {
-            strings(a, 2)?;
-            Ok(TS)
-        }),
-        "TIMESTAMP_SECONDS" | "TIMESTAMP_MILLIS" | "TIMESTAMP_MICROS" => {
-            sig(1, 1, "(INT64)", |a| {
-                expect(a, 0, &[DataType::Int64], "INT64")?;
+            }),
+            F::Replace => sig(3, 3, "(STRING, STRING, STRING)", |a| {
+                strings(a, 3).map(|_| DataType::String)
+            }),
+            F::StartsWith | F::EndsWith | F::RegexpContains => sig(2, 2, "(STRING, STRING)", |a| {
+                strings(a, 2).map(|_| DataType::Bool)
+            }),
+            F::Strpos => sig(2, 2, "(STRING, STRING)", |a| {
+                strings(a, 2).map(|_| DataType::Int64)
+            }),
+            F::RegexpExtract => sig(2, 2, "(STRING, STRING)", |a| {
+                strings(a, 2).map(|_| DataType::String)
+            }),
+            F::RegexpReplace => sig(3, 3, "(STRING, STRING, STRING)", |a| {
+                strings(a, 3).map(|_| DataType::String)
+            }),
+            F::Lpad | F::Rpad => sig(2, 3, "(STRING, INT64[, STRING])", |a| {
+                strings(a, 1)?;
+                expect(a, 1, &[DataType::Int64], "INT64")?;
+                expect(a, 2, &[DataType::String], "STRING")?;
+                Ok(DataType::String)
+            }),
+            // Math.
+            F::Abs | F::Sign => sig(1, 1, "(number)", |a| {
+                numeric(a, 0).map(|_| supertype(a).unwrap_or(DataType::Int64))
+            }),
+            F::Round | F::Trunc => sig(1, 2, "(number[, INT64])", |a| {
+                numeric(a, 0)?;
+                expect(a, 1, &[DataType::Int64], "INT64")?;
+                float_result(&a[..1])
+            }),
+            F::Ceil | F::Ceiling | F::Floor => sig(1, 1, "(number)", float_result),
+            F::Sqrt | F::Exp | F::Ln | F::Log10 => sig(1, 1, "(FLOAT64)", |a| {
+                float_result(a).map(|_| DataType::Float64)
+            }),
+            F::Log => sig(1, 2, "(FLOAT64[, FLOAT64])", |a| {
+                float_result(a).map(|_| DataType::Float64)
+            }),
+            F::Pow | F::Power => sig(2, 2, "(FLOAT64, FLOAT64)", |a| {
+                float_result(a).map(|_| DataType::Float64)
+            }),
+            F::Mod | F::Div => sig(2, 2, "(INT64, INT64)", |a| {
+                expect(a, 0, &[DataType::BigNumeric], "INT64 or NUMERIC")?;
+                expect(a, 1, &[DataType::BigNumeric], "INT64 or NUMERIC")?;
+                supertype(a)
+            }),
+            F::SafeDivide | F::IeeeDivide => sig(2, 2, "(number, number)", |a| {
+                float_result(a).map(|_| DataType::Float64)
+            }),
+            F::Greatest | F::Least => sig(1, usize::MAX, "(T, ...)", supertype),
+            // Conditionals.
+            F::If => sig(3, 3, "(BOOL, T, T)", |a| {
+                expect(a, 0, &[DataType::Bool], "BOOL")?;
+                supertype(&a[1..])
+            }),
+            F::Ifnull | F::Nullif => sig(2, 2, "(T, T)", supertype),
+            F::Coalesce => sig(1, usize::MAX, "(T, ...)", supertype),
+            // Time.
+            F::CurrentTimestamp => sig(0, 0, "()", |_| Ok(TS)),
+            F::CurrentDate => sig(0, 1, "([STRING time zone])", |_| Ok(DataType::Date)),
+            F::Timestamp => sig(1, 2, "(STRING|DATE|DATETIME[, STRING time zone])", |a| {
+                expect(
+                    a,
+                    0,
+                    &[DataType::String, DataType::Datetime, TS],
+                    "STRING, DATE, DATETIME or TIMESTAMP",
+                )?;
                 Ok(TS)
-            })
+            }),
+            F::TimestampAdd | F::TimestampSub => sig(2, 2, "(TIMESTAMP, INTERVAL)", |a| {
+                expect(a, 0, &[TS], "TIMESTAMP")?;
+                expect(a, 1, &[DataType::Interval], "an INTERVAL")?;
+                Ok(TS)
+            }),
+            F::TimestampDiff => sig(3, 3, "(TIMESTAMP, TIMESTAMP, part)", |a| {
+                expect(a, 0, &[TS], "TIMESTAMP")?;
+                expect(a, 1, &[TS], "TIMESTAMP")?;
+                Ok(DataType::Int64)
+            }),
+            F::TimestampTrunc => sig(2, 3, "(TIMESTAMP, part[, STRING time zone])", |a| {
+                expect(a, 0, &[TS], "TIMESTAMP")?;
+                Ok(TS)
+            }),
+            F::FormatTimestamp => sig(
+                2,
+                3,
+                "(STRING format, TIMESTAMP[, STRING time zone])",
+                |a| {
+                    expect(a, 0, &[DataType::String], "STRING")?;
+                    expect(a, 1, &[TS], "TIMESTAMP")?;
+                    Ok(DataType::String)
+                },
+            ),
+            F::ParseTimestamp => sig(2, 3, "(STRING format, STRING[, STRING time zone])", |a| {
+                strings(a, 2)?;
+                Ok(TS)
+            }),
+            F::TimestampSeconds | F::TimestampMillis | F::TimestampMicros => {
+                sig(1, 1, "(INT64)", |a| {
+                    expect(a, 0, &[DataType::Int64], "INT64")?;
+                    Ok(TS)
+                })
+            }
+            F::UnixSeconds | F::UnixMillis | F::UnixMicros => sig(1, 1, "(TIMESTAMP)", |a| {
+                expect(a, 0, &[TS], "TIMESTAMP")?;
+                Ok(DataType::Int64)
+            }),
+            F::Date => sig(
+                1,
+                3,
+                "(TIMESTAMP|DATETIME[, STRING time zone] | INT64, INT64, INT64)",
+                |a| {
+                    if a.len() == 3 {
+                        (0..3).try_for_each(|i| expect(a, i, &[DataType::Int64], "INT64"))?;
+                    } else {
+                        expect(
+                            a,
+                            0,
+                            &[TS, DataType::Datetime, DataType::String],
+                            "TIMESTAMP, DATETIME or STRING",
+                        )?;
+                    }
+                    Ok(DataType::Date)
+                },
+            ),
+            F::String => sig(1, 2, "(TIMESTAMP[, STRING time zone])", |a| {
+                expect(a, 0, &[TS, DataType::Datetime], "TIMESTAMP")?;
+                Ok(DataType::String)
+            }),
+            F::Extract => sig(2, 2, "(part FROM date or time)", |a| {
+                expect(
+                    a,
+                    1,
+                    &[TS, DataType::Datetime, DataType::Time],
+                    "a date or time",
+                )?;
+                Ok(DataType::Int64)
+            }),
         }
-        "UNIX_SECONDS" | "UNIX_MILLIS" | "UNIX_MICROS" => sig(1, 1, "(TIMESTAMP)", |a| {
-            expect(a, 0, &[TS], "TIMESTAMP")?;
-            Ok(DataType::Int64)
-        }),
-        "DATE" => sig(
-            1,
-            3,
-            "(TIMESTAMP|DATETIME[, STRING time zone] | INT64, INT64, INT64)",
-            |a| {
-                if a.len() == 3 {
-                    (0..3).try_for_each(|i| expect(a, i, &[DataType::Int64], "INT64"))?;
-                } else {
-                    expect(
-                        a,
-                        0,
-                        &[TS, DataType::Datetime, DataType::String],
-                        "TIMESTAMP, DATETIME or STRING",
-                    )?;
-                }
-                Ok(DataType::Date)
-            },
-        ),
-        "STRING" => sig(1, 2, "(TIMESTAMP[, STRING time zone])", |a| {
-            expect(a, 0, &[TS, DataType::Datetime], "TIMESTAMP")?;
-            Ok(DataType::String)
-        }),
-        _ => None,
     }
 }
 
-/// The scalar functions Dataflow SQL has: the one list the analyzer and autocomplete read.
-const SCALAR_NAMES: [&str; 63] = [
-    "CONCAT",
-    "UPPER",
-    "LOWER",
-    "REVERSE",
-    "INITCAP",
-    "TRIM",
-    "LTRIM",
-    "RTRIM",
-    "LENGTH",
-    "CHAR_LENGTH",
-    "CHARACTER_LENGTH",
-    "SUBSTR",
-    "SUBSTRING",
-    "REPLACE",
-    "STARTS_WITH",
-    "ENDS_WITH",
-    "REGEXP_CONTAINS",
-    "STRPOS",
-    "REGEXP_EXTRACT",
-    "REGEXP_REPLACE",
-    "LPAD",
-    "RPAD",
-    "ABS",
-    "SIGN",
-    "ROUND",
-    "TRUNC",
-    "CEIL",
-    "CEILING",
-    "FLOOR",
-    "SQRT",
-    "EXP",
-    "LN",
-    "LOG10",
-    "LOG",
-    "POW",
-    "POWER",
-    "MOD",
-    "DIV",
-    "SAFE_DIVIDE",
-    "IEEE_DIVIDE",
-    "GREATEST",
-    "LEAST",
-    "IF",
-    "IFNULL",
-    "NULLIF",
-    "COALESCE",
-    "CURRENT_TIMESTAMP",
-    "CURRENT_DATE",
-    "TIMESTAMP",
-    "TIMESTAMP_ADD",
-    "TIMESTAMP_SUB",
-    "TIMESTAMP_DIFF",
-    "TIMESTAMP_TRUNC",
-    "FORMAT_TIMESTAMP",
-    "PARSE_TIMESTAMP",
-    "TIMESTAMP_SECONDS",
-    "TIMESTAMP_MILLIS",
-    "TIMESTAMP_MICROS",
-    "UNIX_SECONDS",
-    "UNIX_MILLIS",
-    "UNIX_MICROS",
-    "DATE",
-    "STRING",
-];
-
-/// Every scalar function the analyzer knows, for autocomplete: `(name, usage)`.
+/// Every scalar function a query can call, for autocomplete: `(name, usage)`.
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
-    SCALAR_NAMES
+    ScalarFunction::CALLABLE
         .iter()
-        .filter_map(|n| signature(n).map(|s| (*n, s.usage)))
+        .map(|f| (f.name(), f.signature().usage))
         .collect()
 }
 
@@ -383,13 +445,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_listed_function_has_a_signature() {
-        assert_eq!(catalog().len(), SCALAR_NAMES.len());
+    fn every_callable_function_is_found_by_its_name_and_extract_is_not() {
+        for f in ScalarFunction::CALLABLE {
+            assert_eq!(ScalarFunction::from_name(f.name()), Some(*f));
+        }
+        assert_eq!(catalog().len(), 63);
+        assert_eq!(ScalarFunction::from_name("EXTRACT"), None);
+        assert_eq!(ScalarFunction::from_name("upper"), None);
     }
 
     #[test]
     fn typing() {
-        let call = |n: &str, a: &[DataType]| (scalar(n).expect(n).result)(a);
+        let call = |n: &str, a: &[DataType]| {
+            (ScalarFunction::from_name(n).expect(n).signature().result)(a)
+        };
         assert_eq!(call("UPPER", &[DataType::String]), Ok(DataType::String));
         assert!(call("UPPER", &[DataType::Int64]).is_err());
         assert_eq!(

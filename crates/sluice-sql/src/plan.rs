@@ -6,6 +6,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::catalog::Source;
+use crate::functions::ScalarFunction;
 use crate::literal;
 use crate::types::{DataType, Field, Mode};
 
@@ -188,10 +189,10 @@ pub enum Expr {
         /// The operand.
         expr: Box<Expr>,
     },
-    /// A scalar function call (the name upper-cased, e.g. `UPPER`, `IF`, `COALESCE`).
+    /// A scalar function call (`UPPER`, `IF`, `COALESCE`, …).
     Function {
-        /// The function's name.
-        name: String,
+        /// The function.
+        function: ScalarFunction,
         /// Its arguments.
         args: Vec<Expr>,
         /// Result type.
@@ -315,11 +316,11 @@ impl Expr {
                 expr: m(expr),
             },
             Self::Function {
-                name,
+                function,
                 args,
                 data_type,
             } => Self::Function {
-                name: name.clone(),
+                function: *function,
                 args: args.iter().map(|a| a.map_columns(f)).collect(),
                 data_type: data_type.clone(),
             },
@@ -436,8 +437,8 @@ impl fmt::Display for Expr {
                 UnaryOp::IsTrue => write!(f, "({expr} IS TRUE)"),
                 UnaryOp::IsFalse => write!(f, "({expr} IS FALSE)"),
             },
-            Self::Function { name, args, .. } => {
-                write!(f, "{name}(")?;
+            Self::Function { function, args, .. } => {
+                write!(f, "{function}(")?;
                 write_list(f, args)?;
                 f.write_str(")")
             }
