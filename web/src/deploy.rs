@@ -70,10 +70,10 @@ pub enum Preview {
     Problems(Vec<Diagnostic>),
 }
 
-/// Compiles the page's analysis of `query` for `target`, as `sluice deploy --plan`
+/// Compiles the page's analysis of the query for `target`, as `sluice deploy --plan`
 /// compiles its own (`sluice_deploy::compile` is `analyze` then `compile_plan`): the
 /// plan when the query has no errors, else the analysis's diagnostics.
-pub fn preview(query: &str, analysis: &Analysed, target: &Target) -> Preview {
+pub fn preview(analysis: &Analysed, target: &Target) -> Preview {
     if let Err(e) = target.validate() {
         return Preview::BadName(e.to_string());
     }
@@ -87,10 +87,9 @@ pub fn preview(query: &str, analysis: &Analysed, target: &Target) -> Preview {
             plan: DeployPlan::new(&compiled, target),
             yaml: compiled.yaml,
         },
-        Err(unsupported) => Preview::Problems(vec![sluice_deploy::pipeline::diagnostic(
-            query,
-            &unsupported,
-        )]),
+        Err(unsupported) => {
+            Preview::Problems(vec![sluice_deploy::pipeline::diagnostic(&unsupported)])
+        }
     }
 }
 
@@ -183,10 +182,9 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
     let chosen = use_state(|| None::<String>);
     let project = props.catalog.project.clone();
     let target = target(&project, &props.query, &names);
-    let preview = use_memo(
-        (props.query.clone(), props.analysed.clone(), target.clone()),
-        |(q, a, t)| preview(q, a, t),
-    );
+    let preview = use_memo((props.analysed.clone(), target.clone()), |(a, t)| {
+        preview(a, t)
+    });
     {
         let (credentials, default_target) = (credentials.clone(), default_target.clone());
         use_effect_with((), move |_| {
@@ -649,7 +647,7 @@ mod tests {
         let q = sluice_sql::reference::QUERY;
         let t = target("demobox-313313", q, &Names::default());
         let cli = sluice_deploy::compile(q, &Catalog::reference(), &t).expect("compiles");
-        match preview(q, &analysed(q), &t) {
+        match preview(&analysed(q), &t) {
             Preview::Ready { yaml, gcloud, plan } => {
                 assert_eq!(yaml, cli.yaml);
                 assert_eq!(gcloud, cli.gcloud_command(&t));
@@ -662,13 +660,10 @@ mod tests {
             project: "Nope".into(),
             ..t.clone()
         };
-        assert!(matches!(
-            preview(q, &analysed(q), &bad),
-            Preview::BadName(_)
-        ));
+        assert!(matches!(preview(&analysed(q), &bad), Preview::BadName(_)));
         let unsupported =
             "SELECT SAFE_CAST(amount AS STRING) AS a FROM pubsub.topic.`demobox-313313`.orders";
-        let refused = preview(unsupported, &analysed(unsupported), &t);
+        let refused = preview(&analysed(unsupported), &t);
         let cli =
             sluice_deploy::compile(unsupported, &Catalog::reference(), &t).expect_err("refused");
         assert!(
@@ -677,8 +672,6 @@ mod tests {
         assert!(matches!(refused, Preview::Problems(ds) if ds == cli));
         let broken = "SELECT nope FROM pubsub.topic.`demobox-313313`.orders";
         let cli = sluice_deploy::compile(broken, &Catalog::reference(), &t).expect_err("refused");
-        assert!(
-            matches!(preview(broken, &analysed(broken), &t), Preview::Problems(ds) if ds == cli)
-        );
+        assert!(matches!(preview(&analysed(broken), &t), Preview::Problems(ds) if ds == cli));
     }
 }

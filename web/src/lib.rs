@@ -205,7 +205,7 @@ pub fn app() -> Html {
         let mut analysis = analyze(sql, catalog);
         // A query that simulates but that Dataflow cannot run says so as it is typed.
         if let Some(plan) = analysis.plan.as_ref().filter(|_| !analysis.has_errors())
-            && let Some(warning) = sluice_deploy::pipeline::deploy_warning(sql, plan)
+            && let Some(warning) = sluice_deploy::pipeline::deploy_warning(plan)
         {
             analysis.diagnostics.push(warning);
         }

@@ -16,12 +16,13 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
+use sluice_sql::Span;
 use sluice_sql::catalog::Source;
 use sluice_sql::functions::ScalarFunction;
 use sluice_sql::literal;
 use sluice_sql::plan::{
-    AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Plan, UnaryOp,
-    WindowKind,
+    AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Origin, Plan,
+    UnaryOp, WindowKind,
 };
 use sluice_sql::types::DataType;
 
@@ -40,17 +41,27 @@ pub struct Unsupported {
     pub message: String,
     /// How to get the query through.
     pub hint: String,
-    /// A word of the query to point at (a function name or keyword), if any.
-    pub needle: Option<String>,
+    /// Where the query wrote what Beam cannot run: the plan node's origin, or as
+    /// the error passes out of the expressions and operators around it, theirs.
+    pub at: Option<Span>,
 }
 
 impl Unsupported {
-    fn new(message: impl Into<String>, hint: impl Into<String>, needle: Option<&str>) -> Self {
+    /// An error placed by whatever plan node it leaves first.
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             hint: hint.into(),
-            needle: needle.map(str::to_owned),
+            at: None,
         }
+    }
+
+    /// The error placed at `origin`, unless it already has a place.
+    pub fn or_at(mut self, origin: Origin) -> Self {
+        if self.at.is_none() {
+            self.at = origin.span();
+        }
+        self
     }
 }
 
@@ -117,6 +128,7 @@ fn column(index: usize, name: &str, data_type: DataType) -> Expr {
         index,
         name: name.to_owned(),
         data_type,
+        origin: Origin::NONE,
     }
 }
 
@@ -145,10 +157,20 @@ impl Writer<'_> {
         format!("t{}", self.next_alias)
     }
 
+    /// The block of `plan`; an error from inside it that has no place yet is
+    /// placed at the operator.
     fn block(&mut self, plan: &Plan) -> Result<Block> {
+        self.operator(plan).map_err(|u| u.or_at(plan.origin()))
+    }
+
+    fn operator(&mut self, plan: &Plan) -> Result<Block> {
         match plan {
-            Plan::Scan { source, columns } => Ok(self.scan(source, columns)),
-            Plan::Filter { input, predicate } => {
+            Plan::Scan {
+                source, columns, ..
+            } => Ok(self.scan(source, columns)),
+            Plan::Filter {
+                input, predicate, ..
+            } => {
                 let mut b = self.block(input)?;
                 if b.distinct || b.limit.is_some() || !b.order.is_empty() {
                     b = self.wrap(b, input.columns(), None)?;
@@ -231,13 +253,14 @@ impl Writer<'_> {
                 keys,
                 residual,
                 columns,
+                ..
             } => {
                 // The join's own columns carry the aliases the query gave each side.
                 let (l, r) = columns.split_at(left.columns().len().min(columns.len()));
                 let aliases = (common_qualifier(l), common_qualifier(r));
                 self.join(left, right, *kind, keys, residual.as_ref(), aliases)
             }
-            Plan::Distinct { input } => {
+            Plan::Distinct { input, .. } => {
                 let mut b = self.block(input)?;
                 if b.limit.is_some() || b.distinct {
                     b = self.wrap(b, input.columns(), None)?;
@@ -261,9 +284,10 @@ impl Writer<'_> {
                 input,
                 count,
                 offset,
+                ..
             } => {
                 let (sorted, keys) = match input.as_ref() {
-                    Plan::Sort { input, keys } => (input.as_ref(), keys.as_slice()),
+                    Plan::Sort { input, keys, .. } => (input.as_ref(), keys.as_slice()),
                     other => (other, &[][..]),
                 };
                 if !keys.is_empty() {
@@ -280,7 +304,9 @@ impl Writer<'_> {
                 b.limit = Some((*count, *offset));
                 Ok(b)
             }
-            Plan::Union { inputs, columns } => {
+            Plan::Union {
+                inputs, columns, ..
+            } => {
                 refuse_stream_union(plan)?;
                 let names: Vec<String> = unique_names(columns);
                 let mut parts = Vec::with_capacity(inputs.len());
@@ -318,7 +344,6 @@ impl Writer<'_> {
             return Err(Unsupported::new(
                 "Beam SQL windows rows only in GROUP BY, and this aggregate does not group by the window",
                 "add window_start to the GROUP BY",
-                None,
             ));
         }
         let mut cols = group.clone();
@@ -376,15 +401,18 @@ impl Writer<'_> {
                             Expr::Literal {
                                 value: Literal::String(String::new()),
                                 data_type: DataType::String,
+                                origin: Origin::NONE,
                             },
                         ],
                         data_type: DataType::String,
+                        origin: Origin::NONE,
                     };
                 }
                 b.cols[i] = Expr::Cast {
                     expr: Box::new(read),
                     data_type: c.data_type.clone(),
                     safe: false,
+                    origin: Origin::NONE,
                 };
             }
         }
@@ -455,6 +483,7 @@ impl Writer<'_> {
                 left: Box::new(substitute(a, &l.cols)),
                 right: Box::new(substitute(b, &right_cols)),
                 data_type: DataType::Bool,
+                origin: Origin::NONE,
             })
             .collect();
         let mut all_cols = l.cols.clone();
@@ -472,7 +501,6 @@ impl Writer<'_> {
                         kind.sql()
                     ),
                     "keep only `a.x = b.y` conditions in ON and filter the rest in a subquery",
-                    Some("JOIN"),
                 ));
             }
         }
@@ -481,6 +509,7 @@ impl Writer<'_> {
             left: Box::new(a),
             right: Box::new(b),
             data_type: DataType::Bool,
+            origin: Origin::NONE,
         });
         if on.is_none() {
             // `BeamJoinRel` refuses a join whose condition is a literal: "CROSS JOIN,
@@ -488,11 +517,6 @@ impl Writer<'_> {
             return Err(Unsupported::new(
                 "Beam SQL needs an equality between the two sides of a join; it refuses CROSS JOIN and comma joins (BeamJoinRel)",
                 "join ON a column of each side, e.g. `ON a.id = b.id`",
-                Some(if kind == JoinKind::Cross {
-                    "CROSS"
-                } else {
-                    "JOIN"
-                }),
             ));
         }
         item.join = Some((kind, on));
@@ -511,7 +535,6 @@ fn window_outside_group() -> Unsupported {
     Unsupported::new(
         "Beam SQL gives window_start and window_end only to an aggregate grouped by the window",
         "group by window_start (and window_end) and use them only in that SELECT",
-        None,
     )
 }
 
@@ -527,8 +550,8 @@ fn refuse_stream_union(plan: &Plan) -> Result<()> {
     Err(Unsupported::new(
         "Beam SQL runs UNION ALL as a grouping of every row, which Beam refuses on a stream (BeamSetOperatorRelBase)",
         "deploy each branch as its own query, or union only BigQuery tables",
-        Some("UNION"),
-    ))
+    )
+    .or_at(plan.origin()))
 }
 
 /// What Beam's `ORDER BY … LIMIT` can do: it keeps the top rows with `Top`, a
@@ -540,7 +563,6 @@ fn check_sort(input: &Plan, keys: &[(Expr, bool)]) -> Result<()> {
         return Err(Unsupported::new(
             "Beam SQL sorts only bounded input (BeamSortRel keeps the top rows in the global window)",
             "sort and limit a BigQuery table's rows, not the stream",
-            Some("ORDER"),
         ));
     }
     for (e, _) in keys {
@@ -559,19 +581,15 @@ fn check_sort(input: &Plan, keys: &[(Expr, bool)]) -> Result<()> {
                     "Beam SQL cannot ORDER BY a {t} (BeamSortRel compares numbers, strings, dates and timestamps)"
                 ),
                 "order by a column of one of those types",
-                Some("ORDER"),
-            ));
+            )
+            .or_at(e.origin()));
         }
     }
     Ok(())
 }
 
 fn internal(what: &str) -> Unsupported {
-    Unsupported::new(
-        format!("internal: {what}"),
-        "please report this query",
-        None,
-    )
+    Unsupported::new(format!("internal: {what}"), "please report this query")
 }
 
 /// The qualifier every column shares (a CTE's or subquery's alias), if any.
@@ -876,7 +894,13 @@ impl Block {
         })
     }
 
+    /// `e` as Beam SQL; an error from inside it that has no place yet is placed
+    /// at the innermost expression written in the query.
     fn expr(&self, e: &Expr) -> Result<String> {
+        self.expr_text(e).map_err(|u| u.or_at(e.origin()))
+    }
+
+    fn expr_text(&self, e: &Expr) -> Result<String> {
         Ok(match e {
             Expr::Column { index, .. } if *index == WINDOW_START => self.window_call("_START")?,
             Expr::Column { index, .. } if *index == WINDOW_END => self.window_call("_END")?,
@@ -895,12 +919,15 @@ impl Block {
                 };
                 format!("{base}.{}", ident(name))
             }
-            Expr::Literal { value, data_type } => literal(value, data_type)?,
+            Expr::Literal {
+                value, data_type, ..
+            } => literal(value, data_type)?,
             Expr::Binary {
                 op: BinaryOp::Divide,
                 left,
                 right,
                 data_type,
+                ..
             } => {
                 // BigQuery's `/` is never integer division; Calcite's is for integers.
                 let l = self.atom(left)?;
@@ -920,7 +947,7 @@ impl Block {
                 };
                 format!("{} {symbol} {}", self.atom(left)?, self.atom(right)?)
             }
-            Expr::Unary { op, expr } => {
+            Expr::Unary { op, expr, .. } => {
                 let x = self.atom(expr)?;
                 match op {
                     UnaryOp::Not => format!("NOT {x}"),
@@ -936,12 +963,12 @@ impl Block {
                 expr,
                 data_type,
                 safe,
+                ..
             } => {
                 if *safe {
                     return Err(Unsupported::new(
                         "Beam SQL has no SAFE_CAST: a value that does not convert fails the pipeline",
                         "use CAST, and filter out values that would not convert",
-                        Some("SAFE_CAST"),
                     ));
                 }
                 format!("CAST({} AS {})", self.expr(expr)?, calcite_type(data_type)?)
@@ -965,6 +992,7 @@ impl Block {
                 expr,
                 list,
                 negated,
+                ..
             } => {
                 let items: Vec<String> =
                     list.iter().map(|e| self.expr(e)).collect::<Result<_>>()?;
@@ -980,6 +1008,7 @@ impl Block {
                 low,
                 high,
                 negated,
+                ..
             } => format!(
                 "{} {}BETWEEN {} AND {}",
                 self.atom(expr)?,
@@ -991,6 +1020,7 @@ impl Block {
                 expr,
                 pattern,
                 negated,
+                ..
             } => format!(
                 "{} {}LIKE {}",
                 self.atom(expr)?,
@@ -1073,7 +1103,7 @@ impl Block {
             }
         };
         let epoch = "TIMESTAMP '1970-01-01 00:00:00'";
-        let no = |why: &str, hint: &str| Err(Unsupported::new(why, hint, Some(name)));
+        let no = |why: &str, hint: &str| Err(Unsupported::new(why, hint));
         Ok(match function {
             F::Concat => {
                 let parts: Vec<String> = (0..a.len()).map(at).collect::<Result<_>>()?;
@@ -1326,14 +1356,12 @@ pub fn calcite_type(t: &DataType) -> Result<&'static str> {
             return Err(Unsupported::new(
                 "Beam SQL's decimals have at most 38 digits (BeamRelDataTypeSystem); a BIGNUMERIC has 76",
                 "use NUMERIC",
-                None,
             ));
         }
         other => {
             return Err(Unsupported::new(
                 format!("Beam SQL cannot CAST to {other}"),
                 "cast to a scalar type",
-                Some("CAST"),
             ));
         }
     })
@@ -1351,7 +1379,6 @@ fn interval(micros: i64) -> Result<String> {
         return Err(Unsupported::new(
             "Beam SQL needs a positive interval",
             "use an interval of at least one millisecond",
-            Some("INTERVAL"),
         ));
     }
     for (size, unit) in UNITS {
@@ -1363,7 +1390,6 @@ fn interval(micros: i64) -> Result<String> {
         return Err(Unsupported::new(
             "Beam SQL intervals are whole milliseconds",
             "use an interval in milliseconds or larger units",
-            Some("INTERVAL"),
         ));
     }
     Ok(format!(
@@ -1394,7 +1420,6 @@ fn literal(value: &Literal, data_type: &DataType) -> Result<String> {
             return Err(Unsupported::new(
                 "Beam SQL has no literal for infinity or NaN",
                 "compare against a large finite number instead",
-                None,
             ));
         }
         Literal::String(s) => string_literal(s),

@@ -66,15 +66,15 @@ pub fn compile(
         Some(plan) if !analysis.has_errors() => plan,
         _ => return Err(analysis.diagnostics),
     };
-    compile_plan(&plan, target).map_err(|u| vec![diagnostic(query, &u)])
+    compile_plan(&plan, target).map_err(|u| vec![diagnostic(&u)])
 }
 
 /// What stops an analyzed query from running on Dataflow, as a warning for the
 /// editor and `sluice check` (the simulation still runs it); `None` when it
 /// compiles. `sluice deploy` refuses the same query with the error.
-pub fn deploy_warning(query: &str, plan: &Plan) -> Option<Diagnostic> {
+pub fn deploy_warning(plan: &Plan) -> Option<Diagnostic> {
     let unsupported = check(plan).err()?;
-    let mut d = diagnostic(query, &unsupported);
+    let mut d = diagnostic(&unsupported);
     d.severity = sluice_sql::diagnostics::Severity::Warning;
     d.message = format!("Dataflow cannot run this query: {}", d.message);
     Some(d)
@@ -115,7 +115,7 @@ fn check(plan: &Plan) -> Result<Checked, Unsupported> {
     };
     let sql = beam_sql::to_beam_sql(plan, &name_of)?;
     let output_schema = plan.output_schema();
-    check_output(&output_schema)?;
+    check_output(plan, &output_schema)?;
     let schemas = inputs
         .iter()
         .map(|i| match i.source.kind {
@@ -270,7 +270,7 @@ fn write_to_bigquery(name: &str, input: Value, table: &str, streaming: bool, cat
 /// Refuses output columns a writer cannot take: Beam's Python SDK has no logical
 /// type for Java SQL's TIME (`beam:logical_type:time:v1` is not in Python's
 /// `LogicalType` registry in 2.75), so a TIME column cannot reach the Pub/Sub writer.
-fn check_output(schema: &[Field]) -> Result<(), Unsupported> {
+fn check_output(plan: &Plan, schema: &[Field]) -> Result<(), Unsupported> {
     fn has_time(t: &DataType) -> bool {
         match t {
             DataType::Time => true,
@@ -279,14 +279,18 @@ fn check_output(schema: &[Field]) -> Result<(), Unsupported> {
             _ => false,
         }
     }
-    match schema.iter().find(|f| has_time(&f.data_type)) {
-        Some(f) => Err(Unsupported {
+    match schema
+        .iter()
+        .enumerate()
+        .find(|(_, f)| has_time(&f.data_type))
+    {
+        Some((i, f)) => Err(Unsupported {
             message: format!(
                 "Beam cannot pass the TIME column {} from SQL to the Pub/Sub writer (Python has no type for Java SQL's TIME)",
                 f.name
             ),
             hint: "CAST it AS STRING in the SELECT".into(),
-            needle: Some(f.name.clone()),
+            at: plan.column_origin(i).span(),
         }),
         None => Ok(()),
     }
@@ -431,7 +435,7 @@ fn json_type(t: &DataType, top: bool) -> Result<Value, Unsupported> {
             "Beam reads a {what} inside a Pub/Sub message's record or array only as a string"
         ),
         hint: "make it a top-level field of the topic's schema, or a STRING".into(),
-        needle: None,
+        at: None,
     };
     Ok(match t {
         DataType::Int64 => json!({"type": "integer"}),
@@ -451,37 +455,20 @@ fn json_type(t: &DataType, top: bool) -> Result<Value, Unsupported> {
             return Err(Unsupported {
                 message: "Beam cannot read BYTES from a JSON Pub/Sub message".into(),
                 hint: "declare the field as a STRING (base64 text) in the topic's schema".into(),
-                needle: None,
+                at: None,
             });
         }
         other => return Err(nested_only(&other.to_string())),
     })
 }
 
-/// The diagnostic for an [`Unsupported`], at the first place the query spells its
-/// needle (a function name or keyword), else at the query's first character.
-pub fn diagnostic(query: &str, u: &Unsupported) -> Diagnostic {
-    let span = u
-        .needle
-        .as_deref()
-        .and_then(|needle| find_word(query, needle))
-        .unwrap_or(Span::new(Position::new(1, 1), Position::new(1, 2)));
+/// The diagnostic for an [`Unsupported`], at the plan node Beam cannot run (the
+/// query's first character when the problem is the pipeline's, such as a
+/// source's schema).
+pub fn diagnostic(u: &Unsupported) -> Diagnostic {
+    let span =
+        u.at.unwrap_or(Span::new(Position::new(1, 1), Position::new(1, 2)));
     Diagnostic::error(Code::NotInBeamSql, span, u.message.clone()).with_hint(u.hint.clone())
-}
-
-/// The span of the first token of `query` that is the word `needle` (any case).
-fn find_word(query: &str, needle: &str) -> Option<Span> {
-    use sqlparser::dialect::BigQueryDialect;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&BigQueryDialect {}, query)
-        .tokenize_with_location()
-        .ok()?;
-    tokens.iter().find_map(|t| match &t.token {
-        Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(needle) => Some(
-            Span::from_sql(t.span, Span::new(Position::new(1, 1), Position::new(1, 2))),
-        ),
-        _ => None,
-    })
 }
 
 /// YAML for a JSON value: block style, multi-line strings as `|` blocks.

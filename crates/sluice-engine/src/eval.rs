@@ -132,19 +132,22 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             expr: b(expr)?,
             index: *index,
         },
-        Expr::Literal { value, data_type } => CExpr::Const(literal(value, data_type)?),
+        Expr::Literal {
+            value, data_type, ..
+        } => CExpr::Const(literal(value, data_type)?),
         Expr::Binary {
             op,
             left,
             right,
             data_type,
+            ..
         } => CExpr::Binary {
             op: *op,
             left: b(left)?,
             right: b(right)?,
             data_type: data_type.clone(),
         },
-        Expr::Unary { op, expr } => CExpr::Unary {
+        Expr::Unary { op, expr, .. } => CExpr::Unary {
             op: *op,
             expr: b(expr)?,
         },
@@ -152,6 +155,7 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             function,
             args,
             data_type,
+            ..
         } => CExpr::Function {
             function: *function,
             args: args.iter().map(compile).collect::<Result<_, _>>()?,
@@ -161,6 +165,7 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             expr,
             data_type,
             safe,
+            ..
         } => CExpr::Cast {
             expr: b(expr)?,
             data_type: data_type.clone(),
@@ -170,6 +175,7 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             branches,
             otherwise,
             data_type,
+            ..
         } => CExpr::Case {
             branches: branches
                 .iter()
@@ -182,6 +188,7 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             expr,
             list,
             negated,
+            ..
         } => CExpr::InList {
             expr: b(expr)?,
             list: list.iter().map(compile).collect::<Result<_, _>>()?,
@@ -192,6 +199,7 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             low,
             high,
             negated,
+            ..
         } => CExpr::Between {
             expr: b(expr)?,
             low: b(low)?,
@@ -202,6 +210,7 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
             expr,
             pattern,
             negated,
+            ..
         } => CExpr::Like {
             expr: b(expr)?,
             pattern: b(pattern)?,
@@ -1342,11 +1351,13 @@ fn format_with(format: &str, dt: chrono::NaiveDateTime) -> Result<String, EvalEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_sql::plan::Origin;
 
     fn lit(v: Literal, t: DataType) -> Expr {
         Expr::Literal {
             value: v,
             data_type: t,
+            origin: Origin::NONE,
         }
     }
 
@@ -1359,6 +1370,7 @@ mod tests {
             left: Box::new(null.clone()),
             right: Box::new(f),
             data_type: DataType::Bool,
+            origin: Origin::NONE,
         };
         let run = |e: &Expr| eval(&compile(e).expect("compiles"), &[], &Context::default());
         assert_eq!(run(&and), Ok(Value::Bool(false)));
@@ -1367,6 +1379,7 @@ mod tests {
             left: Box::new(null.clone()),
             right: Box::new(null),
             data_type: DataType::Bool,
+            origin: Origin::NONE,
         };
         assert_eq!(run(&or), Ok(Value::Null));
     }

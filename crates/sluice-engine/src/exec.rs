@@ -734,7 +734,9 @@ impl Engine {
             Op::Bounded
         } else {
             match plan {
-                Plan::Scan { source, columns } => Op::StreamScan {
+                Plan::Scan {
+                    source, columns, ..
+                } => Op::StreamScan {
                     source: source.sql_name(),
                     time_column: columns
                         .iter()
@@ -972,8 +974,12 @@ impl Engine {
         tables: &mut dyn BoundedInput,
     ) -> Result<Batch, EngineError> {
         let children = self.nodes[id].children.clone();
-        if let Plan::Filter { predicate, input } = plan
-            && let Plan::Scan { source, columns } = &**input
+        if let Plan::Filter {
+            predicate, input, ..
+        } = plan
+            && let Plan::Scan {
+                source, columns, ..
+            } = &**input
             && let [child] = children[..]
         {
             return self.filter_scan(id, child, Some(predicate), source, columns.len(), tables);
@@ -998,9 +1004,9 @@ impl Engine {
         let cx = Context::default();
         let rows_in: usize = inputs.iter().map(|b| b.rows.len()).sum();
         let out = match plan {
-            Plan::Scan { source, columns } => {
-                self.filter_scan(id, id, None, source, columns.len(), tables)?
-            }
+            Plan::Scan {
+                source, columns, ..
+            } => self.filter_scan(id, id, None, source, columns.len(), tables)?,
             Plan::Filter { predicate, .. } => {
                 let p = compile(predicate).map_err(fail)?;
                 let mut out = Batch::default();
@@ -1359,14 +1365,12 @@ impl Engine {
         };
         let (source, scan, filter) = match &**input {
             Plan::Scan { source, .. } => (source, child, None),
-            Plan::Filter { predicate, input } => {
-                match (&**input, &self.nodes[child].children[..]) {
-                    (Plan::Scan { source, .. }, &[scan]) => {
-                        (source, scan, Some((child, predicate)))
-                    }
-                    _ => return Ok(None),
-                }
-            }
+            Plan::Filter {
+                predicate, input, ..
+            } => match (&**input, &self.nodes[child].children[..]) {
+                (Plan::Scan { source, .. }, &[scan]) => (source, scan, Some((child, predicate))),
+                _ => return Ok(None),
+            },
             _ => return Ok(None),
         };
         let label = self.nodes[id].label.clone();

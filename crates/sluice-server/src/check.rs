@@ -79,7 +79,7 @@ pub fn check(
     let mut analysis = analyze(&sql, &catalog);
     // Whether Dataflow can run it: a warning, since the simulation still can.
     if let Some(plan) = analysis.plan.as_ref().filter(|_| !analysis.has_errors())
-        && let Some(warning) = sluice_deploy::pipeline::deploy_warning(&sql, plan)
+        && let Some(warning) = sluice_deploy::pipeline::deploy_warning(plan)
     {
         analysis.diagnostics.push(warning);
     }

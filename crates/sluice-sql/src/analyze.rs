@@ -10,9 +10,10 @@ use crate::catalog::{Catalog, Lookup, SourceKind};
 use crate::diagnostics::{Code, Diagnostic, Position, Severity, Span};
 use crate::functions::{self, ScalarFunction};
 use crate::literal;
+use crate::places::Places;
 use crate::plan::{
-    AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Plan, UnaryOp,
-    WindowKind,
+    AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Origin, Plan,
+    UnaryOp, WindowKind,
 };
 use crate::types::{DataType, Field};
 
@@ -60,8 +61,8 @@ impl Analysis {
 /// Parses and analyzes `sql` against `catalog`.
 pub fn analyze(sql: &str, catalog: &Catalog) -> Analysis {
     let whole = whole_span(sql);
-    let statements = match crate::parse::parse(sql) {
-        Ok(s) => s,
+    let (statements, places) = match crate::parse::parse_placed(sql) {
+        Ok(parsed) => parsed,
         Err(e) => {
             let start = Position::new(e.line.max(1), e.column.max(1));
             let end = Position::new(start.line, start.column + 1);
@@ -80,6 +81,7 @@ pub fn analyze(sql: &str, catalog: &Catalog) -> Analysis {
         diagnostics: Vec::new(),
         ctes: Vec::new(),
         whole,
+        places,
         probing: false,
     };
     let plan = match statements.as_slice() {
@@ -259,6 +261,8 @@ struct Binder<'a> {
     diagnostics: Vec<Diagnostic>,
     ctes: Vec<Cte>,
     whole: Span,
+    /// The query's tokens, to place plan nodes by.
+    places: Places,
     /// Set while probing an expression whose diagnostics are thrown away, so
     /// that hints (edit distances) are not computed for nothing.
     probing: bool,
@@ -430,7 +434,9 @@ impl Binder<'_> {
                     );
                 }
                 let (l, r) = (l?, r?);
-                self.union(l, r, self.span(body))
+                let union = self.span(body);
+                let words = self.places.between(self.span(&**left), self.span(&**right));
+                self.union(l, r, union, Origin(words))
             }
             other => self.fail(
                 Code::Unsupported,
@@ -441,7 +447,8 @@ impl Binder<'_> {
         }
     }
 
-    fn union(&mut self, left: Plan, right: Plan, span: Span) -> Option<Plan> {
+    /// `left UNION ALL right`; `span` is the whole, `origin` the words between.
+    fn union(&mut self, left: Plan, right: Plan, span: Span, origin: Origin) -> Option<Plan> {
         let (lc, rc) = (left.columns(), right.columns());
         if lc.len() != rc.len() {
             return self.fail(
@@ -480,7 +487,11 @@ impl Binder<'_> {
             other => vec![other],
         };
         inputs.push(right);
-        Some(Plan::Union { inputs, columns })
+        Some(Plan::Union {
+            inputs,
+            columns,
+            origin: Origin(origin.span().or(Some(span))),
+        })
     }
 
     fn order_by(&mut self, plan: Plan, order_by: &ast::OrderBy) -> Option<Plan> {
@@ -505,6 +516,7 @@ impl Binder<'_> {
                         index: n - 1,
                         name: c.name.clone(),
                         data_type: c.data_type.clone(),
+                        origin: Origin::NONE,
                     }),
                     None => self.fail(
                         Code::OrdinalOutOfRange,
@@ -550,6 +562,7 @@ impl Binder<'_> {
                 input,
                 exprs,
                 columns,
+                origin,
             } = plan
         {
             // Sort the Project's input: keys over the output become its expressions.
@@ -565,14 +578,20 @@ impl Binder<'_> {
                 })
                 .collect();
             return Some(Plan::Project {
-                input: Box::new(Plan::Sort { input, keys }),
+                input: Box::new(Plan::Sort {
+                    input,
+                    keys,
+                    origin: Origin::at(self.places.with_before(span, 2)),
+                }),
                 exprs,
                 columns,
+                origin,
             });
         }
         Some(Plan::Sort {
             input: Box::new(plan),
             keys,
+            origin: Origin::at(self.places.with_before(span, 2)),
         })
     }
 
@@ -611,6 +630,7 @@ impl Binder<'_> {
             input: Box::new(plan),
             count,
             offset,
+            origin: Origin::at(self.places.with_before(span, 1)),
         })
     }
 
@@ -646,6 +666,7 @@ impl Binder<'_> {
             self.expect_bool(&predicate, self.span(selection), "WHERE");
             plan = Plan::Filter {
                 input: Box::new(plan),
+                origin: predicate.origin(),
                 predicate,
             };
         }
@@ -685,6 +706,7 @@ impl Binder<'_> {
                 }
                 Some(Plan::Distinct {
                     input: Box::new(plan),
+                    origin: Origin::at(self.span(&select.select_token.0)),
                 })
             }
             Some(other) => self.fail(
@@ -709,7 +731,8 @@ impl Binder<'_> {
                         .enumerate()
                         .filter(|(_, c)| !c.merged_away)
                     {
-                        push_column(&plan, index, &sc.name, &mut exprs, &mut columns);
+                        let star = Origin::at(self.span(item));
+                        push_column(&plan, index, &sc.name, star, &mut exprs, &mut columns);
                     }
                 }
                 ast::SelectItem::QualifiedWildcard(kind, _) => {
@@ -733,7 +756,8 @@ impl Binder<'_> {
                             .as_deref()
                             .is_some_and(|q| q.eq_ignore_ascii_case(&name))
                         {
-                            push_column(&plan, index, &sc.name, &mut exprs, &mut columns);
+                            let star = Origin::at(self.span(item));
+                            push_column(&plan, index, &sc.name, star, &mut exprs, &mut columns);
                         }
                     }
                 }
@@ -766,6 +790,7 @@ impl Binder<'_> {
         }
         ok.then(|| Plan::Project {
             input: Box::new(plan),
+            origin: exprs.iter().fold(Origin::NONE, |o, e| o.union(e.origin())),
             exprs,
             columns,
         })
@@ -949,16 +974,24 @@ impl Binder<'_> {
                 nullable,
             });
         }
+        let origin = state
+            .group
+            .iter()
+            .map(Expr::origin)
+            .chain(state.aggregates.iter().map(|a| a.origin))
+            .fold(Origin::NONE, Origin::union);
         let mut plan = Plan::Aggregate {
             input: Box::new(input),
             group: state.group,
             aggregates: state.aggregates,
             window_key,
             columns: columns.clone(),
+            origin,
         };
         if let Some(predicate) = having {
             plan = Plan::Filter {
                 input: Box::new(plan),
+                origin: predicate.origin(),
                 predicate,
             };
         }
@@ -974,6 +1007,7 @@ impl Binder<'_> {
             .collect();
         Some(Plan::Project {
             input: Box::new(plan),
+            origin: exprs.iter().fold(Origin::NONE, |o, e| o.union(e.origin())),
             exprs,
             columns: out,
         })
@@ -1104,6 +1138,7 @@ impl Binder<'_> {
                     })
                     .collect(),
                 source: source.clone(),
+                origin: Origin::at(span),
             }),
             Lookup::Unknown { kind, suggestions } => {
                 let what = match kind {
@@ -1261,6 +1296,7 @@ impl Binder<'_> {
             kind,
             time_column,
             columns,
+            origin: Origin::at(span),
         })
     }
 
@@ -1326,6 +1362,7 @@ impl Binder<'_> {
                 keys: vec![],
                 residual: None,
                 columns,
+                origin: Origin::at(span),
             },
             scope,
         ))
@@ -1387,6 +1424,7 @@ impl Binder<'_> {
                     left: Box::new(a),
                     right: Box::new(b),
                     data_type: DataType::Bool,
+                    origin: Origin::NONE,
                 });
             }
             ast::JoinConstraint::Using(names) => {
@@ -1467,6 +1505,13 @@ impl Binder<'_> {
                 keys,
                 residual,
                 columns,
+                origin: Origin::at(self.places.with_join_words(span)).union(match constraint {
+                    ast::JoinConstraint::On(on) => Origin::at(self.span(on)),
+                    ast::JoinConstraint::Using(names) => names
+                        .iter()
+                        .fold(Origin::NONE, |o, n| o.union(Origin::at(self.span(n)))),
+                    _ => Origin::NONE,
+                }),
             },
             scope,
         ))
@@ -1566,15 +1611,88 @@ impl Binder<'_> {
         }
         // The common recursive cases stay in this small frame, so that deep
         // expressions do not exhaust the stack (wasm's is 1 MiB).
-        match e {
-            ast::Expr::Nested(inner) => self.expr(inner, scope, columns, mode),
+        let bound = match e {
+            ast::Expr::Nested(inner) => {
+                let inner = self.expr(inner, scope, columns, mode)?;
+                let origin = inner.origin().span().map(|s| self.places.parenthesised(s));
+                return Some(inner.with_origin(Origin(origin)));
+            }
             ast::Expr::BinaryOp { left, op, right } => {
                 let l = self.expr(left, scope, columns, mode);
                 let r = self.expr(right, scope, columns, mode);
                 self.binary(l?, op, r?, e)
             }
             _ => self.expr_node(e, scope, columns, mode),
+        }?;
+        Some(self.placed(bound, e))
+    }
+
+    /// `bound` with the origin of `node`: its operands' origins, widened over the
+    /// tokens it was written with around them (a call's name and parentheses, a
+    /// keyword, `IS NULL`), worked out bottom-up (see [`crate::places`]).
+    #[inline(never)]
+    fn placed(&self, bound: Expr, node: &ast::Expr) -> Expr {
+        if bound.origin().span().is_some() {
+            return bound;
         }
+        let operands = bound
+            .children()
+            .into_iter()
+            .fold(Origin::NONE, |o, c| o.union(written(c)));
+        let p = &self.places;
+        let origin = match (node, operands.span()) {
+            (
+                ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) | ast::Expr::Value(_),
+                _,
+            ) => origin_of(node.span()),
+            // sqlparser places `TIMESTAMP '…'` at its text: the type is the token before.
+            (ast::Expr::TypedString(_), _) => {
+                Origin(origin_of(node.span()).span().map(|s| p.with_before(s, 1)))
+            }
+            (ast::Expr::Interval(i), _) => Origin(origin_of(node.span()).span().map(|s| {
+                let s = p.with_before(s, 1);
+                if i.leading_field.is_some() {
+                    p.with_after(s, 1)
+                } else {
+                    s
+                }
+            })),
+            (ast::Expr::Function(f), _) => match origin_of(f.name.span()).span() {
+                Some(name) => Origin::at(p.call(name)).union(operands),
+                None => operands,
+            },
+            (
+                ast::Expr::Case {
+                    case_token,
+                    end_token,
+                    ..
+                },
+                _,
+            ) => origin_of(case_token.0.span)
+                .union(origin_of(end_token.0.span))
+                .union(operands),
+            (
+                ast::Expr::Cast { .. }
+                | ast::Expr::Extract { .. }
+                | ast::Expr::Substring { .. }
+                | ast::Expr::Trim { .. }
+                | ast::Expr::Position { .. }
+                | ast::Expr::Ceil { .. }
+                | ast::Expr::Floor { .. },
+                Some(inner),
+            ) => Origin::at(p.keyword_call(inner)),
+            (ast::Expr::UnaryOp { .. }, Some(inner)) => Origin::at(p.with_before(inner, 1)),
+            (ast::Expr::IsNull(_) | ast::Expr::IsTrue(_) | ast::Expr::IsFalse(_), Some(inner)) => {
+                Origin::at(p.with_after(inner, 2))
+            }
+            (
+                ast::Expr::IsNotNull(_) | ast::Expr::IsNotTrue(_) | ast::Expr::IsNotFalse(_),
+                Some(inner),
+            ) => Origin::at(p.with_after(inner, 3)),
+            (ast::Expr::In { .. }, Some(inner)) => Origin::at(p.with_close(inner)),
+            _ => operands,
+        };
+        bound.with_origin(origin)
     }
 
     /// In an aggregating query: a subexpression equal to a GROUP BY key reads the key
@@ -1608,6 +1726,7 @@ impl Binder<'_> {
                 index: k,
                 name,
                 data_type: bound.data_type(),
+                origin: bound.origin(),
             });
         }
         (!bound_reads_columns(&bound)).then_some(bound)
@@ -1638,6 +1757,7 @@ impl Binder<'_> {
                         Some(Expr::Unary {
                             op: UnaryOp::Not,
                             expr: Box::new(inner),
+                            origin: Origin::NONE,
                         })
                     }
                     ast::UnaryOperator::Minus | ast::UnaryOperator::Plus
@@ -1649,26 +1769,31 @@ impl Binder<'_> {
                         if let Expr::Literal {
                             value: Literal::Int64(i),
                             data_type,
+                            ..
                         } = &inner
                         {
                             return Some(Expr::Literal {
                                 value: Literal::Int64(-i),
                                 data_type: data_type.clone(),
+                                origin: Origin::NONE,
                             });
                         }
                         if let Expr::Literal {
                             value: Literal::Float64(x),
                             data_type,
+                            ..
                         } = &inner
                         {
                             return Some(Expr::Literal {
                                 value: Literal::Float64(-x),
                                 data_type: data_type.clone(),
+                                origin: Origin::NONE,
                             });
                         }
                         Some(Expr::Unary {
                             op: UnaryOp::Negate,
                             expr: Box::new(inner),
+                            origin: Origin::NONE,
                         })
                     }
                     _ => self.fail(
@@ -1696,6 +1821,7 @@ impl Binder<'_> {
                 Some(Expr::Unary {
                     op,
                     expr: Box::new(bound),
+                    origin: Origin::NONE,
                 })
             }
             ast::Expr::In {
@@ -1732,6 +1858,7 @@ impl Binder<'_> {
                     expr: Box::new(value),
                     list: items,
                     negated: *negated,
+                    origin: Origin::NONE,
                 })
             }
             ast::Expr::Between {
@@ -1763,6 +1890,7 @@ impl Binder<'_> {
                     low: Box::new(lo),
                     high: Box::new(hi),
                     negated: *negated,
+                    origin: Origin::NONE,
                 })
             }
             ast::Expr::Like {
@@ -1792,6 +1920,7 @@ impl Binder<'_> {
                     expr: Box::new(v),
                     pattern: Box::new(p),
                     negated: *negated,
+                    origin: Origin::NONE,
                 })
             }
             ast::Expr::Cast {
@@ -1834,6 +1963,7 @@ impl Binder<'_> {
                     expr: Box::new(inner),
                     data_type: target,
                     safe,
+                    origin: Origin::NONE,
                 })
             }
             ast::Expr::Case {
@@ -1882,12 +2012,14 @@ impl Binder<'_> {
                     None => Expr::Literal {
                         value: Literal::Null,
                         data_type: result_type.clone(),
+                        origin: Origin::NONE,
                     },
                 };
                 Some(Expr::Case {
                     branches,
                     otherwise: Box::new(otherwise),
                     data_type: result_type,
+                    origin: Origin::NONE,
                 })
             }
             ast::Expr::Function(f) => self.function(f, scope, columns, mode, span),
@@ -1949,6 +2081,7 @@ impl Binder<'_> {
                             Some(value) => Some(Expr::Literal {
                                 value,
                                 data_type: t,
+                                origin: Origin::NONE,
                             }),
                             None => self.fail(
                                 Code::InvalidLiteral,
@@ -1970,6 +2103,7 @@ impl Binder<'_> {
                 Ok(us) => Some(Expr::Literal {
                     value: Literal::IntervalMicros(us),
                     data_type: DataType::Interval,
+                    origin: Origin::NONE,
                 }),
                 Err(message) => self.fail(
                     Code::InvalidLiteral,
@@ -1995,10 +2129,12 @@ impl Binder<'_> {
                         Expr::Literal {
                             value: Literal::String(part),
                             data_type: DataType::String,
+                            origin: Origin::NONE,
                         },
                         inner,
                     ],
                     data_type: DataType::Int64,
+                    origin: Origin::NONE,
                 })
             }
             ast::Expr::Subquery(_) | ast::Expr::In { .. } | ast::Expr::Exists { .. } => self.fail(
@@ -2101,6 +2237,7 @@ impl Binder<'_> {
             index,
             name: column.name.clone(),
             data_type: column.data_type.clone(),
+            origin: Origin::NONE,
         })
     }
 
@@ -2178,13 +2315,20 @@ impl Binder<'_> {
                 index,
                 name: member.name.clone(),
                 data_type: member.data_type.clone(),
+                origin: Origin::NONE,
             };
         }
         Some(value)
     }
 
     fn literal(&mut self, value: &ast::Value, span: Span) -> Option<Expr> {
-        let lit = |value, data_type| Some(Expr::Literal { value, data_type });
+        let lit = |value, data_type| {
+            Some(Expr::Literal {
+                value,
+                data_type,
+                origin: Origin::NONE,
+            })
+        };
         match value {
             ast::Value::Number(text, _) => {
                 if let Ok(i) = text.parse::<i64>() {
@@ -2272,10 +2416,12 @@ impl Binder<'_> {
             Expr::Literal {
                 value: Literal::String(text),
                 data_type: DataType::String,
+                ..
             } if target.is_temporal() => match typed_literal(target, &text) {
                 Some(value) => Some(Expr::Literal {
                     value,
                     data_type: target.clone(),
+                    origin: Origin::NONE,
                 }),
                 None => self.fail(
                     Code::InvalidLiteral,
@@ -2307,6 +2453,7 @@ impl Binder<'_> {
                 left: Box::new(l.clone()),
                 right: Box::new(r.clone()),
                 data_type,
+                origin: Origin::NONE,
             })
         };
         let mismatch = |this: &mut Self, what: &str| {
@@ -2353,6 +2500,7 @@ impl Binder<'_> {
                         function: ScalarFunction::Mod,
                         args: vec![l, r],
                         data_type: DataType::Int64,
+                        origin: Origin::NONE,
                     })
                 } else {
                     mismatch(self, "%")
@@ -2398,6 +2546,7 @@ impl Binder<'_> {
                     left: Box::new(l),
                     right: Box::new(r),
                     data_type: DataType::Bool,
+                    origin: Origin::NONE,
                 })
             }
             B::And | B::Or => {
@@ -2542,7 +2691,9 @@ impl Binder<'_> {
                 arg,
                 distinct,
                 data_type: data_type.clone(),
+                origin: Origin::at(self.places.call(self.span(&f.name)).union(span)),
             };
+            let origin = call.origin;
             let k = match state.aggregates.iter().position(|a| *a == call) {
                 Some(k) => k,
                 None => {
@@ -2554,6 +2705,7 @@ impl Binder<'_> {
                 index: state.group.len() + k,
                 name: format!("$agg{k}"),
                 data_type,
+                origin,
             });
         }
         if matches!(name.as_str(), "TUMBLE" | "HOP" | "SESSION" | "DESCRIPTOR") {
@@ -2645,6 +2797,7 @@ impl Binder<'_> {
                         bound.push(Expr::Literal {
                             value: Literal::String(part),
                             data_type: DataType::String,
+                            origin: Origin::NONE,
                         });
                         continue;
                     }
@@ -2676,6 +2829,7 @@ impl Binder<'_> {
                 function,
                 args: bound,
                 data_type,
+                origin: Origin::NONE,
             }),
             Err(message) => self.fail(
                 Code::TypeMismatch,
@@ -2709,10 +2863,12 @@ impl Binder<'_> {
 
 // ---- helpers -------------------------------------------------------------------------------
 
+/// Selects input column `index` of `plan`, for a `*` written at `origin`.
 fn push_column(
     plan: &Plan,
     index: usize,
     name: &str,
+    origin: Origin,
     exprs: &mut Vec<Expr>,
     columns: &mut Vec<Column>,
 ) {
@@ -2721,6 +2877,7 @@ fn push_column(
         index,
         name: name.to_string(),
         data_type: c.data_type.clone(),
+        origin,
     });
     columns.push(Column {
         qualifier: None,
@@ -2736,6 +2893,7 @@ fn column_expr(columns: &[Column], index: usize) -> Expr {
         index,
         name: c.name.clone(),
         data_type: c.data_type.clone(),
+        origin: Origin::NONE,
     }
 }
 
@@ -2904,6 +3062,7 @@ fn shift(e: &Expr, by: usize) -> Expr {
         index: index - by,
         name: name.to_string(),
         data_type: data_type.clone(),
+        origin: Origin::NONE,
     })
 }
 
@@ -2931,6 +3090,29 @@ fn castable(from: &DataType, to: &DataType) -> bool {
         | (Datetime, Date | Timestamp | Time)
         | (Timestamp, Date | Datetime | Time) => true,
         _ => false,
+    }
+}
+
+/// sqlparser's span as an origin (`NONE` for the empty span of a node it did not place).
+fn origin_of(span: sqlparser::tokenizer::Span) -> Origin {
+    if span.start.line == 0 {
+        return Origin::NONE;
+    }
+    Origin::at(Span::new(
+        Position::new(span.start.line, span.start.column),
+        Position::new(span.end.line, span.end.column),
+    ))
+}
+
+/// Where `e` was written: its origin, or for a node the analyzer added (a
+/// coercion's cast), its operands'.
+fn written(e: &Expr) -> Origin {
+    match e.origin() {
+        Origin(Some(_)) => e.origin(),
+        Origin(None) => e
+            .children()
+            .into_iter()
+            .fold(Origin::NONE, |o, c| o.union(written(c))),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod format;
 pub mod functions;
 pub mod literal;
 pub mod parse;
+mod places;
 pub mod plan;
 pub mod reference;
 pub mod schema;

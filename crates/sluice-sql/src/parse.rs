@@ -6,6 +6,8 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
+use crate::places::Places;
+
 /// How deep expressions may nest before parsing stops with an error instead of
 /// exhausting the stack (native threads and wasm alike).
 pub const RECURSION_LIMIT: usize = 64;
@@ -28,6 +30,11 @@ pub struct ParseError {
 
 /// Parses `sql` into statements, or reports the first syntax error with its position.
 pub fn parse(sql: &str) -> Result<Vec<Statement>, ParseError> {
+    parse_placed(sql).map(|(statements, _)| statements)
+}
+
+/// [`parse`], with the tokens' places for the analyzer.
+pub(crate) fn parse_placed(sql: &str) -> Result<(Vec<Statement>, Places), ParseError> {
     let dialect = BigQueryDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
@@ -37,17 +44,19 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, ParseError> {
             column: e.location.column,
         })?;
     check_operator_chains(&tokens)?;
+    let places = Places::new(&tokens);
     let tokens = rewrite_calcite_table_arguments(tokens);
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(tokens);
-    parser.parse_statements().map_err(|e| {
+    let statements = parser.parse_statements().map_err(|e| {
         let mut location = parser.peek_token().span.start;
         if location.line == 0 {
             location = end_of_text(sql);
         }
         from_parser_error(e, location)
-    })
+    })?;
+    Ok((statements, places))
 }
 
 /// Rejects runs of more than [`MAX_OPERATOR_CHAIN`] binary operators within one

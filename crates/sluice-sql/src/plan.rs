@@ -6,6 +6,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::catalog::Source;
+use crate::diagnostics::Span;
 use crate::functions::ScalarFunction;
 use crate::literal;
 use crate::types::{DataType, Field, Mode};
@@ -141,6 +142,50 @@ pub enum UnaryOp {
     IsFalse,
 }
 
+/// Where in the query text a plan node was written, if it was (nodes the analyzer
+/// adds itself, such as the casts of a coercion, were not): what lets the engine,
+/// the Beam compiler and the editor point at the source without reading it again.
+///
+/// Two nodes written in different places are still the same expression (`GROUP BY
+/// x` matches `SELECT x`), so an origin equals every other and hashes to nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin(pub Option<Span>);
+
+impl Origin {
+    /// Not written in the query.
+    pub const NONE: Self = Self(None);
+
+    /// Written at `span`.
+    pub const fn at(span: Span) -> Self {
+        Self(Some(span))
+    }
+
+    /// The span, if the node was written.
+    pub fn span(self) -> Option<Span> {
+        self.0
+    }
+
+    /// The smallest origin covering both.
+    pub fn union(self, other: Origin) -> Origin {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => Self(Some(a.union(b))),
+            (a, b) => Self(a.or(b)),
+        }
+    }
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Origin {}
+
+impl std::hash::Hash for Origin {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
 /// A typed scalar expression over the columns of an operator's input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -152,6 +197,8 @@ pub enum Expr {
         name: String,
         /// Its type.
         data_type: DataType,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `expr.name`: a field of a STRUCT value.
     Field {
@@ -163,6 +210,8 @@ pub enum Expr {
         name: String,
         /// The field's type.
         data_type: DataType,
+        /// Where it was written.
+        origin: Origin,
     },
     /// A constant.
     Literal {
@@ -170,6 +219,8 @@ pub enum Expr {
         value: Literal,
         /// Its type (NULL literals take the type they coerce to).
         data_type: DataType,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `left op right`.
     Binary {
@@ -181,6 +232,8 @@ pub enum Expr {
         right: Box<Expr>,
         /// Result type.
         data_type: DataType,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `op expr`.
     Unary {
@@ -188,6 +241,8 @@ pub enum Expr {
         op: UnaryOp,
         /// The operand.
         expr: Box<Expr>,
+        /// Where it was written.
+        origin: Origin,
     },
     /// A scalar function call (`UPPER`, `IF`, `COALESCE`, …).
     Function {
@@ -197,6 +252,8 @@ pub enum Expr {
         args: Vec<Expr>,
         /// Result type.
         data_type: DataType,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `CAST(expr AS type)` or `SAFE_CAST`.
     Cast {
@@ -206,6 +263,8 @@ pub enum Expr {
         data_type: DataType,
         /// `SAFE_CAST`: NULL instead of an error.
         safe: bool,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `CASE WHEN … THEN … ELSE … END` (a `CASE x WHEN v` is rewritten to `x = v` conditions).
     Case {
@@ -215,6 +274,8 @@ pub enum Expr {
         otherwise: Box<Expr>,
         /// Result type.
         data_type: DataType,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `expr [NOT] IN (list)`.
     InList {
@@ -224,6 +285,8 @@ pub enum Expr {
         list: Vec<Expr>,
         /// `NOT IN`.
         negated: bool,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `expr [NOT] BETWEEN low AND high`.
     Between {
@@ -235,6 +298,8 @@ pub enum Expr {
         high: Box<Expr>,
         /// `NOT BETWEEN`.
         negated: bool,
+        /// Where it was written.
+        origin: Origin,
     },
     /// `expr [NOT] LIKE pattern`.
     Like {
@@ -244,6 +309,8 @@ pub enum Expr {
         pattern: Box<Expr>,
         /// `NOT LIKE`.
         negated: bool,
+        /// Where it was written.
+        origin: Origin,
     },
 }
 
@@ -261,10 +328,20 @@ impl Expr {
             Self::Unary {
                 op: UnaryOp::Negate,
                 expr,
+                ..
             } => expr.data_type(),
             Self::Unary { .. } | Self::InList { .. } | Self::Between { .. } | Self::Like { .. } => {
                 DataType::Bool
             }
+        }
+    }
+
+    /// The constant NULL, not written anywhere.
+    pub fn null() -> Expr {
+        Self::Literal {
+            value: Literal::Null,
+            data_type: DataType::Null,
+            origin: Origin::NONE,
         }
     }
 
@@ -279,101 +356,225 @@ impl Expr {
         )
     }
 
-    /// The expression with every column reference replaced by `f(index, name, type)`.
-    pub fn map_columns(&self, f: &mut impl FnMut(usize, &str, &DataType) -> Expr) -> Expr {
-        let mut m = |e: &Expr| Box::new(e.map_columns(f));
+    /// Where the expression was written.
+    pub fn origin(&self) -> Origin {
         match self {
-            Self::Column {
-                index,
-                name,
-                data_type,
-            } => f(*index, name, data_type),
+            Self::Column { origin, .. }
+            | Self::Field { origin, .. }
+            | Self::Literal { origin, .. }
+            | Self::Binary { origin, .. }
+            | Self::Unary { origin, .. }
+            | Self::Function { origin, .. }
+            | Self::Cast { origin, .. }
+            | Self::Case { origin, .. }
+            | Self::InList { origin, .. }
+            | Self::Between { origin, .. }
+            | Self::Like { origin, .. } => *origin,
+        }
+    }
+
+    /// The expression, written at `at`.
+    pub fn with_origin(mut self, at: Origin) -> Self {
+        match &mut self {
+            Self::Column { origin, .. }
+            | Self::Field { origin, .. }
+            | Self::Literal { origin, .. }
+            | Self::Binary { origin, .. }
+            | Self::Unary { origin, .. }
+            | Self::Function { origin, .. }
+            | Self::Cast { origin, .. }
+            | Self::Case { origin, .. }
+            | Self::InList { origin, .. }
+            | Self::Between { origin, .. }
+            | Self::Like { origin, .. } => *origin = at,
+        }
+        self
+    }
+
+    /// The expressions directly under this one, in the order they are written.
+    pub fn children(&self) -> Vec<&Expr> {
+        match self {
+            Self::Column { .. } | Self::Literal { .. } => Vec::new(),
+            Self::Field { expr, .. } | Self::Unary { expr, .. } | Self::Cast { expr, .. } => {
+                vec![expr]
+            }
+            Self::Binary { left, right, .. } => vec![left, right],
+            Self::Function { args, .. } => args.iter().collect(),
+            Self::Case {
+                branches,
+                otherwise,
+                ..
+            } => branches
+                .iter()
+                .flat_map(|(c, r)| [c, r])
+                .chain([&**otherwise])
+                .collect(),
+            Self::InList { expr, list, .. } => std::iter::once(&**expr).chain(list).collect(),
+            Self::Between {
+                expr, low, high, ..
+            } => vec![expr, low, high],
+            Self::Like { expr, pattern, .. } => vec![expr, pattern],
+        }
+    }
+
+    /// The expressions directly under this one, in the order of [`children`](Self::children).
+    fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Self::Column { .. } | Self::Literal { .. } => Vec::new(),
+            Self::Field { expr, .. } | Self::Unary { expr, .. } | Self::Cast { expr, .. } => {
+                vec![expr]
+            }
+            Self::Binary { left, right, .. } => vec![left, right],
+            Self::Function { args, .. } => args.iter_mut().collect(),
+            Self::Case {
+                branches,
+                otherwise,
+                ..
+            } => branches
+                .iter_mut()
+                .flat_map(|(c, r)| [c, r])
+                .chain([&mut **otherwise])
+                .collect(),
+            Self::InList { expr, list, .. } => std::iter::once(&mut **expr).chain(list).collect(),
+            Self::Between {
+                expr, low, high, ..
+            } => vec![expr, low, high],
+            Self::Like { expr, pattern, .. } => vec![expr, pattern],
+        }
+    }
+
+    /// The expression with each expression directly under it replaced by `f` of it.
+    pub fn map_children(&self, f: &mut impl FnMut(&Expr) -> Expr) -> Expr {
+        let mapped: Vec<Expr> = self.children().into_iter().map(&mut *f).collect();
+        let mut e = self.shallow_clone();
+        for (slot, new) in e.children_mut().into_iter().zip(mapped) {
+            *slot = new;
+        }
+        e
+    }
+
+    /// A copy whose children are placeholders of the right count, to be replaced
+    /// (so [`map_children`](Self::map_children) does not copy a subtree it is about
+    /// to rebuild).
+    fn shallow_clone(&self) -> Expr {
+        let hole = || Box::new(Expr::null());
+        match self {
             Self::Field {
-                expr,
                 index,
                 name,
                 data_type,
+                origin,
+                ..
             } => Self::Field {
-                expr: m(expr),
+                expr: hole(),
                 index: *index,
                 name: name.clone(),
                 data_type: data_type.clone(),
+                origin: *origin,
             },
-            Self::Literal { .. } => self.clone(),
             Self::Binary {
                 op,
-                left,
-                right,
                 data_type,
+                origin,
+                ..
             } => Self::Binary {
                 op: *op,
-                left: m(left),
-                right: m(right),
+                left: hole(),
+                right: hole(),
                 data_type: data_type.clone(),
+                origin: *origin,
             },
-            Self::Unary { op, expr } => Self::Unary {
+            Self::Unary { op, origin, .. } => Self::Unary {
                 op: *op,
-                expr: m(expr),
+                expr: hole(),
+                origin: *origin,
             },
             Self::Function {
                 function,
                 args,
                 data_type,
+                origin,
             } => Self::Function {
                 function: *function,
-                args: args.iter().map(|a| a.map_columns(f)).collect(),
+                args: args.iter().map(|_| Expr::null()).collect(),
                 data_type: data_type.clone(),
+                origin: *origin,
             },
             Self::Cast {
-                expr,
                 data_type,
                 safe,
+                origin,
+                ..
             } => Self::Cast {
-                expr: m(expr),
+                expr: hole(),
                 data_type: data_type.clone(),
                 safe: *safe,
+                origin: *origin,
             },
             Self::Case {
                 branches,
-                otherwise,
                 data_type,
+                origin,
+                ..
             } => Self::Case {
                 branches: branches
                     .iter()
-                    .map(|(c, r)| (c.map_columns(f), r.map_columns(f)))
+                    .map(|_| (Expr::null(), Expr::null()))
                     .collect(),
-                otherwise: Box::new(otherwise.map_columns(f)),
+                otherwise: hole(),
                 data_type: data_type.clone(),
+                origin: *origin,
             },
             Self::InList {
-                expr,
                 list,
                 negated,
+                origin,
+                ..
             } => Self::InList {
-                expr: m(expr),
-                list: list.iter().map(|a| a.map_columns(f)).collect(),
+                expr: hole(),
+                list: list.iter().map(|_| Expr::null()).collect(),
                 negated: *negated,
+                origin: *origin,
             },
             Self::Between {
-                expr,
-                low,
-                high,
-                negated,
+                negated, origin, ..
             } => Self::Between {
-                expr: m(expr),
-                low: m(low),
-                high: m(high),
+                expr: hole(),
+                low: hole(),
+                high: hole(),
                 negated: *negated,
+                origin: *origin,
             },
             Self::Like {
-                expr,
-                pattern,
-                negated,
+                negated, origin, ..
             } => Self::Like {
-                expr: m(expr),
-                pattern: m(pattern),
+                expr: hole(),
+                pattern: hole(),
                 negated: *negated,
+                origin: *origin,
             },
+            Self::Column { .. } | Self::Literal { .. } => self.clone(),
+        }
+    }
+
+    /// The expression with every column reference replaced by `f(index, name,
+    /// type)`; a replacement not written anywhere takes the column's origin.
+    pub fn map_columns(&self, f: &mut impl FnMut(usize, &str, &DataType) -> Expr) -> Expr {
+        match self {
+            Self::Column {
+                index,
+                name,
+                data_type,
+                origin,
+            } => {
+                let e = f(*index, name, data_type);
+                if e.origin().span().is_none() {
+                    e.with_origin(*origin)
+                } else {
+                    e
+                }
+            }
+            _ => self.map_children(&mut |c| c.map_columns(f)),
         }
     }
 
@@ -429,7 +630,7 @@ impl fmt::Display for Expr {
             Self::Binary {
                 op, left, right, ..
             } => write!(f, "({left} {} {right})", op.symbol()),
-            Self::Unary { op, expr } => match op {
+            Self::Unary { op, expr, .. } => match op {
                 UnaryOp::Not => write!(f, "(NOT {expr})"),
                 UnaryOp::Negate => write!(f, "(-{expr})"),
                 UnaryOp::IsNull => write!(f, "({expr} IS NULL)"),
@@ -446,6 +647,7 @@ impl fmt::Display for Expr {
                 expr,
                 data_type,
                 safe,
+                ..
             } => {
                 write!(
                     f,
@@ -468,6 +670,7 @@ impl fmt::Display for Expr {
                 expr,
                 list,
                 negated,
+                ..
             } => {
                 write!(f, "({expr} {}IN (", if *negated { "NOT " } else { "" })?;
                 write_list(f, list)?;
@@ -478,6 +681,7 @@ impl fmt::Display for Expr {
                 low,
                 high,
                 negated,
+                ..
             } => {
                 write!(
                     f,
@@ -489,6 +693,7 @@ impl fmt::Display for Expr {
                 expr,
                 pattern,
                 negated,
+                ..
             } => {
                 write!(
                     f,
@@ -563,6 +768,8 @@ pub struct AggregateCall {
     pub distinct: bool,
     /// Result type.
     pub data_type: DataType,
+    /// Where the call was written.
+    pub origin: Origin,
 }
 
 impl fmt::Display for AggregateCall {
@@ -710,6 +917,8 @@ pub enum Plan {
         source: Source,
         /// Output columns (the source's schema).
         columns: Vec<Column>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Assign each row to event-time windows; appends `window_start` and `window_end`.
     Window {
@@ -721,6 +930,8 @@ pub enum Plan {
         time_column: usize,
         /// Input columns plus `window_start`, `window_end`.
         columns: Vec<Column>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Keep rows where `predicate` is TRUE.
     Filter {
@@ -728,6 +939,8 @@ pub enum Plan {
         input: Box<Plan>,
         /// A BOOL expression over the input.
         predicate: Expr,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Compute new columns.
     Project {
@@ -737,6 +950,8 @@ pub enum Plan {
         exprs: Vec<Expr>,
         /// Output columns.
         columns: Vec<Column>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Group and aggregate; output is the group keys, then the aggregates.
     Aggregate {
@@ -750,6 +965,8 @@ pub enum Plan {
         window_key: Option<usize>,
         /// Output columns.
         columns: Vec<Column>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Join two inputs; output is left columns then right columns.
     Join {
@@ -765,11 +982,15 @@ pub enum Plan {
         residual: Option<Expr>,
         /// Output columns.
         columns: Vec<Column>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Remove duplicate rows.
     Distinct {
         /// The input.
         input: Box<Plan>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// `UNION ALL` of inputs with compatible columns.
     Union {
@@ -777,6 +998,8 @@ pub enum Plan {
         inputs: Vec<Plan>,
         /// Output columns (the first input's names).
         columns: Vec<Column>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Sort (bounded inputs only).
     Sort {
@@ -784,6 +1007,8 @@ pub enum Plan {
         input: Box<Plan>,
         /// `(key, ascending)` pairs.
         keys: Vec<(Expr, bool)>,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
     /// Keep the first rows (bounded inputs only).
     Limit {
@@ -793,10 +1018,51 @@ pub enum Plan {
         count: u64,
         /// How many to skip first.
         offset: u64,
+        /// Where the clause that made it was written.
+        origin: Origin,
     },
 }
 
 impl Plan {
+    /// Where the clause that made the operator was written.
+    pub fn origin(&self) -> Origin {
+        match self {
+            Self::Scan { origin, .. }
+            | Self::Window { origin, .. }
+            | Self::Filter { origin, .. }
+            | Self::Project { origin, .. }
+            | Self::Aggregate { origin, .. }
+            | Self::Join { origin, .. }
+            | Self::Distinct { origin, .. }
+            | Self::Union { origin, .. }
+            | Self::Sort { origin, .. }
+            | Self::Limit { origin, .. } => *origin,
+        }
+    }
+
+    /// Where output column `index` was written: its expression in a SELECT or
+    /// GROUP BY, else the operator that made it.
+    pub fn column_origin(&self, index: usize) -> Origin {
+        let written = match self {
+            Self::Project { exprs, .. } => exprs.get(index).map(Expr::origin),
+            Self::Aggregate {
+                group, aggregates, ..
+            } => match group.get(index) {
+                Some(key) => Some(key.origin()),
+                None => aggregates.get(index - group.len()).map(|a| a.origin),
+            },
+            Self::Filter { input, .. }
+            | Self::Distinct { input, .. }
+            | Self::Sort { input, .. }
+            | Self::Limit { input, .. } => Some(input.column_origin(index)),
+            _ => None,
+        };
+        match written {
+            Some(Origin(Some(span))) => Origin::at(span),
+            _ => self.origin(),
+        }
+    }
+
     /// The operator's output columns.
     pub fn columns(&self) -> &[Column] {
         match self {
@@ -807,7 +1073,7 @@ impl Plan {
             | Self::Join { columns, .. }
             | Self::Union { columns, .. } => columns,
             Self::Filter { input, .. }
-            | Self::Distinct { input }
+            | Self::Distinct { input, .. }
             | Self::Sort { input, .. }
             | Self::Limit { input, .. } => input.columns(),
         }
@@ -839,7 +1105,7 @@ impl Plan {
             | Self::Filter { input, .. }
             | Self::Project { input, .. }
             | Self::Aggregate { input, .. }
-            | Self::Distinct { input }
+            | Self::Distinct { input, .. }
             | Self::Sort { input, .. }
             | Self::Limit { input, .. } => vec![input],
             Self::Join { left, right, .. } => vec![left, right],
@@ -974,7 +1240,48 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
+    use super::{Expr, Plan};
     use crate::{Catalog, analyze};
+
+    /// Every kind of expression, over the reference topic's columns.
+    const EVERY_KIND: &str = "SELECT customer_id + 1 AS a, NOT (amount > 2) AS b, \
+        UPPER(order_status) AS c, CAST(amount AS STRING) AS d, \
+        CASE WHEN amount > 1 THEN customer_id ELSE 0 END AS e, \
+        customer_id IN (1, customer_id) AS f, amount BETWEEN 1 AND customer_id AS g, \
+        order_status LIKE order_datetime AS h, 'x' AS i \
+        FROM pubsub.topic.`demobox-313313`.orders";
+
+    fn select_list(sql: &str) -> Vec<Expr> {
+        match analyze(sql, &Catalog::reference()).plan {
+            Some(Plan::Project { exprs, .. }) => exprs,
+            other => panic!("not a projection: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mapping_columns_rebuilds_every_kind_of_expression_around_them() {
+        for e in select_list(EVERY_KIND) {
+            let shifted = e.map_columns(&mut |index, name, data_type| Expr::Column {
+                index: index + 10,
+                name: name.to_string(),
+                data_type: data_type.clone(),
+                origin: super::Origin::NONE,
+            });
+            // The same text with each column's index moved by ten, and the same
+            // origins: nothing else is touched.
+            let expected = e.to_string().replace("#1", "#11").replace("#2", "#12");
+            let expected = expected.replace("#3", "#13").replace("#4", "#14");
+            assert_eq!(shifted.to_string(), expected);
+            assert_eq!(shifted.origin().span(), e.origin().span());
+            assert_eq!(shifted.children().len(), e.children().len());
+            for (s, c) in shifted.children().iter().zip(e.children()) {
+                assert_eq!(s.origin().span(), c.origin().span(), "{c}");
+            }
+            let mut seen = Vec::new();
+            shifted.visit_columns(&mut |i| seen.push(i));
+            assert!(seen.iter().all(|i| *i >= 10), "{shifted}");
+        }
+    }
 
     #[test]
     fn a_plans_sources_are_listed_once_in_reading_order() {
