@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use sluice_sql::Span;
 use sluice_sql::catalog::Source;
-use sluice_sql::functions::ScalarFunction;
+use sluice_sql::functions::{DatePart, ScalarFunction};
 use sluice_sql::literal;
 use sluice_sql::plan::{
     AggregateCall, AggregateFunction, BinaryOp, Column, Expr, JoinKind, Literal, Origin, Plan,
@@ -1093,12 +1093,12 @@ impl Block {
                 .map(String::as_str)
                 .ok_or_else(|| internal("a function argument is missing"))
         };
-        let part = |i: usize| -> Result<String> {
+        let part = |i: usize| -> Result<DatePart> {
             match args.get(i) {
                 Some(Expr::Literal {
-                    value: Literal::String(p),
+                    value: Literal::DatePart(p),
                     ..
-                }) => Ok(p.clone()),
+                }) => Ok(*p),
                 _ => Err(internal("a date part is not a keyword")),
             }
         };
@@ -1240,27 +1240,35 @@ impl Block {
                 // NANOSECOND (`SqlTimestampDiffFunction`), which overflows past
                 // 24.8 days in milliseconds; Beam's times are whole milliseconds, so
                 // the nanosecond difference divides exactly.
-                match p.as_str() {
-                    "MICROSECOND" => {
+                match p {
+                    DatePart::Microsecond => {
                         format!(
                             "(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000)",
                             arg(1)?,
                             arg(0)?
                         )
                     }
-                    "MILLISECOND" => {
+                    DatePart::Millisecond => {
                         format!(
                             "(TIMESTAMPDIFF(NANOSECOND, {}, {}) / 1000000)",
                             arg(1)?,
                             arg(0)?
                         )
                     }
-                    "SECOND" | "MINUTE" | "HOUR" | "DAY" => format!(
-                        "CAST(TIMESTAMPDIFF({p}, {}, {}) AS BIGINT)",
-                        arg(1)?,
-                        arg(0)?
-                    ),
-                    _ => {
+                    DatePart::Second | DatePart::Minute | DatePart::Hour | DatePart::Day => {
+                        format!(
+                            "CAST(TIMESTAMPDIFF({p}, {}, {}) AS BIGINT)",
+                            arg(1)?,
+                            arg(0)?
+                        )
+                    }
+                    DatePart::DayOfWeek
+                    | DatePart::DayOfYear
+                    | DatePart::Week
+                    | DatePart::Month
+                    | DatePart::Quarter
+                    | DatePart::Year
+                    | DatePart::Date => {
                         return no(
                             &format!("Beam SQL counts {p} differences differently from BigQuery"),
                             "use DAY, HOUR, MINUTE, SECOND, MILLISECOND or MICROSECOND",
@@ -1270,28 +1278,44 @@ impl Block {
             }
             F::TimestampTrunc => {
                 let p = part(1)?;
-                match p.as_str() {
-                    "WEEK" | "DAYOFWEEK" | "DAYOFYEAR" => {
+                match p {
+                    DatePart::Week | DatePart::DayOfWeek | DatePart::DayOfYear | DatePart::Date => {
                         return no(
                             &format!("Beam SQL truncates to {p} differently from BigQuery"),
                             "truncate to DAY, MONTH, QUARTER, YEAR or a unit of time",
                         );
                     }
-                    _ => format!("FLOOR({} TO {p})", arg(0)?),
+                    DatePart::Microsecond
+                    | DatePart::Millisecond
+                    | DatePart::Second
+                    | DatePart::Minute
+                    | DatePart::Hour
+                    | DatePart::Day
+                    | DatePart::Month
+                    | DatePart::Quarter
+                    | DatePart::Year => format!("FLOOR({} TO {p})", arg(0)?),
                 }
             }
             F::Extract => {
                 let p = part(0)?;
-                let field = match p.as_str() {
-                    "DAYOFWEEK" => "DOW",
-                    "DAYOFYEAR" => "DOY",
-                    "WEEK" | "MILLISECOND" | "MICROSECOND" => {
+                let field = match p {
+                    DatePart::DayOfWeek => "DOW",
+                    DatePart::DayOfYear => "DOY",
+                    // The date of a timestamp (in UTC, as Beam's times are).
+                    DatePart::Date => return Ok(format!("CAST({} AS DATE)", arg(1)?)),
+                    DatePart::Week | DatePart::Millisecond | DatePart::Microsecond => {
                         return no(
                             &format!("Beam SQL's EXTRACT({p} …) differs from BigQuery's"),
                             "extract SECOND, MINUTE, HOUR, DAY, DAYOFWEEK, DAYOFYEAR, MONTH, QUARTER or YEAR",
                         );
                     }
-                    other => other,
+                    DatePart::Second
+                    | DatePart::Minute
+                    | DatePart::Hour
+                    | DatePart::Day
+                    | DatePart::Month
+                    | DatePart::Quarter
+                    | DatePart::Year => p.name(),
                 };
                 format!("EXTRACT({field} FROM {})", arg(1)?)
             }
@@ -1444,6 +1468,8 @@ fn literal(value: &Literal, data_type: &DataType) -> Result<String> {
             calcite_type(data_type)?
         ),
         Literal::IntervalMicros(us) => interval(*us)?,
+        // Read by the function it belongs to (`function`'s `part`), never as a value.
+        Literal::DatePart(p) => p.name().to_string(),
     })
 }
 

@@ -8,7 +8,7 @@ use sqlparser::ast::{self, Spanned};
 
 use crate::catalog::{Catalog, Lookup, SourceKind};
 use crate::diagnostics::{Code, Diagnostic, Position, Severity, Span};
-use crate::functions::{self, ScalarFunction};
+use crate::functions::{self, DatePart, ScalarFunction};
 use crate::literal;
 use crate::places::Places;
 use crate::plan::{
@@ -2122,18 +2122,25 @@ impl Binder<'_> {
                         None,
                     );
                 }
-                let part = field.to_string().to_ascii_uppercase();
+                let call = self.places.keyword_call(span);
+                let part = self.date_part(ScalarFunction::Extract, &field.to_string(), call)?;
                 Some(Expr::Function {
                     function: ScalarFunction::Extract,
                     args: vec![
                         Expr::Literal {
-                            value: Literal::String(part),
+                            value: Literal::DatePart(part),
                             data_type: DataType::String,
                             origin: Origin::NONE,
                         },
                         inner,
                     ],
-                    data_type: DataType::Int64,
+                    // google/zetasql docs/timestamp_functions.md, EXTRACT: INT64,
+                    // except a DATE for the DATE part.
+                    data_type: if part == DatePart::Date {
+                        DataType::Date
+                    } else {
+                        DataType::Int64
+                    },
                     origin: Origin::NONE,
                 })
             }
@@ -2754,6 +2761,27 @@ impl Binder<'_> {
         self.scalar_call(function, exprs, scope, columns, mode, span)
     }
 
+    /// The date part `word` names, if `function` takes it; else an error at `span`
+    /// listing the parts it takes.
+    fn date_part(&mut self, function: ScalarFunction, word: &str, span: Span) -> Option<DatePart> {
+        let parts = function.date_parts();
+        if let Some(part) = DatePart::from_name(word).filter(|p| parts.contains(p)) {
+            return Some(part);
+        }
+        let names: Vec<&str> = parts.iter().map(|p| p.name()).collect();
+        let what = if word.is_empty() {
+            "a date part".to_string()
+        } else {
+            format!("a date part it takes, not {}", word.to_ascii_uppercase())
+        };
+        self.fail(
+            Code::TypeMismatch,
+            span,
+            format!("{}'s date part must be {what}", function.name()),
+            Some(&format!("one of {}", names.join(", "))),
+        )
+    }
+
     /// Binds a call of scalar `function` with AST arguments.
     fn scalar_call(
         &mut self,
@@ -2791,28 +2819,18 @@ impl Binder<'_> {
         let mut ok = true;
         for (i, e) in args.iter().enumerate() {
             if part_at == Some(i) {
-                if let ast::Expr::Identifier(id) = e {
-                    let part = id.value.to_ascii_uppercase();
-                    if functions::DATE_PARTS.contains(&part.as_str()) {
-                        bound.push(Expr::Literal {
-                            value: Literal::String(part),
-                            data_type: DataType::String,
-                            origin: Origin::NONE,
-                        });
-                        continue;
-                    }
+                let word = match e {
+                    ast::Expr::Identifier(id) if id.quote_style.is_none() => id.value.as_str(),
+                    _ => "",
+                };
+                match self.date_part(function, word, self.span(*e)) {
+                    Some(part) => bound.push(Expr::Literal {
+                        value: Literal::DatePart(part),
+                        data_type: DataType::String,
+                        origin: origin_of(e.span()),
+                    }),
+                    None => ok = false,
                 }
-                self.error(
-                    Code::TypeMismatch,
-                    self.span(*e),
-                    format!(
-                        "{name}'s argument {} must be a date part ({})",
-                        i + 1,
-                        functions::DATE_PARTS.join(", ")
-                    ),
-                    None,
-                );
-                ok = false;
                 continue;
             }
             match self.expr(e, scope, columns, mode) {

@@ -3,21 +3,102 @@
 use crate::plan::AggregateFunction;
 use crate::types::DataType;
 
-/// Date and time parts accepted by `EXTRACT`, `TIMESTAMP_DIFF`, `TIMESTAMP_TRUNC` and friends.
-pub const DATE_PARTS: [&str; 12] = [
-    "MICROSECOND",
-    "MILLISECOND",
-    "SECOND",
-    "MINUTE",
-    "HOUR",
-    "DAY",
-    "DAYOFWEEK",
-    "DAYOFYEAR",
-    "WEEK",
-    "MONTH",
-    "QUARTER",
-    "YEAR",
-];
+/// A date or time part, written as a bare keyword: `EXTRACT(HOUR FROM t)`,
+/// `TIMESTAMP_DIFF(a, b, MINUTE)`, `TIMESTAMP_TRUNC(t, MONTH)`. Which parts a
+/// function takes is [`ScalarFunction::date_parts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DatePart {
+    /// `MICROSECOND`
+    Microsecond,
+    /// `MILLISECOND`
+    Millisecond,
+    /// `SECOND`
+    Second,
+    /// `MINUTE`
+    Minute,
+    /// `HOUR`
+    Hour,
+    /// `DAY`
+    Day,
+    /// `DAYOFWEEK`: 1 (Sunday) to 7.
+    DayOfWeek,
+    /// `DAYOFYEAR`
+    DayOfYear,
+    /// `WEEK`: weeks begin on Sunday; days before the year's first Sunday are week 0.
+    Week,
+    /// `MONTH`
+    Month,
+    /// `QUARTER`
+    Quarter,
+    /// `YEAR`
+    Year,
+    /// `DATE`: the date of a timestamp (EXTRACT only).
+    Date,
+}
+
+impl DatePart {
+    /// Every part, in the order messages list them.
+    pub const ALL: [DatePart; 13] = [
+        Self::Microsecond,
+        Self::Millisecond,
+        Self::Second,
+        Self::Minute,
+        Self::Hour,
+        Self::Day,
+        Self::DayOfWeek,
+        Self::DayOfYear,
+        Self::Week,
+        Self::Month,
+        Self::Quarter,
+        Self::Year,
+        Self::Date,
+    ];
+
+    /// The keyword.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Microsecond => "MICROSECOND",
+            Self::Millisecond => "MILLISECOND",
+            Self::Second => "SECOND",
+            Self::Minute => "MINUTE",
+            Self::Hour => "HOUR",
+            Self::Day => "DAY",
+            Self::DayOfWeek => "DAYOFWEEK",
+            Self::DayOfYear => "DAYOFYEAR",
+            Self::Week => "WEEK",
+            Self::Month => "MONTH",
+            Self::Quarter => "QUARTER",
+            Self::Year => "YEAR",
+            Self::Date => "DATE",
+        }
+    }
+
+    /// The part spelled `name` (any case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The part's length in microseconds, for the parts of fixed length (up to DAY).
+    pub fn micros(self) -> Option<i64> {
+        Some(match self {
+            Self::Microsecond => 1,
+            Self::Millisecond => 1_000,
+            Self::Second => 1_000_000,
+            Self::Minute => 60_000_000,
+            Self::Hour => 3_600_000_000,
+            Self::Day => 86_400_000_000,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for DatePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Defines [`ScalarFunction`]: each variant with the name SQL spells it with.
 macro_rules! scalar_functions {
@@ -129,7 +210,35 @@ impl ScalarFunction {
         match self {
             Self::TimestampDiff => Some(2),
             Self::TimestampTrunc => Some(1),
+            Self::Extract => Some(0),
             _ => None,
+        }
+    }
+
+    /// The date parts the function takes, as BigQuery documents them for a
+    /// TIMESTAMP (google/zetasql `docs/timestamp_functions.md`: `TIMESTAMP_DIFF`
+    /// counts whole units up to DAY; `TIMESTAMP_TRUNC` adds WEEK, MONTH, QUARTER
+    /// and YEAR; `EXTRACT` adds DAYOFWEEK, DAYOFYEAR and DATE). The ISO and
+    /// `WEEK(<WEEKDAY>)` parts, and EXTRACT's DATETIME and TIME, are not here:
+    /// Sluice refuses them rather than run them wrong.
+    pub fn date_parts(self) -> &'static [DatePart] {
+        use DatePart as P;
+        match self {
+            Self::TimestampDiff => &DatePart::ALL[..6],
+            Self::TimestampTrunc => &[
+                P::Microsecond,
+                P::Millisecond,
+                P::Second,
+                P::Minute,
+                P::Hour,
+                P::Day,
+                P::Week,
+                P::Month,
+                P::Quarter,
+                P::Year,
+            ],
+            Self::Extract => &DatePart::ALL,
+            _ => &[],
         }
     }
 

@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 
 use crate::catalog::Source;
 use crate::diagnostics::Span;
-use crate::functions::ScalarFunction;
+use crate::functions::{DatePart, ScalarFunction};
 use crate::literal;
 use crate::types::{DataType, Field, Mode};
 
@@ -41,6 +41,9 @@ pub enum Literal {
     Timestamp(i64),
     /// An interval in microseconds (`INTERVAL 1 MINUTE`).
     IntervalMicros(i64),
+    /// A date part written as a keyword among a function's arguments
+    /// (`TIMESTAMP_DIFF(a, b, HOUR)`): not a value, the function reads it.
+    DatePart(DatePart),
 }
 
 impl fmt::Display for Literal {
@@ -61,6 +64,7 @@ impl fmt::Display for Literal {
                 write!(f, "TIMESTAMP '{} UTC'", literal::format_civil(*us, b' '))
             }
             Self::IntervalMicros(us) => write!(f, "INTERVAL {} MICROSECOND", us),
+            Self::DatePart(part) => write!(f, "{part}"),
         }
     }
 }
