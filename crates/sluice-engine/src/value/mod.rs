@@ -11,126 +11,16 @@ use sluice_sql::literal::{
 };
 use sluice_sql::types::DataType;
 
+mod base64;
+mod key;
+mod str;
+
+pub use base64::{base64, base64_decode, unbase64};
+pub use key::{Key, KeyValues, hash_value, same_group};
+pub use str::Str;
+
 /// A row: one value per column of an operator's output.
 pub type Row = Vec<Value>;
-
-/// How many bytes of text a [`Str`] holds inline.
-const INLINE: usize = 22;
-
-/// A STRING value's text. Up to 22 bytes (statuses, codes, timestamps as text) it is
-/// held inline: nothing to allocate, nothing shared to count when it is copied or
-/// dropped. Longer text is shared. Either way a [`Value`] stays 24 bytes.
-#[derive(Clone)]
-pub struct Str(Repr);
-
-#[derive(Clone)]
-enum Repr {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Shared(Arc<str>),
-}
-
-impl Str {
-    /// The text `s`.
-    pub fn new(s: &str) -> Self {
-        if s.len() <= INLINE {
-            let mut bytes = [0; INLINE];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
-            Self(Repr::Inline {
-                len: s.len() as u8,
-                bytes,
-            })
-        } else {
-            Self(Repr::Shared(Arc::from(s)))
-        }
-    }
-
-    /// The text.
-    #[inline]
-    pub fn as_str(&self) -> &str {
-        match &self.0 {
-            // Always whole UTF-8: it was copied from a `str`.
-            Repr::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..*len as usize]).unwrap_or_default()
-            }
-            Repr::Shared(s) => s,
-        }
-    }
-
-    /// The text's bytes (without checking them again).
-    #[inline]
-    pub fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
-            Repr::Inline { len, bytes } => &bytes[..*len as usize],
-            Repr::Shared(s) => s.as_bytes(),
-        }
-    }
-}
-
-impl std::ops::Deref for Str {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for Str {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl From<&str> for Str {
-    fn from(s: &str) -> Self {
-        Self::new(s)
-    }
-}
-
-impl From<String> for Str {
-    fn from(s: String) -> Self {
-        Self::new(&s)
-    }
-}
-
-impl PartialEq for Str {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for Str {}
-
-impl PartialOrd for Str {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Str {
-    /// UTF-8 bytes sort as their characters do.
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.as_bytes().cmp(other.as_bytes())
-    }
-}
-
-impl Hash for Str {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state)
-    }
-}
-
-impl std::fmt::Debug for Str {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.as_str().fmt(f)
-    }
-}
-
-impl std::fmt::Display for Str {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self)
-    }
-}
 
 /// A NUMERIC's value times 10^9 (an `i128`) kept as two 64-bit halves: aligned to
 /// 8 bytes rather than 16, so that a [`Value`] takes 24 bytes rather than 32, and
@@ -477,123 +367,6 @@ pub fn sort_order(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// A grouping or join key: values that hash and compare as `GROUP BY` groups them
-/// (NULLs together, NaNs together, -0.0 with 0.0).
-#[derive(Debug, Clone)]
-pub struct Key(pub KeyValues);
-
-/// A key's values: one value is stored inline, without allocating.
-pub type KeyValues = smallvec::SmallVec<[Value; 1]>;
-
-impl Key {
-    /// A key of these values.
-    pub fn new(values: Vec<Value>) -> Self {
-        Self(KeyValues::from_vec(values))
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| same_group(a, b))
-    }
-}
-
-impl Eq for Key {}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for v in &self.0 {
-            hash_value(v, state);
-        }
-    }
-}
-
-/// Whether two values fall into the same group.
-#[inline]
-pub fn same_group(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Int64(x), Value::Int64(y)) => x == y,
-        (Value::String(x), Value::String(y)) => x == y,
-        (Value::Null, Value::Null) => true,
-        (Value::Null, _) | (_, Value::Null) => false,
-        _ => compare(a, b) == Some(Ordering::Equal),
-    }
-}
-
-/// Hashes consistently with [`same_group`]: numbers hash by their value, whatever
-/// their type, so an INT64 key meets an equal FLOAT64 key.
-#[inline]
-pub fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
-    match v {
-        Value::Null => state.write_u8(0),
-        Value::Int64(i) => {
-            // As hash_number with an exact integer.
-            state.write_u8(1);
-            state.write_i64(*i);
-        }
-        Value::Float64(x) => {
-            let exact = (x.fract() == 0.0 && x.abs() < 9.2e18).then_some(*x as i64);
-            hash_number(*x, exact, state)
-        }
-        Value::Numeric(n) => {
-            let n = n.get();
-            let exact = (n % NUMERIC_SCALE == 0).then_some((n / NUMERIC_SCALE) as i64);
-            hash_number(n as f64 / NUMERIC_SCALE as f64, exact, state)
-        }
-        Value::Bool(b) => {
-            state.write_u8(2);
-            state.write_u8(u8::from(*b));
-        }
-        Value::String(s) => {
-            state.write_u8(3);
-            state.write(s.as_bytes());
-            state.write_u8(0xff);
-        }
-        Value::Bytes(b) => {
-            state.write_u8(4);
-            state.write(b);
-            state.write_u8(0xff);
-        }
-        // A DATE equals the DATETIME at its midnight.
-        Value::Date(d) => {
-            state.write_u8(5);
-            state.write_i64(*d as i64 * MICROS_PER_DAY);
-        }
-        Value::Datetime(t) => {
-            state.write_u8(5);
-            state.write_i64(*t);
-        }
-        Value::Time(t) => {
-            state.write_u8(6);
-            state.write_i64(*t);
-        }
-        Value::Timestamp(t) => {
-            state.write_u8(7);
-            state.write_i64(*t);
-        }
-        Value::Interval(t) => {
-            state.write_u8(8);
-            state.write_i64(*t);
-        }
-        Value::Struct(vs) | Value::Array(vs) => {
-            state.write_u8(9);
-            state.write_usize(vs.len());
-            for v in vs.iter() {
-                hash_value(v, state);
-            }
-        }
-    }
-}
-
-fn hash_number<H: Hasher>(x: f64, exact: Option<i64>, state: &mut H) {
-    state.write_u8(1);
-    match exact {
-        Some(i) => state.write_i64(i),
-        None if x.is_nan() => state.write_u64(u64::MAX),
-        None => state.write_u64(x.to_bits()),
-    }
-}
-
 // ---- text forms ------------------------------------------------------------------------
 
 /// FLOAT64 as BigQuery prints it: shortest round-trip form, `inf`, `-inf`, `nan`.
@@ -620,79 +393,6 @@ pub fn numeric_from_f64(x: f64) -> Option<Value> {
     literal::numeric_from_f64(x).map(Value::numeric)
 }
 
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding, as BigQuery writes BYTES in JSON.
-pub fn base64(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Decodes base64 in the standard or the URL-safe alphabet (padding and line
-/// breaks allowed); `None` for any other character.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut bits = 0u32;
-    let mut n = 0;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            b'\n' | b'\r' => continue,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    Some(out)
-}
-
-/// Decodes standard base64 (padding optional).
-pub fn unbase64(text: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = text
-        .trim_end_matches('=')
-        .bytes()
-        .map(|c| BASE64.iter().position(|&b| b == c).map(|p| p as u8))
-        .collect::<Option<_>>()?;
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for chunk in digits.chunks(4) {
-        if chunk.len() == 1 {
-            return None;
-        }
-        let mut n = 0u32;
-        for (i, d) in chunk.iter().enumerate() {
-            n |= u32::from(*d) << (18 - 6 * i);
-        }
-        for i in 0..chunk.len() - 1 {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     #[cfg(not(target_arch = "wasm32"))]
@@ -713,73 +413,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_inline_up_to_22_bytes_and_shared_beyond_and_behaves_the_same() {
-        let texts = [
-            "",
-            "Open",
-            "2024-03-01T12:34:56Z",
-            "abcdefghijklmnopqrstuv",
-            "abcdefghijklmnopqrstuvw",
-            "ünïcödé ünïcödé ünï",
-            "ünïcödé ünïcödé ünïcödé",
-            "a much longer piece of text than any inline one",
-        ];
-        for t in texts {
-            let s = Str::new(t);
-            assert_eq!(matches!(s.0, Repr::Inline { .. }), t.len() <= INLINE, "{t}");
-            assert_eq!(s.as_str(), t);
-            assert_eq!(&*s.clone(), t);
-            assert_eq!(s.to_string(), t);
-            assert_eq!(format!("{s:?}"), format!("{t:?}"));
-            assert_eq!(Value::string(t).to_string(), t);
-            for u in texts {
-                let v = Str::new(u);
-                assert_eq!(s == v, t == u, "{t} = {u}");
-                assert_eq!(s.cmp(&v), t.cmp(u), "{t} <> {u}");
-                assert_eq!(
-                    compare(&Value::string(t), &Value::string(u)),
-                    Some(t.cmp(u))
-                );
-            }
-        }
-        assert_eq!(std::mem::size_of::<Value>(), 24);
-        let groups: std::collections::HashSet<Key> = texts
-            .iter()
-            .chain(&texts)
-            .map(|t| Key::new(vec![Value::string(t)]))
-            .collect();
-        assert_eq!(groups.len(), texts.len());
-    }
-
-    #[test]
-    fn base64_round_trips_in_both_alphabets() {
-        assert_eq!(base64_decode(&base64(b"hello")), Some(b"hello".to_vec()));
-        assert_eq!(base64_decode("aGVsbG8="), Some(b"hello".to_vec()));
-        assert_eq!(base64_decode("-_8"), Some(vec![0xfb, 0xff]));
-        assert_eq!(base64_decode("a b"), None);
-    }
-
-    #[test]
     fn numerics_parse_into_values_and_print() {
         assert_eq!(parse_numeric("1.5"), Some(Value::numeric(1_500_000_000)));
         assert_eq!(parse_numeric("1.2.3"), None);
         assert_eq!(Value::numeric(-3_000_000_000).to_string(), "-3");
-    }
-
-    #[test]
-    fn keys_group_numbers_by_value_and_nulls_together() {
-        use std::collections::HashSet;
-        let keys: HashSet<Key> = [
-            Key::new(vec![Value::Int64(1)]),
-            Key::new(vec![Value::Float64(1.0)]),
-            Key::new(vec![Value::Null]),
-            Key::new(vec![Value::Null]),
-            Key::new(vec![Value::Float64(-0.0)]),
-            Key::new(vec![Value::Float64(0.0)]),
-        ]
-        .into_iter()
-        .collect();
-        assert_eq!(keys.len(), 3);
     }
 
     #[test]
