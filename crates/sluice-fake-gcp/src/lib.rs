@@ -13,6 +13,8 @@
 //!   a dropped connection.
 
 pub mod discovery;
+mod http;
+mod jobs;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -25,6 +27,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 
 use discovery::{Discovery, Matched};
+use http::{error, handle, query_param};
+use jobs::{active, advance, find_job, job_json, pipeline_steps, rfc3339, terminal};
 
 /// The token the fake accepts (`Authorization: Bearer …`).
 pub const TOKEN: &str = "fake-token";
@@ -228,305 +232,6 @@ impl Fake {
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Moves a job along its life as time passes; its current state.
-fn advance(job: &mut Job, timing: Timing) -> &str {
-    let now = Instant::now();
-    let current = job
-        .states
-        .last()
-        .map(|(s, _)| s.clone())
-        .unwrap_or_default();
-    if current == "JOB_STATE_PENDING" && now.duration_since(job.created) >= timing.start {
-        job.states
-            .push(("JOB_STATE_RUNNING".into(), job.created + timing.start));
-    }
-    if let Some((requested, at)) = job.requested.clone() {
-        let (during, done) = if requested == "JOB_STATE_DRAINED" {
-            ("JOB_STATE_DRAINING", "JOB_STATE_DRAINED")
-        } else {
-            ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
-        };
-        let last = job
-            .states
-            .last()
-            .map(|(s, _)| s.as_str())
-            .unwrap_or_default();
-        if !terminal(last) && last != during {
-            job.states.push((during.into(), at));
-        }
-        let last = job
-            .states
-            .last()
-            .map(|(s, _)| s.as_str())
-            .unwrap_or_default();
-        if last == during && now.duration_since(at) >= timing.stop {
-            job.states.push((done.into(), at + timing.stop));
-        }
-    }
-    job.states
-        .last()
-        .map(|(s, _)| s.as_str())
-        .unwrap_or("JOB_STATE_UNKNOWN")
-}
-
-fn terminal(state: &str) -> bool {
-    matches!(
-        state,
-        "JOB_STATE_DONE" | "JOB_STATE_FAILED" | "JOB_STATE_CANCELLED" | "JOB_STATE_DRAINED"
-    )
-}
-
-fn active(state: &str) -> bool {
-    !terminal(state)
-}
-
-/// RFC 3339 for an instant (relative to now, on the wall clock).
-fn rfc3339(at: Instant) -> String {
-    let ago = Instant::now().saturating_duration_since(at);
-    let wall = std::time::SystemTime::now() - ago;
-    let secs = wall
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    // Civil time from the epoch, without a date library: days, then time of day.
-    let days = (secs / 86_400.0).floor() as i64;
-    let rest = secs - days as f64 * 86_400.0;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:06.3}Z",
-        (rest / 3600.0) as u32,
-        ((rest % 3600.0) / 60.0) as u32,
-        rest % 60.0
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn error(status: u16, google_status: &str, message: &str) -> (u16, Value) {
-    (
-        status,
-        json!({"error": {"code": status, "status": google_status, "message": message}}),
-    )
-}
-
-async fn handle(
-    shared: Arc<Shared>,
-    req: Request<hyper::body::Incoming>,
-) -> Result<Response<Body>, std::io::Error> {
-    let method = req.method().as_str().to_owned();
-    let path = req.uri().path().to_owned();
-    let full_path: String = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| path.clone());
-    let query: Vec<(String, String)> = req
-        .uri()
-        .query()
-        .map(|q| {
-            q.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                    (decode(k), decode(v))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let authorized = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {TOKEN}"));
-    let bytes = to_bytes(Body::new(req.into_body()), 32 << 20)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let body: Option<Value> = if bytes.is_empty() {
-        None
-    } else {
-        match serde_json::from_slice(&bytes) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let mut state = lock(&shared.state);
-                state
-                    .violations
-                    .push(format!("{method} {path}: body is not JSON: {e}"));
-                return Ok(reply(
-                    400,
-                    json!({"error": {"code": 400, "message": "not JSON"}}),
-                ));
-            }
-        }
-    };
-    let checked = shared
-        .discovery
-        .check(&method, &path, &query, body.as_ref());
-    let call = match &checked {
-        Ok(m) => m.method.id.clone(),
-        Err(_) => "?".into(),
-    };
-    // Logged on arrival (a slow answer may never be read), its status set at the end.
-    let entry = {
-        let mut state = lock(&shared.state);
-        state.log.push(Logged {
-            call: call.clone(),
-            method: method.clone(),
-            path: full_path,
-            body: body.clone(),
-            status: 0,
-        });
-        state.log.len() - 1
-    };
-    // Faults first: they model the network and Google's front end.
-    let fault = {
-        let mut state = lock(&shared.state);
-        let hit = state
-            .faults
-            .iter_mut()
-            .find(|f| f.call == call)
-            .and_then(|f| {
-                if f.skip > 0 {
-                    f.skip -= 1;
-                    return None;
-                }
-                f.times = f.times.saturating_sub(1);
-                Some(f.kind.clone())
-            });
-        state.faults.retain(|f| f.times > 0);
-        hit
-    };
-    match fault {
-        Some(FaultKind::Drop) => {
-            return Err(std::io::Error::other("fault: dropped connection"));
-        }
-        Some(FaultKind::Status(status)) => {
-            finish(&shared, entry, status);
-            let (s, b) = error(status, "UNAVAILABLE", "fault injected by the fake");
-            return Ok(reply(s, b));
-        }
-        Some(FaultKind::Slow(wait)) => tokio::time::sleep(wait).await,
-        None => {}
-    }
-    let (status, answer) = if !authorized {
-        error(
-            401,
-            "UNAUTHENTICATED",
-            "Request had invalid authentication credentials.",
-        )
-    } else {
-        match checked {
-            Err(problems) => {
-                let mut state = lock(&shared.state);
-                state.violations.extend(problems.iter().cloned());
-                error(400, "INVALID_ARGUMENT", &problems.join("; "))
-            }
-            Ok(matched) => {
-                let mut state = lock(&shared.state);
-                serve(&mut state, shared.timing, &matched, &query, body.as_ref())
-            }
-        }
-    };
-    finish(&shared, entry, status);
-    Ok(reply(status, answer))
-}
-
-fn finish(shared: &Shared, entry: usize, status: u16) {
-    if let Some(logged) = lock(&shared.state).log.get_mut(entry) {
-        logged.status = status;
-    }
-}
-
-fn reply(status: u16, body: Value) -> Response<Body> {
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        "content-type",
-        axum::http::HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn query_param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// The transform names of a Beam YAML pipeline (the job's steps).
-fn pipeline_steps(yaml: &str) -> Vec<String> {
-    let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(yaml) else {
-        return vec![];
-    };
-    let Some(doc) = docs.first() else {
-        return vec![];
-    };
-    doc["pipeline"]["transforms"]
-        .as_vec()
-        .map(|ts| {
-            ts.iter()
-                .filter_map(|t| t["name"].as_str().or(t["type"].as_str()).map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn job_json(job: &mut Job, timing: Timing) -> Value {
-    let state = advance(job, timing).to_owned();
-    let since = job.states.last().map(|(_, at)| *at).unwrap_or(job.created);
-    json!({
-        "id": job.id,
-        "name": job.name,
-        "projectId": job.project,
-        "location": job.location,
-        "type": "JOB_TYPE_STREAMING",
-        "currentState": state,
-        "currentStateTime": rfc3339(since),
-        "createTime": rfc3339(job.created),
-        "labels": job.labels,
-    })
 }
 
 fn serve(
@@ -873,13 +578,6 @@ fn serve(
     }
 }
 
-fn find_job<'a>(state: &'a mut State, m: &Matched) -> Option<&'a mut Job> {
-    let id = m.param("jobId");
-    state.jobs.iter_mut().find(|j| {
-        j.id == id && j.project == m.param("projectId") && j.location == m.param("location")
-    })
-}
-
 impl State {
     /// Whether anything Sluice could have created is left (topics other than
     /// `keep`, datasets, tables, or active jobs).
@@ -912,22 +610,5 @@ impl Fake {
     pub fn leftovers(&self, keep_topics: &[&str]) -> Vec<String> {
         let timing = self.shared.timing;
         self.state().leftovers(keep_topics, timing)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(decode("a%20b%26c"), "a b&c");
-        assert_eq!(decode("100%"), "100%");
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_418), (2025, 11, 26));
     }
 }
