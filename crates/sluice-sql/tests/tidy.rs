@@ -1,9 +1,14 @@
-//! The pure crates stay pure: `sluice-sql`, `sluice-engine` and `sluice-datagen` do no
-//! I/O, read no clock, start no thread and read no environment (ARCHITECTURE.md:
-//! "No files, sockets, clocks or threads; inputs and outputs are values"). They run in
-//! the browser as they run on the server, and their results depend on their inputs
-//! alone. Their sources are read here, past their test modules (a `#[cfg(test)]` module
-//! is last in a file, by this codebase's convention, and may read its fixtures).
+//! Tidy tests: the source tree itself, checked like code (rust-analyzer's "tidy").
+//!
+//! - The pure crates stay pure: `sluice-sql`, `sluice-engine` and `sluice-datagen` do
+//!   no I/O, read no clock, start no thread and read no environment (ARCHITECTURE.md:
+//!   "No files, sockets, clocks or threads; inputs and outputs are values"). They run
+//!   in the browser as they run on the server, and their results depend on their
+//!   inputs alone. Their sources are read here, past their test modules (a
+//!   `#[cfg(test)]` module is last in a file, or a file `tests.rs`, by this
+//!   codebase's convention, and may read its fixtures).
+//! - No source file is over 800 lines without saying why at its top: a file that
+//!   long is several concerns in one (issue 18).
 
 use std::path::{Path, PathBuf};
 
@@ -63,6 +68,9 @@ fn the_pure_crates_name_no_file_clock_thread_or_environment() {
         let mut paths = Vec::new();
         sources(&crates.join(name).join("src"), &mut paths);
         for path in paths {
+            if path.file_name().is_some_and(|n| n == "tests.rs") {
+                continue;
+            }
             files += 1;
             let text = std::fs::read_to_string(&path).expect("readable");
             for v in violations(&text) {
@@ -80,5 +88,36 @@ fn a_forbidden_name_is_found_outside_tests_only() {
     assert_eq!(
         violations(text),
         ["1: std::fs", "2: std::time::Instant", "2: Instant::now"]
+    );
+}
+
+/// How long a source file may be without a reason at its top.
+const MAX_LINES: usize = 800;
+
+/// A file over [`MAX_LINES`] says why in its first lines, with these words.
+const REASON: &str = "Longer than 800 lines because";
+
+#[test]
+fn no_source_file_is_over_800_lines_without_a_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut paths = Vec::new();
+    for dir in ["crates", "web/src", "xtask/src", "tests"] {
+        sources(&root.join(dir), &mut paths);
+    }
+    assert!(paths.len() > 100, "only {} files found", paths.len());
+    let long: Vec<String> = paths
+        .iter()
+        .filter(|path| !path.components().any(|c| c.as_os_str() == "target"))
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).expect("readable");
+            let lines = text.lines().count();
+            let head: String = text.lines().take(10).collect::<Vec<_>>().join("\n");
+            (lines > MAX_LINES && !head.contains(REASON))
+                .then(|| format!("{}: {lines} lines", path.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these along their own structure, or say at the top \"{REASON} …\": {long:#?}"
     );
 }
