@@ -57,6 +57,18 @@ pub fn token() -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// [`fetch`], with the answer read as `T` (a type the server answers with, from
+/// `sluice_deploy::wire`); an answer of another shape is an error that says so.
+pub async fn fetch_as<T: serde::de::DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+) -> Result<T, String> {
+    let value = fetch(method, url, body).await?;
+    serde_json::from_value(value)
+        .map_err(|e| format!("the server's answer to {url} is not what this page reads: {e}"))
+}
+
 /// A JSON call to the server's API (with the token); the answer or its error.
 pub async fn fetch(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
     use gloo_net::http::Request;

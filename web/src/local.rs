@@ -6,12 +6,14 @@
 use std::rc::Rc;
 
 use serde_json::{Value, json};
+use sluice_deploy::JobState;
+use sluice_deploy::wire::{GeneratorStatus, LocalCleaned, LocalJob, SqlResult, TopicMessage};
 use sluice_sql::Catalog;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
-use crate::api::fetch;
+use crate::api::{fetch, fetch_as};
 
 /// Properties of [`LocalPanel`].
 #[derive(Properties, PartialEq)]
@@ -28,18 +30,14 @@ pub struct LocalProps {
     pub has_token: bool,
 }
 
-fn state_name(state: &str) -> String {
-    sluice_deploy::JobState::short_name(state)
-}
-
-fn ended(state: &str) -> bool {
-    sluice_deploy::JobState::parse(state).is_terminal()
+fn state_name(state: JobState) -> String {
+    JobState::short_name(state.as_str())
 }
 
 /// Runs `sql` on the server's local database and shows the result (or the error).
-fn run_sql(result: UseStateHandle<Option<Result<Value, String>>>, sql: String) {
+fn run_sql(result: UseStateHandle<Option<Result<SqlResult, String>>>, sql: String) {
     wasm_bindgen_futures::spawn_local(async move {
-        let r = fetch(
+        let r = fetch_as(
             "POST",
             "/api/local/sql",
             Some(json!({"sql": sql, "max_rows": 200})),
@@ -52,14 +50,14 @@ fn run_sql(result: UseStateHandle<Option<Result<Value, String>>>, sql: String) {
 /// The local target's panel.
 #[function_component(LocalPanel)]
 pub fn local_panel(props: &LocalProps) -> Html {
-    let job = use_state(|| None::<Value>);
+    let job = use_state(|| None::<LocalJob>);
     let error = use_state(|| None::<String>);
-    let cleaned = use_state(|| None::<Value>);
-    let generator = use_state(|| None::<Value>);
+    let cleaned = use_state(|| None::<LocalCleaned>);
+    let generator = use_state(|| None::<GeneratorStatus>);
     let speed = use_state(|| "100".to_string());
     let sql = use_state(String::new);
-    let result = use_state(|| None::<Result<Value, String>>);
-    let feed = use_state(Vec::<Value>::new);
+    let result = use_state(|| None::<Result<SqlResult, String>>);
+    let feed = use_state(Vec::<TopicMessage>::new);
     let name = props.job_name.to_string();
     let table = format!("sluice.{}", name.replace('-', "_"));
     let default_sql = format!("SELECT * FROM \"{table}\" ORDER BY rowid DESC LIMIT 20");
@@ -68,12 +66,9 @@ pub fn local_panel(props: &LocalProps) -> Html {
     } else {
         (*sql).clone()
     };
-    let state = job
-        .as_ref()
-        .and_then(|j| j["state"].as_str())
-        .unwrap_or_default()
-        .to_owned();
-    let rows_seen = job.as_ref().and_then(|j| j["live"]["rows"].as_u64());
+    let state = job.as_ref().map_or(JobState::Unknown, |j| j.state);
+    let ended = state.is_terminal();
+    let rows_seen = job.as_ref().and_then(|j| j.live.as_ref()).map(|l| l.rows);
 
     // Poll the job's page and the generator while there is a job.
     {
@@ -85,11 +80,12 @@ pub fn local_panel(props: &LocalProps) -> Html {
                 gloo_timers::callback::Interval::new(700, move || {
                     let (job, generator, name) = (job.clone(), generator.clone(), name.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        if let Ok(j) = fetch("GET", &format!("/api/local/jobs/{name}"), None).await
+                        if let Ok(j) =
+                            fetch_as("GET", &format!("/api/local/jobs/{name}"), None).await
                         {
                             job.set(Some(j));
                         }
-                        if let Ok(g) = fetch("GET", "/api/local/generator", None).await {
+                        if let Ok(g) = fetch_as("GET", "/api/local/generator", None).await {
                             generator.set(Some(g));
                         }
                     });
@@ -111,7 +107,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
     {
         let feed = feed.clone();
         let topic = format!("{name}-results");
-        let live = job.is_some() && !ended(&state);
+        let live = job.is_some() && !ended;
         use_effect_with((live, topic), move |(live, topic)| {
             // An EventSource cannot send the token: it sends the session cookie
             // that POST /api/session (with the token) sets first.
@@ -158,7 +154,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
             cleaned.set(None);
             feed.set(Vec::new());
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch("POST", "/api/local/deploy", Some(body)).await {
+                match fetch_as("POST", "/api/local/deploy", Some(body)).await {
                     Ok(j) => job.set(Some(j)),
                     Err(e) => error.set(Some(e)),
                 }
@@ -172,31 +168,30 @@ pub fn local_panel(props: &LocalProps) -> Html {
             let (job, error, cleaned, name) =
                 (job.clone(), error.clone(), cleaned.clone(), name.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch(
-                    "POST",
-                    &format!("/api/local/jobs/{name}/{what}"),
-                    Some(json!({})),
-                )
-                .await
-                {
-                    Ok(v) if what == "cleanup" => {
-                        job.set(None);
-                        cleaned.set(Some(v));
-                    }
-                    Ok(_) => {}
-                    Err(e) => error.set(Some(e)),
+                let url = format!("/api/local/jobs/{name}/{what}");
+                let done = if what == "cleanup" {
+                    fetch_as::<LocalCleaned>("POST", &url, Some(json!({})))
+                        .await
+                        .map(|c| {
+                            job.set(None);
+                            cleaned.set(Some(c));
+                        })
+                } else {
+                    fetch("POST", &url, Some(json!({}))).await.map(drop)
+                };
+                if let Err(e) = done {
+                    error.set(Some(e));
                 }
             });
         })
     };
     let on_generator = {
         let (generator, error, speed) = (generator.clone(), error.clone(), speed.clone());
-        let running = generator.as_ref().is_some_and(|g| g["running"] == true);
+        let running = generator.as_ref().is_some_and(|g| g.running);
         let topic = job
             .as_ref()
-            .and_then(|j| j["sources"][0].as_str())
-            .unwrap_or("orders")
-            .to_owned();
+            .and_then(|j| j.sources.first().cloned())
+            .unwrap_or_else(|| "orders".into());
         Callback::from(move |_: MouseEvent| {
             let (generator, error) = (generator.clone(), error.clone());
             let body = if running {
@@ -205,7 +200,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
                 json!({"running": true, "topic": topic, "speed": speed.parse::<f64>().unwrap_or(1.0)})
             };
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch("POST", "/api/local/generator", Some(body)).await {
+                match fetch_as("POST", "/api/local/generator", Some(body)).await {
                     Ok(g) => generator.set(Some(g)),
                     Err(e) => error.set(Some(e)),
                 }
@@ -232,14 +227,18 @@ pub fn local_panel(props: &LocalProps) -> Html {
         let (result, sql_text) = (result.clone(), sql_text.clone());
         Callback::from(move |_: MouseEvent| run_sql(result.clone(), sql_text.clone()))
     };
-    let running_generator = generator.as_ref().is_some_and(|g| g["running"] == true);
+    let running_generator = generator.as_ref().is_some_and(|g| g.running);
+    let live = job
+        .as_ref()
+        .and_then(|j| j.live.clone())
+        .unwrap_or_default();
     html! {
         <div class="local" id="local">
             <p class="hint">
                 { format!("The job runs inside this sluice server on the same engine as the simulation, reading the local topic(s) it names and writing the table \"{table}\" (SQLite) and the topic {name}-results. Anyone with the server's token may publish to the topics it reads: POST /api/local/topics/orders:publish with Pub/Sub's body; only the job writes {name}-results.") }
             </p>
             <div class="controls">
-                <button id="local-deploy" type="button" disabled={!props.has_token || (job.is_some() && !ended(&state))} onclick={on_deploy}>
+                <button id="local-deploy" type="button" disabled={!props.has_token || (job.is_some() && !ended)} onclick={on_deploy}>
                     { "Deploy here" }
                 </button>
                 if !props.has_token {
@@ -251,29 +250,29 @@ pub fn local_panel(props: &LocalProps) -> Html {
             }
             if let Some(c) = &*cleaned {
                 <div class="deploy-result" id="local-result" role="status">
-                    <p>{ format!("Cleaned up: {} deleted.", c["deleted"].as_array().map(|d| d.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }</p>
+                    <p>{ format!("Cleaned up: {} deleted.", c.deleted.join(", ")) }</p>
                 </div>
             }
             if let Some(j) = &*job {
                 <section class="job" id="local-job" aria-label="The local job">
                     <div class="pane-head">
                         <h3 class="section">{ format!("Job {name} (local)") }</h3>
-                        <span id="local-job-state" class={classes!("badge", state_name(&state))}>{ state_name(&state) }</span>
+                        <span id="local-job-state" class={classes!("badge", state_name(state))}>{ state_name(state) }</span>
                     </div>
                     <p class="counters" id="local-counters">
-                        <span><b>{ j["live"]["events"].as_u64().unwrap_or(0) }</b>{ " events" }</span>
-                        <span><b id="local-rows">{ j["live"]["rows"].as_u64().unwrap_or(0) }</b>{ " rows" }</span>
-                        <span><b>{ j["backlog"].as_i64().unwrap_or(0) }</b>{ " waiting" }</span>
-                        <span><b>{ format!("{:.0}", j["live"]["events_per_second"].as_f64().unwrap_or(0.0)) }</b>{ " events/s" }</span>
-                        <span><b>{ j["live"]["bad_messages"].as_u64().unwrap_or(0) }</b>{ " bad messages" }</span>
+                        <span><b>{ live.events }</b>{ " events" }</span>
+                        <span><b id="local-rows">{ live.rows }</b>{ " rows" }</span>
+                        <span><b>{ j.backlog }</b>{ " waiting" }</span>
+                        <span><b>{ format!("{:.0}", live.events_per_second) }</b>{ " events/s" }</span>
+                        <span><b>{ live.bad_messages }</b>{ " bad messages" }</span>
                     </p>
                     <p class="hint" id="local-history">
-                        { j["history"].as_array().into_iter().flatten()
-                            .map(|c| format!("{} ({})", state_name(c["state"].as_str().unwrap_or_default()), c["time"].as_str().unwrap_or_default()))
+                        { j.history.iter()
+                            .map(|c| format!("{} ({})", state_name(c.state), c.time))
                             .collect::<Vec<_>>().join(" → ") }
                     </p>
                     <div class="controls">
-                        <button id="local-generator" type="button" class="secondary" disabled={ended(&state)} onclick={on_generator}>
+                        <button id="local-generator" type="button" class="secondary" disabled={ended} onclick={on_generator}>
                             { if running_generator { "Stop the generator" } else { "Start the generator" } }
                         </button>
                         <label class="speed">{ "Pace" }
@@ -283,21 +282,21 @@ pub fn local_panel(props: &LocalProps) -> Html {
                                 }) }
                             </select>
                         </label>
-                        <span class="hint">{ format!("{} published", generator.as_ref().and_then(|g| g["published"].as_u64()).unwrap_or(0)) }</span>
+                        <span class="hint">{ format!("{} published", generator.as_ref().map_or(0, |g| g.published)) }</span>
                         <span class="spacer"></span>
-                        <button id="local-drain" type="button" class="secondary" disabled={ended(&state)} onclick={action("drain")}>{ "Drain" }</button>
-                        <button id="local-cancel" type="button" class="secondary" disabled={ended(&state)} onclick={action("cancel")}>{ "Cancel" }</button>
+                        <button id="local-drain" type="button" class="secondary" disabled={ended} onclick={action("drain")}>{ "Drain" }</button>
+                        <button id="local-cancel" type="button" class="secondary" disabled={ended} onclick={action("cancel")}>{ "Cancel" }</button>
                         <button id="local-cleanup" type="button" class="secondary" onclick={action("cleanup")}>{ "Clean up" }</button>
                     </div>
                     <table class="grid" id="local-operators">
                         <thead><tr><th>{ "Operator" }</th><th class="num">{ "In" }</th><th class="num">{ "Out" }</th><th class="num">{ "Dropped" }</th></tr></thead>
                         <tbody>
-                            { for j["live"]["operators"].as_array().into_iter().flatten().map(|o| html! {
+                            { for live.operators.iter().map(|(_, label, rows_in, rows_out, dropped)| html! {
                                 <tr>
-                                    <td class="label" title={o[1].as_str().unwrap_or_default().to_owned()}>{ o[1].as_str().unwrap_or_default().to_owned() }</td>
-                                    <td class="num">{ o[2].as_u64().unwrap_or(0) }</td>
-                                    <td class="num">{ o[3].as_u64().unwrap_or(0) }</td>
-                                    <td class="num">{ o[4].as_u64().unwrap_or(0) }</td>
+                                    <td class="label" title={label.clone()}>{ label.clone() }</td>
+                                    <td class="num">{ rows_in }</td>
+                                    <td class="num">{ rows_out }</td>
+                                    <td class="num">{ dropped }</td>
                                 </tr>
                             }) }
                         </tbody>
@@ -309,10 +308,10 @@ pub fn local_panel(props: &LocalProps) -> Html {
                         Some(Ok(r)) => html! {
                             <div class="table-scroll">
                                 <table class="grid" id="local-sql-result">
-                                    <thead><tr>{ for r["columns"].as_array().into_iter().flatten().map(|c| html! { <th>{ c.as_str().unwrap_or_default().to_owned() }</th> }) }</tr></thead>
+                                    <thead><tr>{ for r.columns.iter().map(|c| html! { <th>{ c.clone() }</th> }) }</tr></thead>
                                     <tbody>
-                                        { for r["rows"].as_array().into_iter().flatten().map(|row| html! {
-                                            <tr>{ for row.as_array().into_iter().flatten().map(|v| html! {
+                                        { for r.rows.iter().map(|row| html! {
+                                            <tr>{ for row.iter().map(|v| html! {
                                                 <td>{ match v { Value::String(s) => s.clone(), Value::Null => "NULL".into(), other => other.to_string() } }</td>
                                             }) }</tr>
                                         }) }
@@ -326,12 +325,12 @@ pub fn local_panel(props: &LocalProps) -> Html {
                     <h3 class="section">{ format!("Destination topic {name}-results (live)") }</h3>
                     <ul class="feed" id="local-feed">
                         { for feed.iter().map(|m| html! {
-                            <li><span class="hint">{ m["publish_time"].as_str().unwrap_or_default().to_owned() }</span>{ " " }<code>{ m["data"].as_str().unwrap_or_default().to_owned() }</code></li>
+                            <li><span class="hint">{ m.publish_time.clone() }</span>{ " " }<code>{ m.data.clone() }</code></li>
                         }) }
                     </ul>
                     <ul class="feed" id="local-log">
-                        { for j["log"].as_array().into_iter().flatten().rev().take(10).map(|l| html! {
-                            <li><span class="hint">{ l[0].as_str().unwrap_or_default().to_owned() }</span>{ " " }{ l[1].as_str().unwrap_or_default().to_owned() }</li>
+                        { for j.log.iter().rev().take(10).map(|(time, line)| html! {
+                            <li><span class="hint">{ time.clone() }</span>{ " " }{ line.clone() }</li>
                         }) }
                     </ul>
                 </section>
@@ -347,14 +346,14 @@ struct EventFeed {
 }
 
 impl EventFeed {
-    fn open(topic: &str, feed: UseStateHandle<Vec<Value>>) -> Option<Self> {
+    fn open(topic: &str, feed: UseStateHandle<Vec<TopicMessage>>) -> Option<Self> {
         let source =
             web_sys::EventSource::new(&format!("/api/local/topics/{topic}/events")).ok()?;
-        let kept = Rc::new(std::cell::RefCell::new(Vec::<Value>::new()));
+        let kept = Rc::new(std::cell::RefCell::new(Vec::<TopicMessage>::new()));
         let on_message =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 if let Some(text) = e.data().as_string()
-                    && let Ok(v) = serde_json::from_str::<Value>(&text)
+                    && let Ok(v) = serde_json::from_str::<TopicMessage>(&text)
                 {
                     let mut k = kept.borrow_mut();
                     k.insert(0, v);

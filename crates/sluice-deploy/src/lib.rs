@@ -13,6 +13,7 @@ pub mod job_state;
 pub mod pipeline;
 pub mod python;
 pub mod target;
+pub mod wire;
 
 #[cfg(feature = "cloud")]
 pub mod apply;

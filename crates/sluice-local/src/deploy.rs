@@ -7,7 +7,7 @@ impl Local {
     /// Deploys `spec`: creates what it reads and writes (topics, the generated
     /// tables, the destination table and topic) and starts the job, reading messages
     /// published from now on. Deploying a running job again changes nothing.
-    pub fn deploy(&self, spec: &JobSpec) -> Result<JobStatus, LocalError> {
+    pub fn deploy(&self, spec: &JobSpec) -> Result<LocalJob, LocalError> {
         let prepared = spec.prepare()?;
         let g = spec.generated;
         if g.customers > sluice_datagen::MAX_CUSTOMERS || g.orders > sluice_datagen::MAX_ORDERS {
@@ -106,7 +106,7 @@ impl Local {
         spec: &JobSpec,
         prepared: &Prepared,
         building: &[(String, String)],
-    ) -> Result<Option<JobStatus>, LocalError> {
+    ) -> Result<Option<LocalJob>, LocalError> {
         let mut conn = lock(&self.inner.writer);
         // Another deploy may have come in while the tables were generated.
         if check_deploy(&conn, spec, prepared)? {
@@ -153,12 +153,23 @@ impl Local {
         let now = rfc3339(now_micros());
         tx.execute(
             "INSERT INTO sluice_jobs (name, spec, state, position, start, history, created, log)
-             VALUES (?1, ?2, 'JOB_STATE_RUNNING', ?3, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
             params![
                 spec.name,
                 serde_json::to_string(spec).map_err(|e| LocalError::Invalid(e.to_string()))?,
+                JobState::Running.as_str(),
                 position,
-                json!([{"state": "JOB_STATE_PENDING", "time": now}, {"state": "JOB_STATE_RUNNING", "time": now}]).to_string(),
+                json!([
+                    StateChange {
+                        state: JobState::Pending,
+                        time: now.clone()
+                    },
+                    StateChange {
+                        state: JobState::Running,
+                        time: now.clone()
+                    },
+                ])
+                .to_string(),
                 serde_json::to_string(&created).map_err(|e| LocalError::Invalid(e.to_string()))?,
                 json!([[now, format!("deployed; reading messages after {position}")]]).to_string(),
             ],
@@ -182,8 +193,8 @@ fn check_deploy(
             |r| r.get(0),
         )
         .ok();
-    match state.as_deref() {
-        Some("JOB_STATE_RUNNING" | "JOB_STATE_DRAINING") => return Ok(true),
+    match state.as_deref().map(JobState::parse) {
+        Some(JobState::Running | JobState::Draining) => return Ok(true),
         Some(_) => return Err(LocalError::JobExists(spec.name.clone())),
         None => {}
     }
@@ -207,11 +218,17 @@ fn running_jobs(
     conn: &rusqlite::Connection,
     except: &str,
 ) -> Result<Vec<(String, Vec<String>, String)>, LocalError> {
-    let mut stmt = conn.prepare(
-        "SELECT name, spec FROM sluice_jobs WHERE state IN ('JOB_STATE_RUNNING', 'JOB_STATE_DRAINING') AND name <> ?1",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT name, spec FROM sluice_jobs WHERE state IN (?2, ?3) AND name <> ?1")?;
     let rows: Vec<(String, String)> = stmt
-        .query_map([except], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(
+            params![
+                except,
+                JobState::Running.as_str(),
+                JobState::Draining.as_str()
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
         .collect::<Result<_, _>>()?;
     let mut jobs = Vec::new();
     for (name, spec) in rows {

@@ -8,6 +8,8 @@
 //! windows, counters) the committed outputs came from. Nothing is lost, nothing
 //! written twice.
 
+use sluice_deploy::JobState;
+use sluice_deploy::wire::Live;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,23 +29,6 @@ pub(crate) const CANCEL: u8 = 1;
 pub(crate) const DRAIN: u8 = 2;
 /// Stop the thread, leaving the record as it is (the server stops).
 pub(crate) const QUIT: u8 = 3;
-
-/// What the page shows of a running job, updated after every batch.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Live {
-    /// Messages read (replayed ones included).
-    pub events: u64,
-    /// Rows written to the destination table (this run and before).
-    pub rows: u64,
-    /// The committed position in the log.
-    pub position: i64,
-    /// Per operator: (kind, label, rows in, rows out, dropped).
-    pub operators: Vec<(String, String, u64, u64, u64)>,
-    /// Events per second over the last few seconds.
-    pub events_per_second: f64,
-    /// Messages that could not be read as rows of the topic's schema.
-    pub bad_messages: u64,
-}
 
 /// The handle the owner keeps.
 pub(crate) struct Running {
@@ -94,7 +79,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(crate) fn record(
     conn: &Connection,
     name: &str,
-    state: Option<&str>,
+    state: Option<JobState>,
     line: &str,
 ) -> Result<(), LocalError> {
     let (log, history): (String, String) = conn.query_row(
@@ -111,6 +96,7 @@ pub(crate) fn record(
     let mut history: Vec<Value> = serde_json::from_str(&history).unwrap_or_default();
     if let Some(s) = state {
         history.push(json!({"state": s, "time": now}));
+        let s = s.as_str();
         conn.execute(
             "UPDATE sluice_jobs SET state = ?2, log = ?3, history = ?4 WHERE name = ?1",
             params![
@@ -151,7 +137,7 @@ pub(crate) fn start(inner: &Arc<Inner>, name: &str) -> Running {
                     let _ = record(
                         &conn,
                         &name2,
-                        Some("JOB_STATE_FAILED"),
+                        Some(JobState::Failed),
                         &format!("failed: {e}"),
                     );
                     let _ = set_starting(&conn, &name2, false);
@@ -244,7 +230,7 @@ fn stopped_while_starting(
         record(
             conn,
             name,
-            Some("JOB_STATE_CANCELLED"),
+            Some(JobState::Cancelled),
             "cancelled while starting",
         )?;
         started.set(Err("cancelled while starting".into()));
@@ -407,7 +393,7 @@ fn run(
             return Ok(());
         }
         if ask == CANCEL {
-            record(&conn, name, Some("JOB_STATE_CANCELLED"), "cancelled")?;
+            record(&conn, name, Some(JobState::Cancelled), "cancelled")?;
             return Ok(());
         }
         if ask == DRAIN && draining_until.is_none() {
@@ -416,7 +402,7 @@ fn run(
             record(
                 &conn,
                 name,
-                Some("JOB_STATE_DRAINING"),
+                Some(JobState::Draining),
                 "draining: finishing the messages published so far",
             )?;
         }
@@ -515,7 +501,7 @@ fn run(
             record(
                 &conn,
                 name,
-                Some("JOB_STATE_DRAINED"),
+                Some(JobState::Drained),
                 "drained: every message published before the drain is in the destinations",
             )?;
             return Ok(());

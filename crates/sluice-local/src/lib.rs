@@ -19,7 +19,10 @@ pub mod store;
 mod deploy;
 mod query;
 
-pub use query::QueryResult;
+pub use sluice_deploy::JobState;
+pub use sluice_deploy::wire::{
+    LocalJob, LocalResource as Resource, SqlResult as QueryResult, StateChange,
+};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -34,7 +37,7 @@ use sluice_sql::catalog::SourceKind;
 use sluice_sql::types::Field;
 use sluice_sql::{Catalog, Plan};
 
-pub use job::Live;
+pub use sluice_deploy::wire::Live;
 pub use store::Message;
 
 /// What went wrong, and where.
@@ -266,59 +269,8 @@ impl JobSpec {
     }
 }
 
-/// A resource a job created (and clean-up deletes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Resource {
-    /// A local topic and its messages.
-    Topic {
-        /// Its name.
-        name: String,
-    },
-    /// A local table.
-    Table {
-        /// Its name, `dataset.table`.
-        name: String,
-    },
-}
-
-impl Resource {
-    /// `topic orders`, `table sluice.job`.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Topic { name } => format!("topic {name}"),
-            Self::Table { name } => format!("table {name}"),
-        }
-    }
-}
-
 /// What a clean-up deleted, and what it kept with why.
 pub type Cleaned = (Vec<Resource>, Vec<(Resource, String)>);
-
-/// A job's page.
-#[derive(Debug, Clone, Serialize)]
-pub struct JobStatus {
-    /// Its name.
-    pub name: String,
-    /// `JOB_STATE_RUNNING`, `JOB_STATE_DRAINING`, `JOB_STATE_DRAINED`, `JOB_STATE_CANCELLED`, `JOB_STATE_FAILED`.
-    pub state: String,
-    /// Every state with its time, oldest first.
-    pub history: Value,
-    /// The job's log: `[time, line]`, oldest first.
-    pub log: Value,
-    /// What the job created.
-    pub created: Vec<Resource>,
-    /// The destination table.
-    pub table: String,
-    /// The destination topic.
-    pub topic: String,
-    /// The topics it reads.
-    pub sources: Vec<String>,
-    /// Messages published to its sources and not yet processed.
-    pub backlog: i64,
-    /// Counters of the run (when it runs in this server).
-    pub live: Option<Live>,
-}
 
 pub(crate) struct Inner {
     pub path: PathBuf,
@@ -428,10 +380,12 @@ impl Local {
             })?;
         let resumable: Vec<(String, String, bool)> = {
             let conn = lock(&local.inner.writer);
-            let mut stmt = conn.prepare(
-                "SELECT name, state, starting FROM sluice_jobs WHERE state IN ('JOB_STATE_RUNNING', 'JOB_STATE_DRAINING')",
+            let mut stmt = conn
+                .prepare("SELECT name, state, starting FROM sluice_jobs WHERE state IN (?1, ?2)")?;
+            let rows = stmt.query_map(
+                params![JobState::Running.as_str(), JobState::Draining.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<Result<_, _>>()?
         };
         for (name, state, starting) in resumable {
@@ -443,7 +397,7 @@ impl Local {
                 job::record(
                     &conn,
                     &name,
-                    Some("JOB_STATE_FAILED"),
+                    Some(JobState::Failed),
                     "failed: the server stopped while this job was starting (building its tables or replaying its log), so it is not resumed: a job that exhausts memory at start-up must not take the server down at every start. Clean it up and deploy it again.",
                 )?;
                 job::set_starting(&conn, &name, false)?;
@@ -451,7 +405,7 @@ impl Local {
                 continue;
             }
             let running = job::start(&local.inner, &name);
-            if state == "JOB_STATE_DRAINING" {
+            if JobState::parse(&state) == JobState::Draining {
                 running.stop.store(job::DRAIN, Ordering::Release);
             }
             lock(&local.inner.jobs).insert(name, running);
@@ -545,7 +499,7 @@ impl Local {
     }
 
     /// A job's page.
-    pub fn status(&self, name: &str) -> Result<JobStatus, LocalError> {
+    pub fn status(&self, name: &str) -> Result<LocalJob, LocalError> {
         let conn = store::connect(&self.inner.path)?;
         let row: Option<(String, String, i64, String, String, String)> = conn
             .query_row(
@@ -576,9 +530,9 @@ impl Local {
         let live = lock(&self.inner.jobs)
             .get(name)
             .map(|r| lock(&r.live).clone());
-        Ok(JobStatus {
+        Ok(LocalJob {
             name: name.to_owned(),
-            state,
+            state: JobState::parse(&state),
             history: serde_json::from_str(&history).unwrap_or_default(),
             log: serde_json::from_str(&log).unwrap_or_default(),
             created: serde_json::from_str(&created).unwrap_or_default(),

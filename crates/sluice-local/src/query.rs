@@ -89,14 +89,3 @@ impl Local {
         })
     }
 }
-
-/// The result of a query on the local database.
-#[derive(Debug, Clone, Serialize)]
-pub struct QueryResult {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Rows, as JSON values.
-    pub rows: Vec<Vec<Value>>,
-    /// Whether more rows were left out.
-    pub truncated: bool,
-}

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sluice_local::{Generated, JobSpec, Local};
+use sluice_local::{Generated, JobSpec, JobState, Local};
 use sluice_sql::Catalog;
 
 fn spec(name: &str, query: &str) -> JobSpec {
@@ -113,7 +113,7 @@ fn outputs_equal_the_engine_over_the_same_log_across_a_restart() {
     let query = sluice_sql::reference::QUERY;
     let local = Local::open(dir.path()).expect("opened");
     let status = local.deploy(&spec("vip", query)).expect("deployed");
-    assert_eq!(status.state, "JOB_STATE_RUNNING");
+    assert_eq!(status.state, JobState::Running);
     assert_eq!(status.table, "sluice.vip");
     let payloads = orders(3000, 7);
     for chunk in payloads[..1500].chunks(100) {
@@ -137,7 +137,7 @@ fn outputs_equal_the_engine_over_the_same_log_across_a_restart() {
         "the table is the engine's output over the whole log"
     );
     let status = local.status("vip").expect("a status");
-    let log = status.log.to_string();
+    let log = serde_json::to_string(&status.log).expect("JSON");
     // Positions count every message of the log (the destination topic's too); the
     // replay is exactly the 1,500 orders published before the restart.
     assert!(log.contains("after replaying 1500 messages"), "{log}");
@@ -165,17 +165,18 @@ fn draining_closes_the_open_windows_and_cleanup_removes_what_the_job_made() {
     wait_until("drained", || {
         local
             .status("hourly")
-            .map(|s| s.state == "JOB_STATE_DRAINED")
+            .map(|s| s.state == JobState::Drained)
             .unwrap_or(false)
     });
     let rows = local
         .query("SELECT SUM(n) FROM \"sluice.hourly\"", 10)
         .expect("a query");
     assert_eq!(rows.rows[0][0], json!(50));
-    let history = local.status("hourly").expect("status").history.to_string();
+    let history = local.status("hourly").expect("status").history;
     assert!(
-        history.contains("JOB_STATE_DRAINING") && history.contains("JOB_STATE_DRAINED"),
-        "{history}"
+        history.iter().any(|c| c.state == JobState::Draining)
+            && history.iter().any(|c| c.state == JobState::Drained),
+        "{history:?}"
     );
 
     let (deleted, kept) = local.cleanup("hourly").expect("cleaned up");
@@ -210,7 +211,7 @@ fn cancel_stops_at_once_and_shared_resources_stay() {
     wait_until("cancelled", || {
         local
             .status("first")
-            .map(|s| s.state == "JOB_STATE_CANCELLED")
+            .map(|s| s.state == JobState::Cancelled)
             .unwrap_or(false)
     });
     let (_, kept) = local.cleanup("first").expect("cleaned up");
@@ -373,7 +374,7 @@ fn two_windowed_aggregates_of_one_topic_join_per_window_when_drained() {
     wait_until("drained", || {
         local
             .status("pairs")
-            .map(|s| s.state == "JOB_STATE_DRAINED")
+            .map(|s| s.state == JobState::Drained)
             .unwrap_or(false)
     });
     let customers: std::collections::BTreeSet<i64> = payloads
@@ -427,7 +428,8 @@ fn a_new_job_reads_only_what_is_published_after_it_and_resumes_so() {
         local.publish("orders", &orders(100, 1)).expect("published");
         caught_up(&local, "first");
         local.deploy(&hourly("second")).expect("deployed");
-        let log = local.status("second").expect("status").log.to_string();
+        let log =
+            serde_json::to_string(&local.status("second").expect("status").log).expect("JSON");
         assert!(log.contains("reading messages after 100"), "{log}");
         local.publish("orders", &orders(5, 2)).expect("published");
         caught_up(&local, "second");
@@ -441,7 +443,7 @@ fn a_new_job_reads_only_what_is_published_after_it_and_resumes_so() {
         wait_until("drained", || {
             local
                 .status(job)
-                .map(|s| s.state == "JOB_STATE_DRAINED")
+                .map(|s| s.state == JobState::Drained)
                 .unwrap_or(false)
         });
         let r = local
@@ -451,8 +453,8 @@ fn a_new_job_reads_only_what_is_published_after_it_and_resumes_so() {
     }
 }
 
-fn wait_for_state(local: &Local, job: &str, state: &str) {
-    wait_until(state, || {
+fn wait_for_state(local: &Local, job: &str, state: JobState) {
+    wait_until(state.as_str(), || {
         local.status(job).map(|s| s.state == state).unwrap_or(false)
     });
 }
@@ -480,10 +482,12 @@ fn a_bounded_side_too_large_fails_the_deploy_with_the_operator_named() {
         "{e}"
     );
     let status = local.status("crossed").expect("a record");
-    assert_eq!(status.state, "JOB_STATE_FAILED");
+    assert_eq!(status.state, JobState::Failed);
     assert!(
-        status.log.to_string().contains("Join: CROSS"),
-        "{}",
+        serde_json::to_string(&status.log)
+            .expect("JSON")
+            .contains("Join: CROSS"),
+        "{:?}",
         status.log
     );
     // The server goes on.
@@ -543,7 +547,7 @@ fn cancel_stops_a_job_while_it_builds() {
         asked.elapsed()
     );
     assert!(e.contains("cancelled while starting"), "{e}");
-    wait_for_state(&local, "slow", "JOB_STATE_CANCELLED");
+    wait_for_state(&local, "slow", JobState::Cancelled);
 }
 
 /// A job whose start-up ended the process (out of memory, killed) is not resumed
@@ -565,10 +569,12 @@ fn a_job_that_died_starting_is_not_resumed() {
     drop(conn);
     let local = Local::open(dir.path()).expect("reopened");
     let status = local.status("poisoned").expect("a record");
-    assert_eq!(status.state, "JOB_STATE_FAILED");
+    assert_eq!(status.state, JobState::Failed);
     assert!(
-        status.log.to_string().contains("not resumed"),
-        "{}",
+        serde_json::to_string(&status.log)
+            .expect("JSON")
+            .contains("not resumed"),
+        "{:?}",
         status.log
     );
     // And opened again, it stays so (no thread for it).
@@ -576,7 +582,7 @@ fn a_job_that_died_starting_is_not_resumed() {
     let local = Local::open(dir.path()).expect("reopened");
     assert_eq!(
         local.status("poisoned").expect("a record").state,
-        "JOB_STATE_FAILED"
+        JobState::Failed
     );
 }
 

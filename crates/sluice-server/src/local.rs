@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sluice_deploy::wire::{GeneratorSettings, GeneratorStatus, LocalCleaned, TopicMessage};
 use sluice_local::{Generated, JobSpec, Local, LocalError};
 
 use crate::api::{MAX_BODY, parse};
@@ -31,40 +32,6 @@ struct Generator {
     /// Bumped to stop the current run.
     generation: AtomicU64,
     settings: Mutex<Option<GeneratorSettings>>,
-}
-
-/// How the generator runs.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct GeneratorSettings {
-    /// The topic to publish to.
-    #[serde(default = "default_topic")]
-    pub topic: String,
-    /// How many times the seed's pace (1: an order every 1–4 s).
-    #[serde(default = "one")]
-    pub speed: f64,
-    /// Customer ids are drawn from 1..N-1.
-    #[serde(default = "hundred")]
-    pub customer_range: u64,
-    /// The seed.
-    #[serde(default)]
-    pub seed: u64,
-    /// Open, Closed, Cancelled weights.
-    #[serde(default = "all_open")]
-    pub status_mix: [u32; 3],
-}
-
-fn default_topic() -> String {
-    "orders".into()
-}
-fn one() -> f64 {
-    1.0
-}
-fn hundred() -> u64 {
-    100
-}
-fn all_open() -> [u32; 3] {
-    [100, 0, 0]
 }
 
 /// The most event streams open at once; one more is answered 429 (a client error: no ERROR line in the log for each).
@@ -158,7 +125,7 @@ impl LocalApi {
                                     .map(|m| Rendered {
                                         seq: m.seq,
                                         topic: m.topic.clone(),
-                                        json: message_json(m).to_string(),
+                                        json: json_text(&message_json(m)),
                                     })
                                     .collect();
                                 let _ = sender.send(Arc::new(rendered));
@@ -329,12 +296,17 @@ fn fifty() -> usize {
     50
 }
 
-fn message_json(m: &sluice_local::Message) -> Value {
-    json!({
-        "seq": m.seq,
-        "publish_time": sluice_local::rfc3339(m.publish_micros),
-        "data": String::from_utf8_lossy(&m.data),
-    })
+/// A message as JSON text (a server-sent event's data).
+fn json_text(m: &TopicMessage) -> String {
+    serde_json::to_string(m).unwrap_or_default()
+}
+
+fn message_json(m: &sluice_local::Message) -> TopicMessage {
+    TopicMessage {
+        seq: m.seq,
+        publish_time: sluice_local::rfc3339(m.publish_micros),
+        data: String::from_utf8_lossy(&m.data).into_owned(),
+    }
 }
 
 async fn messages(
@@ -395,7 +367,7 @@ async fn events(
                         .and_then(Result::ok)?;
                     catching_up = page.len() == 1000;
                     page.iter()
-                        .map(|m| (m.seq, message_json(m).to_string()))
+                        .map(|m| (m.seq, json_text(&message_json(m))))
                         .collect()
                 } else {
                     match live.recv().await {
@@ -496,10 +468,13 @@ async fn drain(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> Ap
 async fn cleanup(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> ApiResult {
     let local = api.local.clone();
     let (deleted, kept) = blocking(move || local.cleanup(&name)).await?;
-    Ok(axum::Json(json!({
-        "deleted": deleted.iter().map(|r| r.describe()).collect::<Vec<_>>(),
-        "kept": kept.iter().map(|(r, why)| json!([r.describe(), why])).collect::<Vec<_>>(),
-    }))
+    Ok(axum::Json(LocalCleaned {
+        deleted: deleted.iter().map(|r| r.describe()).collect(),
+        kept: kept
+            .iter()
+            .map(|(r, why)| (r.describe(), why.clone()))
+            .collect(),
+    })
     .into_response())
 }
 
@@ -524,11 +499,11 @@ async fn sql(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
 
 async fn generator(State(api): State<Arc<LocalApi>>) -> Response {
     let g = &api.generator;
-    axum::Json(json!({
-        "running": g.running.load(Ordering::Acquire),
-        "published": g.published.load(Ordering::Acquire),
-        "settings": *g.settings.lock().unwrap_or_else(|p| p.into_inner()),
-    }))
+    axum::Json(GeneratorStatus {
+        running: g.running.load(Ordering::Acquire),
+        published: g.published.load(Ordering::Acquire),
+        settings: g.settings.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+    })
     .into_response()
 }
 
@@ -548,13 +523,7 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> ApiRes
         g.running.store(false, Ordering::Release);
         return Ok(generator(State(api)).await);
     }
-    let settings = body.settings.unwrap_or(GeneratorSettings {
-        topic: default_topic(),
-        speed: 1.0,
-        customer_range: 100,
-        seed: 0,
-        status_mix: all_open(),
-    });
+    let settings = body.settings.unwrap_or_default();
     if !(settings.speed > 0.0 && settings.speed <= 1e6) {
         return Err(ApiError::bad_request(
             "speed: between 0 and 1,000,000 times the seed's pace",
