@@ -5,12 +5,16 @@
 
 use std::rc::Rc;
 
-use serde_json::{Value, json};
-use sluice_deploy::{DeployPlan, Endpoints, JobState, StepStatus, Target};
+use serde_json::json;
+use sluice_deploy::deploy::Resource;
+use sluice_deploy::wire::{
+    DataflowJob, DefaultTarget, DeployConfig, Operation, OperationKind, StepState,
+};
+use sluice_deploy::{DeployPlan, Endpoints, StepStatus, Target};
 use sluice_sql::{Catalog, Diagnostic};
 use yew::prelude::*;
 
-use crate::api::{fetch, token};
+use crate::api::{fetch, fetch_as, token};
 
 /// The names a deployment uses: the defaults for the query, with the user's changes.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -125,9 +129,9 @@ enum Phase {
     /// Nothing sent yet.
     Idle,
     /// Applying or cleaning up: the server's operation record.
-    Working(Value),
+    Working(Operation),
     /// The operation ended (the record), and the job's page when there is a job.
-    Finished(Value),
+    Finished(Operation),
 }
 
 fn copy_button(
@@ -174,12 +178,12 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
     });
     let copied = use_state(|| None::<&'static str>);
     let phase = use_state(|| Phase::Idle);
-    let job = use_state(|| None::<Value>);
+    let job = use_state(|| None::<DataflowJob>);
     let error = use_state(|| None::<String>);
     let credentials = use_state(|| None::<Option<String>>);
     // The target: the server's default (local without Google credentials) until chosen.
-    let default_target = use_state(|| None::<String>);
-    let chosen = use_state(|| None::<String>);
+    let default_target = use_state(|| None::<DefaultTarget>);
+    let chosen = use_state(|| None::<DefaultTarget>);
     let project = props.catalog.project.clone();
     let target = target(&project, &props.query, &names);
     let preview = use_memo((props.analysed.clone(), target.clone()), |(a, t)| {
@@ -189,9 +193,11 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
         let (credentials, default_target) = (credentials.clone(), default_target.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(config) = fetch("GET", "/api/deploy/config", None).await {
-                    credentials.set(Some(config["credentials"].as_str().map(str::to_owned)));
-                    default_target.set(config["target"].as_str().map(str::to_owned));
+                if let Ok(config) =
+                    fetch_as::<DeployConfig>("GET", "/api/deploy/config", None).await
+                {
+                    credentials.set(Some(config.credentials));
+                    default_target.set(Some(config.target));
                 }
             });
         });
@@ -203,12 +209,10 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
         let job = job.clone();
         let key = key.clone();
         let working = matches!(*phase, Phase::Working(_));
-        let watching = job.as_ref().is_some_and(|j| match j["state"].as_str() {
-            Some("NOT_LAUNCHED") => false,
-            Some(state) => !JobState::parse(state).is_terminal(),
-            None => true,
-        });
-        let has_job = matches!(&*phase, Phase::Finished(op) if op["kind"] == "apply" && op["job_id"].is_string());
+        let watching = job
+            .as_ref()
+            .is_some_and(|j| j.job_id.is_some() && !j.state.is_terminal());
+        let has_job = matches!(&*phase, Phase::Finished(op) if op.kind == OperationKind::Apply && op.job_id.is_some());
         use_effect_with(
             (working, watching || has_job, key),
             move |(working, watching, key)| {
@@ -226,12 +230,15 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                                 (phase.clone(), job.clone(), key.clone(), busy.clone());
                             wasm_bindgen_futures::spawn_local(async move {
                                 if working {
-                                    if let Ok(op) =
-                                        fetch("GET", &format!("/api/jobs/{key}/operation"), None)
-                                            .await
+                                    if let Ok(op) = fetch_as::<Operation>(
+                                        "GET",
+                                        &format!("/api/jobs/{key}/operation"),
+                                        None,
+                                    )
+                                    .await
                                     {
-                                        if op["finished"] == true {
-                                            if op["kind"] != "apply" {
+                                        if op.finished {
+                                            if op.kind != OperationKind::Apply {
                                                 // Cleaned up: the job's record is gone with it.
                                                 job.set(None);
                                             }
@@ -241,7 +248,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                                         }
                                     }
                                 } else if let Ok(status) =
-                                    fetch("GET", &format!("/api/jobs/{key}"), None).await
+                                    fetch_as("GET", &format!("/api/jobs/{key}"), None).await
                                 {
                                     job.set(Some(status));
                                 }
@@ -274,7 +281,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
             job.set(None);
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch("POST", "/api/deploy/apply", Some(body)).await {
-                    Ok(_) => phase.set(Phase::Working(json!({"kind": "apply", "steps": []}))),
+                    Ok(_) => phase.set(Phase::Working(Operation::default())),
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -293,7 +300,10 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 )
                 .await
                 {
-                    Ok(_) => phase.set(Phase::Working(json!({"kind": "cleanup", "steps": []}))),
+                    Ok(_) => phase.set(Phase::Working(Operation {
+                        kind: OperationKind::Cleanup,
+                        ..Operation::default()
+                    })),
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -334,18 +344,15 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
         Phase::Working(op) | Phase::Finished(op) => Some(op.clone()),
         Phase::Idle => None,
     };
-    let local = chosen
-        .as_deref()
-        .or(default_target.as_deref())
-        .is_some_and(|t| t == "local");
-    let choose = |t: &'static str| {
+    let local = chosen.or(*default_target) == Some(DefaultTarget::Local);
+    let choose = |t: DefaultTarget| {
         let chosen = chosen.clone();
-        Callback::from(move |_: Event| chosen.set(Some(t.to_owned())))
+        Callback::from(move |_: Event| chosen.set(Some(t)))
     };
     let switch = html! {
         <div class="target-switch controls" role="radiogroup" aria-label="Where to deploy">
-            <label><input type="radio" name="target" id="target-local" checked={local} onchange={choose("local")} />{ " This server (local)" }</label>
-            <label><input type="radio" name="target" id="target-gcp" checked={!local} onchange={choose("gcp")} />{ " Google Cloud Dataflow" }</label>
+            <label><input type="radio" name="target" id="target-local" checked={local} onchange={choose(DefaultTarget::Local)} />{ " This server (local)" }</label>
+            <label><input type="radio" name="target" id="target-gcp" checked={!local} onchange={choose(DefaultTarget::Gcp)} />{ " Google Cloud Dataflow" }</label>
         </div>
     };
     if local {
@@ -421,28 +428,25 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 },
                 Preview::Ready { yaml, gcloud, plan } => {
                     let endpoints = Endpoints::default();
-                    let statuses: Vec<Value> = operation
+                    let statuses: &[StepState] = operation
                         .as_ref()
-                        .filter(|op| op["kind"] == "apply")
-                        .and_then(|op| op["steps"].as_array().cloned())
-                        .unwrap_or_default();
+                        .filter(|op| op.kind == OperationKind::Apply)
+                        .map_or(&[], |op| &op.steps);
                     html! {
                         <>
                             <h3 class="section">{ "Steps" }</h3>
                             <ol class="steps" id="deploy-steps">
                                 { for plan.steps.iter().enumerate().map(|(i, s)| {
                                     let st = statuses.get(i);
-                                    let status: StepStatus = st
-                                        .and_then(|v| serde_json::from_value(v["status"].clone()).ok())
-                                        .unwrap_or_default();
+                                    let status: StepStatus = st.map(|v| v.status).unwrap_or_default();
                                     html! {
                                         <li class={classes!("step", status.as_str())}>
                                             <span class="icon" aria-hidden="true">{ step_icon(status) }</span>
                                             <span class="title">{ s.title.clone() }</span>
-                                            if let Some(d) = st.and_then(|v| v["detail"].as_str()) {
+                                            if let Some(d) = st.and_then(|v| v.detail.as_deref()) {
                                                 <span class="detail">{ format!(" — {d}") }</span>
                                             }
-                                            if let Some(e) = st.and_then(|v| v["error"].as_str()) {
+                                            if let Some(e) = st.and_then(|v| v.error.as_deref()) {
                                                 <span class="error">{ e.to_owned() }</span>
                                             }
                                             <details>
@@ -450,7 +454,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                                                     "{} {}",
                                                     s.request.method,
                                                     // The server's own endpoint once it runs the step.
-                                                    st.and_then(|v| v["url"].as_str()).map_or_else(|| s.request.url(&endpoints), str::to_owned)
+                                                    st.map_or_else(|| s.request.url(&endpoints), |v| v.url.clone())
                                                 ) }</code></summary>
                                                 if let Some(b) = &s.request.body {
                                                     <pre class="code" tabindex="0">{ serde_json::to_string_pretty(b).unwrap_or_default() }</pre>
@@ -483,51 +487,39 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
 }
 
 /// What an apply or clean-up ended with.
-fn outcome(op: &Value, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
-    if op["finished"] != true {
+fn outcome(op: &Operation, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
+    if !op.finished {
         return html! {};
     }
-    if let Some(e) = op["error"].as_str() {
-        let created: Vec<String> = op["created"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["describe"].as_str().map(str::to_owned))
-            .collect();
+    if let Some(e) = &op.error {
         return html! {
             <div class="deploy-result failed" id="deploy-result" role="alert">
-                <p>{ e.to_owned() }</p>
-                if !created.is_empty() {
+                <p>{ e.clone() }</p>
+                if !op.created.is_empty() {
                     <p>{ "Created before the failure:" }</p>
-                    <ul>{ for created.iter().map(|c| html! { <li>{ c.clone() }</li> }) }</ul>
+                    <ul>{ for op.created.iter().map(|c| html! { <li>{ c.describe.clone() }</li> }) }</ul>
                     <button id="rollback" type="button" class="secondary" onclick={cleanup(false)}>{ "Roll back" }</button>
                 }
             </div>
         };
     }
-    if let Some(done) = op.get("cleanup").filter(|c| !c.is_null()) {
-        let deleted = done["deleted"].as_array().map_or(0, Vec::len);
-        let kept: Vec<String> = done["kept"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|k| k[1].as_str().unwrap_or_default().to_owned())
-            .collect();
+    if let Some(done) = &op.cleanup {
+        let deleted = done.deleted.len();
         return html! {
             <div class="deploy-result" id="deploy-result" role="status">
                 <p>{ format!(
                     "Cleaned up: {}{deleted} resource{} deleted.",
-                    done["job_state"].as_str().map(|s| format!("the job is {}; ", state_name(s))).unwrap_or_default(),
+                    done.job_state.map(|s| format!("the job is {}; ", s.short())).unwrap_or_default(),
                     if deleted == 1 { "" } else { "s" }
                 ) }</p>
-                if !kept.is_empty() {
+                if !done.kept.is_empty() {
                     <p>{ "Kept (run Clean up again):" }</p>
-                    <ul>{ for kept.iter().map(|k| html! { <li>{ k.clone() }</li> }) }</ul>
+                    <ul>{ for done.kept.iter().map(|(_, why)| html! { <li>{ why.clone() }</li> }) }</ul>
                 }
             </div>
         };
     }
-    match op["job_id"].as_str() {
+    match &op.job_id {
         Some(id) => {
             html! { <p class="hint" id="deploy-result">{ format!("Job {id} launched.") }</p> }
         }
@@ -535,23 +527,18 @@ fn outcome(op: &Value, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
     }
 }
 
-fn state_name(state: &str) -> String {
-    JobState::short_name(state)
-}
-
 /// How many messages and rows went to the dead-letter table, and which table.
-fn dead_letter_line(j: &Value) -> Html {
-    let table = j["created"].as_array().into_iter().flatten().find_map(|r| {
-        let name = r["table"].as_str()?;
-        name.ends_with("_dead_letter").then(|| {
-            format!(
-                "{}.{}.{name}",
-                r["project"].as_str().unwrap_or_default(),
-                r["dataset"].as_str().unwrap_or_default()
-            )
-        })
+fn dead_letter_line(j: &DataflowJob) -> Html {
+    let table = j.created.iter().find_map(|r| match r {
+        Resource::Table {
+            project,
+            dataset,
+            table,
+            ..
+        } if table.ends_with("_dead_letter") => Some(format!("{project}.{dataset}.{table}")),
+        _ => None,
     });
-    let n = j["dead_letters"].as_i64().unwrap_or(0);
+    let n = j.dead_letters;
     let text = match (&table, n) {
         (Some(t), 0) => {
             format!("No dead letters: every message was read and written (dead-letter table {t}).")
@@ -565,36 +552,41 @@ fn dead_letter_line(j: &Value) -> Html {
 }
 
 /// The job's page: state and its history, elements per step, messages, console link.
-fn job_page(j: &Value, busy: bool, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
-    let state = j["state"].as_str().unwrap_or("JOB_STATE_UNKNOWN");
-    let ended = JobState::parse(state).is_terminal();
+fn job_page(j: &DataflowJob, busy: bool, cleanup: &dyn Fn(bool) -> Callback<MouseEvent>) -> Html {
+    let ended = j.state.is_terminal();
+    // A deployment whose launch never happened has no job to show a state of.
+    let badge = if j.job_id.is_some() {
+        j.state.short()
+    } else {
+        "not_launched".to_owned()
+    };
     html! {
         <section class="job" id="job" aria-label="The Dataflow job">
             <div class="pane-head">
-                <h3 class="section">{ format!("Job {}", j["job_name"].as_str().unwrap_or_default()) }</h3>
-                <span id="job-state" class={classes!("badge", state_name(state))}>{ state_name(state) }</span>
+                <h3 class="section">{ format!("Job {}", j.job_name) }</h3>
+                <span id="job-state" class={classes!("badge", badge.clone())}>{ badge }</span>
                 <span class="spacer"></span>
-                if let Some(url) = j["console_url"].as_str() {
-                    <a href={url.to_owned()} target="_blank" rel="noopener">{ "Open in the Cloud console" }</a>
+                if let Some(url) = &j.console_url {
+                    <a href={url.clone()} target="_blank" rel="noopener">{ "Open in the Cloud console" }</a>
                 }
             </div>
             <p class="hint" id="job-history">
-                { j["history"].as_array().into_iter().flatten()
-                    .map(|c| format!("{} ({})", state_name(c["state"].as_str().unwrap_or_default()), c["time"].as_str().unwrap_or_default()))
+                { j.history.iter()
+                    .map(|c| format!("{} ({})", c.state.short(), c.time))
                     .collect::<Vec<_>>().join(" → ") }
             </p>
             { dead_letter_line(j) }
             <table class="grid" id="job-elements">
                 <thead><tr><th>{ "Step" }</th><th class="num">{ "Elements" }</th></tr></thead>
                 <tbody>
-                    { for j["elements"].as_array().into_iter().flatten().map(|e| html! {
-                        <tr><td>{ e[0].as_str().unwrap_or_default().to_owned() }</td><td class="num">{ e[1].as_i64().unwrap_or(0) }</td></tr>
+                    { for j.elements.iter().map(|(step, n)| html! {
+                        <tr><td>{ step.clone() }</td><td class="num">{ n }</td></tr>
                     }) }
                 </tbody>
             </table>
             <ul class="feed" id="job-messages">
-                { for j["messages"].as_array().into_iter().flatten().rev().take(20).map(|m| html! {
-                    <li><span class="hint">{ m[0].as_str().unwrap_or_default().to_owned() }</span>{ " " }{ m[2].as_str().unwrap_or_default().to_owned() }</li>
+                { for j.messages.iter().rev().take(20).map(|(time, _, text)| html! {
+                    <li><span class="hint">{ time.clone() }</span>{ " " }{ text.clone() }</li>
                 }) }
             </ul>
             <div class="controls">

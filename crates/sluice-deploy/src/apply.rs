@@ -13,33 +13,8 @@ use crate::job_state::JobState;
 
 mod manifest;
 
-pub use manifest::{Manifest, ManifestStore, StateChange, StoreError, is_record_name};
-
-/// How a step ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    /// Sluice created the resource (and will delete it at clean-up).
-    Created,
-    /// It was there already; Sluice leaves it alone.
-    AlreadyExisted,
-    /// The check passed.
-    Checked,
-    /// An active job of that name runs already: nothing to launch.
-    FoundJob {
-        /// Its id.
-        job_id: String,
-    },
-    /// No active job of that name.
-    NoJob,
-    /// The job was launched.
-    Launched {
-        /// Its id.
-        job_id: String,
-    },
-    /// Not needed (the job runs already).
-    Skipped,
-}
+pub use crate::wire::{Cleanup, DataflowJob, Outcome, StateChange};
+pub use manifest::{Manifest, ManifestStore, StoreError, is_record_name};
 
 /// Progress of an apply, step by step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -322,32 +297,6 @@ fn job_request(m: &Manifest, job_id: &str, suffix: &str, method: &str, call: &st
     }
 }
 
-/// A job's state, per-step element counts and messages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobStatus {
-    /// The job's name.
-    pub job_name: String,
-    /// Its id.
-    pub job_id: String,
-    /// E.g. `JOB_STATE_RUNNING`.
-    pub state: String,
-    /// When the job entered it (RFC 3339).
-    pub state_time: String,
-    /// Every state seen, oldest first.
-    pub history: Vec<StateChange>,
-    /// Elements each step output so far, by step name.
-    pub elements: Vec<(String, i64)>,
-    /// The job's messages, oldest first: (time, importance, text).
-    pub messages: Vec<(String, String, String)>,
-    /// The job in the Cloud console.
-    pub console_url: Option<String>,
-    /// What Sluice created for it.
-    pub created: Vec<Resource>,
-    /// Messages and rows the pipeline sent to its dead-letter table so far (the
-    /// elements of its `DeadLetters…` steps).
-    pub dead_letters: i64,
-}
-
 /// The number of dead letters among per-step element counts: each
 /// `DeadLetters…` transform's largest count (its sub-steps count the same
 /// elements), summed over those transforms.
@@ -372,7 +321,7 @@ pub async fn status(
     client: &Client,
     store: &ManifestStore,
     m: &mut Manifest,
-) -> Result<JobStatus, GcpError> {
+) -> Result<DataflowJob, GcpError> {
     let job_id = m.job_id.clone().ok_or_else(|| GcpError {
         call: "status".into(),
         resource: format!("job {}", m.job_name),
@@ -388,17 +337,14 @@ pub async fn status(
             "dataflow.projects.locations.jobs.get",
         ))
         .await?;
-    let state = job["currentState"]
-        .as_str()
-        .unwrap_or("JOB_STATE_UNKNOWN")
-        .to_owned();
+    let state = JobState::parse(job["currentState"].as_str().unwrap_or_default());
     let state_time = job["currentStateTime"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    if m.history.last().map(|c| &c.state) != Some(&state) {
+    if m.history.last().map(|c| c.state) != Some(state) {
         m.history.push(StateChange {
-            state: state.clone(),
+            state,
             time: state_time.clone(),
         });
         let _ = store.save(m);
@@ -462,9 +408,9 @@ pub async fn status(
         })
         .collect();
     messages.sort();
-    Ok(JobStatus {
+    Ok(DataflowJob {
         job_name: m.job_name.clone(),
-        job_id,
+        job_id: Some(job_id),
         state,
         state_time,
         history: m.history.clone(),
@@ -484,17 +430,6 @@ pub enum Stop {
     Cancel,
     /// Stop reading, finish what is in flight, then stop.
     Drain,
-}
-
-/// What a clean-up did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cleanup {
-    /// The job's final state, if there was a job.
-    pub job_state: Option<String>,
-    /// Resources deleted.
-    pub deleted: Vec<Resource>,
-    /// Resources that could not be deleted, with why (the manifest keeps them).
-    pub kept: Vec<(Resource, String)>,
 }
 
 /// Stops the job (if any) and waits up to `wait` for it to end, then deletes
@@ -525,12 +460,12 @@ pub async fn cleanup(
             Err(e) => return Err(e),
         };
         let mut state = if gone {
-            "JOB_STATE_UNKNOWN".to_owned()
+            JobState::Unknown
         } else {
-            job["currentState"].as_str().unwrap_or_default().to_owned()
+            JobState::parse(job["currentState"].as_str().unwrap_or_default())
         };
-        if !gone && !JobState::parse(&state).is_terminal() {
-            let current = JobState::parse(&state);
+        if !gone && !state.is_terminal() {
+            let current = state;
             let requested = match stop {
                 Stop::Cancel => JobState::Cancelled,
                 Stop::Drain if current.can_drain() => JobState::Drained,
@@ -560,10 +495,10 @@ pub async fn cleanup(
             let deadline = tokio::time::Instant::now() + wait;
             loop {
                 let job = client.send(&get).await?;
-                state = job["currentState"].as_str().unwrap_or_default().to_owned();
-                if m.history.last().map(|c| &c.state) != Some(&state) {
+                state = JobState::parse(job["currentState"].as_str().unwrap_or_default());
+                if m.history.last().map(|c| c.state) != Some(state) {
                     m.history.push(StateChange {
-                        state: state.clone(),
+                        state,
                         time: job["currentStateTime"]
                             .as_str()
                             .unwrap_or_default()
@@ -571,7 +506,7 @@ pub async fn cleanup(
                     });
                     let _ = store.save(m);
                 }
-                if JobState::parse(&state).is_terminal() {
+                if state.is_terminal() {
                     break;
                 }
                 if tokio::time::Instant::now() >= deadline {

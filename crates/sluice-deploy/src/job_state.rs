@@ -133,6 +133,11 @@ impl JobState {
         state.trim_start_matches("JOB_STATE_").to_ascii_lowercase()
     }
 
+    /// The short name, for badges and tables: `running`, `resource_cleaning_up`.
+    pub fn short(self) -> String {
+        Self::short_name(self.as_str())
+    }
+
     /// For people: `running`, `resource cleaning up`.
     pub fn label(self) -> String {
         self.as_str()

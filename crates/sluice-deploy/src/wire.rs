@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::deploy::{Endpoints, Resource, StepStatus};
 use crate::job_state::JobState;
 
 /// A job's state and when it began (RFC 3339).
@@ -18,6 +19,159 @@ pub struct StateChange {
     pub state: JobState,
     /// When the job entered it.
     pub time: String,
+}
+
+// ---- deploying to Dataflow --------------------------------------------------------
+
+/// Where the server deploys by default (`GET /api/deploy/config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultTarget {
+    /// Google Cloud: the server has credentials or an endpoint for it.
+    Gcp,
+    /// The local target inside the server.
+    Local,
+}
+
+/// The deploy API's configuration, as the page needs it (`GET /api/deploy/config`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployConfig {
+    /// Where a deploy goes unless the page chooses.
+    pub target: DefaultTarget,
+    /// Where the server's Google credentials come from, if it has any.
+    pub credentials: Option<String>,
+    /// How to give the server credentials.
+    pub credentials_help: String,
+    /// Where Google's APIs are.
+    pub endpoints: Endpoints,
+    /// Where the server keeps its deployments' records.
+    pub state_dir: String,
+}
+
+/// What an operation does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationKind {
+    /// Apply a deploy plan.
+    #[default]
+    Apply,
+    /// Stop the job and delete what Sluice created.
+    Cleanup,
+    /// Delete what a failed apply created.
+    Rollback,
+}
+
+/// How one step of an apply stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepState {
+    /// The step's title.
+    pub title: String,
+    /// The HTTP method it calls.
+    pub method: String,
+    /// The URL it calls, at the server's endpoints.
+    pub url: String,
+    /// Waiting, running, done or failed.
+    pub status: StepStatus,
+    /// How it ended.
+    pub outcome: Option<Outcome>,
+    /// What it found or made, for people.
+    pub detail: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A resource an apply created, with its description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedResource {
+    /// The resource.
+    pub resource: Resource,
+    /// `topic projects/p/topics/t`.
+    pub describe: String,
+}
+
+/// An apply, clean-up or rollback in progress or finished, as the page polls it
+/// (`GET /api/jobs/{project}/{job}/operation`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// What it does.
+    pub kind: OperationKind,
+    /// An apply's steps (none for a clean-up).
+    pub steps: Vec<StepState>,
+    /// Whether it ended.
+    pub finished: bool,
+    /// The launched job's id.
+    pub job_id: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// What a failed apply created before it failed (a rollback deletes these).
+    pub created: Vec<CreatedResource>,
+    /// What a clean-up did.
+    pub cleanup: Option<Cleanup>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Sluice created the resource (and will delete it at clean-up).
+    Created,
+    /// It was there already; Sluice leaves it alone.
+    AlreadyExisted,
+    /// The check passed.
+    Checked,
+    /// An active job of that name runs already: nothing to launch.
+    FoundJob {
+        /// Its id.
+        job_id: String,
+    },
+    /// No active job of that name.
+    NoJob,
+    /// The job was launched.
+    Launched {
+        /// Its id.
+        job_id: String,
+    },
+    /// Not needed (the job runs already).
+    Skipped,
+}
+
+/// What a clean-up did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cleanup {
+    /// The job's final state, if there was a job.
+    pub job_state: Option<JobState>,
+    /// Resources deleted.
+    pub deleted: Vec<Resource>,
+    /// Resources that could not be deleted, with why (the manifest keeps them).
+    pub kept: Vec<(Resource, String)>,
+}
+
+/// A Dataflow job's page: its state, per-step element counts and messages
+/// (`GET /api/jobs/{project}/{job}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataflowJob {
+    /// The job's name.
+    pub job_name: String,
+    /// Its id; `None` when the deployment never launched it (then `state` is
+    /// `Unknown` and there is nothing to watch).
+    pub job_id: Option<String>,
+    /// Its state.
+    pub state: JobState,
+    /// When the job entered it (RFC 3339).
+    pub state_time: String,
+    /// Every state seen, oldest first.
+    pub history: Vec<StateChange>,
+    /// Elements each step output so far, by step name.
+    pub elements: Vec<(String, i64)>,
+    /// The job's messages, oldest first: (time, importance, text).
+    pub messages: Vec<(String, String, String)>,
+    /// The job in the Cloud console.
+    pub console_url: Option<String>,
+    /// What Sluice created for it.
+    pub created: Vec<Resource>,
+    /// Messages and rows the pipeline sent to its dead-letter table so far (the
+    /// elements of its `DeadLetters…` steps).
+    pub dead_letters: i64,
 }
 
 /// Something a local job created (and its clean-up deletes).
@@ -208,6 +362,34 @@ mod tests {
         assert_eq!(json["history"][0]["state"], "JOB_STATE_RUNNING");
         assert_eq!(json["created"][0]["kind"], "table");
         assert_eq!(serde_json::from_value::<LocalJob>(json).ok(), Some(job));
+    }
+
+    #[test]
+    fn operations_and_job_pages_keep_the_shape_the_page_reads() {
+        let op = Operation {
+            kind: OperationKind::Rollback,
+            finished: true,
+            cleanup: Some(Cleanup {
+                job_state: Some(JobState::Cancelled),
+                deleted: vec![],
+                kept: vec![],
+            }),
+            ..Operation::default()
+        };
+        let json = serde_json::to_value(&op).expect("serializes");
+        assert_eq!(json["kind"], "rollback");
+        assert_eq!(json["cleanup"]["job_state"], "JOB_STATE_CANCELLED");
+        assert_eq!(serde_json::from_value::<Operation>(json).ok(), Some(op));
+        // A state newer than Sluice's list reads as Unknown rather than failing the page.
+        let job: DataflowJob = serde_json::from_value(serde_json::json!({
+            "job_name": "j", "job_id": "2026-12-01_1", "state": "JOB_STATE_SOMETHING_NEW",
+            "state_time": "", "history": [{"state": "JOB_STATE_RUNNING", "time": "t"}],
+            "elements": [["ReadOrders", 3]], "messages": [], "console_url": null,
+            "created": [], "dead_letters": 0,
+        }))
+        .expect("a job page");
+        assert_eq!(job.state, JobState::Unknown);
+        assert_eq!(job.history[0].state, JobState::Running);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use sluice_deploy::apply::{self, Manifest, ManifestStore, Outcome, Progress, Stop};
 use sluice_deploy::gcp::{Auth, Client, RetryPolicy};
-use sluice_deploy::{DeployPlan, Endpoints, Target, compile};
+use sluice_deploy::{DeployPlan, Endpoints, JobState, Target, compile};
 use sluice_fake_gcp::{Fake, FaultKind, TOKEN, Timing};
 use sluice_sql::Catalog;
 use sluice_sql::reference::{PROJECT, QUERY};
@@ -110,8 +110,8 @@ async fn wait_for_state(
     client: &Client,
     store: &ManifestStore,
     m: &mut Manifest,
-    want: &str,
-) -> apply::JobStatus {
+    want: JobState,
+) -> apply::DataflowJob {
     for _ in 0..100 {
         let status = apply::status(client, store, m).await.expect("status");
         if status.state == want {
@@ -178,7 +178,7 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
     let mut m = manifest(store, plan);
     // The dataset, the destination and dead-letter tables, the destination topic.
     assert_eq!(m.created.len(), 4, "{:?}", m.created);
-    let status = wait_for_state(client, store, &mut m, "JOB_STATE_RUNNING").await;
+    let status = wait_for_state(client, store, &mut m, JobState::Running).await;
     let history: Vec<&str> = status.history.iter().map(|c| c.state.as_str()).collect();
     assert_eq!(history.last(), Some(&"JOB_STATE_RUNNING"));
     assert!(
@@ -210,7 +210,7 @@ async fn deploy_watch_and_clean_up_leave_nothing_behind() {
     )
     .await
     .expect("cleanup succeeds");
-    assert_eq!(done.job_state.as_deref(), Some("JOB_STATE_CANCELLED"));
+    assert_eq!(done.job_state, Some(JobState::Cancelled));
     assert_eq!(done.deleted.len(), 4);
     assert!(done.kept.is_empty());
     assert_eq!(leftovers(fake), Vec::<String>::new());
@@ -437,7 +437,7 @@ async fn draining_finishes_in_drained() {
         .await
         .expect("apply");
     let mut m = manifest(store, plan);
-    wait_for_state(client, store, &mut m, "JOB_STATE_RUNNING").await;
+    wait_for_state(client, store, &mut m, JobState::Running).await;
     let done = apply::cleanup(
         client,
         store,
@@ -448,7 +448,7 @@ async fn draining_finishes_in_drained() {
     )
     .await
     .expect("cleanup");
-    assert_eq!(done.job_state.as_deref(), Some("JOB_STATE_DRAINED"));
+    assert_eq!(done.job_state, Some(JobState::Drained));
     let states: Vec<&str> = m.history.iter().map(|c| c.state.as_str()).collect();
     assert!(states.contains(&"JOB_STATE_DRAINING"), "{states:?}");
 }

@@ -324,7 +324,7 @@ pub async fn jobs_cli(config: &CloudConfig, as_json: bool) -> anyhow::Result<Str
     let mut out = String::new();
     for (m, s) in rows {
         let state = match &s {
-            Ok(s) => sluice_deploy::JobState::short_name(&s.state),
+            Ok(s) => s.state.short(),
             Err(e) => format!("? ({e})"),
         };
         out.push_str(&format!(

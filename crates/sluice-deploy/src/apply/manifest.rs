@@ -24,15 +24,6 @@ pub struct Manifest {
     pub history: Vec<StateChange>,
 }
 
-/// A job state and when Google says it began.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StateChange {
-    /// E.g. `JOB_STATE_RUNNING`.
-    pub state: String,
-    /// RFC 3339.
-    pub time: String,
-}
-
 impl Manifest {
     /// An empty record for `plan`.
     pub fn for_plan(plan: &DeployPlan) -> Self {

@@ -26,9 +26,12 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use sluice_deploy::apply::{self, Cleanup, Outcome, Progress, Stop};
+use serde::Deserialize;
+use serde_json::json;
+use sluice_deploy::apply::{self, Progress, Stop};
+use sluice_deploy::wire::{
+    CreatedResource, DataflowJob, DefaultTarget, DeployConfig, Operation, OperationKind, StepState,
+};
 
 use crate::cloud::{CloudConfig, DeployRequest};
 use crate::error::{ApiError, ApiResult};
@@ -36,31 +39,6 @@ use sluice_deploy::StepStatus;
 
 /// The largest request body the API reads.
 pub const MAX_BODY: usize = 4 << 20;
-
-/// How a step of an apply stands.
-#[derive(Debug, Clone, Serialize)]
-struct StepState {
-    title: String,
-    method: String,
-    url: String,
-    status: StepStatus,
-    outcome: Option<Outcome>,
-    detail: Option<String>,
-    error: Option<String>,
-}
-
-/// An apply or clean-up in progress (or finished), as the page polls it.
-#[derive(Debug, Clone, Default, Serialize)]
-struct Operation {
-    /// `apply`, `cleanup` or `rollback`.
-    kind: String,
-    steps: Vec<StepState>,
-    finished: bool,
-    job_id: Option<String>,
-    error: Option<String>,
-    created: Vec<Value>,
-    cleanup: Option<Cleanup>,
-}
 
 /// Who may call the API: requests addressed to one of this server's `hosts`, from
 /// no other site, with the per-run token (or, for reads, the session cookie).
@@ -261,17 +239,17 @@ async fn config(State(api): State<Arc<Api>>) -> Response {
     let credentials = api.config.credentials();
     // Google Cloud when there is a way to reach it, else this server.
     let target = if credentials.is_some() || std::env::var_os("SLUICE_GCP_ENDPOINT").is_some() {
-        "gcp"
+        DefaultTarget::Gcp
     } else {
-        "local"
+        DefaultTarget::Local
     };
-    axum::Json(json!({
-        "target": target,
-        "credentials": credentials,
-        "credentials_help": sluice_deploy::deploy::CREDENTIALS_HELP,
-        "endpoints": api.config.endpoints,
-        "state_dir": api.config.state_dir,
-    }))
+    axum::Json(DeployConfig {
+        target,
+        credentials,
+        credentials_help: sluice_deploy::deploy::CREDENTIALS_HELP.into(),
+        endpoints: api.config.endpoints.clone(),
+        state_dir: api.config.state_dir.display().to_string(),
+    })
     .into_response()
 }
 
@@ -327,7 +305,7 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {
         ops.insert(
             id.clone(),
             Operation {
-                kind: "apply".into(),
+                kind: OperationKind::Apply,
                 steps: prepared
                     .plan
                     .steps
@@ -380,7 +358,10 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {
                     op.created = e
                         .created
                         .iter()
-                        .map(|r| json!({"resource": r, "describe": r.describe()}))
+                        .map(|r| CreatedResource {
+                            resource: r.clone(),
+                            describe: r.describe(),
+                        })
                         .collect();
                 }
             }
@@ -434,10 +415,18 @@ async fn job(
         .map_err(ApiError::internal)?
         .ok_or_else(no_such_deployment)?;
     if m.job_id.is_none() {
-        return Ok(axum::Json(json!({
-            "job_name": m.job_name, "state": "NOT_LAUNCHED", "history": [], "elements": [],
-            "messages": [], "created": m.created, "console_url": null,
-        }))
+        return Ok(axum::Json(DataflowJob {
+            job_name: m.job_name.clone(),
+            job_id: None,
+            state: sluice_deploy::JobState::Unknown,
+            state_time: String::new(),
+            history: vec![],
+            elements: vec![],
+            messages: vec![],
+            console_url: None,
+            created: m.created.clone(),
+            dead_letters: 0,
+        })
         .into_response());
     }
     let client = api
@@ -493,11 +482,10 @@ async fn start_cleanup(
             id.clone(),
             Operation {
                 kind: if m.job_id.is_some() {
-                    "cleanup"
+                    OperationKind::Cleanup
                 } else {
-                    "rollback"
-                }
-                .into(),
+                    OperationKind::Rollback
+                },
                 ..Operation::default()
             },
         );
