@@ -15,6 +15,7 @@ pub mod outputs;
 pub mod share;
 pub mod simulation;
 pub mod simulator;
+pub mod state;
 pub mod timing;
 
 use std::rc::Rc;
@@ -24,6 +25,7 @@ use yew::prelude::*;
 
 use share::Scenario;
 use simulation::{MAX_CUSTOMERS, MAX_EVENTS, MAX_GAP_MILLIS, MAX_ORDERS, Settings};
+use state::{Action, Settled, State, Theme};
 
 /// Where the first scenario came from: a link, the browser's storage, or the defaults.
 fn initial_scenario() -> (Scenario, Vec<String>) {
@@ -63,34 +65,6 @@ pub fn debounce_ms(len: usize) -> u32 {
 /// The longest address Sluice writes (Chromium takes 2 MB); larger scenarios are kept
 /// in localStorage only.
 const MAX_URL: usize = 1 << 20;
-
-/// The query the simulation and the deploy panel show, and its plan.
-#[derive(Clone)]
-struct Settled {
-    query: String,
-    plan: Option<Rc<sluice_sql::Plan>>,
-    /// What the deploy panel compiles: the plan, or the errors that stop it.
-    analysed: deploy::Analysed,
-}
-
-impl PartialEq for Settled {
-    /// The same text and the same analysis (plans are compared by identity: the
-    /// simulation restarts only for a new one).
-    fn eq(&self, other: &Self) -> bool {
-        use deploy::Analysed;
-        self.query == other.query
-            && match (&self.plan, &other.plan) {
-                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
-            && match (&self.analysed, &other.analysed) {
-                (Analysed::Plan(a), Analysed::Plan(b)) => Rc::ptr_eq(a, b),
-                (Analysed::Problems(a), Analysed::Problems(b)) => Rc::ptr_eq(a, b),
-                _ => false,
-            }
-    }
-}
 
 /// Saves the scenario a change made once the browser has painted that change (a
 /// keystroke's diagnostic does not wait for it), or at once when the page is hidden
@@ -181,88 +155,84 @@ pub fn app() -> Html {
         initial_scenario()
     });
     let deploy_panel = use_node_ref();
-    // The deploy panel compiles the query on every change: it is made the first time
-    // it opens, and kept from then on (with its job's page).
-    let deploy_seen = use_state(|| false);
-    let query = use_state(|| initial.0.query.clone());
-    let catalog = use_state(|| Rc::new(initial.0.catalog.clone()));
-    let settings = use_state(|| initial.0.settings);
-    let notices = use_state(|| initial.1.clone());
-    // Text pushed into the editor (a project rename, Format), with a counter.
-    let replace = use_state(|| None::<(String, u32)>);
-    let run = use_state(|| 0u32);
-    let theme = use_state(|| {
-        stored_theme().unwrap_or_else(|| if system_dark() { "dark" } else { "light" }.to_string())
+    let state = use_reducer_eq(|| {
+        let theme = stored_theme()
+            .as_deref()
+            .and_then(Theme::parse)
+            .unwrap_or(if system_dark() {
+                Theme::Dark
+            } else {
+                Theme::Light
+            });
+        State::new(initial.0.clone(), initial.1.clone(), theme)
     });
-    // The Copy link button's answer: None, or whether the clipboard took the link.
-    let copied = use_state(|| None::<bool>);
+    let dispatch = state.dispatcher();
     let keeper = use_mut_ref(Keeper::default);
-    let jump = use_state(|| None::<(u32, u32, u32)>);
 
     // The analysis, its plan and its diagnostics as the editor's JSON, once a text.
-    let analysis = use_memo(((*query).clone(), (*catalog).clone()), |(sql, catalog)| {
-        timing::mark("sluice:analyze-start");
-        let mut analysis = analyze(sql, catalog);
-        // A query that simulates but that Dataflow cannot run says so as it is typed.
-        if let Some(plan) = analysis.plan.as_ref().filter(|_| !analysis.has_errors())
-            && let Some(warning) = sluice_deploy::pipeline::deploy_warning(plan)
-        {
-            analysis.diagnostics.push(warning);
-        }
-        let plan = analysis.plan.clone().map(Rc::new);
-        let analysed = match &plan {
-            Some(plan) if !analysis.has_errors() => deploy::Analysed::Plan(plan.clone()),
-            _ => deploy::Analysed::Problems(Rc::new(analysis.diagnostics.clone())),
-        };
-        let json = Rc::new(analysis.to_json()["diagnostics"].to_string());
-        timing::measure("sluice:analyze", "sluice:analyze-start");
-        (analysis, plan, json, analysed)
-    });
+    let analysis = use_memo(
+        (state.query.clone(), state.catalog.clone()),
+        |(sql, catalog)| {
+            timing::mark("sluice:analyze-start");
+            let mut analysis = analyze(sql, catalog);
+            // A query that simulates but that Dataflow cannot run says so as it is typed.
+            if let Some(plan) = analysis.plan.as_ref().filter(|_| !analysis.has_errors())
+                && let Some(warning) = sluice_deploy::pipeline::deploy_warning(plan)
+            {
+                analysis.diagnostics.push(warning);
+            }
+            let plan = analysis.plan.clone().map(Rc::new);
+            let analysed = match &plan {
+                Some(plan) if !analysis.has_errors() => deploy::Analysed::Plan(plan.clone()),
+                _ => deploy::Analysed::Problems(Rc::new(analysis.diagnostics.clone())),
+            };
+            let json = Rc::new(analysis.to_json()["diagnostics"].to_string());
+            timing::measure("sluice:analyze", "sluice:analyze-start");
+            (analysis, plan, json, analysed)
+        },
+    );
     // The simulation and the deploy panel follow the query once the browser has
     // painted the keystroke's diagnostic, so typing never waits for a simulation to
     // rebuild; Run (Ctrl+Enter) brings them up to date at once.
     let current = Settled {
-        query: (*query).clone(),
+        query: state.query.clone(),
         plan: analysis.1.clone(),
         analysed: analysis.3.clone(),
     };
-    let settled = use_state(|| current.clone());
+    let settled = state.settled.clone().unwrap_or_else(|| current.clone());
     // The newest change: a deferred update for an older one is dropped.
     let newest = use_mut_ref(|| 0u64);
     {
-        let settled = settled.clone();
+        let (dispatch, shown) = (dispatch.clone(), state.settled.clone());
         use_effect_with(current.clone(), move |current| {
             let generation = {
                 let mut n = newest.borrow_mut();
                 *n += 1;
                 *n
             };
-            if *settled != *current {
+            if shown.as_ref() != Some(current) {
                 let current = current.clone();
                 timing::after_paint(move || {
                     if *newest.borrow() == generation {
-                        settled.set(current);
+                        dispatch.dispatch(Action::Settled(current));
                     }
                 });
             }
         });
     }
-    {
-        let theme = (*theme).clone();
-        use_effect_with(theme, |theme| apply_theme(theme));
-    }
+    use_effect_with(state.theme, |theme| apply_theme(theme.as_str()));
     {
         let scenario = Scenario {
-            query: (*query).clone(),
-            catalog: (**catalog).clone(),
-            settings: *settings,
+            query: state.query.clone(),
+            catalog: (*state.catalog).clone(),
+            settings: state.settings,
         };
-        let copied = copied.clone();
+        let (dispatch, copied) = (dispatch.clone(), state.copied.is_some());
         let keeper = keeper.clone();
         use_effect_with(scenario, move |scenario| {
             Keeper::later(&keeper, scenario.clone());
-            if copied.is_some() {
-                copied.set(None);
+            if copied {
+                dispatch.dispatch(Action::LinkCopied(None));
             }
         });
     }
@@ -295,81 +265,54 @@ pub fn app() -> Html {
     // large ones (whose analysis takes longer than a keystroke).
     let pending = use_mut_ref(|| None::<gloo_timers::callback::Timeout>);
     let on_change = {
-        let query = query.clone();
+        let dispatch = dispatch.clone();
         Callback::from(move |text: String| {
             let delay = debounce_ms(text.len());
             if delay == 0 {
                 pending.borrow_mut().take();
-                query.set(text);
+                dispatch.dispatch(Action::QueryEdited(text));
                 return;
             }
-            let query = query.clone();
+            let dispatch = dispatch.clone();
             *pending.borrow_mut() = Some(gloo_timers::callback::Timeout::new(delay, move || {
-                query.set(text)
+                dispatch.dispatch(Action::QueryEdited(text))
             }));
         })
     };
     let on_jump = {
-        let jump = jump.clone();
+        let dispatch = dispatch.clone();
         Callback::from(move |(line, column): (u32, u32)| {
-            let n = jump.map_or(0, |(_, _, n)| n + 1);
-            jump.set(Some((line, column, n)));
+            dispatch.dispatch(Action::JumpedTo(line, column))
         })
     };
     let on_run = {
-        let run = run.clone();
-        let settled = settled.clone();
-        Callback::from(move |()| {
-            if *settled != current {
-                settled.set(current.clone());
-            }
-            run.set(*run + 1)
-        })
+        let (dispatch, current) = (dispatch.clone(), current.clone());
+        Callback::from(move |()| dispatch.dispatch(Action::Ran(current.clone())))
     };
     // The same callback in every render, so the catalog panel is not rendered again
-    // for each keystroke: it reads the query and the replace count of the newest one.
-    let newest_state = use_mut_ref(|| (query.clone(), replace.clone()));
-    *newest_state.borrow_mut() = (query.clone(), replace.clone());
+    // for each keystroke (the reducer renames with the newest query).
     let on_catalog = {
-        let catalog = catalog.clone();
+        let dispatch = dispatch.clone();
         use_callback((), move |change: catalog::Change, _| {
-            if let Some((old, new)) = &change.renamed {
-                let (query, replace) = newest_state.borrow().clone();
-                let text = catalog::rename_project(&query, old, new);
-                if text != *query {
-                    let n = replace.as_ref().map_or(0, |(_, n)| n + 1);
-                    replace.set(Some((text.clone(), n)));
-                    query.set(text);
-                }
-            }
-            catalog.set(Rc::new(change.catalog));
+            dispatch.dispatch(Action::CatalogChanged(change))
         })
     };
     let on_format = {
-        let query = query.clone();
-        let replace = replace.clone();
-        Callback::from(move |_: MouseEvent| {
-            let text = sluice_sql::format::format(&query);
-            if text != *query {
-                let n = replace.as_ref().map_or(0, |(_, n)| n + 1);
-                replace.set(Some((text.clone(), n)));
-                query.set(text);
-            }
-        })
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Formatted))
     };
     let on_theme = {
-        let theme = theme.clone();
+        let (dispatch, next) = (dispatch.clone(), state.theme.toggled());
         Callback::from(move |_: MouseEvent| {
-            let next = if *theme == "dark" { "light" } else { "dark" };
             if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
             {
-                let _ = storage.set_item(THEME_KEY, next);
+                let _ = storage.set_item(THEME_KEY, next.as_str());
             }
-            theme.set(next.to_string());
+            dispatch.dispatch(Action::ThemeToggled);
         })
     };
     let on_copy = {
-        let copied = copied.clone();
+        let dispatch = dispatch.clone();
         let keeper = keeper.clone();
         Callback::from(move |_: MouseEvent| {
             Keeper::now(&keeper);
@@ -377,10 +320,10 @@ pub fn app() -> Html {
                 && let Ok(href) = window.location().href()
             {
                 let written = window.navigator().clipboard().write_text(&href);
-                let copied = copied.clone();
+                let dispatch = dispatch.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let ok = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
-                    copied.set(Some(ok));
+                    dispatch.dispatch(Action::LinkCopied(Some(ok)));
                 });
             }
         })
@@ -395,21 +338,29 @@ pub fn app() -> Html {
         })
     };
     let on_deploy_toggle = {
-        let (deploy_panel, deploy_seen) = (deploy_panel.clone(), deploy_seen.clone());
+        let (deploy_panel, dispatch, seen) =
+            (deploy_panel.clone(), dispatch.clone(), state.deploy_seen);
         Callback::from(move |_: Event| {
-            if !*deploy_seen
+            if !seen
                 && deploy_panel
                     .cast::<web_sys::HtmlDetailsElement>()
                     .is_some_and(|d| d.open())
             {
-                deploy_seen.set(true);
+                dispatch.dispatch(Action::DeployOpened);
             }
         })
     };
     let dismiss = {
-        let notices = notices.clone();
-        Callback::from(move |_: MouseEvent| notices.set(Vec::new()))
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::NoticesDismissed))
     };
+    let on_settings = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |settings: Settings| {
+            dispatch.dispatch(Action::SettingsChanged(settings))
+        })
+    };
+    let settings = state.settings;
     let (analysis, plan, diagnostics_json, _) = &*analysis;
     let errors = analysis
         .diagnostics
@@ -423,7 +374,7 @@ pub fn app() -> Html {
                 <span class="tagline">{ "Streaming SQL for Google Cloud Dataflow" }</span>
                 <span class="spacer"></span>
                 <button id="copy-link" class="secondary" onclick={on_copy} title="Copy a link that restores this query, catalog and simulation">
-                    { match *copied {
+                    { match state.copied {
                         Some(true) => "Link copied",
                         Some(false) => "Copy failed: copy the address bar",
                         None => "Copy link",
@@ -431,12 +382,12 @@ pub fn app() -> Html {
                 </button>
                 <button id="open-deploy" onclick={on_open_deploy} title="Compile the query for Dataflow and deploy it">{ "Deploy…" }</button>
                 <button id="theme" class="secondary" onclick={on_theme} title="Switch between light and dark">
-                    { if *theme == "dark" { "Light theme" } else { "Dark theme" } }
+                    { if state.theme == Theme::Dark { "Light theme" } else { "Dark theme" } }
                 </button>
             </header>
-            if !notices.is_empty() {
+            if !state.notices.is_empty() {
                 <div class="notice" role="status">
-                    { for notices.iter().map(|n| html! { <p>{ n.clone() }</p> }) }
+                    { for state.notices.iter().map(|n| html! { <p>{ n.clone() }</p> }) }
                     <button class="close" onclick={dismiss} aria-label="Dismiss">{ "×" }</button>
                 </div>
             }
@@ -448,10 +399,10 @@ pub fn app() -> Html {
                         <span class="hint">{ "Ctrl+Enter runs · Ctrl+Space completes" }</span>
                         <button id="format" class="secondary small" onclick={on_format} title="Lay the query out one clause a line">{ "Format" }</button>
                     </div>
-                    <editor::QueryEditor initial={(*query).clone()}
-                        catalog={(*catalog).clone()}
-                        diagnostics={diagnostics_json.clone()} jump={*jump}
-                        replace={(*replace).clone()}
+                    <editor::QueryEditor initial={state.query.clone()}
+                        catalog={state.catalog.clone()}
+                        diagnostics={diagnostics_json.clone()} jump={state.jump}
+                        replace={state.replace.clone()}
                         on_change={on_change} on_run={on_run} />
                     { problems(&analysis.diagnostics, &on_jump) }
                     if errors == 0 && plan.is_none() {
@@ -459,26 +410,26 @@ pub fn app() -> Html {
                     }
                     <details class="panel" open={true}>
                         <summary>{ "Catalog" }</summary>
-                        <catalog::CatalogPanel catalog={(*catalog).clone()} on_change={on_catalog} />
+                        <catalog::CatalogPanel catalog={state.catalog.clone()} on_change={on_catalog} />
                     </details>
                     <details class="panel" open={true}>
                         <summary>{ "Generated data" }</summary>
-                        { generator(&settings) }
+                        { generator(settings, &on_settings) }
                     </details>
                     <details class="panel" id="deploy-panel" ref={deploy_panel} ontoggle={on_deploy_toggle}>
                         <summary>{ "Deploy to Dataflow" }</summary>
-                        if *deploy_seen {
+                        if state.deploy_seen {
                             <deploy::DeployPanel query={AttrValue::from(settled.query.clone())}
                                 analysed={settled.analysed.clone()}
-                                catalog={(*catalog).clone()} on_jump={on_jump.clone()}
+                                catalog={state.catalog.clone()} on_jump={on_jump.clone()}
                                 generated={(settings.batch.customer_count, settings.batch.order_count, settings.batch.seed,
                                     [settings.batch.status_mix.open, settings.batch.status_mix.closed, settings.batch.status_mix.cancelled])} />
                         }
                     </details>
                 </section>
                 <section class="results-pane">
-                    <simulator::Simulator plan={settled.plan.clone()} catalog={(*catalog).clone()}
-                        settings={*settings} run={*run} />
+                    <simulator::Simulator plan={settled.plan.clone()} catalog={state.catalog.clone()}
+                        settings={settings} run={state.run} />
                 </section>
             </main>
         </div>
@@ -530,17 +481,18 @@ fn number(
     label: &'static str,
     value: u64,
     max: u64,
-    settings: &UseStateHandle<Settings>,
+    settings: Settings,
+    on_settings: &Callback<Settings>,
     set: fn(&mut Settings, u64),
 ) -> Html {
-    let settings = settings.clone();
+    let on_settings = on_settings.clone();
     let oninput = Callback::from(move |e: InputEvent| {
         if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>()
             && let Ok(v) = input.value().trim().parse::<u64>()
         {
-            let mut next = *settings;
+            let mut next = settings;
             set(&mut next, v.min(max));
-            settings.set(next);
+            on_settings.emit(next);
         }
     });
     html! {
@@ -551,28 +503,27 @@ fn number(
     }
 }
 
-fn generator(settings: &UseStateHandle<Settings>) -> Html {
-    let s = **settings;
+fn generator(s: Settings, on_settings: &Callback<Settings>) -> Html {
     let random_seed = {
-        let settings = settings.clone();
+        let on_settings = on_settings.clone();
         Callback::from(move |_: MouseEvent| {
-            let mut next = *settings;
+            let mut next = s;
             next.batch.seed = (random_unit() * 1e9) as u64;
-            settings.set(next);
+            on_settings.emit(next);
         })
     };
     html! {
         <fieldset class="generator">
             <legend class="hint">{ "Same seed, same data. Changes apply when the simulation starts over." }</legend>
-            { number("customers", "Customers", s.batch.customer_count, MAX_CUSTOMERS, settings, |s, v| s.batch.customer_count = v.max(1)) }
-            { number("orders", "Batch orders", s.batch.order_count, MAX_ORDERS, settings, |s, v| s.batch.order_count = v) }
-            { number("events", "Stop after events", s.events, MAX_EVENTS, settings, |s, v| s.events = v) }
-            { number("gap-min", "Gap min (ms)", s.gap_millis.0, MAX_GAP_MILLIS, settings, |s, v| s.gap_millis = (v, s.gap_millis.1.max(v).max(1))) }
-            { number("gap-max", "Gap max (ms)", s.gap_millis.1, MAX_GAP_MILLIS, settings, |s, v| s.gap_millis = (s.gap_millis.0.min(v), v.max(1))) }
-            { number("seed", "Seed", s.batch.seed, u64::MAX, settings, |s, v| s.batch.seed = v) }
-            { number("open", "Open %", u64::from(s.status_mix.open), 100, settings, |s, v| s.status_mix.open = v as u32) }
-            { number("closed", "Closed %", u64::from(s.status_mix.closed), 100, settings, |s, v| s.status_mix.closed = v as u32) }
-            { number("cancelled", "Cancelled %", u64::from(s.status_mix.cancelled), 100, settings, |s, v| s.status_mix.cancelled = v as u32) }
+            { number("customers", "Customers", s.batch.customer_count, MAX_CUSTOMERS, s, on_settings, |s, v| s.batch.customer_count = v.max(1)) }
+            { number("orders", "Batch orders", s.batch.order_count, MAX_ORDERS, s, on_settings, |s, v| s.batch.order_count = v) }
+            { number("events", "Stop after events", s.events, MAX_EVENTS, s, on_settings, |s, v| s.events = v) }
+            { number("gap-min", "Gap min (ms)", s.gap_millis.0, MAX_GAP_MILLIS, s, on_settings, |s, v| s.gap_millis = (v, s.gap_millis.1.max(v).max(1))) }
+            { number("gap-max", "Gap max (ms)", s.gap_millis.1, MAX_GAP_MILLIS, s, on_settings, |s, v| s.gap_millis = (s.gap_millis.0.min(v), v.max(1))) }
+            { number("seed", "Seed", s.batch.seed, u64::MAX, s, on_settings, |s, v| s.batch.seed = v) }
+            { number("open", "Open %", u64::from(s.status_mix.open), 100, s, on_settings, |s, v| s.status_mix.open = v as u32) }
+            { number("closed", "Closed %", u64::from(s.status_mix.closed), 100, s, on_settings, |s, v| s.status_mix.closed = v as u32) }
+            { number("cancelled", "Cancelled %", u64::from(s.status_mix.cancelled), 100, s, on_settings, |s, v| s.status_mix.cancelled = v as u32) }
             <button id="random-seed" type="button" class="secondary small" onclick={random_seed}>{ "Random seed" }</button>
         </fieldset>
     }
