@@ -5,16 +5,9 @@
 //! the same code the CLI runs; nothing is re-implemented in JavaScript.
 
 pub mod api;
-pub mod catalog;
-pub mod charts;
-pub mod deploy;
-pub mod editor;
-pub mod graph;
-pub mod local;
-pub mod outputs;
+pub mod components;
 pub mod share;
 pub mod simulation;
-pub mod simulator;
 pub mod state;
 pub mod timing;
 
@@ -23,6 +16,7 @@ use std::rc::Rc;
 use sluice_sql::{Severity, analyze};
 use yew::prelude::*;
 
+use components::{catalog, deploy, editor, simulator};
 use share::Scenario;
 use simulation::{MAX_CUSTOMERS, MAX_EVENTS, MAX_GAP_MILLIS, MAX_ORDERS, Settings};
 use state::{Action, Settled, State, Theme};

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use sluice_sql::Catalog;
 use yew::prelude::*;
 
-use crate::catalog;
-use crate::deploy::Analysed;
+use crate::components::catalog;
+use crate::components::deploy::Analysed;
 use crate::simulation::Settings;
 
 /// The page's colours.

@@ -249,7 +249,7 @@ fn explanation(
                 html! {
                     <>
                         <h2 class="section">{ format!("Why event #{} was dropped", d.events.to_vec().first().copied().unwrap_or_default()) }</h2>
-                        <p>{ format!("Operator {} {}: ", node.id, node.kind) }<code>{ crate::graph::detail(&node.label) }</code></p>
+                        <p>{ format!("Operator {} {}: ", node.id, node.kind) }<code>{ crate::components::graph::detail(&node.label) }</code></p>
                         <p>{ s.engine().reason_text(d) }</p>
                         { for d.events.to_vec().into_iter().take(5).map(|e| html! {
                             <p>{ format!("Event #{e}: ") }<code>{ s.event_text(e).unwrap_or_else(|| "(no longer kept)".to_string()) }</code></p>

@@ -366,7 +366,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                     } }
                 </p>
                 { field("job-name", "Job name", names.job_name.clone(), default.job_name.clone(), |n, v| n.job_name = v) }
-                <crate::local::LocalPanel query={props.query.clone()} catalog={props.catalog.clone()}
+                <crate::components::local::LocalPanel query={props.query.clone()} catalog={props.catalog.clone()}
                     job_name={AttrValue::from(target.job_name.clone())} generated={props.generated}
                     has_token={has_token} />
             </div>

@@ -10,10 +10,10 @@ use gloo_render::AnimationFrame;
 use sluice_sql::{Catalog, Plan};
 use yew::prelude::*;
 
-use crate::outputs::Selection;
+use crate::components::outputs::Selection;
+use crate::components::{charts, graph, outputs};
 use crate::simulation::{Session, Settings, Speed};
 use crate::timing::{mark, measure};
-use crate::{charts, graph, outputs};
 
 /// Engine work per animation frame, in milliseconds: leaves the rest of a 60 Hz
 /// frame (16.7 ms) to drawing.
