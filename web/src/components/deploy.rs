@@ -134,25 +134,123 @@ enum Phase {
     Finished(Operation),
 }
 
+/// The deploy panel's state, changed only by [`PanelAction`]s.
+#[derive(Debug, Clone, PartialEq)]
+struct Panel {
+    /// The names the user typed over the defaults.
+    names: Names,
+    /// Which copy button's text the clipboard took (`"failed"`: it refused).
+    copied: Option<&'static str>,
+    /// Where the deployment stands.
+    phase: Phase,
+    /// The job's page, while there is a job to show.
+    job: Option<DataflowJob>,
+    /// Why the server refused the last request.
+    error: Option<String>,
+    /// Where the server's credentials come from: `None` until it answered.
+    credentials: Option<Option<String>>,
+    /// The server's default target, once it answered.
+    default_target: Option<DefaultTarget>,
+    /// The target the user chose, if any.
+    chosen: Option<DefaultTarget>,
+}
+
+impl Default for Panel {
+    fn default() -> Self {
+        Self {
+            names: Names {
+                region: "us-central1".into(),
+                ..Names::default()
+            },
+            copied: None,
+            phase: Phase::Idle,
+            job: None,
+            error: None,
+            credentials: None,
+            default_target: None,
+            chosen: None,
+        }
+    }
+}
+
+/// What can happen to the deploy panel.
+enum PanelAction {
+    /// The server said where it deploys by default and with which credentials.
+    Configured(DeployConfig),
+    /// A name field changed (the setter of its field, the text).
+    NameEdited(fn(&mut Names, String), String),
+    /// The user chose a target.
+    TargetChosen(DefaultTarget),
+    /// A copy button's answer.
+    Copied(&'static str),
+    /// Deploy was pressed: a new apply, no job shown yet.
+    Deploying,
+    /// Clean up (or Roll back) was pressed.
+    CleaningUp,
+    /// The server accepted the request: the operation it started.
+    Started(Operation),
+    /// The server refused a request.
+    Refused(String),
+    /// The operation as the server reported it.
+    Polled(Operation),
+    /// The job's page as the server reported it.
+    JobRead(DataflowJob),
+}
+
+impl Reducible for Panel {
+    type Action = PanelAction;
+
+    fn reduce(self: Rc<Self>, action: PanelAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            PanelAction::Configured(config) => {
+                next.credentials = Some(config.credentials);
+                next.default_target = Some(config.target);
+            }
+            PanelAction::NameEdited(set, text) => set(&mut next.names, text),
+            PanelAction::TargetChosen(target) => next.chosen = Some(target),
+            PanelAction::Copied(what) => next.copied = Some(what),
+            PanelAction::Deploying => {
+                next.error = None;
+                next.job = None;
+            }
+            PanelAction::CleaningUp => next.error = None,
+            PanelAction::Started(op) => next.phase = Phase::Working(op),
+            PanelAction::Refused(why) => next.error = Some(why),
+            PanelAction::Polled(op) if op.finished => {
+                if op.kind != OperationKind::Apply {
+                    // Cleaned up: the job's record is gone with it.
+                    next.job = None;
+                }
+                next.phase = Phase::Finished(op);
+            }
+            PanelAction::Polled(op) => next.phase = Phase::Working(op),
+            PanelAction::JobRead(job) => next.job = Some(job),
+        }
+        Rc::new(next)
+    }
+}
+
 fn copy_button(
     id: &'static str,
     text: String,
-    copied: UseStateHandle<Option<&'static str>>,
+    copied: Option<&'static str>,
+    dispatch: &UseReducerDispatcher<Panel>,
 ) -> Html {
     let onclick = {
-        let copied = copied.clone();
+        let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(window) = web_sys::window() {
                 let written = window.navigator().clipboard().write_text(&text);
-                let copied = copied.clone();
+                let dispatch = dispatch.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let ok = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
-                    copied.set(Some(if ok { id } else { "failed" }));
+                    dispatch.dispatch(PanelAction::Copied(if ok { id } else { "failed" }));
                 });
             }
         })
     };
-    let label = match *copied {
+    let label = match copied {
         Some(c) if c == id => "Copied",
         Some("failed") => "Copy failed: select the text",
         _ => "Copy",
@@ -172,32 +270,22 @@ fn step_icon(status: StepStatus) -> &'static str {
 /// The deploy panel.
 #[function_component(DeployPanel)]
 pub fn deploy_panel(props: &DeployProps) -> Html {
-    let names = use_state(|| Names {
-        region: "us-central1".into(),
-        ..Names::default()
-    });
-    let copied = use_state(|| None::<&'static str>);
-    let phase = use_state(|| Phase::Idle);
-    let job = use_state(|| None::<DataflowJob>);
-    let error = use_state(|| None::<String>);
-    let credentials = use_state(|| None::<Option<String>>);
-    // The target: the server's default (local without Google credentials) until chosen.
-    let default_target = use_state(|| None::<DefaultTarget>);
-    let chosen = use_state(|| None::<DefaultTarget>);
+    let panel = use_reducer_eq(Panel::default);
+    let dispatch = panel.dispatcher();
+    let names = &panel.names;
     let project = props.catalog.project.clone();
-    let target = target(&project, &props.query, &names);
+    let target = target(&project, &props.query, names);
     let preview = use_memo((props.analysed.clone(), target.clone()), |(a, t)| {
         preview(a, t)
     });
     {
-        let (credentials, default_target) = (credentials.clone(), default_target.clone());
+        let dispatch = dispatch.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(config) =
                     fetch_as::<DeployConfig>("GET", "/api/deploy/config", None).await
                 {
-                    credentials.set(Some(config.credentials));
-                    default_target.set(Some(config.target));
+                    dispatch.dispatch(PanelAction::Configured(config));
                 }
             });
         });
@@ -205,14 +293,14 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
     // Poll the operation while it works, and the job's page while there is a job.
     let key = format!("{}/{}", target.project, target.job_name);
     {
-        let phase = phase.clone();
-        let job = job.clone();
+        let dispatch = dispatch.clone();
         let key = key.clone();
-        let working = matches!(*phase, Phase::Working(_));
-        let watching = job
+        let working = matches!(panel.phase, Phase::Working(_));
+        let watching = panel
+            .job
             .as_ref()
             .is_some_and(|j| j.job_id.is_some() && !j.state.is_terminal());
-        let has_job = matches!(&*phase, Phase::Finished(op) if op.kind == OperationKind::Apply && op.job_id.is_some());
+        let has_job = matches!(&panel.phase, Phase::Finished(op) if op.kind == OperationKind::Apply && op.job_id.is_some());
         use_effect_with(
             (working, watching || has_job, key),
             move |(working, watching, key)| {
@@ -226,8 +314,8 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                             if busy.replace(true) {
                                 return;
                             }
-                            let (phase, job, key, busy) =
-                                (phase.clone(), job.clone(), key.clone(), busy.clone());
+                            let (dispatch, key, busy) =
+                                (dispatch.clone(), key.clone(), busy.clone());
                             wasm_bindgen_futures::spawn_local(async move {
                                 if working {
                                     if let Ok(op) = fetch_as::<Operation>(
@@ -237,20 +325,12 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                                     )
                                     .await
                                     {
-                                        if op.finished {
-                                            if op.kind != OperationKind::Apply {
-                                                // Cleaned up: the job's record is gone with it.
-                                                job.set(None);
-                                            }
-                                            phase.set(Phase::Finished(op));
-                                        } else {
-                                            phase.set(Phase::Working(op));
-                                        }
+                                        dispatch.dispatch(PanelAction::Polled(op));
                                     }
                                 } else if let Ok(status) =
                                     fetch_as("GET", &format!("/api/jobs/{key}"), None).await
                                 {
-                                    job.set(Some(status));
+                                    dispatch.dispatch(PanelAction::JobRead(status));
                                 }
                                 busy.set(false);
                             });
@@ -272,26 +352,24 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
         "topic": target.topic,
     });
     let on_deploy = {
-        let (phase, error, job) = (phase.clone(), error.clone(), job.clone());
+        let dispatch = dispatch.clone();
         let body = request_body.clone();
         Callback::from(move |_: MouseEvent| {
-            let (phase, error, job, body) =
-                (phase.clone(), error.clone(), job.clone(), body.clone());
-            error.set(None);
-            job.set(None);
+            let (dispatch, body) = (dispatch.clone(), body.clone());
+            dispatch.dispatch(PanelAction::Deploying);
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch("POST", "/api/deploy/apply", Some(body)).await {
-                    Ok(_) => phase.set(Phase::Working(Operation::default())),
-                    Err(e) => error.set(Some(e)),
+                    Ok(_) => dispatch.dispatch(PanelAction::Started(Operation::default())),
+                    Err(e) => dispatch.dispatch(PanelAction::Refused(e)),
                 }
             });
         })
     };
     let cleanup = |drain: bool| {
-        let (phase, error, key) = (phase.clone(), error.clone(), key.clone());
+        let (dispatch, key) = (dispatch.clone(), key.clone());
         Callback::from(move |_: MouseEvent| {
-            let (phase, error, key) = (phase.clone(), error.clone(), key.clone());
-            error.set(None);
+            let (dispatch, key) = (dispatch.clone(), key.clone());
+            dispatch.dispatch(PanelAction::CleaningUp);
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch(
                     "POST",
@@ -300,11 +378,11 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 )
                 .await
                 {
-                    Ok(_) => phase.set(Phase::Working(Operation {
+                    Ok(_) => dispatch.dispatch(PanelAction::Started(Operation {
                         kind: OperationKind::Cleanup,
                         ..Operation::default()
                     })),
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => dispatch.dispatch(PanelAction::Refused(e)),
                 }
             });
         })
@@ -314,12 +392,10 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                  value: String,
                  placeholder: String,
                  set: fn(&mut Names, String)| {
-        let names = names.clone();
+        let dispatch = dispatch.clone();
         let oninput = Callback::from(move |e: InputEvent| {
             if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                let mut next = (*names).clone();
-                set(&mut next, input.value());
-                names.set(next);
+                dispatch.dispatch(PanelAction::NameEdited(set, input.value()));
             }
         });
         html! {
@@ -331,7 +407,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
     };
     let default = Target::for_query(&project, "us-central1", &props.query);
     let has_token = token().is_some();
-    let busy = matches!(*phase, Phase::Working(_));
+    let busy = matches!(panel.phase, Phase::Working(_));
     let ready = matches!(&*preview, Preview::Ready { .. });
     let why_not = if !ready {
         Some("Fix the problems above first.")
@@ -340,14 +416,14 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
     } else {
         None
     };
-    let operation = match &*phase {
+    let operation = match &panel.phase {
         Phase::Working(op) | Phase::Finished(op) => Some(op.clone()),
         Phase::Idle => None,
     };
-    let local = chosen.or(*default_target) == Some(DefaultTarget::Local);
+    let local = panel.chosen.or(panel.default_target) == Some(DefaultTarget::Local);
     let choose = |t: DefaultTarget| {
-        let chosen = chosen.clone();
-        Callback::from(move |_: Event| chosen.set(Some(t)))
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: Event| dispatch.dispatch(PanelAction::TargetChosen(t)))
     };
     let switch = html! {
         <div class="target-switch controls" role="radiogroup" aria-label="Where to deploy">
@@ -360,7 +436,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
             <div class="deploy" id="deploy">
                 { switch }
                 <p class="hint" id="deploy-target">
-                    { match &*credentials {
+                    { match &panel.credentials {
                         Some(None) => format!("Target: this server (local). No Google credentials were found; to deploy to Dataflow: {} Then choose Google Cloud above.", sluice_deploy::deploy::CREDENTIALS_HELP),
                         _ => "Target: this server (local). Choose Google Cloud above to deploy to Dataflow.".to_owned(),
                     } }
@@ -377,7 +453,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
             { switch }
             <p class="hint" id="deploy-target">
                 { format!("Target: Google Cloud Dataflow, project {project}. ") }
-                { match &*credentials {
+                { match &panel.credentials {
                     Some(Some(c)) => format!("Credentials: {c}."),
                     Some(None) => format!("No Google credentials were found on the server. {} The plan below needs none.", sluice_deploy::deploy::CREDENTIALS_HELP),
                     None => String::new(),
@@ -398,13 +474,13 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                     <span class="hint">{ why }</span>
                 }
             </div>
-            if let Some(e) = &*error {
+            if let Some(e) = &panel.error {
                 <p class="problems error" role="alert">{ e.clone() }</p>
             }
             if let Some(op) = &operation {
                 { outcome(op, &cleanup) }
             }
-            if let Some(j) = &*job {
+            if let Some(j) = &panel.job {
                 { job_page(j, busy, &cleanup) }
             }
             { match &*preview {
@@ -467,14 +543,14 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                             <div class="pane-head">
                                 <h3 class="section">{ "Beam YAML" }</h3>
                                 <span class="spacer"></span>
-                                { copy_button("copy-yaml", yaml.clone(), copied.clone()) }
+                                { copy_button("copy-yaml", yaml.clone(), panel.copied, &dispatch) }
                             </div>
                             // Code blocks scroll sideways: focusable, so a keyboard can too.
                             <pre class="code" id="pipeline-yaml" tabindex="0" aria-label="Beam YAML">{ yaml.clone() }</pre>
                             <div class="pane-head">
                                 <h3 class="section">{ "gcloud" }</h3>
                                 <span class="spacer"></span>
-                                { copy_button("copy-gcloud", gcloud.clone(), copied.clone()) }
+                                { copy_button("copy-gcloud", gcloud.clone(), panel.copied, &dispatch) }
                             </div>
                             <pre class="code" id="gcloud" tabindex="0" aria-label="gcloud command">{ gcloud.clone() }</pre>
                             <p class="hint">{ "Save the YAML as pipeline.yaml; the command runs it once the steps above have created its topics and table." }</p>
@@ -604,6 +680,54 @@ fn job_page(j: &DataflowJob, busy: bool, cleanup: &dyn Fn(bool) -> Callback<Mous
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_panel_reduces_a_deploy_and_its_clean_up() {
+        let job = DataflowJob {
+            job_name: "j".into(),
+            job_id: Some("1".into()),
+            state: sluice_deploy::JobState::Running,
+            state_time: String::new(),
+            history: vec![],
+            elements: vec![],
+            messages: vec![],
+            console_url: None,
+            created: vec![],
+            dead_letters: 0,
+        };
+        let p = Rc::new(Panel::default())
+            .reduce(PanelAction::Refused("no".into()))
+            .reduce(PanelAction::JobRead(job.clone()));
+        // Deploy again: the error and the old job go.
+        let p = p.reduce(PanelAction::Deploying);
+        assert_eq!((p.error.clone(), p.job.clone()), (None, None));
+        let p = p.reduce(PanelAction::NameEdited(
+            |n, v| n.job_name = v,
+            "mine".into(),
+        ));
+        assert_eq!(p.names.job_name, "mine");
+        assert_eq!(p.names.region, "us-central1");
+        // A finished clean-up takes the job's page away; a finished apply keeps it.
+        let cleaned = Operation {
+            kind: OperationKind::Cleanup,
+            finished: true,
+            ..Operation::default()
+        };
+        let p = p.reduce(PanelAction::JobRead(job));
+        assert!(p.job.is_some());
+        let after = p.clone().reduce(PanelAction::Polled(cleaned.clone()));
+        assert_eq!(
+            (after.job.clone(), after.phase.clone()),
+            (None, Phase::Finished(cleaned))
+        );
+        let applied = Operation {
+            finished: true,
+            job_id: Some("1".into()),
+            ..Operation::default()
+        };
+        let after = p.reduce(PanelAction::Polled(applied));
+        assert!(after.job.is_some());
+    }
 
     #[test]
     fn names_override_the_defaults() {
