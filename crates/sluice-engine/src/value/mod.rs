@@ -400,7 +400,7 @@ mod tests {
         /// DATETIME and TIMESTAMP values print as chrono prints them, from year 0 to
         /// 9999 digit by digit and past it through chrono.
         #[test]
-        fn timestamps_print_as_chrono_prints_them(us in -62_200_000_000_000_000i64..253_500_000_000_000_000) {
+        fn datetime_and_timestamp_values_print_as_chrono_prints_them(us in -62_200_000_000_000_000i64..253_500_000_000_000_000) {
             let Some(dt) = sluice_sql::literal::naive_from_micros(us) else {
                 return Ok(());
             };
