@@ -57,6 +57,12 @@ pub fn token() -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// A request's body as the JSON `fetch` sends: one of the `sluice_deploy::wire`
+/// request types, which serialize without fail.
+pub fn body(request: &impl serde::Serialize) -> Option<Value> {
+    serde_json::to_value(request).ok()
+}
+
 /// [`fetch`], with the answer read as `T` (a type the server answers with, from
 /// `sluice_deploy::wire`); an answer of another shape is an error that says so.
 pub async fn fetch_as<T: serde::de::DeserializeOwned>(

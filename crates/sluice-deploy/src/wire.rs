@@ -21,6 +21,101 @@ pub struct StateChange {
     pub time: String,
 }
 
+// ---- requests ----------------------------------------------------------------------
+
+/// What to deploy where (`POST /api/deploy/plan` and `/api/deploy/apply`, and
+/// `sluice deploy`): the query, its catalog, and the target's names (any left out
+/// take the defaults of `Target::for_query`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRequest {
+    /// The query text.
+    pub query: String,
+    /// The catalog JSON; the reference scenario's when absent.
+    #[serde(default)]
+    pub catalog: Option<Value>,
+    /// The Google Cloud project.
+    pub project: String,
+    /// The Dataflow region.
+    pub region: String,
+    /// The job's name.
+    #[serde(default)]
+    pub job_name: Option<String>,
+    /// The destination dataset.
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// The destination table.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// The destination topic.
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+/// How to clean a deployment up (`POST /api/jobs/{project}/{job}/cleanup`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupRequest {
+    /// Drain the job (finish what it read) instead of cancelling it.
+    #[serde(default)]
+    pub drain: bool,
+}
+
+/// How a local job's source tables are generated (when they are not there yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generated {
+    /// Customers `1..=N`.
+    pub customers: u64,
+    /// Batch orders.
+    pub orders: u64,
+    /// The seed.
+    pub seed: u64,
+    /// Open, Closed, Cancelled weights of the batch orders.
+    pub status_mix: [u32; 3],
+}
+
+/// A job to deploy on the local target (`POST /api/local/deploy`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalDeployRequest {
+    /// The query text.
+    pub query: String,
+    /// The catalog JSON; the reference scenario's when absent.
+    #[serde(default)]
+    pub catalog: Option<Value>,
+    /// The job's name.
+    pub job_name: String,
+    /// How the source tables are generated; the generator's defaults when absent.
+    #[serde(default)]
+    pub generated: Option<Generated>,
+}
+
+/// Start or stop the local order generator (`POST /api/local/generator`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorRequest {
+    /// Whether it should publish.
+    pub running: bool,
+    /// How (when it should); the defaults when absent.
+    #[serde(flatten)]
+    pub settings: Option<GeneratorSettings>,
+}
+
+/// A read-only SQL statement on the local database (`POST /api/local/sql`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlRequest {
+    /// The statement.
+    pub sql: String,
+    /// The most rows to answer with.
+    #[serde(default = "thousand")]
+    pub max_rows: usize,
+}
+
+fn thousand() -> usize {
+    1000
+}
+
 // ---- deploying to Dataflow --------------------------------------------------------
 
 /// Where the server deploys by default (`GET /api/deploy/config`).

@@ -36,7 +36,8 @@ impl Local {
             }
         }
         if !missing.is_empty() {
-            let generated = sluice_datagen::tables(&prepared.catalog, &spec.generated.params());
+            let generated =
+                sluice_datagen::tables(&prepared.catalog, &batch_params(&spec.generated));
             for (sql_name, table, schema) in &missing {
                 let temporary = format!("{table}.building-{}", spec.name);
                 let rows: Vec<&[sluice_engine::Value]> = generated

@@ -21,7 +21,7 @@ mod query;
 
 pub use sluice_deploy::JobState;
 pub use sluice_deploy::wire::{
-    LocalJob, LocalResource as Resource, SqlResult as QueryResult, StateChange,
+    Generated, LocalJob, LocalResource as Resource, SqlResult as QueryResult, StateChange,
 };
 
 use std::collections::HashMap;
@@ -81,45 +81,29 @@ pub enum LocalError {
     },
 }
 
-/// The generator settings the job's source tables are made with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Generated {
-    /// Customers `1..=N`.
-    pub customers: u64,
-    /// Batch orders.
-    pub orders: u64,
-    /// The seed.
-    pub seed: u64,
-    /// Open, Closed, Cancelled weights of the batch orders.
-    pub status_mix: [u32; 3],
-}
-
-impl Default for Generated {
-    fn default() -> Self {
-        let p = sluice_datagen::BatchParams::default();
-        Self {
-            customers: p.customer_count,
-            orders: p.order_count,
-            seed: p.seed,
-            status_mix: [
-                p.status_mix.open,
-                p.status_mix.closed,
-                p.status_mix.cancelled,
-            ],
-        }
+/// The generator's defaults for a job's source tables (the batch generator's).
+pub fn default_generated() -> Generated {
+    let p = sluice_datagen::BatchParams::default();
+    Generated {
+        customers: p.customer_count,
+        orders: p.order_count,
+        seed: p.seed,
+        status_mix: [
+            p.status_mix.open,
+            p.status_mix.closed,
+            p.status_mix.cancelled,
+        ],
     }
 }
 
-impl Generated {
-    /// The batch generator's parameters.
-    pub fn params(&self) -> sluice_datagen::BatchParams {
-        sluice_datagen::BatchParams {
-            customer_count: self.customers.max(1),
-            order_count: self.orders,
-            seed: self.seed,
-            status_mix: self.status_mix.into(),
-            ..sluice_datagen::BatchParams::default()
-        }
+/// The batch generator's parameters for `generated`.
+pub fn batch_params(generated: &Generated) -> sluice_datagen::BatchParams {
+    sluice_datagen::BatchParams {
+        customer_count: generated.customers.max(1),
+        order_count: generated.orders,
+        seed: generated.seed,
+        status_mix: generated.status_mix.into(),
+        ..sluice_datagen::BatchParams::default()
     }
 }
 
@@ -133,7 +117,7 @@ pub struct JobSpec {
     /// The catalog JSON.
     pub catalog: Value,
     /// How the source tables are generated (when they are not there yet).
-    #[serde(default)]
+    #[serde(default = "default_generated")]
     pub generated: Generated,
 }
 

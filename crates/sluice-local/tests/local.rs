@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sluice_local::{Generated, JobSpec, JobState, Local};
+use sluice_local::{JobSpec, JobState, Local};
 use sluice_sql::Catalog;
 
 fn spec(name: &str, query: &str) -> JobSpec {
@@ -13,7 +13,7 @@ fn spec(name: &str, query: &str) -> JobSpec {
         name: name.into(),
         query: query.into(),
         catalog: Catalog::reference().to_json(),
-        generated: Generated::default(),
+        generated: sluice_local::default_generated(),
     }
 }
 
@@ -55,7 +55,10 @@ fn caught_up(local: &Local, job: &str) {
 fn expected(local: &Local, query: &str) -> Vec<String> {
     let catalog = Catalog::reference();
     let plan = sluice_sql::analyze(query, &catalog).plan.expect("a plan");
-    let tables = sluice_datagen::tables(&catalog, &Generated::default().params());
+    let tables = sluice_datagen::tables(
+        &catalog,
+        &sluice_local::batch_params(&sluice_local::default_generated()),
+    );
     let mut engine = sluice_engine::Engine::new(&plan, &tables, sluice_engine::Options::default())
         .expect("an engine");
     let topic = catalog

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
+
 use serde_json::{Value, json};
 use sluice_deploy::apply::{self, ManifestStore, Outcome, Progress, Stop};
 use sluice_deploy::deploy::Request;
@@ -113,33 +113,7 @@ impl CloudConfig {
     }
 }
 
-/// What to deploy where: the query, its catalog, and the target's names (any
-/// left out take the defaults of [`Target::for_query`]).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeployRequest {
-    /// The query text.
-    pub query: String,
-    /// The catalog JSON; the reference scenario's when absent.
-    #[serde(default)]
-    pub catalog: Option<Value>,
-    /// The Google Cloud project.
-    pub project: String,
-    /// The Dataflow region.
-    pub region: String,
-    /// The job's name.
-    #[serde(default)]
-    pub job_name: Option<String>,
-    /// The destination dataset.
-    #[serde(default)]
-    pub dataset: Option<String>,
-    /// The destination table.
-    #[serde(default)]
-    pub table: Option<String>,
-    /// The destination topic.
-    #[serde(default)]
-    pub topic: Option<String>,
-}
+pub use sluice_deploy::wire::DeployRequest;
 
 /// Why a deploy request cannot go ahead.
 #[derive(Debug, thiserror::Error)]
@@ -165,38 +139,36 @@ pub struct Prepared {
     pub plan: DeployPlan,
 }
 
-impl DeployRequest {
-    /// The target, compiled pipeline and plan, or why not.
-    pub fn prepare(&self) -> Result<Prepared, Refused> {
-        let catalog = match &self.catalog {
-            Some(v) => Catalog::from_value(v).map_err(|e| Refused::Catalog(e.to_string()))?,
-            None => Catalog::reference(),
-        };
-        let mut target = Target::for_query(&self.project, &self.region, &self.query);
-        if let Some(j) = &self.job_name {
-            target.job_name = j.clone();
-            target.table = j.replace('-', "_");
-            target.topic = format!("{j}-results");
-        }
-        if let Some(d) = &self.dataset {
-            target.dataset = d.clone();
-        }
-        if let Some(t) = &self.table {
-            target.table = t.clone();
-        }
-        if let Some(t) = &self.topic {
-            target.topic = t.clone();
-        }
-        target.validate()?;
-        let compiled =
-            sluice_deploy::compile(&self.query, &catalog, &target).map_err(Refused::Query)?;
-        let plan = DeployPlan::new(&compiled, &target);
-        Ok(Prepared {
-            target,
-            compiled,
-            plan,
-        })
+/// The target, compiled pipeline and plan of `request`, or why not.
+pub fn prepare(request: &DeployRequest) -> Result<Prepared, Refused> {
+    let catalog = match &request.catalog {
+        Some(v) => Catalog::from_value(v).map_err(|e| Refused::Catalog(e.to_string()))?,
+        None => Catalog::reference(),
+    };
+    let mut target = Target::for_query(&request.project, &request.region, &request.query);
+    if let Some(j) = &request.job_name {
+        target.job_name = j.clone();
+        target.table = j.replace('-', "_");
+        target.topic = format!("{j}-results");
     }
+    if let Some(d) = &request.dataset {
+        target.dataset = d.clone();
+    }
+    if let Some(t) = &request.table {
+        target.table = t.clone();
+    }
+    if let Some(t) = &request.topic {
+        target.topic = t.clone();
+    }
+    target.validate()?;
+    let compiled =
+        sluice_deploy::compile(&request.query, &catalog, &target).map_err(Refused::Query)?;
+    let plan = DeployPlan::new(&compiled, &target);
+    Ok(Prepared {
+        target,
+        compiled,
+        plan,
+    })
 }
 
 impl Prepared {

@@ -17,9 +17,12 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use sluice_deploy::wire::{GeneratorSettings, GeneratorStatus, LocalCleaned, TopicMessage};
-use sluice_local::{Generated, JobSpec, Local, LocalError};
+use serde_json::json;
+use sluice_deploy::wire::{
+    GeneratorRequest, GeneratorSettings, GeneratorStatus, LocalCleaned, LocalDeployRequest,
+    SqlRequest, TopicMessage,
+};
+use sluice_local::{JobSpec, Local, LocalError};
 
 use crate::api::{MAX_BODY, parse};
 use crate::error::{ApiError, ApiResult};
@@ -406,26 +409,17 @@ async fn events(
         .into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeployBody {
-    query: String,
-    #[serde(default)]
-    catalog: Option<Value>,
-    job_name: String,
-    #[serde(default)]
-    generated: Option<Generated>,
-}
-
 async fn deploy(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
-    let body: DeployBody = parse(&body).map_err(ApiError::bad_request)?;
+    let body: LocalDeployRequest = parse(&body).map_err(ApiError::bad_request)?;
     let spec = JobSpec {
         name: body.job_name,
         query: body.query,
         catalog: body
             .catalog
             .unwrap_or_else(|| sluice_sql::Catalog::reference().to_json()),
-        generated: body.generated.unwrap_or_default(),
+        generated: body
+            .generated
+            .unwrap_or_else(sluice_local::default_generated),
     };
     let local = api.local.clone();
     let status = blocking(move || local.deploy(&spec)).await?;
@@ -478,19 +472,8 @@ async fn cleanup(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> 
     .into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SqlBody {
-    sql: String,
-    #[serde(default = "thousand")]
-    max_rows: usize,
-}
-fn thousand() -> usize {
-    1000
-}
-
 async fn sql(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
-    let body: SqlBody = parse(&body).map_err(ApiError::bad_request)?;
+    let body: SqlRequest = parse(&body).map_err(ApiError::bad_request)?;
     let local = api.local.clone();
     let max = body.max_rows.min(10_000);
     let rows = blocking(move || local.query(&body.sql, max)).await?;
@@ -507,16 +490,8 @@ async fn generator(State(api): State<Arc<LocalApi>>) -> Response {
     .into_response()
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GeneratorBody {
-    running: bool,
-    #[serde(flatten)]
-    settings: Option<GeneratorSettings>,
-}
-
 async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
-    let body: GeneratorBody = parse(&body).map_err(ApiError::bad_request)?;
+    let body: GeneratorRequest = parse(&body).map_err(ApiError::bad_request)?;
     let g = &api.generator;
     if !body.running {
         g.generation.fetch_add(1, Ordering::AcqRel);

@@ -450,7 +450,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 table,
                 topic,
             };
-            let prepared = match request.prepare() {
+            let prepared = match cloud::prepare(&request) {
                 Ok(p) => p,
                 Err(cloud::Refused::Query(diagnostics)) => {
                     eprint!(

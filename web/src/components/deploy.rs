@@ -5,16 +5,16 @@
 
 use std::rc::Rc;
 
-use serde_json::json;
 use sluice_deploy::deploy::Resource;
 use sluice_deploy::wire::{
-    DataflowJob, DefaultTarget, DeployConfig, Operation, OperationKind, StepState,
+    CleanupRequest, DataflowJob, DefaultTarget, DeployConfig, DeployRequest, Operation,
+    OperationKind, StepState,
 };
 use sluice_deploy::{DeployPlan, Endpoints, StepStatus, Target};
 use sluice_sql::{Catalog, Diagnostic};
 use yew::prelude::*;
 
-use crate::api::{fetch, fetch_as, token};
+use crate::api::{body, fetch, fetch_as, token};
 
 /// The names a deployment uses: the defaults for the query, with the user's changes.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -341,15 +341,15 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
             },
         );
     }
-    let request_body = json!({
-        "query": props.query.to_string(),
-        "catalog": props.catalog.to_json(),
-        "project": target.project,
-        "region": target.region,
-        "job_name": target.job_name,
-        "dataset": target.dataset,
-        "table": target.table,
-        "topic": target.topic,
+    let request_body = body(&DeployRequest {
+        query: props.query.to_string(),
+        catalog: Some(props.catalog.to_json()),
+        project: target.project.clone(),
+        region: target.region.clone(),
+        job_name: Some(target.job_name.clone()),
+        dataset: Some(target.dataset.clone()),
+        table: Some(target.table.clone()),
+        topic: Some(target.topic.clone()),
     });
     let on_deploy = {
         let dispatch = dispatch.clone();
@@ -358,7 +358,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
             let (dispatch, body) = (dispatch.clone(), body.clone());
             dispatch.dispatch(PanelAction::Deploying);
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch("POST", "/api/deploy/apply", Some(body)).await {
+                match fetch("POST", "/api/deploy/apply", body).await {
                     Ok(_) => dispatch.dispatch(PanelAction::Started(Operation::default())),
                     Err(e) => dispatch.dispatch(PanelAction::Refused(e)),
                 }
@@ -374,7 +374,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
                 match fetch(
                     "POST",
                     &format!("/api/jobs/{key}/cleanup"),
-                    Some(json!({"drain": drain})),
+                    body(&CleanupRequest { drain }),
                 )
                 .await
                 {

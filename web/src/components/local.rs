@@ -7,13 +7,16 @@ use std::rc::Rc;
 
 use serde_json::{Value, json};
 use sluice_deploy::JobState;
-use sluice_deploy::wire::{GeneratorStatus, LocalCleaned, LocalJob, SqlResult, TopicMessage};
+use sluice_deploy::wire::{
+    Generated, GeneratorRequest, GeneratorSettings, GeneratorStatus, LocalCleaned,
+    LocalDeployRequest, LocalJob, SqlRequest, SqlResult, TopicMessage,
+};
 use sluice_sql::Catalog;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
-use crate::api::{fetch, fetch_as};
+use crate::api::{body, fetch, fetch_as};
 
 /// Properties of [`LocalPanel`].
 #[derive(Properties, PartialEq)]
@@ -40,7 +43,7 @@ fn run_sql(result: UseStateHandle<Option<Result<SqlResult, String>>>, sql: Strin
         let r = fetch_as(
             "POST",
             "/api/local/sql",
-            Some(json!({"sql": sql, "max_rows": 200})),
+            body(&SqlRequest { sql, max_rows: 200 }),
         )
         .await;
         result.set(Some(r));
@@ -136,11 +139,16 @@ pub fn local_panel(props: &LocalProps) -> Html {
         let (job, error, cleaned, feed) =
             (job.clone(), error.clone(), cleaned.clone(), feed.clone());
         let (c, o, seed, mix) = props.generated;
-        let body = json!({
-            "query": props.query.to_string(),
-            "catalog": props.catalog.to_json(),
-            "job_name": name,
-            "generated": {"customers": c, "orders": o, "seed": seed, "status_mix": mix},
+        let body = body(&LocalDeployRequest {
+            query: props.query.to_string(),
+            catalog: Some(props.catalog.to_json()),
+            job_name: name.clone(),
+            generated: Some(Generated {
+                customers: c,
+                orders: o,
+                seed,
+                status_mix: mix,
+            }),
         });
         Callback::from(move |_: MouseEvent| {
             let (job, error, cleaned, feed, body) = (
@@ -154,7 +162,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
             cleaned.set(None);
             feed.set(Vec::new());
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch_as("POST", "/api/local/deploy", Some(body)).await {
+                match fetch_as("POST", "/api/local/deploy", body).await {
                     Ok(j) => job.set(Some(j)),
                     Err(e) => error.set(Some(e)),
                 }
@@ -194,13 +202,16 @@ pub fn local_panel(props: &LocalProps) -> Html {
             .unwrap_or_else(|| "orders".into());
         Callback::from(move |_: MouseEvent| {
             let (generator, error) = (generator.clone(), error.clone());
-            let body = if running {
-                json!({"running": false})
-            } else {
-                json!({"running": true, "topic": topic, "speed": speed.parse::<f64>().unwrap_or(1.0)})
-            };
+            let body = body(&GeneratorRequest {
+                running: !running,
+                settings: (!running).then(|| GeneratorSettings {
+                    topic: topic.clone(),
+                    speed: speed.parse::<f64>().unwrap_or(1.0),
+                    ..GeneratorSettings::default()
+                }),
+            });
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch_as("POST", "/api/local/generator", Some(body)).await {
+                match fetch_as("POST", "/api/local/generator", body).await {
                     Ok(g) => generator.set(Some(g)),
                     Err(e) => error.set(Some(e)),
                 }

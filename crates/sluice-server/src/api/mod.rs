@@ -30,7 +30,8 @@ use serde::Deserialize;
 use serde_json::json;
 use sluice_deploy::apply::{self, Progress, Stop};
 use sluice_deploy::wire::{
-    CreatedResource, DataflowJob, DefaultTarget, DeployConfig, Operation, OperationKind, StepState,
+    CleanupRequest, CreatedResource, DataflowJob, DefaultTarget, DeployConfig, Operation,
+    OperationKind, StepState,
 };
 
 use crate::cloud::{CloudConfig, DeployRequest};
@@ -255,7 +256,7 @@ async fn config(State(api): State<Arc<Api>>) -> Response {
 
 async fn plan(State(api): State<Arc<Api>>, body: String) -> ApiResult {
     let request: DeployRequest = parse(&body).map_err(ApiError::bad_request)?;
-    match request.prepare() {
+    match crate::cloud::prepare(&request) {
         Ok(prepared) => Ok(axum::Json(prepared.to_json(&api.config.endpoints)).into_response()),
         Err(crate::cloud::Refused::Query(diagnostics)) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -286,7 +287,7 @@ fn no_such_deployment() -> ApiError {
 
 async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {
     let request: DeployRequest = parse(&body).map_err(ApiError::bad_request)?;
-    let prepared = request.prepare().map_err(ApiError::bad_request)?;
+    let prepared = crate::cloud::prepare(&request).map_err(ApiError::bad_request)?;
     let client = api
         .config
         .ready_client()
@@ -440,20 +441,13 @@ async fn job(
     Ok(axum::Json(status).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CleanupBody {
-    #[serde(default)]
-    drain: bool,
-}
-
 async fn start_cleanup(
     State(api): State<Arc<Api>>,
     Path((project, job)): Path<(String, String)>,
     body: String,
 ) -> ApiResult {
-    let body: CleanupBody = if body.trim().is_empty() {
-        CleanupBody { drain: false }
+    let body: CleanupRequest = if body.trim().is_empty() {
+        CleanupRequest::default()
     } else {
         parse(&body).map_err(ApiError::bad_request)?
     };
