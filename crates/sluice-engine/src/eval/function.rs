@@ -67,6 +67,7 @@ fn checked_float(name: &str, x: f64, y: f64) -> Result<Value, EvalError> {
 pub(super) fn call(
     function: ScalarFunction,
     part: Option<DatePart>,
+    pattern: Option<&regex::Regex>,
     a: &[Value],
     data_type: &DataType,
     cx: &Context,
@@ -170,9 +171,9 @@ pub(super) fn call(
             Some(byte) => s(0)[..byte].chars().count() as i64 + 1,
             None => 0,
         }),
-        F::RegexpContains => V::Bool(regex(s(1))?.is_match(s(0))),
+        F::RegexpContains => V::Bool(compiled(pattern, s(1))?.is_match(s(0))),
         F::RegexpExtract => {
-            let re = regex(s(1))?;
+            let re = compiled(pattern, s(1))?;
             if re.captures_len() > 2 {
                 return err("REGEXP_EXTRACT's pattern may have at most one capturing group");
             }
@@ -187,7 +188,7 @@ pub(super) fn call(
         F::RegexpReplace => {
             // BigQuery writes groups as \1; the regex crate as ${1}.
             let replacement = regex_replacement(s(2));
-            V::string(&regex(s(1))?.replace_all(s(0), replacement.as_str()))
+            V::string(&compiled(pattern, s(1))?.replace_all(s(0), replacement.as_str()))
         }
         F::Lpad | F::Rpad => {
             let text: Vec<char> = s(0).chars().collect();
@@ -474,8 +475,21 @@ pub(super) fn call(
     })
 }
 
+/// The pattern compiled when the expression was (a constant), else `text` compiled
+/// now.
+/// (Borrowed, not cloned: a cloned `Regex` starts with an empty match cache.)
+fn compiled<'a>(
+    pattern: Option<&'a regex::Regex>,
+    text: &str,
+) -> Result<std::borrow::Cow<'a, regex::Regex>, EvalError> {
+    match pattern {
+        Some(re) => Ok(std::borrow::Cow::Borrowed(re)),
+        None => regex(text).map(std::borrow::Cow::Owned),
+    }
+}
+
 /// `pattern` (RE2's syntax, as BigQuery reads it) compiled: see [`crate::re2`].
-fn regex(pattern: &str) -> Result<regex::Regex, EvalError> {
+pub(super) fn regex(pattern: &str) -> Result<regex::Regex, EvalError> {
     regex::RegexBuilder::new(&crate::re2::translate(pattern))
         .size_limit(1 << 20)
         .build()

@@ -38,6 +38,16 @@ pub struct Context {
     pub now_micros: i64,
 }
 
+/// A compiled regular expression; two are equal when their patterns are.
+#[derive(Debug, Clone)]
+pub struct Pattern(regex::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
 /// An expression ready to run: a plan [`Expr`] with its literals already converted
 /// to values, so evaluating allocates nothing for constants.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +88,9 @@ pub enum CExpr {
         /// Its date part, taken out of the arguments (`EXTRACT(HOUR FROM t)` has
         /// the one argument `t`).
         part: Option<DatePart>,
+        /// A regular expression function's pattern, compiled once when it is a
+        /// constant (otherwise each row's is compiled as it comes).
+        pattern: Option<Pattern>,
         /// Arguments.
         args: Vec<CExpr>,
         /// Result type.
@@ -178,9 +191,19 @@ pub fn compile(e: &Expr) -> Result<CExpr, EvalError> {
                     other => compiled.push(compile(other)?),
                 }
             }
+            let pattern = match (function, compiled.get(1)) {
+                (
+                    ScalarFunction::RegexpContains
+                    | ScalarFunction::RegexpExtract
+                    | ScalarFunction::RegexpReplace,
+                    Some(CExpr::Const(Value::String(p))),
+                ) => function::regex(p).ok().map(Pattern),
+                _ => None,
+            };
             CExpr::Function {
                 function: *function,
                 part,
+                pattern,
                 args: compiled,
                 data_type: data_type.clone(),
             }
@@ -333,6 +356,7 @@ pub fn eval(e: &CExpr, row: &[Value], cx: &Context) -> Result<Value, EvalError> 
         CExpr::Function {
             function,
             part,
+            pattern,
             args,
             data_type,
         } => {
@@ -358,7 +382,8 @@ pub fn eval(e: &CExpr, row: &[Value], cx: &Context) -> Result<Value, EvalError> 
             for a in args {
                 values.push(eval(a, row, cx)?);
             }
-            call(*function, *part, &values, data_type, cx)
+            let pattern = pattern.as_ref().map(|p| &p.0);
+            call(*function, *part, pattern, &values, data_type, cx)
         }
         CExpr::Cast {
             expr,
@@ -712,6 +737,46 @@ mod tests {
             data_type: t,
             origin: Origin::NONE,
         }
+    }
+
+    #[test]
+    fn a_constant_pattern_is_compiled_once_with_the_expression() {
+        let contains = |pattern: &str| Expr::Function {
+            function: ScalarFunction::RegexpContains,
+            args: vec![
+                Expr::Column {
+                    index: 0,
+                    name: "s".into(),
+                    data_type: DataType::String,
+                    origin: Origin::NONE,
+                },
+                lit(Literal::String(pattern.into()), DataType::String),
+            ],
+            data_type: DataType::Bool,
+            origin: Origin::NONE,
+        };
+        let c = compile(&contains("^O")).expect("compiles");
+        assert!(matches!(
+            &c,
+            CExpr::Function {
+                pattern: Some(_),
+                ..
+            }
+        ));
+        let cx = Context::default();
+        assert_eq!(
+            eval(&c, &[Value::string("Open")], &cx),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            eval(&c, &[Value::string("Closed")], &cx),
+            Ok(Value::Bool(false))
+        );
+        // A pattern that does not compile is still each row's error, as before.
+        let bad = compile(&contains("(")).expect("compiles");
+        assert!(matches!(&bad, CExpr::Function { pattern: None, .. }));
+        let e = eval(&bad, &[Value::string("Open")], &cx).expect_err("an invalid pattern");
+        assert!(e.0.starts_with("invalid regular expression \"(\""), "{e}");
     }
 
     #[test]
