@@ -33,10 +33,6 @@ pub struct LocalProps {
     pub has_token: bool,
 }
 
-fn state_name(state: JobState) -> String {
-    JobState::short_name(state.as_str())
-}
-
 /// Runs `sql` on the server's local database and shows the result (or the error).
 fn run_sql(result: UseStateHandle<Option<Result<SqlResult, String>>>, sql: String) {
     wasm_bindgen_futures::spawn_local(async move {
@@ -268,7 +264,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
                 <section class="job" id="local-job" aria-label="The local job">
                     <div class="pane-head">
                         <h3 class="section">{ format!("Job {name} (local)") }</h3>
-                        <span id="local-job-state" class={classes!("badge", state_name(state))}>{ state_name(state) }</span>
+                        <span id="local-job-state" class={classes!("badge", state.short())}>{ state.short() }</span>
                     </div>
                     <p class="counters" id="local-counters">
                         <span><b>{ live.events }</b>{ " events" }</span>
@@ -279,7 +275,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
                     </p>
                     <p class="hint" id="local-history">
                         { j.history.iter()
-                            .map(|c| format!("{} ({})", state_name(c.state), c.time))
+                            .map(|c| format!("{} ({})", c.state.short(), c.time))
                             .collect::<Vec<_>>().join(" → ") }
                     </p>
                     <div class="controls">

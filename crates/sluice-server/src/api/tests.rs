@@ -408,6 +408,49 @@ async fn apply_job_page_and_cleanup_through_the_api() {
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
 
+/// A deployment whose launch never happened (its apply failed after creating a
+/// topic) has a page without a job: no id, an unknown state, what it created.
+#[tokio::test]
+async fn a_deployment_never_launched_has_a_page_without_a_job() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let created = sluice_deploy::deploy::Resource::Topic {
+        name: "projects/demobox-313313/topics/unlaunched-results".into(),
+    };
+    CloudConfig::with(
+        sluice_deploy::Endpoints::all_at("http://127.0.0.1:9"),
+        "t",
+        dir.path(),
+    )
+    .store()
+    .save(&sluice_deploy::apply::Manifest {
+        project: "demobox-313313".into(),
+        region: "us-central1".into(),
+        job_name: "unlaunched".into(),
+        job_id: None,
+        created: vec![created.clone()],
+        pipeline_yaml: String::new(),
+        history: vec![],
+    })
+    .expect("saved");
+    let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
+    let (status, body) = call(
+        app(dir.path()),
+        request(
+            "GET",
+            "/api/jobs/demobox-313313/unlaunched",
+            &h,
+            String::new(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page: sluice_deploy::wire::DataflowJob =
+        serde_json::from_value(body).expect("the page reads it");
+    assert_eq!(page.job_id, None);
+    assert_eq!(page.state, sluice_deploy::JobState::Unknown);
+    assert_eq!(page.created, vec![created]);
+}
+
 #[test]
 fn tokens_are_random_and_compared_in_constant_time() {
     let a = random_token().expect("a token");

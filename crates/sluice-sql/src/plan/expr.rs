@@ -418,56 +418,19 @@ impl Expr {
         }
     }
 
-    /// The expressions directly under this one, in the order of [`children`](Self::children).
-    fn children_mut(&mut self) -> Vec<&mut Expr> {
-        match self {
-            Self::Column { .. } | Self::Literal { .. } => Vec::new(),
-            Self::Field { expr, .. } | Self::Unary { expr, .. } | Self::Cast { expr, .. } => {
-                vec![expr]
-            }
-            Self::Binary { left, right, .. } => vec![left, right],
-            Self::Function { args, .. } => args.iter_mut().collect(),
-            Self::Case {
-                branches,
-                otherwise,
-                ..
-            } => branches
-                .iter_mut()
-                .flat_map(|(c, r)| [c, r])
-                .chain([&mut **otherwise])
-                .collect(),
-            Self::InList { expr, list, .. } => std::iter::once(&mut **expr).chain(list).collect(),
-            Self::Between {
-                expr, low, high, ..
-            } => vec![expr, low, high],
-            Self::Like { expr, pattern, .. } => vec![expr, pattern],
-        }
-    }
-
     /// The expression with each expression directly under it replaced by `f` of it.
     pub fn map_children(&self, f: &mut impl FnMut(&Expr) -> Expr) -> Expr {
-        let mapped: Vec<Expr> = self.children().into_iter().map(&mut *f).collect();
-        let mut e = self.shallow_clone();
-        for (slot, new) in e.children_mut().into_iter().zip(mapped) {
-            *slot = new;
-        }
-        e
-    }
-
-    /// A copy whose children are placeholders of the right count, to be replaced
-    /// (so [`map_children`](Self::map_children) does not copy a subtree it is about
-    /// to rebuild).
-    fn shallow_clone(&self) -> Expr {
-        let hole = || Box::new(Expr::null());
+        let mut m = |e: &Expr| Box::new(f(e));
         match self {
+            Self::Column { .. } | Self::Literal { .. } => self.clone(),
             Self::Field {
+                expr,
                 index,
                 name,
                 data_type,
                 origin,
-                ..
             } => Self::Field {
-                expr: hole(),
+                expr: m(expr),
                 index: *index,
                 name: name.clone(),
                 data_type: data_type.clone(),
@@ -475,19 +438,20 @@ impl Expr {
             },
             Self::Binary {
                 op,
+                left,
+                right,
                 data_type,
                 origin,
-                ..
             } => Self::Binary {
                 op: *op,
-                left: hole(),
-                right: hole(),
+                left: m(left),
+                right: m(right),
                 data_type: data_type.clone(),
                 origin: *origin,
             },
-            Self::Unary { op, origin, .. } => Self::Unary {
+            Self::Unary { op, expr, origin } => Self::Unary {
                 op: *op,
-                expr: hole(),
+                expr: m(expr),
                 origin: *origin,
             },
             Self::Function {
@@ -497,64 +461,67 @@ impl Expr {
                 origin,
             } => Self::Function {
                 function: *function,
-                args: args.iter().map(|_| Expr::null()).collect(),
+                args: args.iter().map(|a| *m(a)).collect(),
                 data_type: data_type.clone(),
                 origin: *origin,
             },
             Self::Cast {
+                expr,
                 data_type,
                 safe,
                 origin,
-                ..
             } => Self::Cast {
-                expr: hole(),
+                expr: m(expr),
                 data_type: data_type.clone(),
                 safe: *safe,
                 origin: *origin,
             },
             Self::Case {
                 branches,
+                otherwise,
                 data_type,
                 origin,
-                ..
             } => Self::Case {
-                branches: branches
-                    .iter()
-                    .map(|_| (Expr::null(), Expr::null()))
-                    .collect(),
-                otherwise: hole(),
+                branches: branches.iter().map(|(c, r)| (*m(c), *m(r))).collect(),
+                otherwise: m(otherwise),
                 data_type: data_type.clone(),
                 origin: *origin,
             },
             Self::InList {
+                expr,
                 list,
                 negated,
                 origin,
-                ..
             } => Self::InList {
-                expr: hole(),
-                list: list.iter().map(|_| Expr::null()).collect(),
+                expr: m(expr),
+                list: list.iter().map(|a| *m(a)).collect(),
                 negated: *negated,
                 origin: *origin,
             },
             Self::Between {
-                negated, origin, ..
+                expr,
+                low,
+                high,
+                negated,
+                origin,
             } => Self::Between {
-                expr: hole(),
-                low: hole(),
-                high: hole(),
+                expr: m(expr),
+                low: m(low),
+                high: m(high),
                 negated: *negated,
                 origin: *origin,
             },
             Self::Like {
-                negated, origin, ..
+                expr,
+                pattern,
+                negated,
+                origin,
             } => Self::Like {
-                expr: hole(),
-                pattern: hole(),
+                expr: m(expr),
+                pattern: m(pattern),
                 negated: *negated,
                 origin: *origin,
             },
-            Self::Column { .. } | Self::Literal { .. } => self.clone(),
         }
     }
 
