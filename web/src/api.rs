@@ -5,7 +5,7 @@
 //! in this tab's sessionStorage and taken out of the address bar at once, so a
 //! copied link never carries it.
 
-use serde_json::Value;
+use sluice_deploy::wire::ErrorBody;
 
 const TOKEN_KEY: &str = "sluice.token";
 
@@ -57,26 +57,27 @@ pub fn token() -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// A request's body as the JSON `fetch` sends: one of the `sluice_deploy::wire`
+/// A request's body as the JSON the call sends: one of the `sluice_deploy::wire`
 /// request types, which serialize without fail.
-pub fn body(request: &impl serde::Serialize) -> Option<Value> {
-    serde_json::to_value(request).ok()
+pub fn body(request: &impl serde::Serialize) -> Option<String> {
+    serde_json::to_string(request).ok()
 }
 
-/// [`fetch`], with the answer read as `T` (a type the server answers with, from
+/// A call whose answer is `T` (a type the server answers with, from
 /// `sluice_deploy::wire`); an answer of another shape is an error that says so.
 pub async fn fetch_as<T: serde::de::DeserializeOwned>(
     method: &str,
     url: &str,
-    body: Option<Value>,
+    body: Option<String>,
 ) -> Result<T, String> {
-    let value = fetch(method, url, body).await?;
-    serde_json::from_value(value)
+    let text = call(method, url, body).await?;
+    serde_json::from_str(&text)
         .map_err(|e| format!("the server's answer to {url} is not what this page reads: {e}"))
 }
 
-/// A JSON call to the server's API (with the token); the answer or its error.
-pub async fn fetch(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+/// A JSON call to the server's API (with the token): the answer's text, or the
+/// error the server gave ([`ErrorBody`]) or why there is no answer.
+async fn call(method: &str, url: &str, body: Option<String>) -> Result<String, String> {
     use gloo_net::http::Request;
     let mut request = match method {
         "POST" => Request::post(url),
@@ -89,7 +90,7 @@ pub async fn fetch(method: &str, url: &str, body: Option<Value>) -> Result<Value
         Some(b) => {
             request
                 .header("Content-Type", "application/json")
-                .body(b.to_string())
+                .body(b)
                 .map_err(|e| e.to_string())?
                 .send()
                 .await
@@ -98,13 +99,12 @@ pub async fn fetch(method: &str, url: &str, body: Option<Value>) -> Result<Value
     }
     .map_err(|e| format!("the server did not answer: {e}"))?;
     let status = response.status();
-    let value: Value = response.json().await.unwrap_or(Value::Null);
+    let text = response.text().await.unwrap_or_default();
     if (200..300).contains(&status) {
-        Ok(value)
+        Ok(text)
     } else {
-        Err(value["error"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("the server answered {status}")))
+        Err(serde_json::from_str::<ErrorBody>(&text)
+            .map(|b| b.error)
+            .unwrap_or_else(|_| format!("the server answered {status}")))
     }
 }

@@ -116,7 +116,63 @@ fn thousand() -> usize {
     1000
 }
 
+// ---- answers to every call -------------------------------------------------------
+
+/// The body of every failed answer (any status outside 2xx): what went wrong, in
+/// words the page shows as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+    /// A refused query's diagnostics (`sluice_sql::Diagnostic::to_json`), when a
+    /// query is why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<Value>,
+}
+
+/// `POST /api/session`: the session cookie is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Always true: a refused call answers an [`ErrorBody`].
+    pub session: bool,
+}
+
 // ---- deploying to Dataflow --------------------------------------------------------
+
+/// `POST /api/deploy/apply` was accepted: the deployment runs in the background
+/// and is polled at `GET /api/jobs/{project}/{job_name}/operation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applying {
+    /// The project it deploys to.
+    pub project: String,
+    /// The job's name (the request's, or the default for the query).
+    pub job_name: String,
+}
+
+/// `POST /api/jobs/{project}/{job}/cleanup` was accepted: the clean-up runs in the
+/// background, polled like a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanupStarted {
+    /// Always true.
+    pub started: bool,
+}
+
+/// One deployment Sluice recorded (`GET /api/jobs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedJob {
+    /// Its project.
+    pub project: String,
+    /// Its region.
+    pub region: String,
+    /// Its job name.
+    pub job_name: String,
+    /// Dataflow's job id, once the launch answered with one.
+    pub job_id: Option<String>,
+    /// The job's page in the Cloud console, when there is a job id.
+    pub console_url: Option<String>,
+    /// What the deployment created, described (`topic projects/p/topics/t`).
+    pub created: Vec<String>,
+}
 
 /// Where the server deploys by default (`GET /api/deploy/config`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,6 +401,24 @@ pub struct LocalCleaned {
     pub deleted: Vec<String>,
     /// What was kept, described, with why.
     pub kept: Vec<(String, String)>,
+}
+
+/// `POST /api/local/jobs/{name}/cancel` or `/drain` was accepted: the job stops
+/// in the background (its page says when).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stopping {
+    /// Always true.
+    pub stopping: bool,
+}
+
+/// What a local topic answers to `POST /api/local/topics/{topic}:publish`: the
+/// shape of Pub/Sub's `PublishResponse` (`../shared/gcp/discovery/pubsub.v1.json`, schema
+/// `PublishResponse`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    /// The messages' ids, in the order they were sent.
+    #[serde(rename = "messageIds")]
+    pub message_ids: Vec<String>,
 }
 
 /// The answer to a read-only SQL statement on the local database

@@ -1,17 +1,17 @@
-//! One error answer for every API handler: its status and `{"error": message}` (with
-//! more fields where a caller needs them, e.g. a query's diagnostics). Handlers return
-//! `Result<Response, ApiError>` and say which error with `?`.
+//! One error answer for every API handler: its status and a
+//! [`sluice_deploy::wire::ErrorBody`] (`{"error": message}`), the type the page
+//! reads. Handlers return `Result<Response, ApiError>` and say which error with `?`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use sluice_deploy::wire::ErrorBody;
 use sluice_local::LocalError;
 
 /// An API call's failure, as the caller receives it.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    body: Value,
+    body: ErrorBody,
 }
 
 /// What an API handler returns.
@@ -22,7 +22,10 @@ impl ApiError {
     pub fn new(status: StatusCode, message: impl std::fmt::Display) -> Self {
         Self {
             status,
-            body: json!({"error": message.to_string()}),
+            body: ErrorBody {
+                error: message.to_string(),
+                diagnostics: Vec::new(),
+            },
         }
     }
 
@@ -56,11 +59,9 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
 
-    /// The same failure with one more field in its body.
-    pub fn with(mut self, key: &str, value: Value) -> Self {
-        if let Some(body) = self.body.as_object_mut() {
-            body.insert(key.to_string(), value);
-        }
+    /// The same failure with the diagnostics of the query that caused it.
+    pub fn with_diagnostics(mut self, diagnostics: Vec<serde_json::Value>) -> Self {
+        self.body.diagnostics = diagnostics;
         self
     }
 
@@ -94,16 +95,24 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn an_error_answers_its_status_and_message_with_its_fields() {
+    async fn an_error_answers_its_status_and_message_with_its_diagnostics() {
         let response = ApiError::conflict("busy")
-            .with("diagnostics", json!([1]))
+            .with_diagnostics(vec![serde_json::json!(1)])
             .into_response();
         assert_eq!(response.status(), StatusCode::CONFLICT);
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 10)
             .await
             .expect("a body");
-        let body: Value = serde_json::from_slice(&bytes).expect("json");
-        assert_eq!(body, json!({"error": "busy", "diagnostics": [1]}));
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "busy", "diagnostics": [1]})
+        );
+        let plain = ApiError::conflict("busy").into_response();
+        let bytes = axum::body::to_bytes(plain.into_body(), 1 << 10)
+            .await
+            .expect("a body");
+        assert_eq!(bytes.as_ref(), br#"{"error":"busy"}"#);
         let local = ApiError::from(LocalError::NoJob("j".into()));
         assert_eq!(local.status(), StatusCode::NOT_FOUND);
     }

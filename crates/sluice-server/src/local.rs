@@ -17,10 +17,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::json;
 use sluice_deploy::wire::{
     GeneratorRequest, GeneratorSettings, GeneratorStatus, LocalCleaned, LocalDeployRequest,
-    SqlRequest, TopicMessage,
+    Published, SqlRequest, Stopping, TopicMessage,
 };
 use sluice_local::{JobSpec, Local, LocalError};
 
@@ -282,10 +281,10 @@ async fn publish(
     }
     let local = api.local.clone();
     let ids = blocking(move || local.publish(&topic, &payloads)).await?;
-    Ok(
-        axum::Json(json!({"messageIds": ids.iter().map(ToString::to_string).collect::<Vec<_>>()}))
-            .into_response(),
-    )
+    Ok(axum::Json(Published {
+        message_ids: ids.iter().map(ToString::to_string).collect(),
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -448,7 +447,11 @@ async fn job(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> ApiR
 async fn stop(api: Arc<LocalApi>, name: String, drain: bool) -> ApiResult {
     let local = api.local.clone();
     blocking(move || local.stop(&name, drain)).await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({"stopping": true}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(Stopping { stopping: true }),
+    )
+        .into_response())
 }
 
 async fn cancel(State(api): State<Arc<LocalApi>>, Path(name): Path<String>) -> ApiResult {

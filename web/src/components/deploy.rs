@@ -7,14 +7,14 @@ use std::rc::Rc;
 
 use sluice_deploy::deploy::Resource;
 use sluice_deploy::wire::{
-    CleanupRequest, DataflowJob, DefaultTarget, DeployConfig, DeployRequest, Operation,
-    OperationKind, StepState,
+    Applying, CleanupRequest, CleanupStarted, DataflowJob, DefaultTarget, DeployConfig,
+    DeployRequest, Operation, OperationKind, StepState,
 };
 use sluice_deploy::{DeployPlan, Endpoints, StepStatus, Target};
 use sluice_sql::{Catalog, Diagnostic};
 use yew::prelude::*;
 
-use crate::api::{body, fetch, fetch_as, token};
+use crate::api::{body, fetch_as, token};
 
 /// The names a deployment uses: the defaults for the query, with the user's changes.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -358,7 +358,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
             let (dispatch, body) = (dispatch.clone(), body.clone());
             dispatch.dispatch(PanelAction::Deploying);
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch("POST", "/api/deploy/apply", body).await {
+                match fetch_as::<Applying>("POST", "/api/deploy/apply", body).await {
                     Ok(_) => dispatch.dispatch(PanelAction::Started(Operation::default())),
                     Err(e) => dispatch.dispatch(PanelAction::Refused(e)),
                 }
@@ -371,7 +371,7 @@ pub fn deploy_panel(props: &DeployProps) -> Html {
             let (dispatch, key) = (dispatch.clone(), key.clone());
             dispatch.dispatch(PanelAction::CleaningUp);
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch(
+                match fetch_as::<CleanupStarted>(
                     "POST",
                     &format!("/api/jobs/{key}/cleanup"),
                     body(&CleanupRequest { drain }),

@@ -5,18 +5,18 @@
 
 use std::rc::Rc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sluice_deploy::JobState;
 use sluice_deploy::wire::{
     Generated, GeneratorRequest, GeneratorSettings, GeneratorStatus, LocalCleaned,
-    LocalDeployRequest, LocalJob, SqlRequest, SqlResult, TopicMessage,
+    LocalDeployRequest, LocalJob, Session, SqlRequest, SqlResult, Stopping, TopicMessage,
 };
 use sluice_sql::Catalog;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
-use crate::api::{body, fetch, fetch_as};
+use crate::api::{body, fetch_as};
 
 /// Properties of [`LocalPanel`].
 #[derive(Properties, PartialEq)]
@@ -33,8 +33,100 @@ pub struct LocalProps {
     pub has_token: bool,
 }
 
+/// The local panel's state, changed only by [`LocalAction`]s.
+#[derive(Clone, PartialEq)]
+struct Panel {
+    /// The job's page, while there is a job.
+    job: Option<LocalJob>,
+    /// Why the server refused the last request.
+    error: Option<String>,
+    /// What the last clean-up deleted and kept.
+    cleaned: Option<LocalCleaned>,
+    /// The generator, as the server last reported it.
+    generator: Option<GeneratorStatus>,
+    /// The generator's pace the user chose (a multiple of the seed's).
+    speed: String,
+    /// The SQL the user typed over the default query of the table (empty: none).
+    sql: String,
+    /// The last SQL answer, or its error.
+    result: Option<Result<SqlResult, String>>,
+    /// The destination topic's messages, newest first.
+    feed: Vec<TopicMessage>,
+}
+
+impl Default for Panel {
+    fn default() -> Self {
+        Self {
+            job: None,
+            error: None,
+            cleaned: None,
+            generator: None,
+            speed: "100".into(),
+            sql: String::new(),
+            result: None,
+            feed: Vec::new(),
+        }
+    }
+}
+
+/// What can happen to the local panel.
+enum LocalAction {
+    /// Deploy was pressed: the last error, clean-up and feed go.
+    Deploying,
+    /// The server started the job: its first page.
+    Deployed(LocalJob),
+    /// The job's page as a poll read it (ignored once the job is cleaned up).
+    Polled(LocalJob),
+    /// The generator as the server reported it.
+    Generator(GeneratorStatus),
+    /// The server refused a request.
+    Refused(String),
+    /// The job was cleaned up: what went and what stayed.
+    Cleaned(LocalCleaned),
+    /// The user chose a pace.
+    SpeedChosen(String),
+    /// The user edited the SQL.
+    SqlEdited(String),
+    /// The server answered the SQL.
+    SqlAnswered(Result<SqlResult, String>),
+    /// The destination topic's latest messages, newest first.
+    Feed(Vec<TopicMessage>),
+}
+
+impl Reducible for Panel {
+    type Action = LocalAction;
+
+    fn reduce(self: Rc<Self>, action: LocalAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            LocalAction::Deploying => {
+                next.error = None;
+                next.cleaned = None;
+                next.feed.clear();
+            }
+            LocalAction::Deployed(job) => next.job = Some(job),
+            LocalAction::Polled(job) => {
+                if next.job.is_some() {
+                    next.job = Some(job);
+                }
+            }
+            LocalAction::Generator(g) => next.generator = Some(g),
+            LocalAction::Refused(why) => next.error = Some(why),
+            LocalAction::Cleaned(c) => {
+                next.job = None;
+                next.cleaned = Some(c);
+            }
+            LocalAction::SpeedChosen(speed) => next.speed = speed,
+            LocalAction::SqlEdited(sql) => next.sql = sql,
+            LocalAction::SqlAnswered(result) => next.result = Some(result),
+            LocalAction::Feed(feed) => next.feed = feed,
+        }
+        Rc::new(next)
+    }
+}
+
 /// Runs `sql` on the server's local database and shows the result (or the error).
-fn run_sql(result: UseStateHandle<Option<Result<SqlResult, String>>>, sql: String) {
+fn run_sql(dispatch: UseReducerDispatcher<Panel>, sql: String) {
     wasm_bindgen_futures::spawn_local(async move {
         let r = fetch_as(
             "POST",
@@ -42,28 +134,22 @@ fn run_sql(result: UseStateHandle<Option<Result<SqlResult, String>>>, sql: Strin
             body(&SqlRequest { sql, max_rows: 200 }),
         )
         .await;
-        result.set(Some(r));
+        dispatch.dispatch(LocalAction::SqlAnswered(r));
     });
 }
 
 /// The local target's panel.
 #[function_component(LocalPanel)]
 pub fn local_panel(props: &LocalProps) -> Html {
-    let job = use_state(|| None::<LocalJob>);
-    let error = use_state(|| None::<String>);
-    let cleaned = use_state(|| None::<LocalCleaned>);
-    let generator = use_state(|| None::<GeneratorStatus>);
-    let speed = use_state(|| "100".to_string());
-    let sql = use_state(String::new);
-    let result = use_state(|| None::<Result<SqlResult, String>>);
-    let feed = use_state(Vec::<TopicMessage>::new);
+    let panel = use_reducer_eq(Panel::default);
+    let dispatch = panel.dispatcher();
+    let job = &panel.job;
     let name = props.job_name.to_string();
     let table = format!("sluice.{}", name.replace('-', "_"));
-    let default_sql = format!("SELECT * FROM \"{table}\" ORDER BY rowid DESC LIMIT 20");
-    let sql_text = if sql.is_empty() {
-        default_sql.clone()
+    let sql_text = if panel.sql.is_empty() {
+        format!("SELECT * FROM \"{table}\" ORDER BY rowid DESC LIMIT 20")
     } else {
-        (*sql).clone()
+        panel.sql.clone()
     };
     let state = job.as_ref().map_or(JobState::Unknown, |j| j.state);
     let ended = state.is_terminal();
@@ -71,21 +157,21 @@ pub fn local_panel(props: &LocalProps) -> Html {
 
     // Poll the job's page and the generator while there is a job.
     {
-        let (job, generator, name) = (job.clone(), generator.clone(), name.clone());
+        let (dispatch, name) = (dispatch.clone(), name.clone());
         let watching = job.is_some();
         use_effect_with((watching, name), move |(watching, name)| {
             let name = name.clone();
             let interval = watching.then(|| {
                 gloo_timers::callback::Interval::new(700, move || {
-                    let (job, generator, name) = (job.clone(), generator.clone(), name.clone());
+                    let (dispatch, name) = (dispatch.clone(), name.clone());
                     wasm_bindgen_futures::spawn_local(async move {
                         if let Ok(j) =
                             fetch_as("GET", &format!("/api/local/jobs/{name}"), None).await
                         {
-                            job.set(Some(j));
+                            dispatch.dispatch(LocalAction::Polled(j));
                         }
                         if let Ok(g) = fetch_as("GET", "/api/local/generator", None).await {
-                            generator.set(Some(g));
+                            dispatch.dispatch(LocalAction::Generator(g));
                         }
                     });
                 })
@@ -95,16 +181,16 @@ pub fn local_panel(props: &LocalProps) -> Html {
     }
     // Re-run the table's query when new rows land.
     {
-        let (result, sql_text) = (result.clone(), sql_text.clone());
+        let (dispatch, sql_text) = (dispatch.clone(), sql_text.clone());
         use_effect_with(rows_seen, move |rows| {
             if rows.is_some() {
-                run_sql(result, sql_text);
+                run_sql(dispatch, sql_text);
             }
         });
     }
     // The destination topic, live.
     {
-        let feed = feed.clone();
+        let dispatch = dispatch.clone();
         let topic = format!("{name}-results");
         let live = job.is_some() && !ended;
         use_effect_with((live, topic), move |(live, topic)| {
@@ -115,11 +201,11 @@ pub fn local_panel(props: &LocalProps) -> Html {
             if *live {
                 let (opened, closed, topic) = (opened.clone(), closed.clone(), topic.clone());
                 wasm_bindgen_futures::spawn_local(async move {
-                    let _ = fetch("POST", "/api/session", None).await;
+                    let _ = fetch_as::<Session>("POST", "/api/session", None).await;
                     if closed.get() {
                         return;
                     }
-                    *opened.borrow_mut() = EventFeed::open(&topic, feed);
+                    *opened.borrow_mut() = EventFeed::open(&topic, dispatch);
                 });
             }
             move || {
@@ -132,8 +218,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
     }
 
     let on_deploy = {
-        let (job, error, cleaned, feed) =
-            (job.clone(), error.clone(), cleaned.clone(), feed.clone());
+        let dispatch = dispatch.clone();
         let (c, o, seed, mix) = props.generated;
         let body = body(&LocalDeployRequest {
             query: props.query.to_string(),
@@ -147,94 +232,81 @@ pub fn local_panel(props: &LocalProps) -> Html {
             }),
         });
         Callback::from(move |_: MouseEvent| {
-            let (job, error, cleaned, feed, body) = (
-                job.clone(),
-                error.clone(),
-                cleaned.clone(),
-                feed.clone(),
-                body.clone(),
-            );
-            error.set(None);
-            cleaned.set(None);
-            feed.set(Vec::new());
+            let (dispatch, body) = (dispatch.clone(), body.clone());
+            dispatch.dispatch(LocalAction::Deploying);
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch_as("POST", "/api/local/deploy", body).await {
-                    Ok(j) => job.set(Some(j)),
-                    Err(e) => error.set(Some(e)),
+                    Ok(j) => dispatch.dispatch(LocalAction::Deployed(j)),
+                    Err(e) => dispatch.dispatch(LocalAction::Refused(e)),
                 }
             });
         })
     };
     let action = |what: &'static str| {
-        let (job, error, cleaned, name) =
-            (job.clone(), error.clone(), cleaned.clone(), name.clone());
+        let (dispatch, name) = (dispatch.clone(), name.clone());
         Callback::from(move |_: MouseEvent| {
-            let (job, error, cleaned, name) =
-                (job.clone(), error.clone(), cleaned.clone(), name.clone());
+            let (dispatch, name) = (dispatch.clone(), name.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let url = format!("/api/local/jobs/{name}/{what}");
                 let done = if what == "cleanup" {
-                    fetch_as::<LocalCleaned>("POST", &url, Some(json!({})))
+                    fetch_as("POST", &url, None)
                         .await
-                        .map(|c| {
-                            job.set(None);
-                            cleaned.set(Some(c));
-                        })
+                        .map(|c| dispatch.dispatch(LocalAction::Cleaned(c)))
                 } else {
-                    fetch("POST", &url, Some(json!({}))).await.map(drop)
+                    fetch_as::<Stopping>("POST", &url, None).await.map(drop)
                 };
                 if let Err(e) = done {
-                    error.set(Some(e));
+                    dispatch.dispatch(LocalAction::Refused(e));
                 }
             });
         })
     };
+    let running_generator = panel.generator.as_ref().is_some_and(|g| g.running);
     let on_generator = {
-        let (generator, error, speed) = (generator.clone(), error.clone(), speed.clone());
-        let running = generator.as_ref().is_some_and(|g| g.running);
+        let dispatch = dispatch.clone();
+        let speed = panel.speed.parse::<f64>().unwrap_or(1.0);
         let topic = job
             .as_ref()
             .and_then(|j| j.sources.first().cloned())
             .unwrap_or_else(|| "orders".into());
+        let body = body(&GeneratorRequest {
+            running: !running_generator,
+            settings: (!running_generator).then(|| GeneratorSettings {
+                topic,
+                speed,
+                ..GeneratorSettings::default()
+            }),
+        });
         Callback::from(move |_: MouseEvent| {
-            let (generator, error) = (generator.clone(), error.clone());
-            let body = body(&GeneratorRequest {
-                running: !running,
-                settings: (!running).then(|| GeneratorSettings {
-                    topic: topic.clone(),
-                    speed: speed.parse::<f64>().unwrap_or(1.0),
-                    ..GeneratorSettings::default()
-                }),
-            });
+            let (dispatch, body) = (dispatch.clone(), body.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match fetch_as("POST", "/api/local/generator", body).await {
-                    Ok(g) => generator.set(Some(g)),
-                    Err(e) => error.set(Some(e)),
+                    Ok(g) => dispatch.dispatch(LocalAction::Generator(g)),
+                    Err(e) => dispatch.dispatch(LocalAction::Refused(e)),
                 }
             });
         })
     };
     let on_speed = {
-        let speed = speed.clone();
+        let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
             if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
-                speed.set(select.value());
+                dispatch.dispatch(LocalAction::SpeedChosen(select.value()));
             }
         })
     };
     let on_sql_input = {
-        let sql = sql.clone();
+        let dispatch = dispatch.clone();
         Callback::from(move |e: InputEvent| {
             if let Some(area) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() {
-                sql.set(area.value());
+                dispatch.dispatch(LocalAction::SqlEdited(area.value()));
             }
         })
     };
     let on_run_sql = {
-        let (result, sql_text) = (result.clone(), sql_text.clone());
-        Callback::from(move |_: MouseEvent| run_sql(result.clone(), sql_text.clone()))
+        let (dispatch, sql_text) = (dispatch.clone(), sql_text.clone());
+        Callback::from(move |_: MouseEvent| run_sql(dispatch.clone(), sql_text.clone()))
     };
-    let running_generator = generator.as_ref().is_some_and(|g| g.running);
     let live = job
         .as_ref()
         .and_then(|j| j.live.clone())
@@ -252,15 +324,15 @@ pub fn local_panel(props: &LocalProps) -> Html {
                     <span class="hint">{ "Deploying needs the token in the address `sluice serve` printed: open that address." }</span>
                 }
             </div>
-            if let Some(e) = &*error {
+            if let Some(e) = &panel.error {
                 <p class="problems error" role="alert">{ e.clone() }</p>
             }
-            if let Some(c) = &*cleaned {
+            if let Some(c) = &panel.cleaned {
                 <div class="deploy-result" id="local-result" role="status">
                     <p>{ format!("Cleaned up: {} deleted.", c.deleted.join(", ")) }</p>
                 </div>
             }
-            if let Some(j) = &*job {
+            if let Some(j) = job {
                 <section class="job" id="local-job" aria-label="The local job">
                     <div class="pane-head">
                         <h3 class="section">{ format!("Job {name} (local)") }</h3>
@@ -285,11 +357,11 @@ pub fn local_panel(props: &LocalProps) -> Html {
                         <label class="speed">{ "Pace" }
                             <select id="local-speed" onchange={on_speed}>
                                 { for ["1", "10", "100", "1000"].iter().map(|s| html! {
-                                    <option value={*s} selected={*speed == *s}>{ format!("{s}x the seed's") }</option>
+                                    <option value={*s} selected={panel.speed == *s}>{ format!("{s}x the seed's") }</option>
                                 }) }
                             </select>
                         </label>
-                        <span class="hint">{ format!("{} published", generator.as_ref().map_or(0, |g| g.published)) }</span>
+                        <span class="hint">{ format!("{} published", panel.generator.as_ref().map_or(0, |g| g.published)) }</span>
                         <span class="spacer"></span>
                         <button id="local-drain" type="button" class="secondary" disabled={ended} onclick={action("drain")}>{ "Drain" }</button>
                         <button id="local-cancel" type="button" class="secondary" disabled={ended} onclick={action("cancel")}>{ "Cancel" }</button>
@@ -311,7 +383,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
                     <h3 class="section">{ "Destination table (SQL)" }</h3>
                     <textarea id="local-sql" class="schema-json" rows="2" spellcheck="false" value={sql_text} oninput={on_sql_input} />
                     <div class="controls"><button id="local-run-sql" type="button" class="secondary small" onclick={on_run_sql}>{ "Run" }</button></div>
-                    { match &*result {
+                    { match &panel.result {
                         Some(Ok(r)) => html! {
                             <div class="table-scroll">
                                 <table class="grid" id="local-sql-result">
@@ -331,7 +403,7 @@ pub fn local_panel(props: &LocalProps) -> Html {
                     } }
                     <h3 class="section">{ format!("Destination topic {name}-results (live)") }</h3>
                     <ul class="feed" id="local-feed">
-                        { for feed.iter().map(|m| html! {
+                        { for panel.feed.iter().map(|m| html! {
                             <li><span class="hint">{ m.publish_time.clone() }</span>{ " " }<code>{ m.data.clone() }</code></li>
                         }) }
                     </ul>
@@ -346,14 +418,14 @@ pub fn local_panel(props: &LocalProps) -> Html {
     }
 }
 
-/// A topic's server-sent events, shown newest first (the last 20) in `feed`.
+/// A topic's server-sent events, shown newest first (the last 20) in the panel's feed.
 struct EventFeed {
     source: web_sys::EventSource,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
 
 impl EventFeed {
-    fn open(topic: &str, feed: UseStateHandle<Vec<TopicMessage>>) -> Option<Self> {
+    fn open(topic: &str, dispatch: UseReducerDispatcher<Panel>) -> Option<Self> {
         let source =
             web_sys::EventSource::new(&format!("/api/local/topics/{topic}/events")).ok()?;
         let kept = Rc::new(std::cell::RefCell::new(Vec::<TopicMessage>::new()));
@@ -365,7 +437,7 @@ impl EventFeed {
                     let mut k = kept.borrow_mut();
                     k.insert(0, v);
                     k.truncate(20);
-                    feed.set(k.clone());
+                    dispatch.dispatch(LocalAction::Feed(k.clone()));
                 }
             });
         let _ =

@@ -27,11 +27,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::json;
 use sluice_deploy::apply::{self, Progress, Stop};
 use sluice_deploy::wire::{
-    CleanupRequest, CreatedResource, DataflowJob, DefaultTarget, DeployConfig, Operation,
-    OperationKind, StepState,
+    Applying, CleanupRequest, CleanupStarted, CreatedResource, DataflowJob, DefaultTarget,
+    DeployConfig, DeployedJob, Operation, OperationKind, Session, StepState,
 };
 
 use crate::cloud::{CloudConfig, DeployRequest};
@@ -216,7 +215,7 @@ async fn session(State(api): State<Arc<Guard>>) -> Response {
     );
     (
         [(header::SET_COOKIE, cookie)],
-        axum::Json(json!({"session": true})),
+        axum::Json(Session { session: true }),
     )
         .into_response()
 }
@@ -262,10 +261,7 @@ async fn plan(State(api): State<Arc<Api>>, body: String) -> ApiResult {
             StatusCode::UNPROCESSABLE_ENTITY,
             "the query cannot be deployed",
         )
-        .with(
-            "diagnostics",
-            diagnostics.iter().map(|d| d.to_json()).collect(),
-        )),
+        .with_diagnostics(diagnostics.iter().map(|d| d.to_json()).collect())),
         Err(e) => Err(ApiError::bad_request(e)),
     }
 }
@@ -370,7 +366,10 @@ async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {
     });
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({"project": request.project, "job_name": job_name})),
+        axum::Json(Applying {
+            project: request.project,
+            job_name,
+        }),
     )
         .into_response())
 }
@@ -391,12 +390,13 @@ async fn jobs(State(api): State<Arc<Api>>) -> ApiResult {
     let list = api.config.store().list().map_err(ApiError::internal)?;
     Ok(axum::Json(
         list.iter()
-            .map(|m| {
-                json!({
-                    "project": m.project, "region": m.region, "job_name": m.job_name,
-                    "job_id": m.job_id, "console_url": m.console_url(),
-                    "created": m.created.iter().map(|r| r.describe()).collect::<Vec<_>>(),
-                })
+            .map(|m| DeployedJob {
+                project: m.project.clone(),
+                region: m.region.clone(),
+                job_name: m.job_name.clone(),
+                job_id: m.job_id.clone(),
+                console_url: m.console_url(),
+                created: m.created.iter().map(|r| r.describe()).collect(),
             })
             .collect::<Vec<_>>(),
     )
@@ -508,7 +508,11 @@ async fn start_cleanup(
             }
         }
     });
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({"started": true}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(CleanupStarted { started: true }),
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use super::*;
 use axum::body::Body;
 use axum::middleware;
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// The deploy API and the session route behind a guard for `127.0.0.1:8080`
