@@ -21,6 +21,7 @@ pub mod complete;
 pub mod diagnostics;
 pub mod format;
 pub mod functions;
+pub mod infer;
 pub mod literal;
 pub mod parse;
 mod places;

@@ -238,23 +238,23 @@ fn parse_field(item: &Value, path: &str) -> Result<Field, SchemaError> {
 }
 
 fn check_name(name: &str, path: &str) -> Result<(), SchemaError> {
+    check_column_name(name).map_err(|message| SchemaError::at(path, message))
+}
+
+/// Whether `name` can name a column in the catalog: letters, digits and
+/// underscores, not starting with a digit, at most 300 characters.
+pub(crate) fn check_column_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let valid_start = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !valid_start || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(SchemaError::at(
-            path,
-            format!(
-                "invalid field name \"{name}\" (letters, digits and underscores, not starting with a digit)"
-            ),
+        return Err(format!(
+            "invalid field name \"{name}\" (letters, digits and underscores, not starting with a digit)"
         ));
     }
     if name.len() > 300 {
-        return Err(SchemaError::at(
-            path,
-            "field names are at most 300 characters",
-        ));
+        return Err("field names are at most 300 characters".into());
     }
     Ok(())
 }
