@@ -460,6 +460,111 @@ async fn catalog(browser: &Browser, server: &Server) -> Result<()> {
     Ok(())
 }
 
+async fn inferred_schema(browser: &Browser, server: &Server) -> Result<()> {
+    let client = &browser.client;
+    client.goto(&server.url).await?;
+    // A new topic, then its schema from three pasted messages.
+    set_value(client, "#catalog .add-source input", "clicks").await?;
+    sluice_e2e::wait_for(client, "#catalog .add-source button")
+        .await?
+        .click()
+        .await?;
+    wait_text(client, "#catalog .sources", Duration::from_secs(10), |t| {
+        t.contains(".clicks")
+    })
+    .await?;
+    let mut clicks = None;
+    for source in client.find_all(Locator::Css("#catalog .source")).await? {
+        if source.text().await?.contains(".clicks") {
+            clicks = Some(source);
+        }
+    }
+    let clicks = clicks.context("no clicks topic in the catalog")?;
+    clicks.find(Locator::Css("summary")).await?.click().await?;
+    clicks
+        .find(Locator::Css(".infer-schema"))
+        .await?
+        .click()
+        .await?;
+    let messages = [
+        r#"{"user": "ana-secret", "page": {"path": "/a", "ms": 120}, "tags": ["x"], "at": "2026-11-30T10:00:00Z"}"#,
+        r#"{"user": "bo", "page": {"path": "/b", "ms": 95.5}, "tags": [], "at": "2026-11-30T10:00:02Z"}"#,
+        r#"{"user": 7, "page": {"path": "/c", "ms": 80}, "at": "2026-11-30T10:00:03Z"}"#,
+    ]
+    .join("\n");
+    set_value(client, "#catalog textarea.infer-messages", &messages).await?;
+    client
+        .find(Locator::Css("#catalog .infer-run"))
+        .await?
+        .click()
+        .await?;
+    let inferred = wait_text(client, "#catalog .inferred", Duration::from_secs(10), |t| {
+        !t.is_empty()
+    })
+    .await?;
+    assert!(
+        inferred.contains("3 messages give 5 columns: some messages disagree"),
+        "{inferred}"
+    );
+    let findings = client
+        .find(Locator::Css("#catalog .findings"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        findings.contains("line 3")
+            && findings.contains("user")
+            && findings.contains("conflict: is a number here, but a string"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("tags") && findings.contains("missing from 1 of 3 messages"),
+        "{findings}"
+    );
+    browser.screenshot("inferred-schema").await?;
+    client
+        .find(Locator::Css("#catalog .use-inferred"))
+        .await?
+        .click()
+        .await?;
+    let tree = wait_text(client, "#catalog .sources", Duration::from_secs(10), |t| {
+        t.contains("6 columns")
+    })
+    .await?;
+    let clicks_tree = tree
+        .split("pubsub.topic.")
+        .find(|part| part.contains(".clicks"))
+        .context("the clicks topic")?
+        .to_string();
+    for expected in [
+        "page",
+        "STRUCT",
+        "ms",
+        "FLOAT64",
+        "tags",
+        "ARRAY<STRING>",
+        "at",
+        "TIMESTAMP",
+    ] {
+        assert!(
+            clicks_tree.contains(expected),
+            "{expected} in {clicks_tree}"
+        );
+    }
+    // The pasted messages stay in the page: not in storage, not in the address.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let kept = client
+        .execute(
+            "return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + location.href;",
+            vec![],
+        )
+        .await?;
+    let kept = kept.as_str().unwrap_or_default();
+    assert!(kept.contains("clicks"), "the catalog was saved: {kept}");
+    assert!(!kept.contains("ana-secret"), "a message was saved: {kept}");
+    Ok(())
+}
+
 async fn with_app(f: impl AsyncFnOnce(&Browser, &Server) -> Result<()>) -> Result<()> {
     let mut server = Server::start().await?;
     let browser = Browser::start().await?;
@@ -488,4 +593,9 @@ async fn a_link_restores_the_same_simulation() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_edits_schemas_and_the_project() -> Result<()> {
     with_app(catalog).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_schema_is_inferred_from_pasted_messages_which_stay_in_the_page() -> Result<()> {
+    with_app(inferred_schema).await
 }

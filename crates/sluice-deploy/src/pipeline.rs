@@ -119,15 +119,7 @@ fn check(plan: &Plan) -> Result<Checked, Unsupported> {
     let schemas = inputs
         .iter()
         .map(|i| match i.source.kind {
-            SourceKind::PubsubTopic => {
-                let payload: Vec<&Field> = i
-                    .source
-                    .schema
-                    .iter()
-                    .filter(|f| f.name != EVENT_TIMESTAMP)
-                    .collect();
-                json_schema(&payload, true).map(Some)
-            }
+            SourceKind::PubsubTopic => message_schema(&i.source.schema).map(Some),
             SourceKind::BigQueryTable => Ok(None),
         })
         .collect::<Result<_, _>>()?;
@@ -411,8 +403,17 @@ fn read_transforms(
     }
 }
 
-/// The JSON schema Beam's `ReadFromPubSub` parses messages with (`top`: the
-/// message's own fields, not a record's).
+/// The JSON schema Beam's `ReadFromPubSub` parses a topic's messages with: the
+/// topic's fields but `event_timestamp` (the publish time, not in the payload).
+pub fn message_schema(topic_schema: &[Field]) -> Result<Value, Unsupported> {
+    let payload: Vec<&Field> = topic_schema
+        .iter()
+        .filter(|f| f.name != EVENT_TIMESTAMP)
+        .collect();
+    json_schema(&payload, true)
+}
+
+/// The JSON schema of `fields` (`top`: the message's own fields, not a record's).
 fn json_schema(fields: &[&Field], top: bool) -> Result<Value, Unsupported> {
     let mut properties = serde_json::Map::new();
     let mut required = Vec::new();

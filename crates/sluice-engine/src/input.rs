@@ -1,7 +1,7 @@
 //! Reading newline-delimited JSON (BigQuery loads, stream files) into rows of a
 //! schema, with every bad record reported by line.
 
-use sluice_sql::types::{Field, Mode};
+use sluice_sql::types::{DataType, Field, Mode};
 
 use crate::value::{Row, Value};
 
@@ -83,27 +83,94 @@ pub fn row_from_json(object: &serde_json::Value, schema: &[Field]) -> Result<Row
     Ok(row)
 }
 
-/// Reads one Pub/Sub message's JSON as the deployed pipeline does: Beam's
-/// `ReadFromPubSub` validates it against the topic's JSON schema, where each field
-/// has exactly one type and no field is forbidden (`apache_beam/yaml/json_utils.py`:
-/// `json_parser`, `json_to_row`). So a field set to `null` is refused (Dataflow sends
-/// the message to the dead-letter table; leave the field out for NULL), and fields
-/// the schema does not name are ignored.
+/// Reads one Pub/Sub message's JSON as the deployed pipeline does. Beam's
+/// `ReadFromPubSub` checks it against the topic's JSON schema, which gives each
+/// field one JSON type (`sluice_deploy::pipeline::message_schema`), then reads the
+/// fields by their exact names (`apache_beam/yaml/json_utils.py`: `json_parser`,
+/// `json_to_row`). So, at any depth, a named field set to `null` or holding another
+/// JSON type (`"12"` for an INT64) is refused: Dataflow sends the message to the
+/// dead-letter table. A field the schema does not name is ignored, whatever it
+/// holds; a name that differs only in case is such a field (its column is NULL).
+/// `crates/sluice-deploy/tests/messages.rs` holds this to Beam's own parser.
 pub fn row_from_message(object: &serde_json::Value, schema: &[Field]) -> Result<Row, String> {
-    if let serde_json::Value::Object(map) = object {
-        if let Some((key, _)) = map.iter().find(|(_, v)| v.is_null()) {
-            return Err(format!(
-                "field \"{key}\" is null: Dataflow's ReadFromPubSub refuses it (the topic's JSON schema gives each field one type) and sends the message to the dead-letter table; leave the field out for NULL"
-            ));
+    let serde_json::Value::Object(map) = object else {
+        return row_from_json(object, schema);
+    };
+    let mut row = Vec::with_capacity(schema.len());
+    for f in schema {
+        let v = match map.get(&f.name) {
+            Some(j) => {
+                let j = as_read(j, &f.data_type).map_err(|e| format!("field \"{}\"{e}", f.name))?;
+                Value::from_json(&j, &f.data_type)
+                    .map_err(|e| format!("field \"{}\": {e}", f.name))?
+            }
+            None => Value::Null,
+        };
+        if v.is_null() && f.mode == Mode::Required {
+            return Err(format!("field \"{}\" is REQUIRED but missing", f.name));
         }
-        let known: serde_json::Map<String, serde_json::Value> = map
-            .iter()
-            .filter(|(k, _)| schema.iter().any(|f| f.name.eq_ignore_ascii_case(k)))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        return row_from_json(&serde_json::Value::Object(known), schema);
+        row.push(v);
     }
-    row_from_json(object, schema)
+    Ok(row)
+}
+
+/// A message's value of a field of type `t` as the deployed pipeline reads it:
+/// records keep only the fields they name (exactly); or why the pipeline refuses
+/// it (the error continues `field "name"`).
+fn as_read(j: &serde_json::Value, t: &DataType) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    let json_type = match t {
+        DataType::Int64 => "integer",
+        DataType::Float64 | DataType::Numeric | DataType::BigNumeric => "number",
+        DataType::Bool => "boolean",
+        DataType::Array(_) => "array",
+        DataType::Struct(_) => "object",
+        _ => "string",
+    };
+    match (t, j) {
+        (_, J::Null) => Err(" is null: Dataflow's ReadFromPubSub refuses it (the topic's JSON schema gives each field one type) and sends the message to the dead-letter table; leave the field out for NULL".into()),
+        (DataType::Int64 | DataType::Float64 | DataType::Numeric | DataType::BigNumeric, J::Number(_))
+        | (DataType::Bool, J::Bool(_)) => Ok(j.clone()),
+        (DataType::Array(element), J::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| as_read(item, element).map_err(|e| format!("[{i}]{e}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(J::Array),
+        (DataType::Struct(fields), J::Object(map)) => {
+            let mut read = serde_json::Map::new();
+            for f in fields {
+                match map.get(&f.name) {
+                    Some(v) => {
+                        let v = as_read(v, &f.data_type).map_err(|e| format!(".{}{e}", f.name))?;
+                        read.insert(f.name.clone(), v);
+                    }
+                    None if f.mode == Mode::Required => {
+                        return Err(format!(".{} is REQUIRED but missing", f.name));
+                    }
+                    None => {}
+                }
+            }
+            Ok(J::Object(read))
+        }
+        (DataType::Int64 | DataType::Float64 | DataType::Numeric | DataType::BigNumeric | DataType::Bool | DataType::Array(_) | DataType::Struct(_), _)
+        | (_, J::Number(_) | J::Bool(_) | J::Array(_) | J::Object(_)) => Err(format!(
+            ": expected {json_type} JSON (the topic's JSON schema says so; Dataflow sends the message to the dead-letter table), found {}",
+            kind_of(j)
+        )),
+        (_, J::String(_)) => Ok(j.clone()),
+    }
+}
+
+fn kind_of(j: &serde_json::Value) -> &'static str {
+    match j {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// How a JSONL file's records are read: as table rows ([`row_from_json`]) or as
@@ -227,7 +294,7 @@ mod fast {
             let mut row = vec![Value::Null; self.schema.len()];
             let mut seen = 0u64;
             let mut next = 0;
-            while let Some(key) = map.next_key_seed(Key(self.schema, next))? {
+            while let Some(key) = map.next_key_seed(Key(self.schema, next, self.kind))? {
                 match key {
                     Some(i) => {
                         next = i + 1;
@@ -240,7 +307,9 @@ mod fast {
                             kind: self.kind,
                         })?;
                     }
-                    None if self.kind == RecordKind::Message => map.next_value_seed(NotNull)?,
+                    None if self.kind == RecordKind::Message => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
                     None => return Err(give_up()),
                 }
             }
@@ -256,10 +325,11 @@ mod fast {
         }
     }
 
-    /// A key: the index of the schema's field of that name (case-insensitive), or
-    /// `None` for a name the schema does not have. The field after the previous
-    /// key's is tried first: records mostly list their fields in the schema's order.
-    struct Key<'s>(&'s [Field], usize);
+    /// A key: the index of the schema's field of that name (case-insensitive in a
+    /// table row, exact in a message), or `None` for a name the schema does not
+    /// have. The field after the previous key's is tried first: records mostly list
+    /// their fields in the schema's order.
+    struct Key<'s>(&'s [Field], usize, RecordKind);
 
     impl<'de> DeserializeSeed<'de> for Key<'_> {
         type Value = Option<usize>;
@@ -277,7 +347,12 @@ mod fast {
             if self.0.get(self.1).is_some_and(|f| f.name == key) {
                 return Ok(Some(self.1));
             }
-            Ok(self.0.iter().position(|f| f.name.eq_ignore_ascii_case(key)))
+            Ok(match self.2 {
+                RecordKind::Message => self.0.iter().position(|f| f.name == key),
+                RecordKind::TableRow => {
+                    self.0.iter().position(|f| f.name.eq_ignore_ascii_case(key))
+                }
+            })
         }
     }
 
@@ -329,63 +404,35 @@ mod fast {
         fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
             match self.data_type {
                 DataType::String => Ok(Value::string(s)),
+                // A message's string is only ever text or a time.
+                DataType::Int64
+                | DataType::Float64
+                | DataType::Numeric
+                | DataType::BigNumeric
+                | DataType::Bool
+                    if self.kind == RecordKind::Message =>
+                {
+                    Err(give_up())
+                }
                 DataType::Timestamp => parse_timestamp(s).map(Value::Timestamp).ok_or_else(give_up),
                 _ => self.convert(&serde_json::Value::String(s.to_owned())),
             }
         }
         fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+            if self.kind == RecordKind::Message {
+                return Err(give_up()); // nested values: the slow reading checks them
+            }
             let json: serde_json::Value =
                 serde::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
             self.convert(&json)
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+            if self.kind == RecordKind::Message {
+                return Err(give_up());
+            }
             let json: serde_json::Value =
                 serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
             self.convert(&json)
-        }
-    }
-
-    /// A message field the schema does not name: skipped, unless it is null (which
-    /// the slow reading refuses).
-    struct NotNull;
-
-    impl<'de> DeserializeSeed<'de> for NotNull {
-        type Value = ();
-        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for NotNull {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a JSON value")
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-            Err(give_up())
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-            Ok(())
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(())
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(())
         }
     }
 }

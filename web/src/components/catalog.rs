@@ -1,12 +1,15 @@
 //! The catalog panel: the scenario's topics and tables as a tree (types, modes,
 //! nested fields), each schema editable as BigQuery schema JSON (paste the seed's
-//! topic schema and it works; errors name the failing field), sources added and
-//! removed, and the project id edited in one place.
+//! topic schema and it works; errors name the failing field), a topic's schema
+//! inferred from sample messages pasted in (`sluice_sql::infer`: the messages stay
+//! in the page, only the schema joins the catalog), sources added and removed, and
+//! the project id edited in one place.
 
 use std::rc::Rc;
 
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{Source, SourceKind};
+use sluice_sql::infer::{InferError, Inferred, infer_topic_schema};
 use sluice_sql::schema::{parse_schema_json, schema_to_json};
 use sluice_sql::types::{DataType, Field, Mode};
 use yew::prelude::*;
@@ -107,6 +110,7 @@ pub fn catalog_panel(props: &Props) -> Html {
     let error = use_state(|| None::<String>);
     let new_kind = use_state(|| SourceKind::PubsubTopic);
     let new_name = use_state(String::new);
+    let inferring = use_state(|| None::<Inferring>);
     let catalog = props.catalog.clone();
 
     let on_project = {
@@ -184,6 +188,59 @@ pub fn catalog_panel(props: &Props) -> Html {
             editing.set(None);
             error.set(None);
         })
+    };
+    let on_messages = {
+        let inferring = inferring.clone();
+        Callback::from(move |e: InputEvent| {
+            if let (Some(area), Some(now)) = (
+                e.target_dyn_into::<web_sys::HtmlTextAreaElement>(),
+                (*inferring).clone(),
+            ) {
+                inferring.set(Some(Inferring {
+                    messages: area.value(),
+                    result: None,
+                    ..now
+                }));
+            }
+        })
+    };
+    let on_infer = {
+        let inferring = inferring.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(now) = (*inferring).clone() {
+                let result = infer_topic_schema(&now.messages);
+                inferring.set(Some(Inferring {
+                    result: Some(Rc::new(result)),
+                    ..now
+                }));
+            }
+        })
+    };
+    let on_use_inferred = {
+        let catalog = catalog.clone();
+        let on_change = props.on_change.clone();
+        let inferring = inferring.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(now) = (*inferring).clone() else {
+                return;
+            };
+            let Some(Ok(inferred)) = now.result.as_deref() else {
+                return;
+            };
+            let mut next = (*catalog).clone();
+            if let Some(s) = next.sources.iter_mut().find(|s| s.sql_name() == now.source) {
+                s.schema = inferred.fields.clone();
+            }
+            inferring.set(None);
+            on_change.emit(Change {
+                catalog: next,
+                renamed: None,
+            });
+        })
+    };
+    let on_close_infer = {
+        let inferring = inferring.clone();
+        Callback::from(move |_: MouseEvent| inferring.set(None))
     };
     let on_new_kind = {
         let new_kind = new_kind.clone();
@@ -263,7 +320,15 @@ pub fn catalog_panel(props: &Props) -> Html {
                     };
                     let kind = if s.is_bounded() { "BigQuery table" } else { "Pub/Sub topic" };
                     let editing_this = editing.as_ref().filter(|(n, _)| *n == name).map(|(_, t)| t.clone());
-                    let editing_open = editing_this.is_some();
+                    let inferring_this = inferring.as_ref().filter(|i| i.source == name).cloned();
+                    let editing_open = editing_this.is_some() || inferring_this.is_some();
+                    let open_infer = {
+                        let (inferring, editing, name) = (inferring.clone(), editing.clone(), name.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            editing.set(None);
+                            inferring.set(Some(Inferring { source: name.clone(), messages: String::new(), result: None }));
+                        })
+                    };
                     html! {
                         <li class="source" key={name.clone()}>
                             <details open={editing_open}>
@@ -282,9 +347,15 @@ pub fn catalog_panel(props: &Props) -> Html {
                                             <button class="secondary small" onclick={on_cancel.clone()}>{ "Cancel" }</button>
                                         </div>
                                     </div>
+                                } else if let Some(i) = inferring_this {
+                                    { infer_pane(&name, &i, &on_messages, &on_infer, &on_use_inferred, &on_close_infer) }
                                 } else {
                                     <div class="row">
                                         <button class="secondary small edit-schema" onclick={open_edit}>{ "Edit schema JSON" }</button>
+                                        if !s.is_bounded() {
+                                            <button class="secondary small infer-schema" onclick={open_infer}
+                                                title="Infer the topic's schema from sample messages">{ "Infer from messages" }</button>
+                                        }
                                         <button class="secondary small" onclick={remove} title={format!("Remove {name} from the catalog")}>{ "Remove" }</button>
                                     </div>
                                 }
@@ -303,6 +374,80 @@ pub fn catalog_panel(props: &Props) -> Html {
                 <button class="secondary small" type="submit">{ "Add" }</button>
             </form>
         </section>
+    }
+}
+
+/// A topic's schema being inferred from pasted messages.
+#[derive(Debug, Clone, PartialEq)]
+struct Inferring {
+    /// The topic's SQL name.
+    source: String,
+    /// The pasted messages (never saved: they may be real data).
+    messages: String,
+    /// The last inference, until the messages change.
+    result: Option<Rc<Result<Inferred, InferError>>>,
+}
+
+/// How many findings the pane lists before it says how many more there are.
+const FINDINGS_SHOWN: usize = 50;
+
+/// The pane that infers a topic's schema from messages: the messages, the schema
+/// they give, and what each message showed, by line.
+fn infer_pane(
+    name: &str,
+    now: &Inferring,
+    on_messages: &Callback<InputEvent>,
+    on_infer: &Callback<MouseEvent>,
+    on_use: &Callback<MouseEvent>,
+    on_close: &Callback<MouseEvent>,
+) -> Html {
+    let result = match now.result.as_deref() {
+        None => html! {},
+        Some(Err(e)) => html! {
+            <p class="run-error infer-error" role="alert">{ e.to_string() }</p>
+        },
+        Some(Ok(inferred)) => {
+            let hidden = inferred.findings.len().saturating_sub(FINDINGS_SHOWN);
+            html! {
+                <div class="inferred">
+                    <p class="hint infer-summary">{ format!(
+                        "{} {} give {} columns{}",
+                        inferred.messages,
+                        if inferred.messages == 1 { "message" } else { "messages" },
+                        inferred.fields.len(),
+                        if inferred.has_conflicts() { ": some messages disagree, see below" } else { "" },
+                    ) }</p>
+                    { fields_tree(&inferred.fields) }
+                    if !inferred.findings.is_empty() {
+                        <ul class="findings">
+                            { for inferred.findings.iter().take(FINDINGS_SHOWN).map(|f| html! {
+                                <li class={classes!("finding", f.severity.as_str())}>
+                                    <span class="where">{ format!("line {}", f.line) }</span>
+                                    if !f.field.is_empty() { <code>{ f.field.clone() }</code> }
+                                    <span>{ format!("{}: {}", f.severity.as_str(), f.message) }</span>
+                                </li>
+                            }) }
+                            if hidden > 0 { <li class="hint">{ format!("and {hidden} more") }</li> }
+                        </ul>
+                    }
+                </div>
+            }
+        }
+    };
+    let usable = matches!(now.result.as_deref(), Some(Ok(_)));
+    html! {
+        <div class="schema-edit infer">
+            <textarea class="schema-json infer-messages" aria-label={format!("Sample messages of {name}")}
+                placeholder={"One JSON message per line, or a JSON array of them, e.g.\n{\"customer_id\": 37, \"amount\": 612.45}"}
+                value={now.messages.clone()} oninput={on_messages.clone()} spellcheck="false" rows="8" />
+            <p class="hint">{ "The messages stay in this page: only the schema joins the catalog (and the share link)." }</p>
+            <div class="row">
+                <button class="run small infer-run" onclick={on_infer.clone()}>{ "Infer schema" }</button>
+                <button class="secondary small use-inferred" disabled={!usable} onclick={on_use.clone()}>{ "Use this schema" }</button>
+                <button class="secondary small" onclick={on_close.clone()}>{ "Cancel" }</button>
+            </div>
+            { result }
+        </div>
     }
 }
 

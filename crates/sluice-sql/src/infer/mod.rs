@@ -31,8 +31,10 @@
 //!   an array cannot hold an array or a NULL, and a schema has at most 15 levels
 //!   of RECORD; a table has at most 10,000 columns, nested ones included
 //!   (<https://cloud.google.com/bigquery/quotas>, "Maximum number of columns").
-//! - Names follow the catalog's rule for column names (`schema.rs`), and match
-//!   case-insensitively, as BigQuery's column names and the engine's reader do.
+//! - Names follow the catalog's rule for column names (`schema.rs`). Two
+//!   spellings that differ only in case are one column, as BigQuery's column
+//!   names ignore case; but the deployed pipeline reads a field by its exact name,
+//!   so a message with the other spelling reads NULL there: a warning.
 
 use serde_json::Value;
 
@@ -449,9 +451,9 @@ impl Inference {
                 self.say(
                     at.line,
                     &path,
-                    FindingSeverity::Note,
+                    FindingSeverity::Warning,
                     format!(
-                        "\"{key}\" is spelled \"{}\" on line {}: BigQuery's column names ignore case, so they are one field",
+                        "\"{key}\" is spelled \"{}\" on line {}: one column, as BigQuery's column names ignore case, but the deployed pipeline reads a field by its exact name, so this message's is NULL there",
                         slot.name, slot.line
                     ),
                 );

@@ -149,7 +149,7 @@ fn a_spelling_that_differs_in_case_is_one_field() {
     assert_eq!(
         said(&inferred),
         [
-            "2 note amount: \"amount\" is spelled \"Amount\" on line 1: BigQuery's column names ignore case, so they are one field"
+            "2 warning amount: \"amount\" is spelled \"Amount\" on line 1: one column, as BigQuery's column names ignore case, but the deployed pipeline reads a field by its exact name, so this message's is NULL there"
         ]
     );
 }
