@@ -64,6 +64,15 @@ fn replace_ignore_ascii_case(text: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// `1 column`, `5 columns`.
+fn columns(n: usize) -> String {
+    if n == 1 {
+        "1 column".into()
+    } else {
+        format!("{n} columns")
+    }
+}
+
 fn type_text(t: &DataType) -> String {
     match t {
         DataType::Struct(_) => "STRUCT".into(),
@@ -335,7 +344,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                                 <summary>
                                     <span class={classes!("badge", if s.is_bounded() { "table" } else { "topic" })}>{ kind }</span>
                                     <code class="sname">{ name.clone() }</code>
-                                    <span class="hint">{ format!("{} columns", s.schema.len()) }</span>
+                                    <span class="hint">{ columns(s.schema.len()) }</span>
                                 </summary>
                                 { fields_tree(&s.schema) }
                                 if let Some(text) = editing_this {
@@ -411,10 +420,9 @@ fn infer_pane(
             html! {
                 <div class="inferred">
                     <p class="hint infer-summary">{ format!(
-                        "{} {} give {} columns{}",
-                        inferred.messages,
-                        if inferred.messages == 1 { "message" } else { "messages" },
-                        inferred.fields.len(),
+                        "{} {}{}",
+                        if inferred.messages == 1 { "1 message gives".to_string() } else { format!("{} messages give", inferred.messages) },
+                        columns(inferred.fields.len()),
                         if inferred.has_conflicts() { ": some messages disagree, see below" } else { "" },
                     ) }</p>
                     { fields_tree(&inferred.fields) }
