@@ -112,7 +112,7 @@ fn object(fields: &[(String, Gen)], seed: &mut u64) -> Value {
     let mut map = Map::new();
     for (name, t) in fields {
         *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        if (*seed >> 33) % 4 != 0 {
+        if !(*seed >> 33).is_multiple_of(4) {
             map.insert(name.clone(), value(t, seed));
         }
     }
