@@ -23,6 +23,7 @@ mod operator;
 mod query;
 mod relation;
 mod select;
+mod walk;
 
 /// The result of analyzing a query: its diagnostics and, when there are no errors, its plan.
 #[derive(Debug, Clone)]
@@ -338,18 +339,11 @@ fn ordinal_u64(e: &ast::Expr) -> Option<u64> {
 
 /// Whether the AST expression calls an aggregate function (not counting nested queries).
 pub(crate) fn contains_aggregate(e: &ast::Expr) -> bool {
-    let mut found = false;
-    let _ = ast::visit_expressions(e, |x| {
-        if let ast::Expr::Function(f) = x
-            && f.over.is_none()
-            && functions::aggregate(&f.name.to_string().to_ascii_uppercase()).is_some()
-        {
-            found = true;
-            return std::ops::ControlFlow::Break(());
-        }
-        std::ops::ControlFlow::Continue(())
-    });
-    found
+    walk::any_expr(e, &mut |x| {
+        matches!(x, ast::Expr::Function(f)
+            if f.over.is_none()
+                && functions::aggregate(&f.name.to_string().to_ascii_uppercase()).is_some())
+    })
 }
 
 /// Whether a result column may be NULL (columns keep their input's nullability; anything else may).

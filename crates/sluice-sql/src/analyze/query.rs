@@ -88,13 +88,17 @@ impl Binder<'_> {
     /// Whether a query body that failed to bind reads a stream: a Pub/Sub topic, or
     /// a CTE over one, anywhere in its relations.
     pub(super) fn reads_unbounded(&self, body: &ast::SetExpr) -> bool {
-        let found = ast::visit_relations(body, |name| {
+        let mut found = false;
+        super::walk::each_relation(body, &mut |name| {
+            if found {
+                return;
+            }
             let parts: Vec<String> = name
                 .0
                 .iter()
                 .filter_map(|p| p.as_ident().map(ident_name))
                 .collect();
-            let stream = match self.catalog.lookup(&parts) {
+            found = match self.catalog.lookup(&parts) {
                 crate::catalog::Lookup::Found(source) => !source.is_bounded(),
                 crate::catalog::Lookup::Unknown { kind, .. } => {
                     kind == crate::catalog::SourceKind::PubsubTopic
@@ -107,13 +111,8 @@ impl Binder<'_> {
                     _ => false,
                 },
             };
-            if stream {
-                std::ops::ControlFlow::Break(())
-            } else {
-                std::ops::ControlFlow::Continue(())
-            }
         });
-        found.is_break()
+        found
     }
 
     pub(super) fn set_expr(&mut self, body: &ast::SetExpr) -> Option<Plan> {
