@@ -11,6 +11,7 @@ pub mod beam_sql;
 pub mod deploy;
 pub mod job_state;
 pub mod pipeline;
+pub mod project;
 pub mod python;
 pub mod target;
 pub mod wire;

@@ -89,7 +89,7 @@ struct Job {
 }
 
 /// Everything the fake holds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct State {
     /// Topics by `projects/p/topics/t`, with their labels.
     pub topics: BTreeMap<String, Value>,
@@ -107,6 +107,51 @@ pub struct State {
     /// Every discovery violation, in order.
     pub violations: Vec<String>,
     faults: Vec<Fault>,
+    /// The most items a list call answers in one page (smaller when the request
+    /// asks for fewer); tests lower it to make callers follow pages.
+    pub page_size: usize,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            topics: BTreeMap::new(),
+            published: BTreeMap::new(),
+            datasets: BTreeMap::new(),
+            tables: BTreeMap::new(),
+            rows: BTreeMap::new(),
+            jobs: Vec::new(),
+            log: Vec::new(),
+            violations: Vec::new(),
+            faults: Vec::new(),
+            page_size: 50,
+        }
+    }
+}
+
+/// One page of `items`: the page that `token` (from the page before) starts, and
+/// the token of the next one. Tokens hold characters a URL must escape, so a
+/// caller that sends them back unescaped gets the wrong page.
+fn page<T>(
+    items: Vec<T>,
+    query: &[(String, String)],
+    size_param: &str,
+    size: usize,
+) -> (Vec<T>, Option<String>) {
+    let asked = query_param(query, size_param)
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(size);
+    let size = asked.min(size).max(1);
+    let start = query_param(query, "pageToken")
+        .and_then(|t| t.strip_prefix("page+"))
+        .and_then(|t| t.strip_suffix("/="))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    let total = items.len();
+    let items: Vec<T> = items.into_iter().skip(start).take(size).collect();
+    let next = (start + size < total).then(|| format!("page+{}/=", start + size));
+    (items, next)
 }
 
 /// How fast fake jobs move.
@@ -272,6 +317,21 @@ fn serve(
                 None => error(404, "NOT_FOUND", "Resource not found"),
             }
         }
+        "pubsub.projects.topics.list" => {
+            let prefix = format!("projects/{}/topics/", m.param("projectsId"));
+            let topics: Vec<Value> = state
+                .topics
+                .iter()
+                .filter(|(name, _)| name.starts_with(&prefix))
+                .map(|(_, t)| t.clone())
+                .collect();
+            let (topics, next) = page(topics, query, "pageSize", state.page_size);
+            let mut answer = json!({"topics": topics});
+            if let Some(next) = next {
+                answer["nextPageToken"] = json!(next);
+            }
+            (200, answer)
+        }
         "pubsub.projects.topics.delete" => {
             let name = format!(
                 "projects/{}/topics/{}",
@@ -323,6 +383,58 @@ fn serve(
                 Some(d) => (200, d.clone()),
                 None => error(404, "NOT_FOUND", &format!("Not found: Dataset {key}")),
             }
+        }
+        "bigquery.datasets.list" => {
+            let project = m.param("projectsId");
+            let prefix = format!("{project}.");
+            let datasets: Vec<Value> = state
+                .datasets
+                .keys()
+                .filter_map(|key| key.strip_prefix(&prefix))
+                .map(|dataset| {
+                    json!({
+                        "kind": "bigquery#dataset",
+                        "id": format!("{project}:{dataset}"),
+                        "datasetReference": {"projectId": project, "datasetId": dataset},
+                        "location": "US",
+                    })
+                })
+                .collect();
+            let (datasets, next) = page(datasets, query, "maxResults", state.page_size);
+            let mut answer = json!({"kind": "bigquery#datasetList", "datasets": datasets});
+            if let Some(next) = next {
+                answer["nextPageToken"] = json!(next);
+            }
+            (200, answer)
+        }
+        "bigquery.tables.list" => {
+            let (project, dataset) = (m.param("projectsId"), m.param("datasetsId"));
+            let key = format!("{project}.{dataset}");
+            if !state.datasets.contains_key(&key) {
+                return error(404, "NOT_FOUND", &format!("Not found: Dataset {key}"));
+            }
+            let prefix = format!("{key}.");
+            let tables: Vec<Value> = state
+                .tables
+                .iter()
+                .filter_map(|(k, t)| Some((k.strip_prefix(&prefix)?, t)))
+                .map(|(table, t)| {
+                    json!({
+                        "kind": "bigquery#table",
+                        "id": format!("{project}:{dataset}.{table}"),
+                        "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table},
+                        "type": if t["view"].is_object() { "VIEW" } else { "TABLE" },
+                    })
+                })
+                .collect();
+            let total = tables.len();
+            let (tables, next) = page(tables, query, "maxResults", state.page_size);
+            let mut answer =
+                json!({"kind": "bigquery#tableList", "tables": tables, "totalItems": total});
+            if let Some(next) = next {
+                answer["nextPageToken"] = json!(next);
+            }
+            (200, answer)
         }
         "bigquery.datasets.delete" => {
             let key = format!("{}.{}", m.param("projectsId"), m.param("datasetsId"));

@@ -1,0 +1,135 @@
+//! Loading a project's catalog (`sluice_deploy::project::load`) from the fake
+//! Google Cloud, which validates every request against Google's discovery
+//! documents, answers a page at a time, and fails calls on demand.
+
+use std::time::Duration;
+
+use serde_json::json;
+use sluice_deploy::Endpoints;
+use sluice_deploy::gcp::{Auth, Client, RetryPolicy};
+use sluice_deploy::project::load;
+use sluice_fake_gcp::{Fake, FaultKind, TOKEN, Timing};
+use sluice_sql::catalog::SourceKind;
+
+const PROJECT: &str = "shop-1234";
+
+/// Five topics (one with a Pub/Sub schema), two datasets of three tables each (a
+/// view and a table whose schema the catalog cannot hold among them), a dataset
+/// of another project, and pages of two.
+async fn fake() -> Fake {
+    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+        .await
+        .expect("the fake starts");
+    {
+        let mut s = fake.state();
+        s.page_size = 2;
+        for t in ["a", "b", "c", "d"] {
+            let name = format!("projects/{PROJECT}/topics/{t}");
+            s.topics.insert(name.clone(), json!({"name": name}));
+        }
+        let name = format!("projects/{PROJECT}/topics/e");
+        s.topics.insert(
+            name.clone(),
+            json!({"name": name, "schemaSettings": {"schema": format!("projects/{PROJECT}/schemas/e"), "encoding": "JSON"}}),
+        );
+        s.topics.insert(
+            "projects/other/topics/x".into(),
+            json!({"name": "projects/other/topics/x"}),
+        );
+        let schema = |t: &str| json!({"schema": {"fields": [{"name": "id", "type": "INTEGER", "mode": "REQUIRED"}, {"name": "v", "type": t}]}});
+        for d in ["sales", "web"] {
+            s.datasets.insert(format!("{PROJECT}.{d}"), json!({}));
+            s.tables
+                .insert(format!("{PROJECT}.{d}.t1"), schema("STRING"));
+            s.tables
+                .insert(format!("{PROJECT}.{d}.t2"), schema("FLOAT"));
+        }
+        s.tables.insert(
+            format!("{PROJECT}.web.v"),
+            json!({"view": {"query": "SELECT 1"}}),
+        );
+        s.tables
+            .insert(format!("{PROJECT}.sales.odd"), schema("NO_SUCH_TYPE"));
+        s.datasets.insert("other.hidden".into(), json!({}));
+    }
+    fake
+}
+
+fn client(fake: &Fake) -> Client {
+    let retry = RetryPolicy {
+        attempts: 4,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(40),
+        timeout: Duration::from_millis(1500),
+    };
+    Client::new(
+        Endpoints::all_at(&fake.url()),
+        Auth::Bearer(TOKEN.into()),
+        retry,
+    )
+    .expect("a client")
+}
+
+#[tokio::test]
+async fn every_page_of_topics_datasets_and_tables_is_read_through_faults() {
+    let fake = fake().await;
+    fake.fault("bigquery.tables.list", FaultKind::Status(429), 1);
+    fake.fault("pubsub.projects.topics.list", FaultKind::Status(503), 1);
+    fake.fault("bigquery.tables.get", FaultKind::Drop, 1);
+    let loaded = load(&client(&fake), PROJECT).await.expect("loaded");
+    let names: Vec<String> = loaded.sources.iter().map(|s| s.sql_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "pubsub.topic.`shop-1234`.a",
+            "pubsub.topic.`shop-1234`.b",
+            "pubsub.topic.`shop-1234`.c",
+            "pubsub.topic.`shop-1234`.d",
+            "pubsub.topic.`shop-1234`.e",
+            "bigquery.table.`shop-1234`.sales.t1",
+            "bigquery.table.`shop-1234`.sales.t2",
+            "bigquery.table.`shop-1234`.web.t1",
+            "bigquery.table.`shop-1234`.web.t2",
+        ]
+    );
+    let t2 = &loaded.sources[6];
+    assert_eq!(t2.kind, SourceKind::BigQueryTable);
+    assert_eq!(t2.schema[1].data_type.to_string(), "FLOAT64");
+    assert_eq!(
+        loaded.sources[0].schema.len(),
+        1,
+        "a topic holds its publish time"
+    );
+    let notes = loaded.notes.join("\n");
+    assert!(
+        notes.contains("topic e: it has the Pub/Sub schema projects/shop-1234/schemas/e (JSON)"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("sales.odd: left out, its schema") && notes.contains("NO_SUCH_TYPE"),
+        "{notes}"
+    );
+    assert!(notes.contains("web.v: a VIEW, left out"), "{notes}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    // Pages of two: 3 of topics (+1 retried), 1 of datasets, 2 + 2 of tables (+1 retried).
+    let calls = fake.calls();
+    let count = |call: &str| calls.iter().filter(|c| *c == call).count();
+    assert_eq!(count("pubsub.projects.topics.list"), 4, "{calls:?}");
+    assert_eq!(count("bigquery.datasets.list"), 1, "{calls:?}");
+    assert_eq!(count("bigquery.tables.list"), 5, "{calls:?}");
+    assert_eq!(count("bigquery.tables.get"), 6, "{calls:?}");
+}
+
+#[tokio::test]
+async fn a_failure_that_outlasts_the_retries_says_which_call() {
+    let failing = fake().await;
+    failing.fault("bigquery.datasets.list", FaultKind::Status(500), 10);
+    let e = load(&client(&failing), PROJECT).await.expect_err("fails");
+    assert_eq!(e.call, "bigquery.datasets.list");
+    assert_eq!(e.status, Some(500));
+    assert!(e.message.contains("after 4 attempts"), "{}", e.message);
+    let refusing = fake().await;
+    refusing.fault("pubsub.projects.topics.list", FaultKind::Status(403), 1);
+    let e = load(&client(&refusing), PROJECT).await.expect_err("refused");
+    assert_eq!(e.status, Some(403));
+}
