@@ -165,3 +165,100 @@ async fn deploy_reaches_running_and_cleanup_removes_everything() -> Result<()> {
     outcome??;
     closed
 }
+
+/// The catalog panel reads the project's topics and tables through the server.
+async fn load_project(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
+    let client = &browser.client;
+    client
+        .goto(&format!("{}?token={}", server.url, server.token))
+        .await?;
+    wait_for(client, "#load-project").await?.click().await?;
+    let summary = wait_text(client, "#project-loaded", Duration::from_secs(20), |t| {
+        t.contains("read at")
+    })
+    .await?;
+    ensure!(
+        summary.contains("1 topic and 2 tables in demobox-313313"),
+        "{summary}"
+    );
+    ensure!(
+        summary.contains("web.visits_view: a VIEW, left out"),
+        "{summary}"
+    );
+    browser.screenshot("project-loaded").await?;
+    client
+        .find(Locator::Css("#merge-loaded"))
+        .await?
+        .click()
+        .await?;
+    let sources = wait_text(client, "#catalog .sources", Duration::from_secs(10), |t| {
+        t.contains("web.visits")
+    })
+    .await?;
+    ensure!(sources.contains("from demobox-313313 at"), "{sources}");
+    // The seed's topic keeps its fields; its orders table takes the project's schema.
+    ensure!(
+        sources.contains("pubsub.topic.`demobox-313313`.orders\n5 columns"),
+        "{sources}"
+    );
+    ensure!(sources.contains("ecommerce.orders\n2 columns"), "{sources}");
+    // The query now reads a table whose columns changed: an error at the column.
+    let problems = wait_text(client, "#problems", Duration::from_secs(10), |t| {
+        t != "No problems"
+    })
+    .await?;
+    ensure!(problems.contains("order_status"), "{problems}");
+    ensure!(fake.violations().is_empty(), "{:?}", fake.violations());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_loads_the_projects_topics_and_tables() -> Result<()> {
+    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+        .await
+        .context("the fake Google Cloud")?;
+    {
+        let mut s = fake.state();
+        s.page_size = 1;
+        let topic = format!("projects/{PROJECT}/topics/orders");
+        s.topics.insert(topic.clone(), json!({"name": topic}));
+        s.datasets.insert(format!("{PROJECT}.ecommerce"), json!({}));
+        s.datasets.insert(format!("{PROJECT}.web"), json!({}));
+        s.tables.insert(
+            format!("{PROJECT}.ecommerce.orders"),
+            json!({"schema": {"fields": [
+                {"name": "customer_id", "type": "INTEGER"},
+                {"name": "amount", "type": "FLOAT"}
+            ]}}),
+        );
+        s.tables.insert(
+            format!("{PROJECT}.web.visits"),
+            json!({"schema": {"fields": [{"name": "path", "type": "STRING"}]}}),
+        );
+        s.tables.insert(
+            format!("{PROJECT}.web.visits_view"),
+            json!({"view": {"query": "SELECT 1"}}),
+        );
+    }
+    let state = tempfile::tempdir()?;
+    let mut server = Server::start_with(&[
+        ("SLUICE_GCP_ENDPOINT", fake.url()),
+        ("SLUICE_GCP_ACCESS_TOKEN", TOKEN.to_string()),
+        ("SLUICE_STATE_DIR", state.path().display().to_string()),
+    ])
+    .await?;
+    let browser = Browser::start().await?;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(120),
+        load_project(&browser, &server, &fake),
+    )
+    .await
+    .context("the test did not finish in 120 s");
+    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
+        let _ = browser.screenshot("failure-load-project").await;
+    }
+    let closed = browser.close().await;
+    assert!(server.is_running(), "the server died during the test");
+    outcome??;
+    closed
+}

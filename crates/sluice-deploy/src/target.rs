@@ -61,18 +61,7 @@ impl Target {
             s.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         };
-        let p = &self.project;
-        if !(6..=30).contains(&p.len())
-            || !p.starts_with(|c: char| c.is_ascii_lowercase())
-            || p.ends_with('-')
-            || !lower_digits_dash(p)
-        {
-            return bad(
-                "project",
-                p,
-                "6 to 30 lowercase letters, digits or hyphens, starting with a letter",
-            );
-        }
+        check_project(&self.project)?;
         let r = &self.region;
         if r.is_empty() || r.len() > 63 || !lower_digits_dash(r) {
             return bad("region", r, "a region such as us-central1");
@@ -149,6 +138,27 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// Checks a project id against Google's rule (6 to 30 lowercase letters, digits
+/// or hyphens, starting with a letter, not ending with a hyphen), so that it can
+/// go into a URL as it is.
+pub fn check_project(project: &str) -> Result<(), InvalidTarget> {
+    let p = project;
+    if !(6..=30).contains(&p.len())
+        || !p.starts_with(|c: char| c.is_ascii_lowercase())
+        || p.ends_with('-')
+        || !p
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(InvalidTarget {
+            field: "project",
+            value: p.to_owned(),
+            why: "6 to 30 lowercase letters, digits or hyphens, starting with a letter",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

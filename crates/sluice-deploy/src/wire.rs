@@ -174,6 +174,29 @@ pub struct DeployedJob {
     pub created: Vec<String>,
 }
 
+/// `POST /api/catalog/load`: the project whose topics and tables become the
+/// catalog's sources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogLoadRequest {
+    /// The project id.
+    pub project: String,
+}
+
+/// The answer to `POST /api/catalog/load`: the project's topics and tables as a
+/// catalog (`Catalog::to_json`), what was left out and why, and when it was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectCatalog {
+    /// The project read.
+    pub project: String,
+    /// Its sources, as catalog JSON.
+    pub catalog: Value,
+    /// What was left out or left open, and why.
+    pub notes: Vec<String>,
+    /// When it was read (RFC 3339).
+    pub loaded_at: String,
+}
+
 /// Where the server deploys by default (`GET /api/deploy/config`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

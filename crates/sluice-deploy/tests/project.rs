@@ -130,6 +130,8 @@ async fn a_failure_that_outlasts_the_retries_says_which_call() {
     assert!(e.message.contains("after 4 attempts"), "{}", e.message);
     let refusing = fake().await;
     refusing.fault("pubsub.projects.topics.list", FaultKind::Status(403), 1);
-    let e = load(&client(&refusing), PROJECT).await.expect_err("refused");
+    let e = load(&client(&refusing), PROJECT)
+        .await
+        .expect_err("refused");
     assert_eq!(e.status, Some(403));
 }

@@ -2,11 +2,14 @@
 //! nested fields), each schema editable as BigQuery schema JSON (paste the seed's
 //! topic schema and it works; errors name the failing field), a topic's schema
 //! inferred from sample messages pasted in (`sluice_sql::infer`: the messages stay
-//! in the page, only the schema joins the catalog), sources added and removed, and
-//! the project id edited in one place.
+//! in the page, only the schema joins the catalog), the project's own topics and
+//! tables loaded from Google Cloud through the server (merged in, or replacing
+//! the catalog), sources added and removed, and the project id edited in one
+//! place.
 
 use std::rc::Rc;
 
+use sluice_deploy::wire::{CatalogLoadRequest, ProjectCatalog};
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{Source, SourceKind};
 use sluice_sql::infer::{InferError, Inferred, infer_topic_schema};
@@ -120,6 +123,9 @@ pub fn catalog_panel(props: &Props) -> Html {
     let new_kind = use_state(|| SourceKind::PubsubTopic);
     let new_name = use_state(String::new);
     let inferring = use_state(|| None::<Inferring>);
+    let loading = use_state(|| None::<Loading>);
+    // Where the sources loaded from a project came from, by SQL name.
+    let origins = use_state(std::collections::BTreeMap::<String, String>::new);
     let catalog = props.catalog.clone();
 
     let on_project = {
@@ -251,6 +257,71 @@ pub fn catalog_panel(props: &Props) -> Html {
         let inferring = inferring.clone();
         Callback::from(move |_: MouseEvent| inferring.set(None))
     };
+    let on_load = {
+        let (loading, project) = (loading.clone(), catalog.project.clone());
+        Callback::from(move |_: MouseEvent| {
+            loading.set(Some(Loading::Asking(project.clone())));
+            let (loading, project) = (loading.clone(), project.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer = crate::api::fetch_as::<ProjectCatalog>(
+                    "POST",
+                    "/api/catalog/load",
+                    crate::api::body(&CatalogLoadRequest { project }),
+                )
+                .await
+                .and_then(|loaded| {
+                    let catalog = Catalog::from_value(&loaded.catalog)
+                        .map_err(|e| format!("the project's catalog does not read: {e}"))?;
+                    Ok((Rc::new(catalog), Rc::new(loaded)))
+                });
+                loading.set(Some(match answer {
+                    Ok((catalog, loaded)) => Loading::Loaded(catalog, loaded),
+                    Err(e) => Loading::Failed(e),
+                }));
+            });
+        })
+    };
+    let take_loaded = |replace: bool| {
+        let (catalog, on_change, loading, origins) = (
+            catalog.clone(),
+            props.on_change.clone(),
+            loading.clone(),
+            origins.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let Some(Loading::Loaded(loaded, answer)) = (*loading).clone() else {
+                return;
+            };
+            let next = merge_loaded(&catalog, &loaded, replace);
+            let mut from = if replace {
+                Default::default()
+            } else {
+                (*origins).clone()
+            };
+            for s in &loaded.sources {
+                from.insert(
+                    s.sql_name(),
+                    format!(
+                        "from {} at {}",
+                        answer.project,
+                        short_time(&answer.loaded_at)
+                    ),
+                );
+            }
+            origins.set(from);
+            loading.set(None);
+            let renamed = (replace && catalog.project != loaded.project)
+                .then(|| (catalog.project.clone(), loaded.project.clone()));
+            on_change.emit(Change {
+                catalog: next,
+                renamed,
+            });
+        })
+    };
+    let on_close_loaded = {
+        let loading = loading.clone();
+        Callback::from(move |_: MouseEvent| loading.set(None))
+    };
     let on_new_kind = {
         let new_kind = new_kind.clone();
         Callback::from(move |e: Event| {
@@ -304,6 +375,13 @@ pub fn catalog_panel(props: &Props) -> Html {
             if let Some(e) = &*error {
                 <p class="run-error" role="alert" id="catalog-error">{ e.clone() }</p>
             }
+            <div class="row">
+                <button id="load-project" class="secondary small" disabled={matches!(*loading, Some(Loading::Asking(_)))} onclick={on_load}
+                    title="Read the project's Pub/Sub topics and BigQuery tables with the server's Google Cloud credentials">
+                    { format!("Load from {}", catalog.project) }
+                </button>
+            </div>
+            { loading_pane(&loading, &take_loaded(false), &take_loaded(true), &on_close_loaded) }
             <ul class="sources">
                 { for catalog.sources.iter().map(|s| {
                     let name = s.sql_name();
@@ -345,6 +423,9 @@ pub fn catalog_panel(props: &Props) -> Html {
                                     <span class={classes!("badge", if s.is_bounded() { "table" } else { "topic" })}>{ kind }</span>
                                     <code class="sname">{ name.clone() }</code>
                                     <span class="hint">{ columns(s.schema.len()) }</span>
+                                    if let Some(origin) = origins.get(&name) {
+                                        <span class="hint origin">{ origin.clone() }</span>
+                                    }
                                 </summary>
                                 { fields_tree(&s.schema) }
                                 if let Some(text) = editing_this {
@@ -384,6 +465,101 @@ pub fn catalog_panel(props: &Props) -> Html {
             </form>
         </section>
     }
+}
+
+/// A project's catalog being loaded.
+#[derive(Debug, Clone, PartialEq)]
+enum Loading {
+    /// Asked the server for this project's.
+    Asking(String),
+    /// The project's catalog, and the answer it came in.
+    Loaded(Rc<Catalog>, Rc<ProjectCatalog>),
+    /// Why there is none.
+    Failed(String),
+}
+
+/// What the loaded catalog holds, and the choice of merging it in or replacing
+/// the catalog with it.
+fn loading_pane(
+    loading: &Option<Loading>,
+    on_merge: &Callback<MouseEvent>,
+    on_replace: &Callback<MouseEvent>,
+    on_close: &Callback<MouseEvent>,
+) -> Html {
+    match loading {
+        None => html! {},
+        Some(Loading::Asking(project)) => html! {
+            <p class="hint" id="project-loaded" role="status">{ format!("Reading the topics and tables of {project}…") }</p>
+        },
+        Some(Loading::Failed(why)) => html! {
+            <div id="project-loaded">
+                <p class="run-error" role="alert">{ format!("The project's catalog could not be read: {why}") }</p>
+                <button class="secondary small" onclick={on_close.clone()}>{ "Close" }</button>
+            </div>
+        },
+        Some(Loading::Loaded(catalog, answer)) => {
+            let topics = catalog.sources.iter().filter(|s| !s.is_bounded()).count();
+            let tables = catalog.sources.len() - topics;
+            html! {
+                <div class="loaded" id="project-loaded" role="status">
+                    <p>{ format!(
+                        "{} {} and {} {} in {}, read at {}.",
+                        topics, if topics == 1 { "topic" } else { "topics" },
+                        tables, if tables == 1 { "table" } else { "tables" },
+                        answer.project, short_time(&answer.loaded_at),
+                    ) }</p>
+                    if !answer.notes.is_empty() {
+                        <ul class="findings">
+                            { for answer.notes.iter().map(|n| html! { <li class="finding note">{ n.clone() }</li> }) }
+                        </ul>
+                    }
+                    <div class="row">
+                        <button class="run small" id="merge-loaded" onclick={on_merge.clone()}
+                            title="Add the project's sources; the tables' schemas replace those of the same name">{ "Merge into the catalog" }</button>
+                        <button class="secondary small" id="replace-loaded" onclick={on_replace.clone()}>{ "Replace the catalog" }</button>
+                        <button class="secondary small" onclick={on_close.clone()}>{ "Cancel" }</button>
+                    </div>
+                </div>
+            }
+        }
+    }
+}
+
+/// An RFC 3339 UTC time to the second, as people read it: `2026-12-01 13:01:37 UTC`.
+fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..19), rfc3339.ends_with('Z')) {
+        (Some(head), true) => format!("{} UTC", head.replacen('T', " ", 1)),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// `current` with a project's `loaded` sources: its tables' schemas replace those of
+/// tables of the same name; a topic already in the catalog keeps its fields (Pub/Sub
+/// does not know them); with `replace`, the sources the project lacks go and the
+/// catalog takes the project's id.
+pub fn merge_loaded(current: &Catalog, loaded: &Catalog, replace: bool) -> Catalog {
+    let mut next = if replace {
+        Catalog {
+            project: loaded.project.clone(),
+            sources: Vec::new(),
+        }
+    } else {
+        current.clone()
+    };
+    for source in &loaded.sources {
+        let name = source.sql_name();
+        let mut source = source.clone();
+        if !source.is_bounded()
+            && let Some(known) = current.sources.iter().find(|s| s.sql_name() == name)
+        {
+            source.schema = known.schema.clone();
+        }
+        match next.sources.iter_mut().find(|s| s.sql_name() == name) {
+            Some(slot) => *slot = source,
+            None => next.sources.push(source),
+        }
+    }
+    next
 }
 
 /// A topic's schema being inferred from pasted messages.
@@ -565,6 +741,73 @@ mod tests {
         );
         let s = new_source(&c, SourceKind::BigQueryTable, "shop.items").expect("a table");
         assert_eq!(s.sql_name(), "bigquery.table.`demobox-313313`.shop.items");
+    }
+
+    #[test]
+    fn a_loaded_project_merges_in_or_replaces_keeping_known_topic_fields() {
+        let current = Catalog::reference();
+        let mut loaded = Catalog {
+            project: current.project.clone(),
+            sources: vec![
+                new_source(
+                    &Catalog {
+                        project: current.project.clone(),
+                        sources: vec![],
+                    },
+                    SourceKind::PubsubTopic,
+                    "orders",
+                )
+                .expect("a topic"),
+                new_source(
+                    &Catalog {
+                        project: current.project.clone(),
+                        sources: vec![],
+                    },
+                    SourceKind::BigQueryTable,
+                    "ecommerce.orders",
+                )
+                .expect("a table"),
+                new_source(
+                    &Catalog {
+                        project: current.project.clone(),
+                        sources: vec![],
+                    },
+                    SourceKind::BigQueryTable,
+                    "web.visits",
+                )
+                .expect("a table"),
+            ],
+        };
+        loaded.sources[1].schema = vec![Field::new("only", DataType::Int64)];
+        let merged = merge_loaded(&current, &loaded, false);
+        let names: Vec<String> = merged.sources.iter().map(|s| s.sql_name()).collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert_eq!(
+            merged.sources[0].schema, current.sources[0].schema,
+            "the topic keeps its fields"
+        );
+        assert_eq!(
+            merged.sources[1].schema, loaded.sources[1].schema,
+            "the table takes the project's"
+        );
+        assert!(names.contains(&"bigquery.table.`demobox-313313`.ecommerce.customers".to_string()));
+        let replaced = merge_loaded(&current, &loaded, true);
+        assert_eq!(replaced.sources.len(), 3);
+        assert_eq!(replaced.sources[0].schema, current.sources[0].schema);
+        assert!(!replaced.sources.iter().any(|s| s.name == "customers"));
+    }
+
+    #[test]
+    fn load_times_read_to_the_second() {
+        assert_eq!(
+            short_time("2026-12-01T13:01:37.580736Z"),
+            "2026-12-01 13:01:37 UTC"
+        );
+        assert_eq!(
+            short_time("2026-12-01T13:01:37Z"),
+            "2026-12-01 13:01:37 UTC"
+        );
+        assert_eq!(short_time("soon"), "soon");
     }
 
     #[test]

@@ -29,8 +29,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use sluice_deploy::apply::{self, Progress, Stop};
 use sluice_deploy::wire::{
-    Applying, CleanupRequest, CleanupStarted, CreatedResource, DataflowJob, DefaultTarget,
-    DeployConfig, DeployedJob, Operation, OperationKind, Session, StepState,
+    Applying, CatalogLoadRequest, CleanupRequest, CleanupStarted, CreatedResource, DataflowJob,
+    DefaultTarget, DeployConfig, DeployedJob, Operation, OperationKind, ProjectCatalog, Session,
+    StepState,
 };
 
 use crate::cloud::{CloudConfig, DeployRequest};
@@ -108,6 +109,7 @@ pub fn session_routes(guard: Arc<Guard>) -> Router {
 pub fn routes(api: Arc<Api>) -> Router {
     Router::new()
         .route("/deploy/config", get(config))
+        .route("/catalog/load", post(load_catalog))
         .route("/deploy/plan", post(plan))
         .route("/deploy/apply", post(start_apply))
         .route("/jobs", get(jobs))
@@ -279,6 +281,35 @@ fn no_such_deployment() -> ApiError {
     ApiError::not_found(
         "no such deployment is recorded: Sluice deletes only what it recorded creating",
     )
+}
+
+/// `POST /api/catalog/load`: the project's topics and tables, read from Google
+/// Cloud with the server's credentials.
+async fn load_catalog(State(api): State<Arc<Api>>, body: String) -> ApiResult {
+    let request: CatalogLoadRequest = parse(&body).map_err(ApiError::bad_request)?;
+    sluice_deploy::target::check_project(&request.project).map_err(ApiError::bad_request)?;
+    let client = api
+        .config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)?;
+    let loaded = sluice_deploy::project::load(&client, &request.project)
+        .await
+        .map_err(ApiError::bad_gateway)?;
+    let catalog = sluice_sql::Catalog {
+        project: request.project.clone(),
+        sources: loaded.sources,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    Ok(axum::Json(ProjectCatalog {
+        project: request.project,
+        catalog: catalog.to_json(),
+        notes: loaded.notes,
+        loaded_at: sluice_local::rfc3339(now),
+    })
+    .into_response())
 }
 
 async fn start_apply(State(api): State<Arc<Api>>, body: String) -> ApiResult {

@@ -461,3 +461,66 @@ fn tokens_are_random_and_compared_in_constant_time() {
     assert!(!constant_time_eq(b"abc", b"abd"));
     assert!(!constant_time_eq(b"abc", b"ab"));
 }
+
+#[tokio::test]
+async fn a_project_catalog_loads_through_the_api() {
+    use sluice_fake_gcp::{Fake, TOKEN, Timing};
+    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+        .await
+        .expect("the fake");
+    {
+        let mut s = fake.state();
+        s.topics.insert(
+            "projects/shop-1234/topics/orders".into(),
+            json!({"name": "projects/shop-1234/topics/orders"}),
+        );
+        s.datasets.insert("shop-1234.sales".into(), json!({}));
+        s.tables.insert(
+            "shop-1234.sales.orders".into(),
+            json!({"schema": {"fields": [{"name": "id", "type": "INTEGER"}]}}),
+        );
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = CloudConfig::with(
+        sluice_deploy::Endpoints::all_at(&fake.url()),
+        TOKEN,
+        dir.path(),
+    );
+    let app = guarded(Api::new(config));
+    let h = [("host", "127.0.0.1:8080"), ("x-sluice-token", "secret")];
+    let (status, body) = call(
+        app.clone(),
+        request(
+            "POST",
+            "/api/catalog/load",
+            &h,
+            json!({"project": "shop-1234"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let loaded: ProjectCatalog = serde_json::from_value(body).expect("a ProjectCatalog");
+    let catalog = sluice_sql::Catalog::from_value(&loaded.catalog).expect("a catalog");
+    let names: Vec<String> = catalog.sources.iter().map(|s| s.sql_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "pubsub.topic.`shop-1234`.orders",
+            "bigquery.table.`shop-1234`.sales.orders"
+        ]
+    );
+    assert!(loaded.loaded_at.ends_with('Z'), "{}", loaded.loaded_at);
+    // A project id that is not one is refused before anything is sent.
+    let (status, body) = call(
+        app,
+        request(
+            "POST",
+            "/api/catalog/load",
+            &h,
+            json!({"project": "x/../y"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

@@ -92,7 +92,7 @@ pub(crate) fn each_child<'a>(e: &'a ast::Expr, f: &mut dyn FnMut(&'a ast::Expr))
         E::In { expr, target, .. } => {
             f(expr);
             match target {
-                ast::InTarget::List(list) => list.iter().for_each(|e| f(e)),
+                ast::InTarget::List(list) => list.iter().for_each(&mut *f),
                 ast::InTarget::Unnest(e) => f(e),
                 ast::InTarget::Subquery(_) | ast::InTarget::Table { .. } => {}
             }
@@ -130,7 +130,7 @@ pub(crate) fn each_child<'a>(e: &'a ast::Expr, f: &mut dyn FnMut(&'a ast::Expr))
         }
         E::Convert { expr, styles, .. } => {
             f(expr);
-            styles.iter().for_each(|e| f(e));
+            styles.iter().for_each(&mut *f);
         }
         E::Substring {
             expr,
@@ -153,7 +153,7 @@ pub(crate) fn each_child<'a>(e: &'a ast::Expr, f: &mut dyn FnMut(&'a ast::Expr))
             if let Some(e) = trim_what {
                 f(e);
             }
-            trim_characters.iter().flatten().for_each(|e| f(e));
+            trim_characters.iter().flatten().for_each(&mut *f);
         }
         E::Overlay {
             expr,
@@ -197,10 +197,10 @@ pub(crate) fn each_child<'a>(e: &'a ast::Expr, f: &mut dyn FnMut(&'a ast::Expr))
             }
         }
         E::GroupingSets(sets) | E::Cube(sets) | E::Rollup(sets) => {
-            sets.iter().flatten().for_each(|e| f(e));
+            sets.iter().flatten().for_each(&mut *f);
         }
-        E::Tuple(items) | E::Struct { values: items, .. } => items.iter().for_each(|e| f(e)),
-        E::Array(array) => array.elem.iter().for_each(|e| f(e)),
+        E::Tuple(items) | E::Struct { values: items, .. } => items.iter().for_each(&mut *f),
+        E::Array(array) => array.elem.iter().for_each(&mut *f),
         E::Dictionary(fields) => fields.iter().for_each(|d| f(&d.value)),
         E::Map(map) => {
             for entry in &map.entries {
