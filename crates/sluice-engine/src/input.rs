@@ -119,13 +119,14 @@ pub fn row_from_message(object: &serde_json::Value, schema: &[Field]) -> Result<
 /// it (the error continues `field "name"`).
 fn as_read(j: &serde_json::Value, t: &DataType) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
-    let json_type = match t {
-        DataType::Int64 => "integer",
-        DataType::Float64 | DataType::Numeric | DataType::BigNumeric => "number",
-        DataType::Bool => "boolean",
-        DataType::Array(_) => "array",
-        DataType::Struct(_) => "object",
-        _ => "string",
+    let expected = match t {
+        DataType::Int64 => "an INT64 (a JSON integer".to_string(),
+        DataType::Float64 => "a FLOAT64 (a JSON number".to_string(),
+        DataType::Numeric | DataType::BigNumeric => format!("a {t} (a JSON number"),
+        DataType::Bool => "a BOOL (JSON true or false".to_string(),
+        DataType::Array(_) => "an ARRAY (a JSON array".to_string(),
+        DataType::Struct(_) => "a RECORD (a JSON object".to_string(),
+        _ => format!("a {t} (a JSON string"),
     };
     match (t, j) {
         (_, J::Null) => Err(" is null: Dataflow's ReadFromPubSub refuses it (the topic's JSON schema gives each field one type) and sends the message to the dead-letter table; leave the field out for NULL".into()),
@@ -155,7 +156,7 @@ fn as_read(j: &serde_json::Value, t: &DataType) -> Result<serde_json::Value, Str
         }
         (DataType::Int64 | DataType::Float64 | DataType::Numeric | DataType::BigNumeric | DataType::Bool | DataType::Array(_) | DataType::Struct(_), _)
         | (_, J::Number(_) | J::Bool(_) | J::Array(_) | J::Object(_)) => Err(format!(
-            ": expected {json_type} JSON (the topic's JSON schema says so; Dataflow sends the message to the dead-letter table), found {}",
+            ": expected {expected}: the topic's JSON schema says so, and Dataflow sends the message to the dead-letter table), found {}",
             kind_of(j)
         )),
         (_, J::String(_)) => Ok(j.clone()),

@@ -12,10 +12,17 @@ use std::rc::Rc;
 use sluice_deploy::wire::{CatalogLoadRequest, ProjectCatalog};
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{Source, SourceKind};
-use sluice_sql::infer::{InferError, Inferred, infer_topic_schema};
+use sluice_sql::infer::infer_topic_schema;
 use sluice_sql::schema::{parse_schema_json, schema_to_json};
 use sluice_sql::types::{DataType, Field, Mode};
 use yew::prelude::*;
+
+mod infer;
+mod project;
+
+use infer::{Inferring, infer_pane};
+pub use project::merge_loaded;
+use project::{Loading, loading_pane, short_time};
 
 /// A change of the catalog, with the project rename it came from (if any), so the
 /// query's source names can follow.
@@ -467,174 +474,6 @@ pub fn catalog_panel(props: &Props) -> Html {
     }
 }
 
-/// A project's catalog being loaded.
-#[derive(Debug, Clone, PartialEq)]
-enum Loading {
-    /// Asked the server for this project's.
-    Asking(String),
-    /// The project's catalog, and the answer it came in.
-    Loaded(Rc<Catalog>, Rc<ProjectCatalog>),
-    /// Why there is none.
-    Failed(String),
-}
-
-/// What the loaded catalog holds, and the choice of merging it in or replacing
-/// the catalog with it.
-fn loading_pane(
-    loading: &Option<Loading>,
-    on_merge: &Callback<MouseEvent>,
-    on_replace: &Callback<MouseEvent>,
-    on_close: &Callback<MouseEvent>,
-) -> Html {
-    match loading {
-        None => html! {},
-        Some(Loading::Asking(project)) => html! {
-            <p class="hint" id="project-loaded" role="status">{ format!("Reading the topics and tables of {project}…") }</p>
-        },
-        Some(Loading::Failed(why)) => html! {
-            <div id="project-loaded">
-                <p class="run-error" role="alert">{ format!("The project's catalog could not be read: {why}") }</p>
-                <button class="secondary small" onclick={on_close.clone()}>{ "Close" }</button>
-            </div>
-        },
-        Some(Loading::Loaded(catalog, answer)) => {
-            let topics = catalog.sources.iter().filter(|s| !s.is_bounded()).count();
-            let tables = catalog.sources.len() - topics;
-            html! {
-                <div class="loaded" id="project-loaded" role="status">
-                    <p>{ format!(
-                        "{} {} and {} {} in {}, read at {}.",
-                        topics, if topics == 1 { "topic" } else { "topics" },
-                        tables, if tables == 1 { "table" } else { "tables" },
-                        answer.project, short_time(&answer.loaded_at),
-                    ) }</p>
-                    if !answer.notes.is_empty() {
-                        <ul class="findings">
-                            { for answer.notes.iter().map(|n| html! { <li class="finding note">{ n.clone() }</li> }) }
-                        </ul>
-                    }
-                    <div class="row">
-                        <button class="run small" id="merge-loaded" onclick={on_merge.clone()}
-                            title="Add the project's sources; the tables' schemas replace those of the same name">{ "Merge into the catalog" }</button>
-                        <button class="secondary small" id="replace-loaded" onclick={on_replace.clone()}>{ "Replace the catalog" }</button>
-                        <button class="secondary small" onclick={on_close.clone()}>{ "Cancel" }</button>
-                    </div>
-                </div>
-            }
-        }
-    }
-}
-
-/// An RFC 3339 UTC time to the second, as people read it: `2026-12-01 13:01:37 UTC`.
-fn short_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..19), rfc3339.ends_with('Z')) {
-        (Some(head), true) => format!("{} UTC", head.replacen('T', " ", 1)),
-        _ => rfc3339.to_string(),
-    }
-}
-
-/// `current` with a project's `loaded` sources: its tables' schemas replace those of
-/// tables of the same name; a topic already in the catalog keeps its fields (Pub/Sub
-/// does not know them); with `replace`, the sources the project lacks go and the
-/// catalog takes the project's id.
-pub fn merge_loaded(current: &Catalog, loaded: &Catalog, replace: bool) -> Catalog {
-    let mut next = if replace {
-        Catalog {
-            project: loaded.project.clone(),
-            sources: Vec::new(),
-        }
-    } else {
-        current.clone()
-    };
-    for source in &loaded.sources {
-        let name = source.sql_name();
-        let mut source = source.clone();
-        if !source.is_bounded()
-            && let Some(known) = current.sources.iter().find(|s| s.sql_name() == name)
-        {
-            source.schema = known.schema.clone();
-        }
-        match next.sources.iter_mut().find(|s| s.sql_name() == name) {
-            Some(slot) => *slot = source,
-            None => next.sources.push(source),
-        }
-    }
-    next
-}
-
-/// A topic's schema being inferred from pasted messages.
-#[derive(Debug, Clone, PartialEq)]
-struct Inferring {
-    /// The topic's SQL name.
-    source: String,
-    /// The pasted messages (never saved: they may be real data).
-    messages: String,
-    /// The last inference, until the messages change.
-    result: Option<Rc<Result<Inferred, InferError>>>,
-}
-
-/// How many findings the pane lists before it says how many more there are.
-const FINDINGS_SHOWN: usize = 50;
-
-/// The pane that infers a topic's schema from messages: the messages, the schema
-/// they give, and what each message showed, by line.
-fn infer_pane(
-    name: &str,
-    now: &Inferring,
-    on_messages: &Callback<InputEvent>,
-    on_infer: &Callback<MouseEvent>,
-    on_use: &Callback<MouseEvent>,
-    on_close: &Callback<MouseEvent>,
-) -> Html {
-    let result = match now.result.as_deref() {
-        None => html! {},
-        Some(Err(e)) => html! {
-            <p class="run-error infer-error" role="alert">{ e.to_string() }</p>
-        },
-        Some(Ok(inferred)) => {
-            let hidden = inferred.findings.len().saturating_sub(FINDINGS_SHOWN);
-            html! {
-                <div class="inferred">
-                    <p class="hint infer-summary">{ format!(
-                        "{} {}{}",
-                        if inferred.messages == 1 { "1 message gives".to_string() } else { format!("{} messages give", inferred.messages) },
-                        columns(inferred.fields.len()),
-                        if inferred.has_conflicts() { ": some messages disagree, see below" } else { "" },
-                    ) }</p>
-                    { fields_tree(&inferred.fields) }
-                    if !inferred.findings.is_empty() {
-                        <ul class="findings">
-                            { for inferred.findings.iter().take(FINDINGS_SHOWN).map(|f| html! {
-                                <li class={classes!("finding", f.severity.as_str())}>
-                                    <span class="where">{ format!("line {}", f.line) }</span>
-                                    if !f.field.is_empty() { <code>{ f.field.clone() }</code> }
-                                    <span>{ format!("{}: {}", f.severity.as_str(), f.message) }</span>
-                                </li>
-                            }) }
-                            if hidden > 0 { <li class="hint">{ format!("and {hidden} more") }</li> }
-                        </ul>
-                    }
-                </div>
-            }
-        }
-    };
-    let usable = matches!(now.result.as_deref(), Some(Ok(_)));
-    html! {
-        <div class="schema-edit infer">
-            <textarea class="schema-json infer-messages" aria-label={format!("Sample messages of {name}")}
-                placeholder={"One JSON message per line, or a JSON array of them, e.g.\n{\"customer_id\": 37, \"amount\": 612.45}"}
-                value={now.messages.clone()} oninput={on_messages.clone()} spellcheck="false" rows="8" />
-            <p class="hint">{ "The messages stay in this page: only the schema joins the catalog (and the share link)." }</p>
-            <div class="row">
-                <button class="run small infer-run" onclick={on_infer.clone()}>{ "Infer schema" }</button>
-                <button class="secondary small use-inferred" disabled={!usable} onclick={on_use.clone()}>{ "Use this schema" }</button>
-                <button class="secondary small" onclick={on_close.clone()}>{ "Cancel" }</button>
-            </div>
-            { result }
-        </div>
-    }
-}
-
 /// Google Cloud project ids: 6 to 30 characters, lowercase letters, digits and
 /// hyphens, starting with a letter and not ending with a hyphen.
 pub fn valid_project(id: &str) -> bool {
@@ -741,73 +580,6 @@ mod tests {
         );
         let s = new_source(&c, SourceKind::BigQueryTable, "shop.items").expect("a table");
         assert_eq!(s.sql_name(), "bigquery.table.`demobox-313313`.shop.items");
-    }
-
-    #[test]
-    fn a_loaded_project_merges_in_or_replaces_keeping_known_topic_fields() {
-        let current = Catalog::reference();
-        let mut loaded = Catalog {
-            project: current.project.clone(),
-            sources: vec![
-                new_source(
-                    &Catalog {
-                        project: current.project.clone(),
-                        sources: vec![],
-                    },
-                    SourceKind::PubsubTopic,
-                    "orders",
-                )
-                .expect("a topic"),
-                new_source(
-                    &Catalog {
-                        project: current.project.clone(),
-                        sources: vec![],
-                    },
-                    SourceKind::BigQueryTable,
-                    "ecommerce.orders",
-                )
-                .expect("a table"),
-                new_source(
-                    &Catalog {
-                        project: current.project.clone(),
-                        sources: vec![],
-                    },
-                    SourceKind::BigQueryTable,
-                    "web.visits",
-                )
-                .expect("a table"),
-            ],
-        };
-        loaded.sources[1].schema = vec![Field::new("only", DataType::Int64)];
-        let merged = merge_loaded(&current, &loaded, false);
-        let names: Vec<String> = merged.sources.iter().map(|s| s.sql_name()).collect();
-        assert_eq!(names.len(), 4, "{names:?}");
-        assert_eq!(
-            merged.sources[0].schema, current.sources[0].schema,
-            "the topic keeps its fields"
-        );
-        assert_eq!(
-            merged.sources[1].schema, loaded.sources[1].schema,
-            "the table takes the project's"
-        );
-        assert!(names.contains(&"bigquery.table.`demobox-313313`.ecommerce.customers".to_string()));
-        let replaced = merge_loaded(&current, &loaded, true);
-        assert_eq!(replaced.sources.len(), 3);
-        assert_eq!(replaced.sources[0].schema, current.sources[0].schema);
-        assert!(!replaced.sources.iter().any(|s| s.name == "customers"));
-    }
-
-    #[test]
-    fn load_times_read_to_the_second() {
-        assert_eq!(
-            short_time("2026-12-01T13:01:37.580736Z"),
-            "2026-12-01 13:01:37 UTC"
-        );
-        assert_eq!(
-            short_time("2026-12-01T13:01:37Z"),
-            "2026-12-01 13:01:37 UTC"
-        );
-        assert_eq!(short_time("soon"), "soon");
     }
 
     #[test]
