@@ -262,3 +262,100 @@ async fn the_catalog_loads_the_projects_topics_and_tables() -> Result<()> {
     outcome??;
     closed
 }
+
+/// A topic's schema from its own messages, sampled through the server.
+async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
+    use base64::Engine as _;
+    let client = &browser.client;
+    client
+        .goto(&format!("{}?token={}", server.url, server.token))
+        .await?;
+    wait_for(client, "#catalog .source summary")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .infer-schema")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .sample-topic")
+        .await?
+        .click()
+        .await?;
+    // Messages published while the sample pulls.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let subscriptions = fake.state().subscriptions.len();
+    ensure!(subscriptions == 1, "{subscriptions} sampling subscriptions");
+    let messages: Vec<_> = [
+        r#"{"customer_id": 37, "amount": 612.45, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}"#,
+        r#"{"customer_id": 12, "amount": 530.1, "order_status": "Open", "order_datetime": "2026-11-24 10:15:04"}"#,
+    ]
+    .iter()
+    .map(|m| json!({"data": base64::engine::general_purpose::STANDARD.encode(m)}))
+    .collect();
+    let (status, answer) = sluice_e2e::http_post_json(
+        &format!("{}/v1/projects/{PROJECT}/topics/orders:publish", fake.url()),
+        &json!({"messages": messages}),
+        Some(TOKEN),
+    )
+    .await?;
+    ensure!(status == 200, "publish: {status} {answer}");
+    let status = wait_text(
+        client,
+        "#catalog .sample-status",
+        Duration::from_secs(30),
+        |t| t.contains("sampled from"),
+    )
+    .await?;
+    ensure!(
+        status.contains("2 messages sampled from projects/demobox-313313/topics/orders"),
+        "{status}"
+    );
+    let summary = wait_text(
+        client,
+        "#catalog .infer-summary",
+        Duration::from_secs(10),
+        |t| !t.is_empty(),
+    )
+    .await?;
+    ensure!(summary.contains("2 messages give 5 columns"), "{summary}");
+    browser.screenshot("topic-sampled").await?;
+    ensure!(
+        fake.state().subscriptions.is_empty(),
+        "the sampling subscription is left"
+    );
+    ensure!(fake.violations().is_empty(), "{:?}", fake.violations());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_is_sampled_and_its_schema_inferred_leaving_no_subscription() -> Result<()> {
+    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+        .await
+        .context("the fake Google Cloud")?;
+    let topic = format!("projects/{PROJECT}/topics/orders");
+    fake.state()
+        .topics
+        .insert(topic.clone(), json!({"name": topic}));
+    let state = tempfile::tempdir()?;
+    let mut server = Server::start_with(&[
+        ("SLUICE_GCP_ENDPOINT", fake.url()),
+        ("SLUICE_GCP_ACCESS_TOKEN", TOKEN.to_string()),
+        ("SLUICE_STATE_DIR", state.path().display().to_string()),
+    ])
+    .await?;
+    let browser = Browser::start().await?;
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(120),
+        sample_topic(&browser, &server, &fake),
+    )
+    .await
+    .context("the test did not finish in 120 s");
+    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
+        let _ = browser.screenshot("failure-sample-topic").await;
+    }
+    let closed = browser.close().await;
+    assert!(server.is_running(), "the server died during the test");
+    outcome??;
+    closed
+}

@@ -56,6 +56,37 @@ pub async fn http_get(url: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned())
 }
 
+/// POSTs `body` as JSON to `url` over plain HTTP (with a bearer token when
+/// given); the status and the body as text.
+pub async fn http_post_json(
+    url: &str,
+    body: &serde_json::Value,
+    bearer: Option<&str>,
+) -> Result<(u16, String)> {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    let mut request = http::Request::post(url).header("content-type", "application/json");
+    if let Some(token) = bearer {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Full::new(bytes::Bytes::from(body.to_string())))?;
+    let response = tokio::time::timeout(START_TIMEOUT, client.request(request))
+        .await
+        .with_context(|| format!("POST {url} timed out"))?
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .with_context(|| format!("reading {url}"))?;
+    Ok((
+        status,
+        String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+    ))
+}
+
 /// A running `sluice serve` on a free loopback port.
 pub struct Server {
     child: Child,

@@ -60,7 +60,7 @@ pub struct Loaded {
 
 /// A query string value, escaped as a URL needs it (RFC 3986 unreserved
 /// characters stay).
-fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -90,21 +90,7 @@ impl Target {
         if !bq(&self.table) || !bq(&self.dead_letter_table()) {
             return bad("table", &self.table, "letters, digits and underscores");
         }
-        let t = &self.topic;
-        if !(3..=255).contains(&t.len())
-            || !t.starts_with(|c: char| c.is_ascii_alphabetic())
-            || t.starts_with("goog")
-            || !t
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.~+%".contains(c))
-        {
-            return bad(
-                "topic",
-                t,
-                "3 to 255 letters, digits or - _ . ~ + %, starting with a letter, not with goog",
-            );
-        }
-        Ok(())
+        check_topic(&self.topic)
     }
 
     /// The destination topic's resource name.
@@ -156,6 +142,26 @@ pub fn check_project(project: &str) -> Result<(), InvalidTarget> {
             field: "project",
             value: p.to_owned(),
             why: "6 to 30 lowercase letters, digits or hyphens, starting with a letter",
+        });
+    }
+    Ok(())
+}
+
+/// Checks a Pub/Sub topic id against Google's rule (3 to 255 letters, digits or
+/// `- _ . ~ + %`, starting with a letter, not with `goog`).
+pub fn check_topic(topic: &str) -> Result<(), InvalidTarget> {
+    let t = topic;
+    if !(3..=255).contains(&t.len())
+        || !t.starts_with(|c: char| c.is_ascii_alphabetic())
+        || t.starts_with("goog")
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.~+%".contains(c))
+    {
+        return Err(InvalidTarget {
+            field: "topic",
+            value: t.to_owned(),
+            why: "3 to 255 letters, digits or - _ . ~ + %, starting with a letter, not with goog",
         });
     }
     Ok(())

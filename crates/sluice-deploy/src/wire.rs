@@ -197,6 +197,45 @@ pub struct ProjectCatalog {
     pub loaded_at: String,
 }
 
+/// `POST /api/catalog/sample`: a topic's messages to sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleRequest {
+    /// The project id.
+    pub project: String,
+    /// The topic's id.
+    pub topic: String,
+    /// At most this many messages (the server caps it).
+    pub max_messages: usize,
+    /// For at most this many seconds (the server caps it).
+    pub seconds: u64,
+    /// Replay the messages the topic retained from this many minutes ago first.
+    #[serde(default)]
+    pub replay_minutes: Option<u64>,
+}
+
+/// One sampled message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampledMessage {
+    /// When Pub/Sub received it (RFC 3339).
+    pub publish_time: String,
+    /// Its data as text (UTF-8; anything else is left out with a note).
+    pub data: String,
+}
+
+/// The answer to `POST /api/catalog/sample`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicSample {
+    /// `projects/p/topics/t`.
+    pub topic: String,
+    /// The messages, in the order Pub/Sub delivered them.
+    pub messages: Vec<SampledMessage>,
+    /// What was left out or left behind, and why.
+    pub notes: Vec<String>,
+    /// When the sample was taken (RFC 3339).
+    pub sampled_at: String,
+}
+
 /// Where the server deploys by default (`GET /api/deploy/config`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -30,8 +30,8 @@ use serde::Deserialize;
 use sluice_deploy::apply::{self, Progress, Stop};
 use sluice_deploy::wire::{
     Applying, CatalogLoadRequest, CleanupRequest, CleanupStarted, CreatedResource, DataflowJob,
-    DefaultTarget, DeployConfig, DeployedJob, Operation, OperationKind, ProjectCatalog, Session,
-    StepState,
+    DefaultTarget, DeployConfig, DeployedJob, Operation, OperationKind, ProjectCatalog,
+    SampleRequest, Session, StepState, TopicSample,
 };
 
 use crate::cloud::{CloudConfig, DeployRequest};
@@ -110,6 +110,7 @@ pub fn routes(api: Arc<Api>) -> Router {
     Router::new()
         .route("/deploy/config", get(config))
         .route("/catalog/load", post(load_catalog))
+        .route("/catalog/sample", post(sample_topic))
         .route("/deploy/plan", post(plan))
         .route("/deploy/apply", post(start_apply))
         .route("/jobs", get(jobs))
@@ -308,6 +309,63 @@ async fn load_catalog(State(api): State<Arc<Api>>, body: String) -> ApiResult {
         catalog: catalog.to_json(),
         notes: loaded.notes,
         loaded_at: sluice_local::rfc3339(now),
+    })
+    .into_response())
+}
+
+/// `POST /api/catalog/sample`: a topic's messages, through a temporary
+/// subscription. The sample runs as its own task, so a caller that goes away
+/// does not stop it before it deletes its subscription; leftovers of earlier runs
+/// in the project are deleted first.
+async fn sample_topic(State(api): State<Arc<Api>>, body: String) -> ApiResult {
+    use sluice_deploy::sample::{MAX_MESSAGES, MAX_SECONDS, SampleOptions};
+    let request: SampleRequest = parse(&body).map_err(ApiError::bad_request)?;
+    sluice_deploy::target::check_project(&request.project).map_err(ApiError::bad_request)?;
+    sluice_deploy::target::check_topic(&request.topic).map_err(ApiError::bad_request)?;
+    let client = api
+        .config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let options = SampleOptions {
+        max_messages: request.max_messages.clamp(1, MAX_MESSAGES),
+        max_wait: Duration::from_secs(request.seconds.clamp(1, MAX_SECONDS)),
+        replay_from: request
+            .replay_minutes
+            .map(|m| sluice_local::rfc3339(now - (m.min(31 * 24 * 60) as i64) * 60_000_000)),
+    };
+    let (project, topic) = (request.project.clone(), request.topic.clone());
+    let task = tokio::spawn(async move {
+        let mut notes = Vec::new();
+        match sluice_deploy::sample::delete_leftovers(&client, &project).await {
+            Ok(gone) if !gone.is_empty() => notes.push(format!(
+                "deleted {} sampling subscription(s) an earlier run left behind",
+                gone.len()
+            )),
+            Ok(_) => {}
+            Err(e) => notes.push(format!(
+                "could not look for sampling subscriptions an earlier run left behind: {e}"
+            )),
+        }
+        let sampled =
+            sluice_deploy::sample::sample_topic(&client, &project, &topic, now as u64, &options)
+                .await;
+        (notes, sampled)
+    });
+    let (mut notes, sampled) = task.await.map_err(ApiError::internal)?;
+    let sampled = sampled.map_err(ApiError::bad_gateway)?;
+    notes.extend(sampled.notes);
+    let done = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    Ok(axum::Json(TopicSample {
+        topic: format!("projects/{}/topics/{}", request.project, request.topic),
+        messages: sampled.messages,
+        notes,
+        sampled_at: sluice_local::rfc3339(done),
     })
     .into_response())
 }

@@ -1,5 +1,6 @@
-//! The pane that infers a topic's schema from pasted messages
-//! (`sluice_sql::infer`); the messages stay in the page.
+//! The pane that infers a topic's schema from messages (`sluice_sql::infer`),
+//! pasted or sampled from the topic through the server; the messages stay in
+//! the page.
 
 use std::rc::Rc;
 
@@ -17,6 +18,47 @@ pub(super) struct Inferring {
     pub(super) messages: String,
     /// The last inference, until the messages change.
     pub(super) result: Option<Rc<Result<Inferred, InferError>>>,
+    /// Where a sample of the topic stands.
+    pub(super) sampling: Sampling,
+}
+
+impl Inferring {
+    /// A pane for `source`, empty.
+    pub(super) fn new(source: String) -> Self {
+        Self {
+            source,
+            messages: String::new(),
+            result: None,
+            sampling: Sampling::Idle,
+        }
+    }
+}
+
+/// A sample of the topic's messages through the server.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Sampling {
+    /// None asked for.
+    Idle,
+    /// Asked for; the server is pulling.
+    Asking,
+    /// Taken: what it was, and what was left out.
+    Taken(String, Vec<String>),
+    /// Why there is none.
+    Failed(String),
+}
+
+/// What the pane's controls do.
+pub(super) struct Actions {
+    /// The messages were edited.
+    pub(super) on_messages: Callback<InputEvent>,
+    /// Infer schema.
+    pub(super) on_infer: Callback<MouseEvent>,
+    /// Sample the topic.
+    pub(super) on_sample: Callback<MouseEvent>,
+    /// Use this schema.
+    pub(super) on_use: Callback<MouseEvent>,
+    /// Cancel.
+    pub(super) on_close: Callback<MouseEvent>,
 }
 
 /// How many findings the pane lists before it says how many more there are.
@@ -24,14 +66,7 @@ const FINDINGS_SHOWN: usize = 50;
 
 /// The pane that infers a topic's schema from messages: the messages, the schema
 /// they give, and what each message showed, by line.
-pub(super) fn infer_pane(
-    name: &str,
-    now: &Inferring,
-    on_messages: &Callback<InputEvent>,
-    on_infer: &Callback<MouseEvent>,
-    on_use: &Callback<MouseEvent>,
-    on_close: &Callback<MouseEvent>,
-) -> Html {
+pub(super) fn infer_pane(name: &str, now: &Inferring, actions: &Actions) -> Html {
     let result = match now.result.as_deref() {
         None => html! {},
         Some(Err(e)) => html! {
@@ -65,17 +100,39 @@ pub(super) fn infer_pane(
         }
     };
     let usable = matches!(now.result.as_deref(), Some(Ok(_)));
+    let sampling = match &now.sampling {
+        Sampling::Idle => html! {},
+        Sampling::Asking => {
+            html! { <p class="hint sample-status" role="status">{ "Sampling the topic (up to 10 s)…" }</p> }
+        }
+        Sampling::Failed(why) => {
+            html! { <p class="run-error sample-status" role="alert">{ format!("No sample: {why}") }</p> }
+        }
+        Sampling::Taken(what, notes) => html! {
+            <div class="sample-status" role="status">
+                <p class="hint">{ what.clone() }</p>
+                if !notes.is_empty() {
+                    <ul class="findings">
+                        { for notes.iter().map(|n| html! { <li class="finding note">{ n.clone() }</li> }) }
+                    </ul>
+                }
+            </div>
+        },
+    };
     html! {
         <div class="schema-edit infer">
             <textarea class="schema-json infer-messages" aria-label={format!("Sample messages of {name}")}
                 placeholder={"One JSON message per line, or a JSON array of them, e.g.\n{\"customer_id\": 37, \"amount\": 612.45}"}
-                value={now.messages.clone()} oninput={on_messages.clone()} spellcheck="false" rows="8" />
+                value={now.messages.clone()} oninput={actions.on_messages.clone()} spellcheck="false" rows="8" />
             <p class="hint">{ "The messages stay in this page: only the schema joins the catalog (and the share link)." }</p>
             <div class="row">
-                <button class="run small infer-run" onclick={on_infer.clone()}>{ "Infer schema" }</button>
-                <button class="secondary small use-inferred" disabled={!usable} onclick={on_use.clone()}>{ "Use this schema" }</button>
-                <button class="secondary small" onclick={on_close.clone()}>{ "Cancel" }</button>
+                <button class="run small infer-run" onclick={actions.on_infer.clone()}>{ "Infer schema" }</button>
+                <button class="secondary small sample-topic" disabled={now.sampling == Sampling::Asking} onclick={actions.on_sample.clone()}
+                    title="Pull up to 200 messages for up to 10 s through a temporary subscription, deleted afterwards">{ "Sample the topic" }</button>
+                <button class="secondary small use-inferred" disabled={!usable} onclick={actions.on_use.clone()}>{ "Use this schema" }</button>
+                <button class="secondary small" onclick={actions.on_close.clone()}>{ "Cancel" }</button>
             </div>
+            { sampling }
             { result }
         </div>
     }

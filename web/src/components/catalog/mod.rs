@@ -9,7 +9,7 @@
 
 use std::rc::Rc;
 
-use sluice_deploy::wire::{CatalogLoadRequest, ProjectCatalog};
+use sluice_deploy::wire::{CatalogLoadRequest, ProjectCatalog, SampleRequest, TopicSample};
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{Source, SourceKind};
 use sluice_sql::infer::infer_topic_schema;
@@ -20,7 +20,7 @@ use yew::prelude::*;
 mod infer;
 mod project;
 
-use infer::{Inferring, infer_pane};
+use infer::{Actions, Inferring, Sampling, infer_pane};
 pub use project::merge_loaded;
 use project::{Loading, loading_pane, short_time};
 
@@ -238,6 +238,70 @@ pub fn catalog_panel(props: &Props) -> Html {
             }
         })
     };
+    let on_sample = {
+        let (inferring, catalog) = (inferring.clone(), catalog.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(now) = (*inferring).clone() else {
+                return;
+            };
+            let Some(source) = catalog.sources.iter().find(|s| s.sql_name() == now.source) else {
+                return;
+            };
+            let request = SampleRequest {
+                project: source.project.clone(),
+                topic: source.name.clone(),
+                max_messages: 200,
+                seconds: 10,
+                replay_minutes: None,
+            };
+            inferring.set(Some(Inferring {
+                sampling: Sampling::Asking,
+                ..now.clone()
+            }));
+            let inferring = inferring.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer = crate::api::fetch_as::<TopicSample>(
+                    "POST",
+                    "/api/catalog/sample",
+                    crate::api::body(&request),
+                )
+                .await;
+                inferring.set(Some(match answer {
+                    Ok(sample) => {
+                        let messages = sample
+                            .messages
+                            .iter()
+                            .map(|m| m.data.trim())
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        let what = format!(
+                            "{} {} sampled from {} at {}",
+                            sample.messages.len(),
+                            if sample.messages.len() == 1 {
+                                "message"
+                            } else {
+                                "messages"
+                            },
+                            sample.topic,
+                            short_time(&sample.sampled_at),
+                        );
+                        let result = (!sample.messages.is_empty())
+                            .then(|| Rc::new(infer_topic_schema(&messages)));
+                        Inferring {
+                            messages,
+                            result,
+                            sampling: Sampling::Taken(what, sample.notes),
+                            ..now
+                        }
+                    }
+                    Err(why) => Inferring {
+                        sampling: Sampling::Failed(why),
+                        ..now
+                    },
+                }));
+            });
+        })
+    };
     let on_use_inferred = {
         let catalog = catalog.clone();
         let on_change = props.on_change.clone();
@@ -328,6 +392,13 @@ pub fn catalog_panel(props: &Props) -> Html {
     let on_close_loaded = {
         let loading = loading.clone();
         Callback::from(move |_: MouseEvent| loading.set(None))
+    };
+    let actions = Actions {
+        on_messages,
+        on_infer,
+        on_sample,
+        on_use: on_use_inferred,
+        on_close: on_close_infer,
     };
     let on_new_kind = {
         let new_kind = new_kind.clone();
@@ -420,7 +491,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                         let (inferring, editing, name) = (inferring.clone(), editing.clone(), name.clone());
                         Callback::from(move |_: MouseEvent| {
                             editing.set(None);
-                            inferring.set(Some(Inferring { source: name.clone(), messages: String::new(), result: None }));
+                            inferring.set(Some(Inferring::new(name.clone())));
                         })
                     };
                     html! {
@@ -445,7 +516,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                                         </div>
                                     </div>
                                 } else if let Some(i) = inferring_this {
-                                    { infer_pane(&name, &i, &on_messages, &on_infer, &on_use_inferred, &on_close_infer) }
+                                    { infer_pane(&name, &i, &actions) }
                                 } else {
                                     <div class="row">
                                         <button class="secondary small edit-schema" onclick={open_edit}>{ "Edit schema JSON" }</button>
