@@ -138,14 +138,13 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deploy_reaches_running_and_cleanup_removes_everything() -> Result<()> {
-    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
-        .await
-        .context("the fake Google Cloud")?;
-    fake.state()
-        .tables
-        .insert(format!("{PROJECT}.ecommerce.orders"), json!({}));
+/// Runs `f` with a browser and `sluice serve` pointed at `fake` (with its token
+/// and a fresh state directory); a screenshot `failure-{name}` when it fails.
+async fn with_cloud(
+    fake: &Fake,
+    name: &str,
+    f: impl AsyncFnOnce(&Browser, &Server, &Fake) -> Result<()>,
+) -> Result<()> {
     let state = tempfile::tempdir()?;
     let mut server = Server::start_with(&[
         ("SLUICE_GCP_ENDPOINT", fake.url()),
@@ -154,16 +153,27 @@ async fn deploy_reaches_running_and_cleanup_removes_everything() -> Result<()> {
     ])
     .await?;
     let browser = Browser::start().await?;
-    let outcome = tokio::time::timeout(Duration::from_secs(150), deploy(&browser, &server, &fake))
+    let outcome = tokio::time::timeout(Duration::from_secs(150), f(&browser, &server, fake))
         .await
         .context("the test did not finish in 150 s");
     if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
-        let _ = browser.screenshot("failure-deploy").await;
+        let _ = browser.screenshot(&format!("failure-{name}")).await;
     }
     let closed = browser.close().await;
     assert!(server.is_running(), "the server died during the test");
     outcome??;
     closed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_reaches_running_and_cleanup_removes_everything() -> Result<()> {
+    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+        .await
+        .context("the fake Google Cloud")?;
+    fake.state()
+        .tables
+        .insert(format!("{PROJECT}.ecommerce.orders"), json!({}));
+    with_cloud(&fake, "deploy", deploy).await
 }
 
 /// The catalog panel reads the project's topics and tables through the server.
@@ -240,27 +250,7 @@ async fn the_catalog_loads_the_projects_topics_and_tables() -> Result<()> {
             json!({"view": {"query": "SELECT 1"}}),
         );
     }
-    let state = tempfile::tempdir()?;
-    let mut server = Server::start_with(&[
-        ("SLUICE_GCP_ENDPOINT", fake.url()),
-        ("SLUICE_GCP_ACCESS_TOKEN", TOKEN.to_string()),
-        ("SLUICE_STATE_DIR", state.path().display().to_string()),
-    ])
-    .await?;
-    let browser = Browser::start().await?;
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(120),
-        load_project(&browser, &server, &fake),
-    )
-    .await
-    .context("the test did not finish in 120 s");
-    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
-        let _ = browser.screenshot("failure-load-project").await;
-    }
-    let closed = browser.close().await;
-    assert!(server.is_running(), "the server died during the test");
-    outcome??;
-    closed
+    with_cloud(&fake, "load-project", load_project).await
 }
 
 /// A topic's schema from its own messages, sampled through the server.
@@ -337,25 +327,5 @@ async fn a_topic_is_sampled_and_its_schema_inferred_leaving_no_subscription() ->
     fake.state()
         .topics
         .insert(topic.clone(), json!({"name": topic}));
-    let state = tempfile::tempdir()?;
-    let mut server = Server::start_with(&[
-        ("SLUICE_GCP_ENDPOINT", fake.url()),
-        ("SLUICE_GCP_ACCESS_TOKEN", TOKEN.to_string()),
-        ("SLUICE_STATE_DIR", state.path().display().to_string()),
-    ])
-    .await?;
-    let browser = Browser::start().await?;
-    let outcome = tokio::time::timeout(
-        Duration::from_secs(120),
-        sample_topic(&browser, &server, &fake),
-    )
-    .await
-    .context("the test did not finish in 120 s");
-    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
-        let _ = browser.screenshot("failure-sample-topic").await;
-    }
-    let closed = browser.close().await;
-    assert!(server.is_running(), "the server died during the test");
-    outcome??;
-    closed
+    with_cloud(&fake, "sample-topic", sample_topic).await
 }

@@ -1,13 +1,15 @@
 //! The deploy executor against the fake Google Cloud (`sluice-fake-gcp`), which
 //! validates every request against Google's discovery documents.
 
+mod common;
+
 use std::time::Duration;
 
 use serde_json::json;
 use sluice_deploy::apply::{self, Manifest, ManifestStore, Outcome, Progress, Stop};
 use sluice_deploy::gcp::{Auth, Client, RetryPolicy};
 use sluice_deploy::{DeployPlan, Endpoints, JobState, Target, compile};
-use sluice_fake_gcp::{Fake, FaultKind, TOKEN, Timing};
+use sluice_fake_gcp::{Fake, FaultKind, Timing};
 use sluice_sql::Catalog;
 use sluice_sql::reference::{PROJECT, QUERY};
 
@@ -33,18 +35,7 @@ async fn fake() -> Fake {
 }
 
 fn client(fake: &Fake) -> Client {
-    let retry = RetryPolicy {
-        attempts: 5,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(40),
-        timeout: Duration::from_millis(1500),
-    };
-    Client::new(
-        Endpoints::all_at(&fake.url()),
-        Auth::Bearer(TOKEN.into()),
-        retry,
-    )
-    .expect("a client")
+    common::fake_client(&fake.url(), 5)
 }
 
 /// The record of `plan`'s deployment, which must exist.

@@ -2,13 +2,12 @@
 //! Google Cloud, which validates every request against Google's discovery
 //! documents, answers a page at a time, and fails calls on demand.
 
-use std::time::Duration;
+mod common;
 
 use serde_json::json;
-use sluice_deploy::Endpoints;
-use sluice_deploy::gcp::{Auth, Client, RetryPolicy};
+use sluice_deploy::gcp::Client;
 use sluice_deploy::project::load;
-use sluice_fake_gcp::{Fake, FaultKind, TOKEN, Timing};
+use sluice_fake_gcp::{Fake, FaultKind, Timing};
 use sluice_sql::catalog::SourceKind;
 
 const PROJECT: &str = "shop-1234";
@@ -56,18 +55,7 @@ async fn fake() -> Fake {
 }
 
 fn client(fake: &Fake) -> Client {
-    let retry = RetryPolicy {
-        attempts: 4,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(40),
-        timeout: Duration::from_millis(1500),
-    };
-    Client::new(
-        Endpoints::all_at(&fake.url()),
-        Auth::Bearer(TOKEN.into()),
-        retry,
-    )
-    .expect("a client")
+    common::fake_client(&fake.url(), 4)
 }
 
 #[tokio::test]

@@ -2,12 +2,13 @@
 //! temporary subscription is created labelled and expiring, and deleted on every
 //! path, the failing ones included; leftovers are found by their label.
 
+mod common;
+
 use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::json;
-use sluice_deploy::Endpoints;
-use sluice_deploy::gcp::{Auth, Client, RetryPolicy};
+use sluice_deploy::gcp::Client;
 use sluice_deploy::sample::{LABEL, SampleOptions, delete_leftovers, sample_topic};
 use sluice_fake_gcp::{Fake, FaultKind, TOKEN, Timing};
 
@@ -27,18 +28,7 @@ async fn fake(retains: bool) -> Fake {
 }
 
 fn client(fake: &Fake) -> Client {
-    let retry = RetryPolicy {
-        attempts: 3,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        timeout: Duration::from_millis(1500),
-    };
-    Client::new(
-        Endpoints::all_at(&fake.url()),
-        Auth::Bearer(TOKEN.into()),
-        retry,
-    )
-    .expect("a client")
+    common::fake_client(&fake.url(), 3)
 }
 
 /// Publishes `n` orders through the fake's API, as a publisher would.

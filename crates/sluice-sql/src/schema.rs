@@ -259,7 +259,8 @@ pub(crate) fn check_column_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn kind(value: &Value) -> &'static str {
+/// What a JSON value is, in words: `a number`, `an object`, `null`.
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

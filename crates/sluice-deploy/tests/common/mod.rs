@@ -14,6 +14,23 @@ pub fn beam_python() -> PathBuf {
     }
 }
 
+/// A client of the fake Google Cloud at `url`: its token, `attempts` tries per
+/// call, and short waits between them.
+pub fn fake_client(url: &str, attempts: u32) -> sluice_deploy::gcp::Client {
+    let retry = sluice_deploy::gcp::RetryPolicy {
+        attempts,
+        initial_backoff: std::time::Duration::from_millis(5),
+        max_backoff: std::time::Duration::from_millis(40),
+        timeout: std::time::Duration::from_millis(1500),
+    };
+    sluice_deploy::gcp::Client::new(
+        sluice_deploy::Endpoints::all_at(url),
+        sluice_deploy::gcp::Auth::Bearer(sluice_fake_gcp::TOKEN.into()),
+        retry,
+    )
+    .expect("a client")
+}
+
 /// The golden queries, `tests/golden/*.sql`, sorted.
 pub fn golden_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");

@@ -293,17 +293,6 @@ impl Shape {
     }
 }
 
-fn describe_json(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// A RECORD's fields as the messages showed them.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Record {
@@ -359,7 +348,7 @@ impl Inference {
                 FindingSeverity::Conflict,
                 format!(
                     "a message must be a JSON object (a row), not {}; it is left out",
-                    describe_json(&value)
+                    crate::schema::kind(&value)
                 ),
             );
             return Ok(());
@@ -633,7 +622,7 @@ impl Inference {
             }
             _ => Merged::Clash(format!(
                 "is {} here, but {seen} on an earlier line",
-                describe_json(value)
+                crate::schema::kind(value)
             )),
         })
     }

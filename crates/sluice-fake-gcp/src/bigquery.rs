@@ -1,0 +1,187 @@
+//! The fake's BigQuery: datasets and tables (insert, get, list, delete),
+//! `insertAll`, and dry-run queries.
+
+use serde_json::{Value, json};
+
+use crate::State;
+use crate::discovery::Matched;
+use crate::http::{error, query_param};
+use crate::page;
+
+/// Answers a BigQuery call.
+pub(crate) fn serve(
+    state: &mut State,
+    m: &Matched,
+    query: &[(String, String)],
+    body: &Value,
+) -> (u16, Value) {
+    match m.method.id.as_str() {
+        "bigquery.datasets.insert" => {
+            let r = &body["datasetReference"];
+            let project = r["projectId"].as_str().unwrap_or(m.param("projectsId"));
+            let key = format!("{project}.{}", r["datasetId"].as_str().unwrap_or_default());
+            if state.datasets.contains_key(&key) {
+                return error(
+                    409,
+                    "ALREADY_EXISTS",
+                    &format!("Already Exists: Dataset {key}"),
+                );
+            }
+            state.datasets.insert(key, body.clone());
+            (200, body.clone())
+        }
+        "bigquery.datasets.get" => {
+            let key = format!("{}.{}", m.param("projectsId"), m.param("datasetsId"));
+            match state.datasets.get(&key) {
+                Some(d) => (200, d.clone()),
+                None => error(404, "NOT_FOUND", &format!("Not found: Dataset {key}")),
+            }
+        }
+        "bigquery.datasets.list" => {
+            let project = m.param("projectsId");
+            let prefix = format!("{project}.");
+            let datasets: Vec<Value> = state
+                .datasets
+                .keys()
+                .filter_map(|key| key.strip_prefix(&prefix))
+                .map(|dataset| {
+                    json!({
+                        "kind": "bigquery#dataset",
+                        "id": format!("{project}:{dataset}"),
+                        "datasetReference": {"projectId": project, "datasetId": dataset},
+                        "location": "US",
+                    })
+                })
+                .collect();
+            let (datasets, next) = page(datasets, query, "maxResults", state.page_size);
+            let mut answer = json!({"kind": "bigquery#datasetList", "datasets": datasets});
+            if let Some(next) = next {
+                answer["nextPageToken"] = json!(next);
+            }
+            (200, answer)
+        }
+        "bigquery.tables.list" => {
+            let (project, dataset) = (m.param("projectsId"), m.param("datasetsId"));
+            let key = format!("{project}.{dataset}");
+            if !state.datasets.contains_key(&key) {
+                return error(404, "NOT_FOUND", &format!("Not found: Dataset {key}"));
+            }
+            let prefix = format!("{key}.");
+            let tables: Vec<Value> = state
+                .tables
+                .iter()
+                .filter_map(|(k, t)| Some((k.strip_prefix(&prefix)?, t)))
+                .map(|(table, t)| {
+                    json!({
+                        "kind": "bigquery#table",
+                        "id": format!("{project}:{dataset}.{table}"),
+                        "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table},
+                        "type": if t["view"].is_object() { "VIEW" } else { "TABLE" },
+                    })
+                })
+                .collect();
+            let total = tables.len();
+            let (tables, next) = page(tables, query, "maxResults", state.page_size);
+            let mut answer =
+                json!({"kind": "bigquery#tableList", "tables": tables, "totalItems": total});
+            if let Some(next) = next {
+                answer["nextPageToken"] = json!(next);
+            }
+            (200, answer)
+        }
+        "bigquery.datasets.delete" => {
+            let key = format!("{}.{}", m.param("projectsId"), m.param("datasetsId"));
+            if !state.datasets.contains_key(&key) {
+                return error(404, "NOT_FOUND", &format!("Not found: Dataset {key}"));
+            }
+            let prefix = format!("{key}.");
+            let has_tables = state.tables.keys().any(|t| t.starts_with(&prefix));
+            if has_tables && query_param(query, "deleteContents") != Some("true") {
+                return error(
+                    400,
+                    "FAILED_PRECONDITION",
+                    &format!("Dataset {key} is still in use"),
+                );
+            }
+            state.tables.retain(|t, _| !t.starts_with(&prefix));
+            state.datasets.remove(&key);
+            (204, Value::Null)
+        }
+        "bigquery.tables.insert" => {
+            let r = &body["tableReference"];
+            let dataset = format!("{}.{}", m.param("projectsId"), m.param("datasetsId"));
+            if !state.datasets.contains_key(&dataset) {
+                return error(404, "NOT_FOUND", &format!("Not found: Dataset {dataset}"));
+            }
+            let key = format!("{dataset}.{}", r["tableId"].as_str().unwrap_or_default());
+            if state.tables.contains_key(&key) {
+                return error(
+                    409,
+                    "ALREADY_EXISTS",
+                    &format!("Already Exists: Table {key}"),
+                );
+            }
+            state.tables.insert(key, body.clone());
+            (200, body.clone())
+        }
+        "bigquery.tables.get" => {
+            let key = format!(
+                "{}.{}.{}",
+                m.param("projectsId"),
+                m.param("datasetsId"),
+                m.param("tablesId")
+            );
+            match state.tables.get(&key) {
+                Some(t) => (200, t.clone()),
+                None => error(404, "NOT_FOUND", &format!("Not found: Table {key}")),
+            }
+        }
+        "bigquery.tables.delete" => {
+            let key = format!(
+                "{}.{}.{}",
+                m.param("projectsId"),
+                m.param("datasetsId"),
+                m.param("tablesId")
+            );
+            match state.tables.remove(&key) {
+                Some(_) => (204, Value::Null),
+                None => error(404, "NOT_FOUND", &format!("Not found: Table {key}")),
+            }
+        }
+        "bigquery.tabledata.insertAll" => {
+            let key = format!(
+                "{}.{}.{}",
+                m.param("projectsId"),
+                m.param("datasetsId"),
+                m.param("tablesId")
+            );
+            if !state.tables.contains_key(&key) {
+                return error(404, "NOT_FOUND", &format!("Not found: Table {key}"));
+            }
+            let rows = body["rows"].as_array().cloned().unwrap_or_default();
+            state.rows.entry(key).or_default().extend(rows);
+            (200, json!({"kind": "bigquery#tableDataInsertAllResponse"}))
+        }
+        "bigquery.jobs.query" => {
+            if body["dryRun"] != true {
+                return error(400, "INVALID_ARGUMENT", "the fake runs dry runs only");
+            }
+            // The tables a query names as `project.dataset.table` must exist.
+            let q = body["query"].as_str().unwrap_or_default();
+            for quoted in q.split('`').skip(1).step_by(2) {
+                if quoted.matches('.').count() == 2 && !state.tables.contains_key(quoted) {
+                    return error(404, "NOT_FOUND", &format!("Not found: Table {quoted}"));
+                }
+            }
+            (
+                200,
+                json!({"kind": "bigquery#queryResponse", "jobComplete": true, "totalBytesProcessed": "0"}),
+            )
+        }
+        other => error(
+            501,
+            "UNIMPLEMENTED",
+            &format!("the fake does not implement {other}"),
+        ),
+    }
+}
