@@ -310,6 +310,35 @@ async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result
     .await?;
     ensure!(summary.contains("2 messages give 5 columns"), "{summary}");
     browser.screenshot("topic-sampled").await?;
+    // The simulation streams the sampled messages instead of generated orders.
+    wait_for(client, "#catalog .simulate-sample")
+        .await?
+        .click()
+        .await?;
+    let source = wait_text(client, "#data-source", Duration::from_secs(10), |t| {
+        t.contains("Streaming")
+    })
+    .await?;
+    ensure!(
+        source.contains("Streaming 2 messages sampled from projects/demobox-313313/topics/orders"),
+        "{source}"
+    );
+    wait_for(client, "#play").await?.click().await?;
+    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
+        t.to_lowercase().contains("ended")
+    })
+    .await?;
+    ensure!(
+        summary.contains("2 events") && summary.contains("0 dead-lettered"),
+        "{summary}"
+    );
+    browser.screenshot("simulating-sample").await?;
+    wait_for(client, "#use-generated").await?.click().await?;
+    wait_for(client, "#reset").await?.click().await?;
+    wait_text(client, "#summary", Duration::from_secs(10), |t| {
+        !t.contains("dead-lettered")
+    })
+    .await?;
     ensure!(
         fake.state().subscriptions.is_empty(),
         "the sampling subscription is left"

@@ -291,6 +291,16 @@ pub fn app() -> Html {
             dispatch.dispatch(Action::CatalogChanged(change))
         })
     };
+    let on_sample = {
+        let dispatch = dispatch.clone();
+        use_callback((), move |sample: Rc<simulation::SampledStream>, _| {
+            dispatch.dispatch(Action::Sampled(Some(sample)))
+        })
+    };
+    let on_generated = {
+        let dispatch = dispatch.clone();
+        use_callback((), move |(), _| dispatch.dispatch(Action::Sampled(None)))
+    };
     let on_format = {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Formatted))
@@ -404,7 +414,7 @@ pub fn app() -> Html {
                     }
                     <details class="panel" open={true}>
                         <summary>{ "Catalog" }</summary>
-                        <catalog::CatalogPanel catalog={state.catalog.clone()} on_change={on_catalog} />
+                        <catalog::CatalogPanel catalog={state.catalog.clone()} on_change={on_catalog} on_sample={on_sample} />
                     </details>
                     <details class="panel" open={true}>
                         <summary>{ "Generated data" }</summary>
@@ -423,7 +433,7 @@ pub fn app() -> Html {
                 </section>
                 <section class="results-pane">
                     <simulator::Simulator plan={settled.plan.clone()} catalog={state.catalog.clone()}
-                        settings={settings} run={state.run} />
+                        settings={settings} run={state.run} sample={state.sample.clone()} on_generated={on_generated} />
                 </section>
             </main>
         </div>

@@ -1,5 +1,6 @@
 //! A live simulation in the browser: generate the scenario's data, then push the
-//! order stream through the query's plan a slice at a time, in simulated time, and
+//! order stream (or messages sampled from a topic, read as Dataflow reads them)
+//! through the query's plan a slice at a time, in simulated time, and
 //! keep what the page shows (counters, history for the charts, top keys, recent
 //! events for explanations). The same library calls as `sluice simulate`; the page
 //! decides how much to push a frame, so this module has no clock of its own and is
@@ -10,6 +11,7 @@ use std::rc::Rc;
 
 use serde_json::{Value as J, json};
 use sluice_datagen::{BatchParams, StatusMix, Stream, StreamOrder, StreamParams};
+use sluice_engine::input::MessageReader;
 use sluice_engine::{Engine, Options, Value};
 use sluice_sql::types::Field;
 use sluice_sql::{Catalog, Plan};
@@ -127,6 +129,9 @@ pub use sluice_datagen::{MAX_CUSTOMERS, MAX_ORDERS};
 pub const MAX_EVENTS: u64 = 10_000_000;
 /// The longest gap between events: one hour.
 pub const MAX_GAP_MILLIS: u64 = 3_600_000;
+/// How many reasons for dead-lettered messages a session keeps.
+pub const REASONS_KEPT: usize = 20;
+
 /// How many outputs, drops and events a session keeps for the page.
 pub const RETAIN: usize = 100_000;
 /// How many history samples the charts keep.
@@ -180,12 +185,90 @@ pub struct Sample {
     pub dropped: u64,
 }
 
-/// One topic's generated stream, with its next event ready.
+/// Messages sampled from a topic, streamed instead of generated orders. They stay
+/// in the page: a scenario's link and storage never hold them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampledStream {
+    /// The topic's SQL name.
+    pub topic: String,
+    /// What the page says of them, e.g. `412 messages sampled from projects/p/topics/orders at …`.
+    pub label: String,
+    /// Each message's publish time (microseconds since the epoch) and data, oldest first.
+    pub messages: Vec<(i64, String)>,
+}
+
+/// One topic's stream, with what comes next.
 struct Feed {
     topic: String,
     schema: Vec<Field>,
-    stream: Stream,
-    next: StreamOrder,
+    source: FeedSource,
+}
+
+enum FeedSource {
+    /// The generator's orders, the next one ready.
+    Generated {
+        stream: Box<Stream>,
+        next: StreamOrder,
+    },
+    /// Sampled messages, read with the topic's schema, from `at` on.
+    Sampled {
+        sample: Rc<SampledStream>,
+        reader: MessageReader,
+        at: usize,
+    },
+}
+
+impl Feed {
+    /// The time of this feed's next event, if it has one.
+    fn next_time(&self) -> Option<i64> {
+        match &self.source {
+            FeedSource::Generated { next, .. } => Some(next.event_timestamp),
+            FeedSource::Sampled { sample, at, .. } => sample.messages.get(*at).map(|m| m.0),
+        }
+    }
+
+    /// The next event, and its row or why the deployed pipeline refuses it.
+    fn take(&mut self) -> Option<(Event, Result<sluice_engine::Row, String>)> {
+        match &mut self.source {
+            FeedSource::Generated { stream, next } => {
+                let event = match stream.next() {
+                    Some(following) => std::mem::replace(next, following),
+                    None => next.clone(),
+                };
+                let row = event.to_row(&self.schema);
+                Some((Event::Order(event), Ok(row)))
+            }
+            FeedSource::Sampled { sample, reader, at } => {
+                let (time, data) = sample.messages.get(*at)?.clone();
+                *at += 1;
+                let row = reader.read(data.as_bytes(), time);
+                Some((Event::Message { time, data }, row))
+            }
+        }
+    }
+}
+
+/// An event pushed, kept for explanations.
+enum Event {
+    Order(StreamOrder),
+    Message { time: i64, data: String },
+}
+
+impl Event {
+    fn time(&self) -> i64 {
+        match self {
+            Self::Order(o) => o.event_timestamp,
+            Self::Message { time, .. } => *time,
+        }
+    }
+
+    /// As the page shows it: the order with its time, or the message's data.
+    fn text(&self) -> String {
+        match self {
+            Self::Order(o) => o.to_json().to_string(),
+            Self::Message { data, .. } => data.clone(),
+        }
+    }
 }
 
 /// A running simulation.
@@ -201,7 +284,14 @@ pub struct Session {
     /// The stream has ended (the event limit was reached) and every window closed.
     pub finished: bool,
     /// Recent events by event number, for explanations (JSON is made when shown).
-    events: VecDeque<(u32, StreamOrder)>,
+    events: VecDeque<(u32, Event)>,
+    /// The sampled messages streamed, if any.
+    pub sample: Option<Rc<SampledStream>>,
+    /// Sampled messages the deployed pipeline would send to its dead-letter table,
+    /// and the first few reasons.
+    pub dead_lettered: u64,
+    /// The first reasons (at most [`REASONS_KEPT`]).
+    pub dead_letter_reasons: Vec<String>,
     history: VecDeque<Sample>,
     /// Output spend (or count) by key, for the top-keys chart.
     top: HashMap<String, f64>,
@@ -212,7 +302,7 @@ pub struct Session {
 impl Session {
     /// Generates the data and builds the bounded side of `plan`.
     pub fn new(plan: Rc<Plan>, catalog: &Catalog, settings: Settings) -> Result<Self, String> {
-        Self::with_clock(plan, catalog, settings, None)
+        Self::with_clock(plan, catalog, settings, None, None)
     }
 
     /// As [`Session::new`], with a clock (nanoseconds) that times the operators.
@@ -220,6 +310,7 @@ impl Session {
         plan: Rc<Plan>,
         catalog: &Catalog,
         settings: Settings,
+        sample: Option<Rc<SampledStream>>,
         clock: Option<Box<dyn Fn() -> u64>>,
     ) -> Result<Self, String> {
         let tables = sluice_datagen::tables(catalog, &settings.batch);
@@ -234,15 +325,27 @@ impl Session {
             let Some(source) = catalog.sources.iter().find(|s| s.sql_name() == *topic) else {
                 return Err(format!("the catalog has no topic {topic}"));
             };
-            let mut stream = Stream::new(settings.stream(i as u64));
-            let Some(next) = stream.next() else {
-                continue;
+            let source_of_events = match &sample {
+                Some(sample) if sample.topic == *topic => FeedSource::Sampled {
+                    sample: sample.clone(),
+                    reader: MessageReader::new(&source.schema),
+                    at: 0,
+                },
+                _ => {
+                    let mut stream = Stream::new(settings.stream(i as u64));
+                    let Some(next) = stream.next() else {
+                        continue;
+                    };
+                    FeedSource::Generated {
+                        stream: Box::new(stream),
+                        next,
+                    }
+                }
             };
             feeds.push(Feed {
                 topic: topic.to_string(),
                 schema: source.schema.clone(),
-                stream,
-                next,
+                source: source_of_events,
             });
         }
         let columns = engine.output_columns();
@@ -256,10 +359,10 @@ impl Session {
             .map(|key| (key, find(&["amount", "total", "spend", "total_spend"])));
         let sim_time = feeds
             .iter()
-            .map(|f| f.next.event_timestamp)
+            .filter_map(Feed::next_time)
             .min()
             .unwrap_or(StreamParams::default().start_micros);
-        let finished = feeds.is_empty() || settings.events == 0;
+        let finished = feeds.iter().all(|f| f.next_time().is_none()) || settings.events == 0;
         let mut session = Self {
             engine,
             feeds,
@@ -268,6 +371,9 @@ impl Session {
             sim_time,
             finished: false,
             events: VecDeque::new(),
+            sample,
+            dead_lettered: 0,
+            dead_letter_reasons: Vec::new(),
             history: VecDeque::new(),
             top: HashMap::new(),
             top_columns,
@@ -294,7 +400,7 @@ impl Session {
         if self.finished {
             return None;
         }
-        self.feeds.iter().map(|f| f.next.event_timestamp).min()
+        self.feeds.iter().filter_map(Feed::next_time).min()
     }
 
     /// Pushes the next event; false when the stream has ended.
@@ -302,25 +408,37 @@ impl Session {
         if self.finished {
             return Ok(false);
         }
-        let Some(i) = (0..self.feeds.len()).min_by_key(|i| self.feeds[*i].next.event_timestamp)
-        else {
+        let next = (0..self.feeds.len())
+            .filter_map(|i| Some((self.feeds[i].next_time()?, i)))
+            .min();
+        let Some((_, i)) = next else {
             self.end();
             return Ok(false);
         };
         let feed = &mut self.feeds[i];
-        let event = match feed.stream.next() {
-            Some(next) => std::mem::replace(&mut feed.next, next),
-            None => feed.next.clone(),
+        let Some((event, row)) = feed.take() else {
+            self.end();
+            return Ok(false);
         };
-        let number = self.engine.events();
-        self.engine
-            .push(&feed.topic, event.to_row(&feed.schema))
-            .map_err(|e| e.to_string())?;
-        self.sim_time = self.sim_time.max(event.event_timestamp);
-        if self.events.len() == RETAIN {
-            self.events.pop_front();
+        self.sim_time = self.sim_time.max(event.time());
+        match row {
+            Ok(row) => {
+                let number = self.engine.events();
+                self.engine
+                    .push(&feed.topic, row)
+                    .map_err(|e| e.to_string())?;
+                if self.events.len() == RETAIN {
+                    self.events.pop_front();
+                }
+                self.events.push_back((number, event));
+            }
+            Err(why) => {
+                self.dead_lettered += 1;
+                if self.dead_letter_reasons.len() < REASONS_KEPT {
+                    self.dead_letter_reasons.push(why);
+                }
+            }
         }
-        self.events.push_back((number, event));
         if self.pushed() >= self.settings.events {
             self.end();
         }
@@ -335,6 +453,10 @@ impl Session {
         while n < max_events && self.next_time().is_some_and(|t| t <= until) {
             self.step()?;
             n += 1;
+        }
+        if !self.finished && self.next_time().is_none() {
+            // A sample ran out: the stream ends, as at the event limit.
+            self.end();
         }
         if !self.finished && self.next_time().is_none_or(|t| t > until) {
             self.sim_time = self.sim_time.max(until);
@@ -418,7 +540,7 @@ impl Session {
     pub fn event_text(&self, number: u32) -> Option<String> {
         let first = self.events.front()?.0;
         let (n, event) = self.events.get(number.checked_sub(first)? as usize)?;
-        (*n == number).then(|| event.to_json().to_string())
+        (*n == number).then(|| event.text())
     }
 
     /// Output `abs` (0 = the first ever), while it is kept.
@@ -594,6 +716,97 @@ mod tests {
             })
             .sum();
         assert!((total - direct).abs() < 1e-6, "{total} {direct}");
+    }
+
+    /// The reference query over `sample` instead of its generated orders.
+    fn sampled(settings: Settings, sample: SampledStream) -> Session {
+        let catalog = Catalog::reference();
+        let analysis = sluice_sql::analyze(sluice_sql::reference::QUERY, &catalog);
+        let plan = Rc::new(analysis.plan.expect("the reference query plans"));
+        Session::with_clock(plan, &catalog, settings, Some(Rc::new(sample)), None)
+            .expect("a session")
+    }
+
+    #[test]
+    fn sampled_messages_stream_as_the_orders_they_carry() {
+        // The generator's own orders, as a publisher sends them: the payload, published
+        // at the event's time. Streamed as sampled messages, they give the same rows.
+        let settings = Settings {
+            events: 300,
+            ..Settings::default()
+        };
+        let topic = Catalog::reference().sources[0].sql_name();
+        let messages: Vec<(i64, String)> = Stream::new(settings.stream(0))
+            .take(300)
+            .map(|o| (o.event_timestamp, o.payload().to_string()))
+            .collect();
+        let mut generated = reference(settings);
+        generated.run_to_end().expect("runs");
+        let mut from_sample = sampled(
+            settings,
+            SampledStream {
+                topic,
+                label: "300 messages".into(),
+                messages,
+            },
+        );
+        from_sample.run_to_end().expect("runs");
+        assert!(from_sample.finished);
+        assert_eq!(from_sample.pushed(), 300);
+        assert_eq!(from_sample.dead_lettered, 0);
+        let rows = |s: &Session| -> Vec<String> {
+            s.engine()
+                .outputs
+                .iter()
+                .map(|o| format!("{:?}", o.row))
+                .collect()
+        };
+        assert!(!rows(&generated).is_empty());
+        assert_eq!(rows(&from_sample), rows(&generated));
+        let first = from_sample.sample.as_ref().expect("a sample").messages[0]
+            .1
+            .clone();
+        assert_eq!(
+            from_sample.event_text(0),
+            Some(first),
+            "an event shows as its message"
+        );
+    }
+
+    #[test]
+    fn a_message_dataflow_refuses_is_dead_lettered_with_why_and_the_stream_ends_with_the_sample() {
+        let topic = Catalog::reference().sources[0].sql_name();
+        let mut s = sampled(
+            Settings::default(),
+            SampledStream {
+                topic,
+                label: "3 messages".into(),
+                messages: vec![
+                    (
+                        1_000_000,
+                        r#"{"customer_id": 1, "amount": 1.5, "order_status": "Open"}"#.into(),
+                    ),
+                    (2_000_000, r#"{"customer_id": "1"}"#.into()),
+                    (3_000_000, "not json".into()),
+                ],
+            },
+        );
+        assert_eq!(s.sim_time, 1_000_000);
+        // Played (not stepped) to past the last message: the stream ends with the sample.
+        assert_eq!(s.advance(10_000_000, 100).expect("advances"), 3);
+        assert!(s.finished);
+        assert_eq!((s.pushed(), s.dead_lettered), (1, 2));
+        assert!(
+            s.dead_letter_reasons[0].contains("customer_id"),
+            "{:?}",
+            s.dead_letter_reasons
+        );
+        assert!(
+            s.dead_letter_reasons[1].starts_with("not JSON"),
+            "{:?}",
+            s.dead_letter_reasons
+        );
+        assert_eq!(s.sim_time, 3_000_000);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use crate::components::catalog;
 use crate::components::deploy::Analysed;
-use crate::simulation::Settings;
+use crate::simulation::{SampledStream, Settings};
 
 /// The page's colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +105,9 @@ pub struct State {
     /// What the simulation and the deploy panel show; `None` until the first paint
     /// (they show the newest analysis then).
     pub settled: Option<Settled>,
+    /// Messages sampled from a topic that the simulation streams instead of its
+    /// generated orders; never part of the scenario kept or shared.
+    pub sample: Option<Rc<SampledStream>>,
 }
 
 /// What can happen to the [`State`].
@@ -125,6 +128,8 @@ pub enum Action {
     Settled(Settled),
     /// The theme button.
     ThemeToggled,
+    /// The simulation streams these sampled messages (`None`: generated orders again).
+    Sampled(Option<Rc<SampledStream>>),
     /// The clipboard's answer to Copy link (`None`: the scenario changed since).
     LinkCopied(Option<bool>),
     /// A problem was chosen: send the editor's cursor to its line and column.
@@ -150,6 +155,7 @@ impl State {
             jump: None,
             deploy_seen: false,
             settled: None,
+            sample: None,
         }
     }
 
@@ -189,6 +195,7 @@ impl Reducible for State {
             }
             Action::Settled(current) => next.settled = Some(current),
             Action::ThemeToggled => next.theme = next.theme.toggled(),
+            Action::Sampled(sample) => next.sample = sample,
             Action::LinkCopied(answer) => next.copied = answer,
             Action::JumpedTo(line, column) => {
                 let n = next.jump.map_or(0, |(_, _, n)| n + 1);

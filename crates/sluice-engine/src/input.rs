@@ -114,6 +114,45 @@ pub fn row_from_message(object: &serde_json::Value, schema: &[Field]) -> Result<
     Ok(row)
 }
 
+/// Reads a topic's messages as rows of its schema: the payload's fields as
+/// [`row_from_message`] reads them, and the publish time as `event_timestamp`
+/// (Dataflow's, whatever the payload says; it is not in the payload).
+#[derive(Debug, Clone)]
+pub struct MessageReader {
+    payload: Vec<Field>,
+    time_at: Option<usize>,
+}
+
+impl MessageReader {
+    /// A reader for a topic of `schema`.
+    pub fn new(schema: &[Field]) -> Self {
+        use sluice_sql::catalog::EVENT_TIMESTAMP;
+        Self {
+            payload: schema
+                .iter()
+                .filter(|f| f.name != EVENT_TIMESTAMP)
+                .cloned()
+                .collect(),
+            time_at: schema.iter().position(|f| f.name == EVENT_TIMESTAMP),
+        }
+    }
+
+    /// The row of a message published at `publish_micros` with `data`, or why
+    /// the deployed pipeline would refuse it (and send it to the dead-letter table).
+    pub fn read(&self, data: &[u8], publish_micros: i64) -> Result<Row, String> {
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(data).map_err(|e| format!("not JSON: {e}"))?;
+        if let Some(object) = payload.as_object_mut() {
+            object.remove(sluice_sql::catalog::EVENT_TIMESTAMP);
+        }
+        let mut row = row_from_message(&payload, &self.payload)?;
+        if let Some(i) = self.time_at {
+            row.insert(i, Value::Timestamp(publish_micros));
+        }
+        Ok(row)
+    }
+}
+
 /// A message's value of a field of type `t` as the deployed pipeline reads it:
 /// records keep only the fields they name (exactly); or why the pipeline refuses
 /// it (the error continues `field "name"`).

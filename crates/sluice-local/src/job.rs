@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
+use sluice_engine::input::MessageReader;
 use sluice_engine::{Engine, Options};
-use sluice_sql::catalog::EVENT_TIMESTAMP;
-use sluice_sql::types::Field;
 
 use crate::store::{self, Message};
 use crate::{Inner, JobSpec, LocalError, now_micros};
@@ -175,42 +174,6 @@ pub(crate) fn set_starting(
     Ok(())
 }
 
-/// A topic's schema split for reading messages: the payload's fields, and where
-/// `event_timestamp` (the publish time, not in the payload) goes in the row.
-struct Decoder {
-    payload: Vec<Field>,
-    time_at: Option<usize>,
-}
-
-impl Decoder {
-    fn new(schema: &[Field]) -> Self {
-        Self {
-            payload: schema
-                .iter()
-                .filter(|f| f.name != EVENT_TIMESTAMP)
-                .cloned()
-                .collect(),
-            time_at: schema.iter().position(|f| f.name == EVENT_TIMESTAMP),
-        }
-    }
-
-    /// The message's payload plus its publish time as `event_timestamp`, as a row.
-    fn decode(&self, m: &Message) -> Result<sluice_engine::Row, String> {
-        let mut payload: Value = serde_json::from_slice(&m.data)
-            .map_err(|e| format!("message {} is not JSON: {e}", m.seq))?;
-        // The publish time is the event time, whatever the message says.
-        if let Some(object) = payload.as_object_mut() {
-            object.remove(EVENT_TIMESTAMP);
-        }
-        let mut row = sluice_engine::input::row_from_message(&payload, &self.payload)
-            .map_err(|e| format!("message {}: {e}", m.seq))?;
-        if let Some(i) = self.time_at {
-            row.insert(i, sluice_engine::Value::Timestamp(m.publish_micros));
-        }
-        Ok(row)
-    }
-}
-
 /// Whether the owner asks a starting job to stop: its ask (cancel or quit).
 fn stopping(stop: &AtomicU8) -> Option<u8> {
     let ask = stop.load(Ordering::Acquire);
@@ -307,10 +270,10 @@ fn run(
         .collect();
     // Stream sources by their SQL name, with the local topic each reads.
     let topics: Vec<String> = prepared.streams.iter().map(|(_, t, _)| t.clone()).collect();
-    let decoders: Vec<Decoder> = prepared
+    let decoders: Vec<MessageReader> = prepared
         .streams
         .iter()
-        .map(|(_, _, s)| Decoder::new(s))
+        .map(|(_, _, s)| MessageReader::new(s))
         .collect();
     let source_of = |topic: &str| {
         prepared
@@ -325,7 +288,10 @@ fn run(
         let Some((sql_name, decoder)) = source_of(&m.topic) else {
             return;
         };
-        match decoder.decode(m) {
+        match decoder
+            .read(&m.data, m.publish_micros)
+            .map_err(|e| format!("message {}: {e}", m.seq))
+        {
             Ok(row) => {
                 if let Err(e) = engine.push(sql_name, row) {
                     tracing::warn!(job = %name, seq = m.seq, error = %e, "an event failed");

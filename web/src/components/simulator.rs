@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::components::outputs::Selection;
 use crate::components::{charts, graph, outputs};
-use crate::simulation::{Session, Settings, Speed};
+use crate::simulation::{SampledStream, Session, Settings, Speed};
 use crate::timing::{mark, measure};
 
 /// Engine work per animation frame, in milliseconds: leaves the rest of a 60 Hz
@@ -39,6 +39,21 @@ pub struct Props {
     pub settings: Settings,
     /// Bumped by the editor's run shortcut: restart and play.
     pub run: u32,
+    /// Messages sampled from a topic, streamed instead of its generated orders.
+    #[prop_or_default]
+    pub sample: Option<Rc<SampledStream>>,
+    /// Back to generated orders.
+    #[prop_or_default]
+    pub on_generated: Callback<()>,
+}
+
+/// Whether two optional samples are the same one.
+fn same_sample(a: &Option<Rc<SampledStream>>, b: &Option<Rc<SampledStream>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// Play state shared with the animation-frame loop.
@@ -115,15 +130,21 @@ impl Shared {
         let Some(plan) = props.plan.clone() else {
             return false;
         };
-        let current = self
-            .session
-            .borrow()
-            .as_ref()
-            .is_some_and(|s| Rc::ptr_eq(&s.plan, &plan) && s.settings == props.settings);
+        let current = self.session.borrow().as_ref().is_some_and(|s| {
+            Rc::ptr_eq(&s.plan, &plan)
+                && s.settings == props.settings
+                && same_sample(&s.sample, &props.sample)
+        });
         if current {
             return true;
         }
-        match Session::with_clock(plan, &props.catalog, props.settings, Some(clock())) {
+        match Session::with_clock(
+            plan,
+            &props.catalog,
+            props.settings,
+            props.sample.clone(),
+            Some(clock()),
+        ) {
             Ok(s) => {
                 *self.session.borrow_mut() = Some(s);
                 *self.error.borrow_mut() = None;
@@ -319,6 +340,8 @@ pub fn simulator(props: &Props) -> Html {
         catalog: props.catalog.clone(),
         settings: props.settings,
         run: props.run,
+        sample: props.sample.clone(),
+        on_generated: props.on_generated.clone(),
     });
     {
         // The editor's run shortcut: start over and play.
@@ -398,7 +421,9 @@ pub fn simulator(props: &Props) -> Html {
     };
     let session = shared.session.borrow();
     let stale = session.as_ref().is_some_and(|s| {
-        props.plan.as_ref().is_none_or(|p| !Rc::ptr_eq(&s.plan, p)) || s.settings != props.settings
+        props.plan.as_ref().is_none_or(|p| !Rc::ptr_eq(&s.plan, p))
+            || s.settings != props.settings
+            || !same_sample(&s.sample, &props.sample)
     });
     let can_run = props.plan.is_some();
     html! {
@@ -423,6 +448,12 @@ pub fn simulator(props: &Props) -> Html {
                     <span class="hint stale">{ "The query or the settings changed: Play or Reset starts over with them." }</span>
                 }
             </div>
+            if let Some(sample) = &props.sample {
+                <p class="hint data-source" id="data-source">
+                    { format!("Streaming {}; the tables are generated (seed {}). The messages stay in this page.", sample.label, props.settings.batch.seed) }
+                    <button class="secondary small" id="use-generated" onclick={props.on_generated.reform(|_: MouseEvent| ())}>{ "Stream generated orders" }</button>
+                </p>
+            }
             if let Some(e) = shared.error.borrow().as_ref() {
                 <p class="run-error" role="alert">{ e.clone() }</p>
             }
@@ -466,6 +497,9 @@ fn counters(s: &Session, control: &Control) -> Html {
             <span><b>{ pending }</b>{ " pending" }</span>
             <span><b id="row-count">{ engine.outputs_total() }</b>{ " rows" }</span>
             <span><b>{ format!("{rate:.0}") }</b>{ " events/s" }</span>
+            if s.sample.is_some() {
+                <span id="dead-lettered" title={s.dead_letter_reasons.join("\n")}><b>{ s.dead_lettered }</b>{ " dead-lettered" }</span>
+            }
             <span class="sim-clock" title="Simulated time">{ clock_text(s.sim_time) }</span>
         </div>
     }

@@ -8,6 +8,7 @@ use sluice_sql::infer::{InferError, Inferred};
 use yew::prelude::*;
 
 use super::{columns, fields_tree};
+use crate::simulation::SampledStream;
 
 /// A topic's schema being inferred from pasted messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,8 +42,8 @@ pub(super) enum Sampling {
     Idle,
     /// Asked for; the server is pulling.
     Asking,
-    /// Taken: what it was, and what was left out.
-    Taken(String, Vec<String>),
+    /// Taken: what it was, what was left out, and the messages as a stream.
+    Taken(String, Vec<String>, Rc<SampledStream>),
     /// Why there is none.
     Failed(String),
 }
@@ -55,6 +56,8 @@ pub(super) struct Actions {
     pub(super) on_infer: Callback<MouseEvent>,
     /// Sample the topic.
     pub(super) on_sample: Callback<MouseEvent>,
+    /// Simulate on the sampled messages.
+    pub(super) on_simulate: Callback<MouseEvent>,
     /// Use this schema.
     pub(super) on_use: Callback<MouseEvent>,
     /// Cancel.
@@ -108,9 +111,15 @@ pub(super) fn infer_pane(name: &str, now: &Inferring, actions: &Actions) -> Html
         Sampling::Failed(why) => {
             html! { <p class="run-error sample-status" role="alert">{ format!("No sample: {why}") }</p> }
         }
-        Sampling::Taken(what, notes) => html! {
+        Sampling::Taken(what, notes, stream) => html! {
             <div class="sample-status" role="status">
-                <p class="hint">{ what.clone() }</p>
+                <p class="hint">{ what.clone() }
+                    if !stream.messages.is_empty() {
+                        { " " }
+                        <button class="secondary small simulate-sample" onclick={actions.on_simulate.clone()}
+                            title="Stream these messages through the query instead of generated orders">{ "Simulate on these messages" }</button>
+                    }
+                </p>
                 if !notes.is_empty() {
                     <ul class="findings">
                         { for notes.iter().map(|n| html! { <li class="finding note">{ n.clone() }</li> }) }

@@ -10,6 +10,8 @@
 use std::rc::Rc;
 
 use sluice_deploy::wire::{CatalogLoadRequest, ProjectCatalog, SampleRequest, TopicSample};
+
+use crate::simulation::SampledStream;
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{Source, SourceKind};
 use sluice_sql::infer::infer_topic_schema;
@@ -41,6 +43,9 @@ pub struct Props {
     pub catalog: Rc<Catalog>,
     /// Called with every change.
     pub on_change: Callback<Change>,
+    /// Called with sampled messages the simulation is to stream.
+    #[prop_or_default]
+    pub on_sample: Callback<Rc<SampledStream>>,
 }
 
 /// Rewrites the source names of `query` from project `old` to `new`
@@ -287,10 +292,11 @@ pub fn catalog_panel(props: &Props) -> Html {
                         );
                         let result = (!sample.messages.is_empty())
                             .then(|| Rc::new(infer_topic_schema(&messages)));
+                        let stream = Rc::new(sampled_stream(&now.source, &what, &sample));
                         Inferring {
                             messages,
                             result,
-                            sampling: Sampling::Taken(what, sample.notes),
+                            sampling: Sampling::Taken(what, sample.notes, stream),
                             ..now
                         }
                     }
@@ -393,10 +399,23 @@ pub fn catalog_panel(props: &Props) -> Html {
         let loading = loading.clone();
         Callback::from(move |_: MouseEvent| loading.set(None))
     };
+    let on_simulate = {
+        let (inferring, on_sample) = (inferring.clone(), props.on_sample.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(Inferring {
+                sampling: Sampling::Taken(_, _, stream),
+                ..
+            }) = &*inferring
+            {
+                on_sample.emit(stream.clone());
+            }
+        })
+    };
     let actions = Actions {
         on_messages,
         on_infer,
         on_sample,
+        on_simulate,
         on_use: on_use_inferred,
         on_close: on_close_infer,
     };
@@ -542,6 +561,23 @@ pub fn catalog_panel(props: &Props) -> Html {
                 <button class="secondary small" type="submit">{ "Add" }</button>
             </form>
         </section>
+    }
+}
+
+/// A topic's sample as the simulation streams it: each message at its publish
+/// time, oldest first; a message whose time does not read keeps its place.
+fn sampled_stream(topic: &str, what: &str, sample: &TopicSample) -> SampledStream {
+    let mut messages: Vec<(i64, String)> = Vec::with_capacity(sample.messages.len());
+    for m in &sample.messages {
+        let previous = messages.last().map_or(0, |p| p.0);
+        let time = sluice_sql::literal::parse_timestamp(&m.publish_time).unwrap_or(previous);
+        messages.push((time, m.data.clone()));
+    }
+    messages.sort_by_key(|m| m.0);
+    SampledStream {
+        topic: topic.to_string(),
+        label: what.to_string(),
+        messages,
     }
 }
 
