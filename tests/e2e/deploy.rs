@@ -276,13 +276,33 @@ async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result
     tokio::time::sleep(Duration::from_millis(500)).await;
     let subscriptions = fake.state().subscriptions.len();
     ensure!(subscriptions == 1, "{subscriptions} sampling subscriptions");
-    let messages: Vec<_> = [
-        r#"{"customer_id": 37, "amount": 612.45, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}"#,
-        r#"{"customer_id": 12, "amount": 530.1, "order_status": "Open", "order_datetime": "2026-11-24 10:15:04"}"#,
-    ]
-    .iter()
-    .map(|m| json!({"data": base64::engine::general_purpose::STANDARD.encode(m)}))
-    .collect();
+    // One order of a customer who spent $5,000 on closed orders in the page's
+    // generated tables (the generator's defaults), one of a customer who did not.
+    let mut closed = std::collections::BTreeMap::<i64, f64>::new();
+    for o in sluice_datagen::orders(&sluice_datagen::BatchParams::default()) {
+        if o.order_status == "Closed" {
+            *closed.entry(o.customer_id).or_default() += o.amount;
+        }
+    }
+    let winner = closed
+        .iter()
+        .find(|(_, total)| **total >= 5000.0)
+        .map(|(c, _)| *c)
+        .context("a customer over $5,000")?;
+    let other = closed
+        .iter()
+        .find(|(_, total)| **total < 5000.0)
+        .map(|(c, _)| *c)
+        .context("a customer under $5,000")?;
+    let messages: Vec<_> = [winner, other]
+        .iter()
+        .map(|c| {
+            let m = format!(
+                r#"{{"customer_id": {c}, "amount": 612.45, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}}"#
+            );
+            json!({"data": base64::engine::general_purpose::STANDARD.encode(m)})
+        })
+        .collect();
     let (status, answer) = sluice_e2e::http_post_json(
         &format!("{}/v1/projects/{PROJECT}/topics/orders:publish", fake.url()),
         &json!({"messages": messages}),
@@ -332,6 +352,13 @@ async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result
         summary.contains("2 events") && summary.contains("0 dead-lettered"),
         "{summary}"
     );
+    // The winner's order lands in BigQuery; the other is dropped at the join.
+    let rows = client
+        .find(Locator::Css("#row-count"))
+        .await?
+        .text()
+        .await?;
+    ensure!(rows == "1", "{rows} rows: {summary}");
     browser.screenshot("simulating-sample").await?;
     wait_for(client, "#use-generated").await?.click().await?;
     wait_for(client, "#reset").await?.click().await?;
