@@ -366,6 +366,40 @@ async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result
         !t.contains("dead-lettered")
     })
     .await?;
+    // Again, replaying what the topic retained: the same two orders come back.
+    wait_for(client, "#catalog .replay-sample")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .sample-topic")
+        .await?
+        .click()
+        .await?;
+    wait_text(
+        client,
+        "#catalog .sample-status",
+        Duration::from_secs(10),
+        |t| t.contains("Sampling the topic"),
+    )
+    .await?;
+    let again = wait_text(
+        client,
+        "#catalog .sample-status",
+        Duration::from_secs(30),
+        |t| t.contains("sampled from"),
+    )
+    .await?;
+    ensure!(again.contains("2 messages sampled"), "{again}");
+    let seeks = fake
+        .calls()
+        .iter()
+        .filter(|c| *c == "pubsub.projects.subscriptions.seek")
+        .count();
+    ensure!(seeks == 1, "{seeks} seeks");
+    ensure!(
+        fake.state().subscriptions.is_empty(),
+        "the replaying subscription is left"
+    );
     ensure!(
         fake.state().subscriptions.is_empty(),
         "the sampling subscription is left"
@@ -380,8 +414,10 @@ async fn a_topic_is_sampled_and_its_schema_inferred_leaving_no_subscription() ->
         .await
         .context("the fake Google Cloud")?;
     let topic = format!("projects/{PROJECT}/topics/orders");
-    fake.state()
-        .topics
-        .insert(topic.clone(), json!({"name": topic}));
+    // The topic keeps a day of messages, so a sample can replay them.
+    fake.state().topics.insert(
+        topic.clone(),
+        json!({"name": topic, "messageRetentionDuration": "86400s"}),
+    );
     with_cloud(&fake, "sample-topic", sample_topic).await
 }

@@ -21,7 +21,12 @@ pub(super) struct Inferring {
     pub(super) result: Option<Rc<Result<Inferred, InferError>>>,
     /// Where a sample of the topic stands.
     pub(super) sampling: Sampling,
+    /// Whether a sample first replays the last [`REPLAY_MINUTES`] the topic kept.
+    pub(super) replay: bool,
 }
+
+/// How far back a replaying sample starts.
+pub(super) const REPLAY_MINUTES: u64 = 10;
 
 impl Inferring {
     /// A pane for `source`, empty.
@@ -31,6 +36,7 @@ impl Inferring {
             messages: String::new(),
             result: None,
             sampling: Sampling::Idle,
+            replay: false,
         }
     }
 }
@@ -58,6 +64,8 @@ pub(super) struct Actions {
     pub(super) on_sample: Callback<MouseEvent>,
     /// Simulate on the sampled messages.
     pub(super) on_simulate: Callback<MouseEvent>,
+    /// The replay box was ticked or cleared.
+    pub(super) on_replay: Callback<Event>,
     /// Use this schema.
     pub(super) on_use: Callback<MouseEvent>,
     /// Cancel.
@@ -138,6 +146,10 @@ pub(super) fn infer_pane(name: &str, now: &Inferring, actions: &Actions) -> Html
                 <button class="run small infer-run" onclick={actions.on_infer.clone()}>{ "Infer schema" }</button>
                 <button class="secondary small sample-topic" disabled={now.sampling == Sampling::Asking} onclick={actions.on_sample.clone()}
                     title="Pull up to 200 messages for up to 10 s through a temporary subscription, deleted afterwards">{ "Sample the topic" }</button>
+                <label class="hint replay" title="Seek the sampling subscription back, so that the messages the topic retained come first (the topic needs a message retention)">
+                    <input type="checkbox" class="replay-sample" checked={now.replay} onchange={actions.on_replay.clone()} />
+                    { format!(" replay the last {REPLAY_MINUTES} minutes") }
+                </label>
                 <button class="secondary small use-inferred" disabled={!usable} onclick={actions.on_use.clone()}>{ "Use this schema" }</button>
                 <button class="secondary small" onclick={actions.on_close.clone()}>{ "Cancel" }</button>
             </div>

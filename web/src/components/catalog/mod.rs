@@ -257,7 +257,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                 topic: source.name.clone(),
                 max_messages: 200,
                 seconds: 10,
-                replay_minutes: None,
+                replay_minutes: now.replay.then_some(infer::REPLAY_MINUTES),
             };
             inferring.set(Some(Inferring {
                 sampling: Sampling::Asking,
@@ -411,8 +411,23 @@ pub fn catalog_panel(props: &Props) -> Html {
             }
         })
     };
+    let on_replay = {
+        let inferring = inferring.clone();
+        Callback::from(move |e: Event| {
+            if let (Some(input), Some(now)) = (
+                e.target_dyn_into::<web_sys::HtmlInputElement>(),
+                (*inferring).clone(),
+            ) {
+                inferring.set(Some(Inferring {
+                    replay: input.checked(),
+                    ..now
+                }));
+            }
+        })
+    };
     let actions = Actions {
         on_messages,
+        on_replay,
         on_infer,
         on_sample,
         on_simulate,
