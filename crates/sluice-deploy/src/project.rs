@@ -2,7 +2,7 @@
 //! sources, read with `pubsub.projects.topics.list`, `bigquery.datasets.list`,
 //! `bigquery.tables.list` and `bigquery.tables.get`, every page followed. The
 //! requests and the reading of the answers are pure; [`load`] (feature `cloud`)
-//! sends them. Field names are the discovery documents' (`../shared/gcp/discovery/`:
+//! sends them. Field names are the discovery documents' (`crates/sluice-fake-gcp/discovery/`:
 //! `ListTopicsResponse.topics`/`nextPageToken`, `Topic.schemaSettings`,
 //! `DatasetList.datasets[].datasetReference`, `TableList.tables[].tableReference`
 //! and `type`, `Table.schema`).
@@ -60,7 +60,7 @@ pub struct Loaded {
 
 /// A query string value, escaped as a URL needs it (RFC 3986 unreserved
 /// characters stay).
-pub(crate) fn escape(value: &str) -> String {
+fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -72,7 +72,7 @@ pub(crate) fn escape(value: &str) -> String {
     out
 }
 
-fn with_token(path: String, token: Option<&str>) -> String {
+pub(crate) fn with_token(path: String, token: Option<&str>) -> String {
     match token {
         Some(t) => format!("{path}&pageToken={}", escape(t)),
         None => path,
@@ -255,100 +255,87 @@ pub fn topic_note(topic: &ListedTopic) -> String {
     }
 }
 
+/// Every item of a paged list: `request` makes each page's request from the
+/// token of the one before, `read` reads its answer. Followed for at most
+/// [`MAX_PAGES`] pages; the `bool` says whether pages were left unread.
+#[cfg(feature = "cloud")]
+pub(crate) async fn list_all<T>(
+    client: &crate::gcp::Client,
+    request: impl Fn(Option<&str>) -> Request,
+    read: impl Fn(&Value) -> Result<Page<T>, String>,
+) -> Result<(Vec<T>, bool), crate::gcp::GcpError> {
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let request = request(token.as_deref());
+        let page = read(&client.send(&request).await?).map_err(|why| crate::gcp::GcpError {
+            call: request.call.clone(),
+            resource: request.resource.clone(),
+            status: None,
+            message: format!("an answer Sluice cannot read: {why}"),
+        })?;
+        items.extend(page.items);
+        token = page.next;
+        if token.is_none() {
+            return Ok((items, false));
+        }
+    }
+    Ok((items, true))
+}
+
 /// Reads `project`'s topics and tables with `client`, following every page.
 #[cfg(feature = "cloud")]
 pub async fn load(
     client: &crate::gcp::Client,
     project: &str,
 ) -> Result<Loaded, crate::gcp::GcpError> {
-    let broken = |request: &Request, why: String| crate::gcp::GcpError {
-        call: request.call.clone(),
-        resource: request.resource.clone(),
-        status: None,
-        message: format!("an answer Sluice cannot read: {why}"),
-    };
     let mut loaded = Loaded::default();
-    // Topics.
-    let mut token = None;
-    for pages in 1.. {
-        let request = list_topics(project, token.as_deref());
-        let page = topics_page(&client.send(&request).await?).map_err(|e| broken(&request, e))?;
-        for topic in &page.items {
-            loaded.sources.push(topic_source(project, &topic.name));
-            loaded.notes.push(topic_note(topic));
-        }
-        token = page.next;
-        if token.is_none() {
-            break;
-        }
-        if pages == MAX_PAGES {
-            loaded.notes.push(format!(
-                "more than {MAX_PAGES} pages of topics: the rest are left out"
-            ));
-            break;
-        }
+    let cut = |what: &str| format!("more than {MAX_PAGES} pages of {what}: the rest are left out");
+    let (topics, more) = list_all(client, |t| list_topics(project, t), topics_page).await?;
+    for topic in &topics {
+        loaded.sources.push(topic_source(project, &topic.name));
+        loaded.notes.push(topic_note(topic));
     }
-    // Datasets, then each one's tables.
-    let mut datasets = Vec::new();
-    let mut token = None;
-    for pages in 1.. {
-        let request = list_datasets(project, token.as_deref());
-        let page = datasets_page(&client.send(&request).await?).map_err(|e| broken(&request, e))?;
-        datasets.extend(page.items);
-        token = page.next;
-        if token.is_none() {
-            break;
-        }
-        if pages == MAX_PAGES {
-            loaded.notes.push(format!(
-                "more than {MAX_PAGES} pages of datasets: the rest are left out"
-            ));
-            break;
-        }
+    if more {
+        loaded.notes.push(cut("topics"));
+    }
+    let (datasets, more) = list_all(client, |t| list_datasets(project, t), datasets_page).await?;
+    if more {
+        loaded.notes.push(cut("datasets"));
     }
     let mut read = 0;
     for dataset in &datasets {
-        let mut token = None;
-        for pages in 1.. {
-            let request = list_tables(project, dataset, token.as_deref());
-            let page =
-                tables_page(&client.send(&request).await?).map_err(|e| broken(&request, e))?;
-            for listed in page.items {
-                if listed.kind != "TABLE" {
-                    loaded.notes.push(format!(
-                        "{dataset}.{}: a {}, left out (Sluice reads tables)",
-                        listed.table, listed.kind
-                    ));
-                    continue;
-                }
-                if read == MAX_TABLES {
-                    loaded.notes.push(format!(
-                        "more than {MAX_TABLES} tables: {dataset}.{} and the rest are left out",
-                        listed.table
-                    ));
-                    return Ok(loaded);
-                }
-                read += 1;
-                let request = get_table(project, dataset, &listed.table);
-                let answer = client.send(&request).await?;
-                match table_source(project, dataset, &listed.table, &answer) {
-                    Ok(source) => loaded.sources.push(source),
-                    Err(why) => loaded.notes.push(format!(
-                        "{dataset}.{}: left out, its schema {why}",
-                        listed.table
-                    )),
-                }
-            }
-            token = page.next;
-            if token.is_none() {
-                break;
-            }
-            if pages == MAX_PAGES {
+        let (tables, more) =
+            list_all(client, |t| list_tables(project, dataset, t), tables_page).await?;
+        for listed in tables {
+            if listed.kind != "TABLE" {
                 loaded.notes.push(format!(
-                    "more than {MAX_PAGES} pages of tables in {dataset}: the rest are left out"
+                    "{dataset}.{}: a {}, left out (Sluice reads tables)",
+                    listed.table, listed.kind
                 ));
-                break;
+                continue;
             }
+            if read == MAX_TABLES {
+                loaded.notes.push(format!(
+                    "more than {MAX_TABLES} tables: {dataset}.{} and the rest are left out",
+                    listed.table
+                ));
+                return Ok(loaded);
+            }
+            read += 1;
+            let answer = client
+                .send(&get_table(project, dataset, &listed.table))
+                .await?;
+            match table_source(project, dataset, &listed.table, &answer) {
+                Ok(source) => loaded.sources.push(source),
+                Err(why) => loaded.notes.push(format!(
+                    "{dataset}.{}: left out, its schema {why}",
+                    listed.table
+                )),
+            }
+        }
+        if more {
+            loaded.notes.push(cut(&format!("tables in {dataset}")));
         }
     }
     Ok(loaded)

@@ -6,7 +6,7 @@
 //! pure; [`sample_topic`] and [`delete_leftovers`] (feature `cloud`) send them.
 //!
 //! Field names and limits are the discovery document's
-//! (`../shared/gcp/discovery/pubsub.v1.json`): `Subscription.expirationPolicy.ttl`
+//! (`crates/sluice-fake-gcp/discovery/pubsub.v1.json`): `Subscription.expirationPolicy.ttl`
 //! ("the minimum allowed value … is 1 day"), `messageRetentionDuration` ("cannot be
 //! … less than 10 minutes"), `PullRequest.maxMessages` ("must be a positive
 //! integer"), `PullResponse.receivedMessages[].ackId` and `.message` (`data` in
@@ -16,6 +16,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::deploy::{Api, Request};
+use crate::project::Page;
 
 /// The label every sampling subscription carries, so that a later run can find
 /// and delete one left behind.
@@ -108,16 +109,14 @@ pub fn delete_subscription(name: &str) -> Request {
 
 /// `pubsub.projects.subscriptions.list` of `project`, from `token`'s page.
 pub fn list_subscriptions(project: &str, token: Option<&str>) -> Request {
-    let mut path = format!("v1/projects/{project}/subscriptions?pageSize=100");
-    if let Some(t) = token {
-        path.push_str("&pageToken=");
-        path.push_str(&crate::project::escape(t));
-    }
     Request {
         api: Api::Pubsub,
         call: "pubsub.projects.subscriptions.list".into(),
         method: "GET".into(),
-        path,
+        path: crate::project::with_token(
+            format!("v1/projects/{project}/subscriptions?pageSize=100"),
+            token,
+        ),
         body: None,
         resource: format!("projects/{project}"),
     }
@@ -158,21 +157,21 @@ pub fn received(answer: &Value) -> Result<Vec<Received>, String> {
 
 /// The names of Sluice's sampling subscriptions in a `ListSubscriptionsResponse`
 /// page, and the next page's token.
-pub fn leftovers_page(answer: &Value) -> (Vec<String>, Option<String>) {
-    let names = answer["subscriptions"]
-        .as_array()
-        .map(|subs| {
-            subs.iter()
-                .filter(|s| s["labels"][LABEL.0] == LABEL.1)
-                .filter_map(|s| s["name"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+pub fn leftovers_page(answer: &Value) -> Result<Page<String>, String> {
+    let names = match &answer["subscriptions"] {
+        Value::Null => Vec::new(),
+        Value::Array(subs) => subs
+            .iter()
+            .filter(|s| s["labels"][LABEL.0] == LABEL.1)
+            .filter_map(|s| s["name"].as_str().map(str::to_owned))
+            .collect(),
+        other => return Err(format!("subscriptions is not a list but {other}")),
+    };
     let next = answer["nextPageToken"]
         .as_str()
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
-    (names, next)
+    Ok(Page { items: names, next })
 }
 
 /// What to sample.
@@ -289,19 +288,9 @@ pub async fn delete_leftovers(
     client: &crate::gcp::Client,
     project: &str,
 ) -> Result<Vec<String>, crate::gcp::GcpError> {
-    let mut found = Vec::new();
-    let mut token = None;
-    for _ in 0..crate::project::MAX_PAGES {
-        let answer = client
-            .send(&list_subscriptions(project, token.as_deref()))
+    let (found, _) =
+        crate::project::list_all(client, |t| list_subscriptions(project, t), leftovers_page)
             .await?;
-        let (names, next) = leftovers_page(&answer);
-        found.extend(names);
-        token = next;
-        if token.is_none() {
-            break;
-        }
-    }
     for name in &found {
         if let Err(e) = client.send(&delete_subscription(name)).await
             && !e.not_found()

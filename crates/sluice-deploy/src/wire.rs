@@ -474,7 +474,7 @@ pub struct Stopping {
 }
 
 /// What a local topic answers to `POST /api/local/topics/{topic}:publish`: the
-/// shape of Pub/Sub's `PublishResponse` (`../shared/gcp/discovery/pubsub.v1.json`, schema
+/// shape of Pub/Sub's `PublishResponse` (`crates/sluice-fake-gcp/discovery/pubsub.v1.json`, schema
 /// `PublishResponse`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Published {

@@ -196,20 +196,9 @@ fn as_read(j: &serde_json::Value, t: &DataType) -> Result<serde_json::Value, Str
         (DataType::Int64 | DataType::Float64 | DataType::Numeric | DataType::BigNumeric | DataType::Bool | DataType::Array(_) | DataType::Struct(_), _)
         | (_, J::Number(_) | J::Bool(_) | J::Array(_) | J::Object(_)) => Err(format!(
             ": expected {expected}: the topic's JSON schema says so, and Dataflow sends the message to the dead-letter table), found {}",
-            kind_of(j)
+            sluice_sql::schema::kind(j)
         )),
         (_, J::String(_)) => Ok(j.clone()),
-    }
-}
-
-fn kind_of(j: &serde_json::Value) -> &'static str {
-    match j {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
     }
 }
 

@@ -260,7 +260,7 @@ pub(crate) fn check_column_name(name: &str) -> Result<(), String> {
 }
 
 /// What a JSON value is, in words: `a number`, `an object`, `null`.
-pub(crate) fn kind(value: &Value) -> &'static str {
+pub fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

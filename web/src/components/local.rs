@@ -448,3 +448,49 @@ impl EventFeed {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(state: JobState) -> LocalJob {
+        LocalJob {
+            name: "j".into(),
+            state,
+            history: Vec::new(),
+            log: Vec::new(),
+            created: Vec::new(),
+            table: "sluice.j".into(),
+            topic: "j-results".into(),
+            sources: vec!["orders".into()],
+            backlog: 0,
+            live: None,
+        }
+    }
+
+    #[test]
+    fn a_poll_that_lands_after_a_clean_up_does_not_bring_the_job_back() {
+        let panel = Rc::new(Panel::default())
+            .reduce(LocalAction::Deployed(job(JobState::Running)))
+            .reduce(LocalAction::Polled(job(JobState::Cancelled)));
+        assert_eq!(
+            panel.job.as_ref().map(|j| j.state),
+            Some(JobState::Cancelled)
+        );
+        let cleaned = panel
+            .reduce(LocalAction::Cleaned(LocalCleaned {
+                deleted: vec!["topic j-results".into()],
+                kept: Vec::new(),
+            }))
+            .reduce(LocalAction::Polled(job(JobState::Cancelled)));
+        assert!(cleaned.job.is_none());
+        assert!(cleaned.cleaned.is_some());
+        // A new deploy clears the last clean-up and error, and shows its job.
+        let again = cleaned
+            .reduce(LocalAction::Refused("busy".into()))
+            .reduce(LocalAction::Deploying)
+            .reduce(LocalAction::Deployed(job(JobState::Running)));
+        assert!(again.cleaned.is_none() && again.error.is_none());
+        assert!(again.job.is_some());
+    }
+}

@@ -450,7 +450,11 @@ pub fn simulator(props: &Props) -> Html {
             </div>
             if let Some(sample) = &props.sample {
                 <p class="hint data-source" id="data-source">
-                    { format!("Streaming {}; the tables are generated (seed {}). The messages stay in this page.", sample.label, props.settings.batch.seed) }
+                    if session.as_ref().is_some_and(|s| !stale && !s.sample_used) {
+                        { format!("The query reads no {}, so the sample is not streamed: the orders are generated. ", sample.topic) }
+                    } else {
+                        { format!("Streaming {}; the tables are generated (seed {}). The messages stay in this page.", sample.label, props.settings.batch.seed) }
+                    }
                     <button class="secondary small" id="use-generated" onclick={props.on_generated.reform(|_: MouseEvent| ())}>{ "Stream generated orders" }</button>
                 </p>
             }

@@ -287,6 +287,8 @@ pub struct Session {
     events: VecDeque<(u32, Event)>,
     /// The sampled messages streamed, if any.
     pub sample: Option<Rc<SampledStream>>,
+    /// Whether the plan reads the sampled topic (else its sample goes unused).
+    pub sample_used: bool,
     /// Sampled messages the deployed pipeline would send to its dead-letter table,
     /// and the first few reasons.
     pub dead_lettered: u64,
@@ -363,6 +365,9 @@ impl Session {
             .min()
             .unwrap_or(StreamParams::default().start_micros);
         let finished = feeds.iter().all(|f| f.next_time().is_none()) || settings.events == 0;
+        let sample_used = feeds
+            .iter()
+            .any(|f| matches!(f.source, FeedSource::Sampled { .. }));
         let mut session = Self {
             engine,
             feeds,
@@ -371,6 +376,7 @@ impl Session {
             sim_time,
             finished: false,
             events: VecDeque::new(),
+            sample_used,
             sample,
             dead_lettered: 0,
             dead_letter_reasons: Vec::new(),

@@ -127,6 +127,7 @@ fn sampled_messages_stream_as_the_orders_they_carry() {
             messages,
         },
     );
+    assert!(from_sample.sample_used);
     from_sample.run_to_end().expect("runs");
     assert!(from_sample.finished);
     assert_eq!(from_sample.pushed(), 300);
@@ -184,6 +185,21 @@ fn a_message_dataflow_refuses_is_dead_lettered_with_why_and_the_stream_ends_with
         s.dead_letter_reasons
     );
     assert_eq!(s.sim_time, 3_000_000);
+}
+
+#[test]
+fn a_sample_of_a_topic_the_query_does_not_read_is_not_streamed() {
+    let mut s = sampled(
+        Settings::default(),
+        SampledStream {
+            topic: "pubsub.topic.`demobox-313313`.clicks".into(),
+            label: "1 message".into(),
+            messages: vec![(1_000_000, "{}".into())],
+        },
+    );
+    assert!(!s.sample_used);
+    assert!(s.step().expect("steps"), "generated orders stream");
+    assert_eq!((s.pushed(), s.dead_lettered), (1, 0));
 }
 
 #[test]

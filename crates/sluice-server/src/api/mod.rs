@@ -301,9 +301,7 @@ async fn load_catalog(State(api): State<Arc<Api>>, body: String) -> ApiResult {
         project: request.project.clone(),
         sources: loaded.sources,
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
+    let now = sluice_local::now_micros();
     Ok(axum::Json(ProjectCatalog {
         project: request.project,
         catalog: catalog.to_json(),
@@ -327,9 +325,7 @@ async fn sample_topic(State(api): State<Arc<Api>>, body: String) -> ApiResult {
         .ready_client()
         .await
         .map_err(ApiError::unavailable)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
+    let now = sluice_local::now_micros();
     let options = SampleOptions {
         max_messages: request.max_messages.clamp(1, MAX_MESSAGES),
         max_wait: Duration::from_secs(request.seconds.clamp(1, MAX_SECONDS)),
@@ -358,9 +354,7 @@ async fn sample_topic(State(api): State<Arc<Api>>, body: String) -> ApiResult {
     let (mut notes, sampled) = task.await.map_err(ApiError::internal)?;
     let sampled = sampled.map_err(ApiError::bad_gateway)?;
     notes.extend(sampled.notes);
-    let done = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
+    let done = sluice_local::now_micros();
     Ok(axum::Json(TopicSample {
         topic: format!("projects/{}/topics/{}", request.project, request.topic),
         messages: sampled.messages,

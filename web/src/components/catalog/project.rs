@@ -112,36 +112,17 @@ mod tests {
     #[test]
     fn a_loaded_project_merges_in_or_replaces_keeping_known_topic_fields() {
         let current = Catalog::reference();
+        let empty = Catalog {
+            project: current.project.clone(),
+            sources: vec![],
+        };
+        let source = |kind, name| new_source(&empty, kind, name).expect("a new source");
         let mut loaded = Catalog {
             project: current.project.clone(),
             sources: vec![
-                new_source(
-                    &Catalog {
-                        project: current.project.clone(),
-                        sources: vec![],
-                    },
-                    SourceKind::PubsubTopic,
-                    "orders",
-                )
-                .expect("a topic"),
-                new_source(
-                    &Catalog {
-                        project: current.project.clone(),
-                        sources: vec![],
-                    },
-                    SourceKind::BigQueryTable,
-                    "ecommerce.orders",
-                )
-                .expect("a table"),
-                new_source(
-                    &Catalog {
-                        project: current.project.clone(),
-                        sources: vec![],
-                    },
-                    SourceKind::BigQueryTable,
-                    "web.visits",
-                )
-                .expect("a table"),
+                source(SourceKind::PubsubTopic, "orders"),
+                source(SourceKind::BigQueryTable, "ecommerce.orders"),
+                source(SourceKind::BigQueryTable, "web.visits"),
             ],
         };
         loaded.sources[1].schema = vec![Field::new("only", DataType::Int64)];
