@@ -8,7 +8,7 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
 use serde_json::json;
 use sluice_e2e::{Browser, Server, wait_for, wait_text};
-use sluice_fake_gcp::{Fake, TOKEN, Timing};
+use sluice_fake_gcp::{Fake, FaultKind, TOKEN, Timing};
 
 const PROJECT: &str = "demobox-313313";
 
@@ -420,4 +420,215 @@ async fn a_topic_is_sampled_and_its_schema_inferred_leaving_no_subscription() ->
         json!({"name": topic, "messageRetentionDuration": "86400s"}),
     );
     with_cloud(&fake, "sample-topic", sample_topic).await
+}
+
+/// The orders table of the fake project: the seed's schema, customer 7 with
+/// $6,000 of closed orders, customer 8 with $100, and `filler` open orders of
+/// other customers (so that reading takes several pages).
+fn orders_table(fake: &Fake, filler: usize) {
+    let mut s = fake.state();
+    s.datasets.insert(format!("{PROJECT}.ecommerce"), json!({}));
+    s.tables.insert(
+        format!("{PROJECT}.ecommerce.orders"),
+        json!({"schema": {"fields": [
+            {"name": "customer_id", "type": "INTEGER"},
+            {"name": "amount", "type": "FLOAT"},
+            {"name": "order_status", "type": "STRING"},
+            {"name": "order_datetime", "type": "TIMESTAMP"}
+        ]}}),
+    );
+    let order = |customer: usize, amount: f64, status: &str| {
+        json!({"json": {"customer_id": customer, "amount": amount, "order_status": status,
+            "order_datetime": "2026-10-01 09:30:00 UTC"}})
+    };
+    let mut rows = vec![
+        order(7, 4000.0, "Closed"),
+        order(7, 2000.0, "Closed"),
+        order(8, 100.0, "Closed"),
+    ];
+    rows.extend((0..filler).map(|i| order(1000 + i, 10.0, "Open")));
+    s.rows.insert(format!("{PROJECT}.ecommerce.orders"), rows);
+}
+
+/// The whole chain on the project's own data: load its catalog, sample the topic
+/// and take the schema inferred from it, sample the orders table with a progress
+/// bar, and simulate: the rows that land come from the project's data alone.
+async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
+    use base64::Engine as _;
+    let client = &browser.client;
+    client
+        .goto(&format!("{}?token={}", server.url, server.token))
+        .await?;
+    wait_for(client, "#load-project").await?.click().await?;
+    wait_text(client, "#project-loaded", Duration::from_secs(20), |t| {
+        t.contains("read at")
+    })
+    .await?;
+    wait_for(client, "#merge-loaded").await?.click().await?;
+    // The topic: sample it, stream the sample, take the inferred schema.
+    let source = |name: &str| {
+        format!("//li[contains(@class,'source')][.//code[contains(., '{name}')]]//summary")
+    };
+    client
+        .find(Locator::XPath(&source("pubsub.topic")))
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .infer-schema")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .sample-topic")
+        .await?
+        .click()
+        .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let messages: Vec<_> = [7, 8]
+        .iter()
+        .map(|c| {
+            let m = format!(
+                r#"{{"customer_id": {c}, "amount": 25.5, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}}"#
+            );
+            json!({"data": base64::engine::general_purpose::STANDARD.encode(m)})
+        })
+        .collect();
+    let (status, answer) = sluice_e2e::http_post_json(
+        &format!("{}/v1/projects/{PROJECT}/topics/orders:publish", fake.url()),
+        &json!({"messages": messages}),
+        Some(TOKEN),
+    )
+    .await?;
+    ensure!(status == 200, "publish: {status} {answer}");
+    wait_text(
+        client,
+        "#catalog .sample-status",
+        Duration::from_secs(30),
+        |t| t.contains("sampled from"),
+    )
+    .await?;
+    wait_for(client, "#catalog .simulate-sample")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .use-inferred")
+        .await?
+        .click()
+        .await?;
+    // The table: read its rows a page at a time.
+    client
+        .find(Locator::XPath(&source("ecommerce.orders")))
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .sample-rows")
+        .await?
+        .click()
+        .await?;
+    let pane = wait_text(
+        client,
+        "#catalog .rows-pane",
+        Duration::from_secs(10),
+        |t| !t.is_empty(),
+    )
+    .await?;
+    ensure!(pane.contains("no bytes are billed"), "{pane}");
+    // Slow pages, so that the progress bar shows what has been read of what.
+    fake.fault(
+        "bigquery.tabledata.list",
+        FaultKind::Slow(Duration::from_millis(700)),
+        3,
+    );
+    wait_for(client, "#catalog .read-rows")
+        .await?
+        .click()
+        .await?;
+    let progress = wait_text(
+        client,
+        "#catalog .rows-progress",
+        Duration::from_secs(10),
+        |t| t.contains("50 of"),
+    )
+    .await?;
+    ensure!(progress.contains("50 of 123 rows"), "{progress}");
+    browser.screenshot("table-sampling").await?;
+    let status = wait_text(
+        client,
+        "#catalog .rows-status",
+        Duration::from_secs(30),
+        |t| t.contains("reads"),
+    )
+    .await?;
+    ensure!(
+        status.contains("The simulation reads 123 rows of demobox-313313.ecommerce.orders read at"),
+        "{status}"
+    );
+    let pages = fake
+        .calls()
+        .iter()
+        .filter(|c| *c == "bigquery.tabledata.list")
+        .count();
+    ensure!(pages == 3, "{pages} pages of 50 rows");
+    browser.screenshot("table-sampled").await?;
+    let header = wait_text(client, "#data-source", Duration::from_secs(10), |t| {
+        t.contains("Reading")
+    })
+    .await?;
+    ensure!(
+        header.contains("Streaming 2 messages sampled from projects/demobox-313313/topics/orders")
+            && header.contains("Reading 123 rows of demobox-313313.ecommerce.orders")
+            && header.contains("not saved or put in links"),
+        "{header}"
+    );
+    wait_for(client, "#play").await?.click().await?;
+    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
+        t.to_lowercase().contains("ended")
+    })
+    .await?;
+    ensure!(
+        summary.contains("2 events") && summary.contains("0 dead-lettered"),
+        "{summary}"
+    );
+    // Only customer 7 spent $5,000 on closed orders in the project's table.
+    let rows = client
+        .find(Locator::Css("#row-count"))
+        .await?
+        .text()
+        .await?;
+    ensure!(rows == "1", "{rows} rows: {summary}");
+    let results = client
+        .find(Locator::Css(".results-pane"))
+        .await?
+        .text()
+        .await?;
+    ensure!(results.contains("6000"), "the row's total_spent: {results}");
+    browser.screenshot("simulating-project-data").await?;
+    // Back to generated tables: the header says so.
+    wait_for(client, "#use-generated-tables")
+        .await?
+        .click()
+        .await?;
+    let header = wait_text(client, "#data-source", Duration::from_secs(10), |t| {
+        !t.contains("Reading")
+    })
+    .await?;
+    ensure!(header.contains("The tables are generated"), "{header}");
+    ensure!(
+        fake.state().subscriptions.is_empty(),
+        "a subscription is left"
+    );
+    ensure!(fake.violations().is_empty(), "{:?}", fake.violations());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_query_runs_on_the_projects_own_messages_and_rows() -> Result<()> {
+    let fake = Fake::start(&Fake::default_discovery_dir(), Timing::default())
+        .await
+        .context("the fake Google Cloud")?;
+    let topic = format!("projects/{PROJECT}/topics/orders");
+    fake.state()
+        .topics
+        .insert(topic.clone(), json!({"name": topic}));
+    orders_table(&fake, 120);
+    with_cloud(&fake, "project-data", project_data).await
 }

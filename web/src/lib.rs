@@ -301,6 +301,16 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         use_callback((), move |(), _| dispatch.dispatch(Action::Sampled(None)))
     };
+    let on_table_sample = {
+        let dispatch = dispatch.clone();
+        use_callback((), move |table: Rc<simulation::SampledTable>, _| {
+            dispatch.dispatch(Action::TableSampled(table))
+        })
+    };
+    let on_generated_tables = {
+        let dispatch = dispatch.clone();
+        use_callback((), move |(), _| dispatch.dispatch(Action::TablesGenerated))
+    };
     let on_format = {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Formatted))
@@ -414,7 +424,7 @@ pub fn app() -> Html {
                     }
                     <details class="panel" open={true}>
                         <summary>{ "Catalog" }</summary>
-                        <catalog::CatalogPanel catalog={state.catalog.clone()} on_change={on_catalog} on_sample={on_sample} />
+                        <catalog::CatalogPanel catalog={state.catalog.clone()} on_change={on_catalog} on_sample={on_sample} on_table_sample={on_table_sample} />
                     </details>
                     <details class="panel" open={true}>
                         <summary>{ "Generated data" }</summary>
@@ -433,7 +443,8 @@ pub fn app() -> Html {
                 </section>
                 <section class="results-pane">
                     <simulator::Simulator plan={settled.plan.clone()} catalog={state.catalog.clone()}
-                        settings={settings} run={state.run} sample={state.sample.clone()} on_generated={on_generated} />
+                        settings={settings} run={state.run} samples={state.samples.clone()}
+                        on_generated={on_generated} on_generated_tables={on_generated_tables} />
                 </section>
             </main>
         </div>

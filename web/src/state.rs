@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use crate::components::catalog;
 use crate::components::deploy::Analysed;
-use crate::simulation::{SampledStream, Settings};
+use crate::simulation::{SampledStream, SampledTable, Samples, Settings};
 
 /// The page's colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,8 +106,9 @@ pub struct State {
     /// (they show the newest analysis then).
     pub settled: Option<Settled>,
     /// Messages sampled from a topic that the simulation streams instead of its
-    /// generated orders; never part of the scenario kept or shared.
-    pub sample: Option<Rc<SampledStream>>,
+    /// generated orders, and tables' rows it reads instead of generated ones;
+    /// never part of the scenario kept or shared.
+    pub samples: Samples,
 }
 
 /// What can happen to the [`State`].
@@ -130,6 +131,10 @@ pub enum Action {
     ThemeToggled,
     /// The simulation streams these sampled messages (`None`: generated orders again).
     Sampled(Option<Rc<SampledStream>>),
+    /// The simulation reads these sampled rows instead of the table's generated ones.
+    TableSampled(Rc<SampledTable>),
+    /// The simulation generates every table again.
+    TablesGenerated,
     /// The clipboard's answer to Copy link (`None`: the scenario changed since).
     LinkCopied(Option<bool>),
     /// A problem was chosen: send the editor's cursor to its line and column.
@@ -155,7 +160,7 @@ impl State {
             jump: None,
             deploy_seen: false,
             settled: None,
-            sample: None,
+            samples: Samples::default(),
         }
     }
 
@@ -195,7 +200,9 @@ impl Reducible for State {
             }
             Action::Settled(current) => next.settled = Some(current),
             Action::ThemeToggled => next.theme = next.theme.toggled(),
-            Action::Sampled(sample) => next.sample = sample,
+            Action::Sampled(sample) => next.samples.stream = sample,
+            Action::TableSampled(table) => next.samples = next.samples.with_table(table),
+            Action::TablesGenerated => next.samples.tables.clear(),
             Action::LinkCopied(answer) => next.copied = answer,
             Action::JumpedTo(line, column) => {
                 let n = next.jump.map_or(0, |(_, _, n)| n + 1);
@@ -264,5 +271,31 @@ mod tests {
         let s = s.reduce(Action::Ran(settled.clone()));
         assert_eq!(s.run, 1);
         assert!(s.settled.as_ref() == Some(&settled));
+    }
+
+    #[test]
+    fn a_tables_new_sample_replaces_its_old_one_and_generating_drops_them_all() {
+        let table = |name: &str, label: &str| {
+            Rc::new(SampledTable {
+                table: name.into(),
+                label: label.into(),
+                rows: vec![],
+            })
+        };
+        let s = state()
+            .reduce(Action::TableSampled(table("t1", "first")))
+            .reduce(Action::TableSampled(table("t2", "other")))
+            .reduce(Action::TableSampled(table("t1", "second")));
+        let labels: Vec<&str> = s.samples.tables.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels, ["second", "other"]);
+        let before = s.samples.clone();
+        let s = s.reduce(Action::Sampled(None));
+        assert!(
+            s.samples == before,
+            "the stream had no sample: the same samples"
+        );
+        let s = s.reduce(Action::TablesGenerated);
+        assert!(s.samples.tables.is_empty());
+        assert!(s.samples != before);
     }
 }

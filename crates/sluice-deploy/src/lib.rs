@@ -13,6 +13,7 @@ pub mod job_state;
 pub mod pipeline;
 pub mod project;
 pub mod python;
+pub mod rows;
 pub mod sample;
 pub mod target;
 pub mod wire;

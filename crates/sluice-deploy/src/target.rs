@@ -167,6 +167,43 @@ pub fn check_topic(topic: &str) -> Result<(), InvalidTarget> {
     Ok(())
 }
 
+/// Checks a BigQuery dataset id (letters, digits and underscores, at most 1,024),
+/// so that it can go into a URL as it is.
+pub fn check_dataset(dataset: &str) -> Result<(), InvalidTarget> {
+    if dataset.is_empty()
+        || dataset.len() > 1024
+        || !dataset
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(InvalidTarget {
+            field: "dataset",
+            value: dataset.to_owned(),
+            why: "1 to 1,024 letters, digits and underscores",
+        });
+    }
+    Ok(())
+}
+
+/// Checks a BigQuery table id for a URL path: letters, digits, underscores and
+/// hyphens, at most 1,024. (BigQuery allows more, such as spaces; Sluice does not
+/// read such tables yet.)
+pub fn check_table(table: &str) -> Result<(), InvalidTarget> {
+    if table.is_empty()
+        || table.len() > 1024
+        || !table
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(InvalidTarget {
+            field: "table",
+            value: table.to_owned(),
+            why: "1 to 1,024 letters, digits, underscores and hyphens",
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +249,10 @@ mod tests {
         assert_eq!(with(|t| t.table = "a.b".into()), Err("table"));
         assert_eq!(with(|t| t.topic = "google-x".into()), Err("topic"));
         assert_eq!(with(|t| t.topic = "a/b".into()), Err("topic"));
+        assert!(check_dataset("sales_2024").is_ok());
+        assert!(check_dataset("sales/../x").is_err());
+        assert!(check_table("daily-orders_1").is_ok());
+        assert!(check_table("a?b").is_err());
+        assert!(check_table("").is_err());
     }
 }

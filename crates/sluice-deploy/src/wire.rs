@@ -236,6 +236,41 @@ pub struct TopicSample {
     pub sampled_at: String,
 }
 
+/// `POST /api/catalog/rows`: one page of a BigQuery table's rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowsRequest {
+    /// The project id.
+    pub project: String,
+    /// The dataset's id.
+    pub dataset: String,
+    /// The table's id.
+    pub table: String,
+    /// At most this many rows (the server caps a page at `rows::PAGE_ROWS`).
+    pub max_rows: u32,
+    /// The page to read, from the answer before; the first page without one.
+    #[serde(default)]
+    pub page_token: Option<String>,
+}
+
+/// The answer to `POST /api/catalog/rows`: a page of rows as plain JSON objects
+/// (`rows::rows_page`), read with `tabledata.list`, which bills no bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRows {
+    /// `project.dataset.table`.
+    pub table: String,
+    /// The table's schema when the page was read (schema JSON: a list of fields).
+    pub schema: Value,
+    /// The page's rows.
+    pub rows: Vec<Value>,
+    /// How many rows the table holds, when BigQuery says.
+    pub total_rows: Option<u64>,
+    /// The next page's token; none after the last page.
+    pub page_token: Option<String>,
+    /// When the page was read (RFC 3339).
+    pub read_at: String,
+}
+
 /// Where the server deploys by default (`GET /api/deploy/config`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

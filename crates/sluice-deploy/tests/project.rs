@@ -123,3 +123,65 @@ async fn a_failure_that_outlasts_the_retries_says_which_call() {
         .expect_err("refused");
     assert_eq!(e.status, Some(403));
 }
+
+#[tokio::test]
+async fn a_tables_rows_are_read_a_page_at_a_time_through_faults() {
+    use sluice_deploy::rows::read_page;
+    let fake = fake().await;
+    {
+        let mut s = fake.state();
+        s.tables.insert(
+            format!("{PROJECT}.sales.orders"),
+            json!({"schema": {"fields": [
+                {"name": "id", "type": "INTEGER", "mode": "REQUIRED"},
+                {"name": "amount", "type": "FLOAT"},
+                {"name": "at", "type": "TIMESTAMP"},
+                {"name": "tags", "type": "STRING", "mode": "REPEATED"},
+                {"name": "address", "type": "RECORD", "fields": [{"name": "city", "type": "STRING"}]}
+            ]}}),
+        );
+        let rows = (0..5)
+            .map(|i| {
+                json!({"insertId": format!("r{i}"), "json": {
+                    "id": i, "amount": 10.5 * f64::from(i), "at": format!("2024-01-0{} 10:00:00.25 UTC", i + 1),
+                    "tags": ["x", "x"], "address": if i == 0 { json!(null) } else { json!({"city": "Oslo"}) }
+                }})
+            })
+            .collect();
+        s.rows.insert(format!("{PROJECT}.sales.orders"), rows);
+    }
+    fake.fault("bigquery.tabledata.list", FaultKind::Status(429), 1);
+    fake.fault_after("bigquery.tabledata.list", 2, FaultKind::Drop, 1);
+    let client = client(&fake);
+    let (mut rows, mut token, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let (schema, page) = read_page(&client, PROJECT, "sales", "orders", 100, token.as_deref())
+            .await
+            .expect("a page");
+        assert_eq!(schema.len(), 5);
+        assert_eq!(page.total_rows, Some(5));
+        // The engine reads every row with the table's schema.
+        for row in &page.rows {
+            sluice_engine::input::row_from_json(row, &schema).expect("the engine reads the row");
+        }
+        rows.extend(page.rows);
+        pages += 1;
+        token = page.next;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3, "pages of two");
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        rows[3],
+        json!({"id": 3, "amount": 31.5, "at": "2024-01-04T10:00:00.250000Z", "tags": ["x", "x"], "address": {"city": "Oslo"}})
+    );
+    assert_eq!(rows[0]["address"], json!(null));
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    let missing = read_page(&client, PROJECT, "sales", "gone", 10, None)
+        .await
+        .expect_err("no such table");
+    assert_eq!(missing.status, Some(404));
+    assert_eq!(missing.call, "bigquery.tables.get");
+}

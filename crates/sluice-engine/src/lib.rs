@@ -24,3 +24,16 @@ pub mod value;
 pub use exec::{Engine, EngineError, Options, Tables};
 pub use table::Table;
 pub use value::{Row, Str, Value};
+
+/// A count as people read it: `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,5 +1,5 @@
 //! The fake's BigQuery: datasets and tables (insert, get, list, delete),
-//! `insertAll`, and dry-run queries.
+//! `insertAll`, `tabledata.list`, and dry-run queries.
 
 use serde_json::{Value, json};
 
@@ -162,6 +162,43 @@ pub(crate) fn serve(
             state.rows.entry(key).or_default().extend(rows);
             (200, json!({"kind": "bigquery#tableDataInsertAllResponse"}))
         }
+        "bigquery.tabledata.list" => {
+            let key = format!(
+                "{}.{}.{}",
+                m.param("projectsId"),
+                m.param("datasetsId"),
+                m.param("tablesId")
+            );
+            let Some(table) = state.tables.get(&key) else {
+                return error(404, "NOT_FOUND", &format!("Not found: Table {key}"));
+            };
+            let fields = table["schema"]["fields"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let micros = query_param(query, "formatOptions.useInt64Timestamp") == Some("true");
+            let rows: Vec<Value> = state
+                .rows
+                .get(&key)
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| cells(&r["json"], &fields, micros))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let total = rows.len();
+            let (rows, next) = page(rows, query, "maxResults", state.page_size);
+            let mut answer = json!({
+                "kind": "bigquery#tableDataList",
+                "totalRows": total.to_string(),
+                "rows": rows,
+            });
+            if let Some(next) = next {
+                // TableDataList names the next page's token `pageToken`.
+                answer["pageToken"] = json!(next);
+            }
+            (200, answer)
+        }
         "bigquery.jobs.query" => {
             if body["dryRun"] != true {
                 return error(400, "INVALID_ARGUMENT", "the fake runs dry runs only");
@@ -184,4 +221,73 @@ pub(crate) fn serve(
             &format!("the fake does not implement {other}"),
         ),
     }
+}
+
+/// A row inserted with `insertAll` (`json`) as `tabledata.list` gives it:
+/// `{"f": [{"v": …}]}` in the schema's field order, every scalar as text, a
+/// RECORD as `{"f": …}` again, a REPEATED field as a list of `{"v": …}`, and a
+/// TIMESTAMP as microseconds (with `useInt64Timestamp`) or float seconds.
+fn cells(json: &Value, fields: &[Value], micros: bool) -> Value {
+    let f: Vec<Value> = fields
+        .iter()
+        .map(|field| {
+            let v = &json[field["name"].as_str().unwrap_or_default()];
+            let v = if field["mode"] == "REPEATED" {
+                let items = v.as_array().cloned().unwrap_or_default();
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|item| json!({"v": cell(item, field, micros)}))
+                        .collect(),
+                )
+            } else {
+                cell(v, field, micros)
+            };
+            json!({"v": v})
+        })
+        .collect();
+    json!({"f": f})
+}
+
+fn cell(v: &Value, field: &Value, micros: bool) -> Value {
+    if v.is_null() {
+        return Value::Null;
+    }
+    match field["type"].as_str().unwrap_or_default() {
+        "RECORD" | "STRUCT" => {
+            let inner = field["fields"].as_array().cloned().unwrap_or_default();
+            cells(v, &inner, micros)
+        }
+        "TIMESTAMP" => match timestamp_micros(v) {
+            Some(us) if micros => json!(us.to_string()),
+            Some(us) => json!(format!("{:E}", us as f64 / 1e6)),
+            None => json!(text(v)),
+        },
+        _ => json!(text(v)),
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An inserted TIMESTAMP (seconds since the epoch, or text such as
+/// `2024-01-01 10:00:00 UTC` or `2024-01-01T10:00:00.5Z`) in microseconds.
+fn timestamp_micros(v: &Value) -> Option<i64> {
+    if let Some(secs) = v.as_f64() {
+        return Some((secs * 1e6).round() as i64);
+    }
+    let s = v.as_str()?.trim();
+    let s = s
+        .strip_suffix(" UTC")
+        .or_else(|| s.strip_suffix('Z'))
+        .or_else(|| s.strip_suffix("+00:00"))
+        .unwrap_or(s);
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+        .map(|t| t.and_utc().timestamp_micros())
 }

@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::components::outputs::Selection;
 use crate::components::{charts, graph, outputs};
-use crate::simulation::{SampledStream, Session, Settings, Speed};
+use crate::simulation::{Samples, Session, Settings, Speed};
 use crate::timing::{mark, measure};
 
 /// Engine work per animation frame, in milliseconds: leaves the rest of a 60 Hz
@@ -39,21 +39,16 @@ pub struct Props {
     pub settings: Settings,
     /// Bumped by the editor's run shortcut: restart and play.
     pub run: u32,
-    /// Messages sampled from a topic, streamed instead of its generated orders.
+    /// Messages sampled from a topic, streamed instead of its generated orders, and
+    /// tables' sampled rows, read instead of their generated rows.
     #[prop_or_default]
-    pub sample: Option<Rc<SampledStream>>,
+    pub samples: Samples,
     /// Back to generated orders.
     #[prop_or_default]
     pub on_generated: Callback<()>,
-}
-
-/// Whether two optional samples are the same one.
-fn same_sample(a: &Option<Rc<SampledStream>>, b: &Option<Rc<SampledStream>>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    }
+    /// Back to generated tables.
+    #[prop_or_default]
+    pub on_generated_tables: Callback<()>,
 }
 
 /// Play state shared with the animation-frame loop.
@@ -131,9 +126,7 @@ impl Shared {
             return false;
         };
         let current = self.session.borrow().as_ref().is_some_and(|s| {
-            Rc::ptr_eq(&s.plan, &plan)
-                && s.settings == props.settings
-                && same_sample(&s.sample, &props.sample)
+            Rc::ptr_eq(&s.plan, &plan) && s.settings == props.settings && s.samples == props.samples
         });
         if current {
             return true;
@@ -142,7 +135,7 @@ impl Shared {
             plan,
             &props.catalog,
             props.settings,
-            props.sample.clone(),
+            props.samples.clone(),
             Some(clock()),
         ) {
             Ok(s) => {
@@ -340,8 +333,9 @@ pub fn simulator(props: &Props) -> Html {
         catalog: props.catalog.clone(),
         settings: props.settings,
         run: props.run,
-        sample: props.sample.clone(),
+        samples: props.samples.clone(),
         on_generated: props.on_generated.clone(),
+        on_generated_tables: props.on_generated_tables.clone(),
     });
     {
         // The editor's run shortcut: start over and play.
@@ -423,7 +417,7 @@ pub fn simulator(props: &Props) -> Html {
     let stale = session.as_ref().is_some_and(|s| {
         props.plan.as_ref().is_none_or(|p| !Rc::ptr_eq(&s.plan, p))
             || s.settings != props.settings
-            || !same_sample(&s.sample, &props.sample)
+            || s.samples != props.samples
     });
     let can_run = props.plan.is_some();
     html! {
@@ -448,16 +442,7 @@ pub fn simulator(props: &Props) -> Html {
                     <span class="hint stale">{ "The query or the settings changed: Play or Reset starts over with them." }</span>
                 }
             </div>
-            if let Some(sample) = &props.sample {
-                <p class="hint data-source" id="data-source">
-                    if session.as_ref().is_some_and(|s| !stale && !s.sample_used) {
-                        { format!("The query reads no {}, so the sample is not streamed: the orders are generated. ", sample.topic) }
-                    } else {
-                        { format!("Streaming {}; the tables are generated (seed {}). The messages stay in this page.", sample.label, props.settings.batch.seed) }
-                    }
-                    <button class="secondary small" id="use-generated" onclick={props.on_generated.reform(|_: MouseEvent| ())}>{ "Stream generated orders" }</button>
-                </p>
-            }
+            { data_source(props, session.as_ref().filter(|_| !stale)) }
             if let Some(e) = shared.error.borrow().as_ref() {
                 <p class="run-error" role="alert">{ e.clone() }</p>
             }
@@ -474,6 +459,61 @@ pub fn simulator(props: &Props) -> Html {
                 },
             } }
         </div>
+    }
+}
+
+/// Which data the run reads, when any of it was sampled: the stream, each
+/// sampled table (and its rows that did not fit), and what is generated.
+fn data_source(props: &Props, session: Option<&Session>) -> Html {
+    let samples = &props.samples;
+    if samples.stream.is_none() && samples.tables.is_empty() {
+        return html! {};
+    }
+    let mut said = Vec::new();
+    match (&samples.stream, session) {
+        (Some(stream), Some(s)) if !s.sample_used => said.push(format!(
+            "The query reads no {}, so its sample is not streamed: the orders are generated.",
+            stream.topic
+        )),
+        (Some(stream), _) => said.push(format!("Streaming {}.", stream.label)),
+        (None, _) => said.push("Streaming generated orders.".to_string()),
+    }
+    for table in &samples.tables {
+        let read = session.map(|s| s.tables_read.iter().find(|(t, ..)| Rc::ptr_eq(t, table)));
+        said.push(match read {
+            Some(None) => format!(
+                "The query reads no {}, so its sampled rows are not used.",
+                table.table
+            ),
+            Some(Some((_, refused, why))) if *refused > 0 => format!(
+                "Reading {}; {refused} of them do not fit the catalog's schema and are left out ({}).",
+                table.label,
+                why.as_deref().unwrap_or_default()
+            ),
+            _ => format!("Reading {}.", table.label),
+        });
+    }
+    said.push(format!(
+        "{} generated (seed {}). Sampled data stays in this page: it is not saved or put in links.",
+        if samples.tables.is_empty() {
+            "The tables are"
+        } else {
+            "Other tables are"
+        },
+        props.settings.batch.seed
+    ));
+    html! {
+        <p class="hint data-source" id="data-source">
+            { said.join(" ") }
+            if samples.stream.is_some() {
+                { " " }
+                <button class="secondary small" id="use-generated" onclick={props.on_generated.reform(|_: MouseEvent| ())}>{ "Stream generated orders" }</button>
+            }
+            if !samples.tables.is_empty() {
+                { " " }
+                <button class="secondary small" id="use-generated-tables" onclick={props.on_generated_tables.reform(|_: MouseEvent| ())}>{ "Generate the tables" }</button>
+            }
+        </p>
     }
 }
 
@@ -501,7 +541,7 @@ fn counters(s: &Session, control: &Control) -> Html {
             <span><b>{ pending }</b>{ " pending" }</span>
             <span><b id="row-count">{ engine.outputs_total() }</b>{ " rows" }</span>
             <span><b>{ format!("{rate:.0}") }</b>{ " events/s" }</span>
-            if s.sample.is_some() {
+            if s.samples.stream.is_some() {
                 <span id="dead-lettered" title={s.dead_letter_reasons.join("\n")}><b>{ s.dead_lettered }</b>{ " dead-lettered" }</span>
             }
             <span class="sim-clock" title="Simulated time">{ clock_text(s.sim_time) }</span>

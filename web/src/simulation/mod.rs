@@ -197,6 +197,90 @@ pub struct SampledStream {
     pub messages: Vec<(i64, String)>,
 }
 
+/// Rows sampled from a BigQuery table, read instead of its generated rows. They
+/// stay in the page, like [`SampledStream`]'s messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampledTable {
+    /// The table's SQL name.
+    pub table: String,
+    /// What the page says of them, e.g. `1,000 rows of p.ecommerce.orders at …`.
+    pub label: String,
+    /// The rows as plain JSON objects, fields by name (`sluice_deploy::rows`).
+    pub rows: Vec<J>,
+}
+
+/// What a run reads instead of generated data: one topic's sampled messages and
+/// some tables' sampled rows. Two are the same when they hold the same samples.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    /// The sampled stream, if any.
+    pub stream: Option<Rc<SampledStream>>,
+    /// The sampled tables, one per table.
+    pub tables: Vec<Rc<SampledTable>>,
+}
+
+impl PartialEq for Samples {
+    fn eq(&self, other: &Self) -> bool {
+        let same_stream = match (&self.stream, &other.stream) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_stream
+            && self.tables.len() == other.tables.len()
+            && self
+                .tables
+                .iter()
+                .zip(&other.tables)
+                .all(|(a, b)| Rc::ptr_eq(a, b))
+    }
+}
+
+impl Samples {
+    /// These samples with `table`'s rows replacing any earlier sample of its table.
+    pub fn with_table(&self, table: Rc<SampledTable>) -> Self {
+        let mut next = self.clone();
+        match next.tables.iter_mut().find(|t| t.table == table.table) {
+            Some(slot) => *slot = table,
+            None => next.tables.push(table),
+        }
+        next
+    }
+
+    /// The sampled rows of the table named `sql_name`, if any.
+    pub fn table(&self, sql_name: &str) -> Option<&Rc<SampledTable>> {
+        self.tables.iter().find(|t| t.table == sql_name)
+    }
+}
+
+/// A sampled table's rows as the engine's rows of `schema`: fields the schema does
+/// not name are left out; a row that does not read is counted, the first reason
+/// kept.
+fn read_sampled(
+    sample: &SampledTable,
+    schema: &[Field],
+) -> (sluice_engine::Table, u64, Option<String>) {
+    let mut table = sluice_engine::Table::new(schema.len());
+    let (mut refused, mut first) = (0u64, None);
+    for (i, row) in sample.rows.iter().enumerate() {
+        let kept: serde_json::Map<String, J> = row
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| schema.iter().any(|f| f.name.eq_ignore_ascii_case(k)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        match sluice_engine::input::row_from_json(&J::Object(kept), schema) {
+            Ok(row) => table.push(row),
+            Err(why) => {
+                refused += 1;
+                first.get_or_insert_with(|| format!("row {}: {why}", i + 1));
+            }
+        }
+    }
+    (table, refused, first)
+}
+
 /// One topic's stream, with what comes next.
 struct Feed {
     topic: String,
@@ -285,10 +369,13 @@ pub struct Session {
     pub finished: bool,
     /// Recent events by event number, for explanations (JSON is made when shown).
     events: VecDeque<(u32, Event)>,
-    /// The sampled messages streamed, if any.
-    pub sample: Option<Rc<SampledStream>>,
+    /// The samples it was made with.
+    pub samples: Samples,
     /// Whether the plan reads the sampled topic (else its sample goes unused).
     pub sample_used: bool,
+    /// The sampled tables the plan reads, with how many of their rows did not fit
+    /// the catalog's schema and why the first did not.
+    pub tables_read: Vec<(Rc<SampledTable>, u64, Option<String>)>,
     /// Sampled messages the deployed pipeline would send to its dead-letter table,
     /// and the first few reasons.
     pub dead_lettered: u64,
@@ -304,7 +391,7 @@ pub struct Session {
 impl Session {
     /// Generates the data and builds the bounded side of `plan`.
     pub fn new(plan: Rc<Plan>, catalog: &Catalog, settings: Settings) -> Result<Self, String> {
-        Self::with_clock(plan, catalog, settings, None, None)
+        Self::with_clock(plan, catalog, settings, Samples::default(), None)
     }
 
     /// As [`Session::new`], with a clock (nanoseconds) that times the operators.
@@ -312,10 +399,19 @@ impl Session {
         plan: Rc<Plan>,
         catalog: &Catalog,
         settings: Settings,
-        sample: Option<Rc<SampledStream>>,
+        samples: Samples,
         clock: Option<Box<dyn Fn() -> u64>>,
     ) -> Result<Self, String> {
-        let tables = sluice_datagen::tables(catalog, &settings.batch);
+        let mut tables = sluice_datagen::tables(catalog, &settings.batch);
+        let mut tables_read = Vec::new();
+        for source in plan.sources().into_iter().filter(|s| s.is_bounded()) {
+            let name = source.sql_name();
+            if let Some(sample) = samples.table(&name) {
+                let (table, refused, why) = read_sampled(sample, &source.schema);
+                tables.insert(name, std::sync::Arc::new(table));
+                tables_read.push((sample.clone(), refused, why));
+            }
+        }
         let options = Options {
             retain: RETAIN,
             ..Options::default()
@@ -327,7 +423,7 @@ impl Session {
             let Some(source) = catalog.sources.iter().find(|s| s.sql_name() == *topic) else {
                 return Err(format!("the catalog has no topic {topic}"));
             };
-            let source_of_events = match &sample {
+            let source_of_events = match &samples.stream {
                 Some(sample) if sample.topic == *topic => FeedSource::Sampled {
                     sample: sample.clone(),
                     reader: MessageReader::new(&source.schema),
@@ -377,7 +473,8 @@ impl Session {
             finished: false,
             events: VecDeque::new(),
             sample_used,
-            sample,
+            samples,
+            tables_read,
             dead_lettered: 0,
             dead_letter_reasons: Vec::new(),
             history: VecDeque::new(),

@@ -101,7 +101,11 @@ fn sampled(settings: Settings, sample: SampledStream) -> Session {
     let catalog = Catalog::reference();
     let analysis = sluice_sql::analyze(sluice_sql::reference::QUERY, &catalog);
     let plan = Rc::new(analysis.plan.expect("the reference query plans"));
-    Session::with_clock(plan, &catalog, settings, Some(Rc::new(sample)), None).expect("a session")
+    let samples = Samples {
+        stream: Some(Rc::new(sample)),
+        tables: vec![],
+    };
+    Session::with_clock(plan, &catalog, settings, samples, None).expect("a session")
 }
 
 #[test]
@@ -141,7 +145,12 @@ fn sampled_messages_stream_as_the_orders_they_carry() {
     };
     assert!(!rows(&generated).is_empty());
     assert_eq!(rows(&from_sample), rows(&generated));
-    let first = from_sample.sample.as_ref().expect("a sample").messages[0]
+    let first = from_sample
+        .samples
+        .stream
+        .as_ref()
+        .expect("a sample")
+        .messages[0]
         .1
         .clone();
     assert_eq!(
@@ -200,6 +209,99 @@ fn a_sample_of_a_topic_the_query_does_not_read_is_not_streamed() {
     assert!(!s.sample_used);
     assert!(s.step().expect("steps"), "generated orders stream");
     assert_eq!((s.pushed(), s.dead_lettered), (1, 0));
+}
+
+#[test]
+fn sampled_table_rows_replace_the_generated_ones_and_misfits_are_counted() {
+    let catalog = Catalog::reference();
+    let analysis = sluice_sql::analyze(sluice_sql::reference::QUERY, &catalog);
+    let plan = Rc::new(analysis.plan.expect("the reference query plans"));
+    let named = |n: &str| {
+        catalog
+            .sources
+            .iter()
+            .map(|s| s.sql_name())
+            .find(|s| s.ends_with(n))
+            .expect("a source")
+    };
+    let orders = named("ecommerce.orders");
+    // Customer 7 spent 6,000 on closed orders, customer 8 only 100; one row does not
+    // fit the catalog's schema; a field the catalog does not name is left out.
+    let table = Rc::new(SampledTable {
+        table: orders,
+        label: "4 rows of demobox-313313.ecommerce.orders".into(),
+        rows: vec![
+            json!({"customer_id": 7, "amount": 6000.0, "order_status": "Closed", "order_datetime": "2024-01-01T00:00:00Z", "extra": 1}),
+            json!({"customer_id": 8, "amount": 100.0, "order_status": "Closed"}),
+            json!({"customer_id": 8, "amount": "lots", "order_status": "Closed"}),
+            json!({"customer_id": 9, "amount": 9000.0, "order_status": "Open"}),
+        ],
+    });
+    let customers = Rc::new(SampledTable {
+        table: named("ecommerce.customers"),
+        label: "customers".into(),
+        rows: vec![],
+    });
+    let topic = catalog.sources[0].sql_name();
+    let message =
+        |id: u32| format!(r#"{{"customer_id": {id}, "amount": 5.0, "order_status": "Open"}}"#);
+    let samples = Samples {
+        stream: Some(Rc::new(SampledStream {
+            topic,
+            label: "3 messages".into(),
+            messages: vec![
+                (1_000_000, message(7)),
+                (2_000_000, message(8)),
+                (3_000_000, message(9)),
+            ],
+        })),
+        tables: vec![table.clone(), customers],
+    };
+    let mut s =
+        Session::with_clock(plan, &catalog, Settings::default(), samples, None).expect("a session");
+    assert_eq!(s.tables_read.len(), 1, "the query reads no customers");
+    let (read, refused, why) = &s.tables_read[0];
+    assert!(Rc::ptr_eq(read, &table));
+    assert_eq!(*refused, 1);
+    assert!(
+        why.as_deref()
+            .is_some_and(|w| w.starts_with("row 3:") && w.contains("amount")),
+        "{why:?}"
+    );
+    s.run_to_end().expect("runs");
+    let rows: Vec<String> = s
+        .engine()
+        .outputs
+        .iter()
+        .map(|o| format!("{:?}", o.row))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        1,
+        "only customer 7 spent 5,000 on closed orders: {rows:?}"
+    );
+    assert!(
+        rows[0].contains("Int64(7)") && rows[0].contains("6000"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn samples_are_the_same_when_they_hold_the_same_ones() {
+    let t = Rc::new(SampledTable {
+        table: "t".into(),
+        label: "t".into(),
+        rows: vec![],
+    });
+    let a = Samples::default().with_table(t.clone());
+    assert!(a == Samples::default().with_table(t.clone()));
+    let copy = Rc::new((*t).clone());
+    assert!(
+        a != Samples::default().with_table(copy.clone()),
+        "another sample, equal rows"
+    );
+    assert!(Rc::ptr_eq(&a.with_table(copy.clone()).tables[0], &copy));
+    assert_eq!(a.with_table(copy).tables.len(), 1);
 }
 
 #[test]

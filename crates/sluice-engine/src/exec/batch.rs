@@ -2,6 +2,7 @@
 //! filters, projections, aggregates and joins over tables.
 
 use super::*;
+use crate::thousands;
 
 impl Engine {
     pub(super) fn run_batch(
@@ -464,19 +465,6 @@ impl From<EvalError> for BatchStop {
     fn from(e: EvalError) -> Self {
         Self::Eval(e)
     }
-}
-
-/// `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A join of two bounded inputs: hash join on the keys, then the residual; every kind.

@@ -31,7 +31,7 @@ use sluice_deploy::apply::{self, Progress, Stop};
 use sluice_deploy::wire::{
     Applying, CatalogLoadRequest, CleanupRequest, CleanupStarted, CreatedResource, DataflowJob,
     DefaultTarget, DeployConfig, DeployedJob, Operation, OperationKind, ProjectCatalog,
-    SampleRequest, Session, StepState, TopicSample,
+    RowsRequest, SampleRequest, Session, StepState, TableRows, TopicSample,
 };
 
 use crate::cloud::{CloudConfig, DeployRequest};
@@ -111,6 +111,7 @@ pub fn routes(api: Arc<Api>) -> Router {
         .route("/deploy/config", get(config))
         .route("/catalog/load", post(load_catalog))
         .route("/catalog/sample", post(sample_topic))
+        .route("/catalog/rows", post(table_rows))
         .route("/deploy/plan", post(plan))
         .route("/deploy/apply", post(start_apply))
         .route("/jobs", get(jobs))
@@ -360,6 +361,41 @@ async fn sample_topic(State(api): State<Arc<Api>>, body: String) -> ApiResult {
         messages: sampled.messages,
         notes,
         sampled_at: sluice_local::rfc3339(done),
+    })
+    .into_response())
+}
+
+/// `POST /api/catalog/rows`: a page of a table's rows, read with
+/// `tabledata.list` (no query, so no bytes billed) and the table's schema of the
+/// moment.
+async fn table_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
+    use sluice_deploy::target::{check_dataset, check_project, check_table};
+    let request: RowsRequest = parse(&body).map_err(ApiError::bad_request)?;
+    check_project(&request.project).map_err(ApiError::bad_request)?;
+    check_dataset(&request.dataset).map_err(ApiError::bad_request)?;
+    check_table(&request.table).map_err(ApiError::bad_request)?;
+    let client = api
+        .config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)?;
+    let (schema, page) = sluice_deploy::rows::read_page(
+        &client,
+        &request.project,
+        &request.dataset,
+        &request.table,
+        request.max_rows.max(1),
+        request.page_token.as_deref(),
+    )
+    .await
+    .map_err(ApiError::bad_gateway)?;
+    Ok(axum::Json(TableRows {
+        table: format!("{}.{}.{}", request.project, request.dataset, request.table),
+        schema: sluice_sql::schema::schema_to_json(&schema),
+        rows: page.rows,
+        total_rows: page.total_rows,
+        page_token: page.next,
+        read_at: sluice_local::rfc3339(sluice_local::now_micros()),
     })
     .into_response())
 }

@@ -510,6 +510,45 @@ async fn a_project_catalog_loads_through_the_api() {
         ]
     );
     assert!(loaded.loaded_at.ends_with('Z'), "{}", loaded.loaded_at);
+    // A table's rows, a page at a time.
+    fake.state().rows.insert(
+        "shop-1234.sales.orders".into(),
+        (0..3).map(|i| json!({"json": {"id": i}})).collect(),
+    );
+    let rows = |token: Option<&str>| {
+        request(
+            "POST",
+            "/api/catalog/rows",
+            &h,
+            json!({"project": "shop-1234", "dataset": "sales", "table": "orders", "max_rows": 2, "page_token": token})
+                .to_string(),
+        )
+    };
+    let (status, body) = call(app.clone(), rows(None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first: sluice_deploy::wire::TableRows = serde_json::from_value(body).expect("TableRows");
+    assert_eq!(first.rows, [json!({"id": 0}), json!({"id": 1})]);
+    assert_eq!(first.total_rows, Some(3));
+    assert_eq!(
+        first.schema,
+        json!([{"name": "id", "type": "INT64", "mode": "NULLABLE"}])
+    );
+    let (_, body) = call(app.clone(), rows(first.page_token.as_deref())).await;
+    let second: sluice_deploy::wire::TableRows = serde_json::from_value(body).expect("TableRows");
+    assert_eq!(second.rows, [json!({"id": 2})]);
+    assert_eq!(second.page_token, None);
+    let (status, body) = call(
+        app.clone(),
+        request(
+            "POST",
+            "/api/catalog/rows",
+            &h,
+            json!({"project": "shop-1234", "dataset": "sales", "table": "a/../b", "max_rows": 2})
+                .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     // A project id that is not one is refused before anything is sent.
     let (status, body) = call(
         app,

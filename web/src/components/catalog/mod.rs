@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use sluice_deploy::wire::{CatalogLoadRequest, ProjectCatalog, SampleRequest, TopicSample};
 
-use crate::simulation::SampledStream;
+use crate::simulation::{SampledStream, SampledTable};
 use sluice_sql::Catalog;
 use sluice_sql::catalog::{Source, SourceKind};
 use sluice_sql::infer::infer_topic_schema;
@@ -21,6 +21,7 @@ use yew::prelude::*;
 
 mod infer;
 mod project;
+mod rows;
 
 use infer::{Actions, Inferring, Sampling, infer_pane};
 pub use project::merge_loaded;
@@ -46,6 +47,9 @@ pub struct Props {
     /// Called with sampled messages the simulation is to stream.
     #[prop_or_default]
     pub on_sample: Callback<Rc<SampledStream>>,
+    /// Called with a table's sampled rows the simulation is to read.
+    #[prop_or_default]
+    pub on_table_sample: Callback<Rc<SampledTable>>,
 }
 
 /// Rewrites the source names of `query` from project `old` to `new`
@@ -136,6 +140,8 @@ pub fn catalog_panel(props: &Props) -> Html {
     let new_name = use_state(String::new);
     let inferring = use_state(|| None::<Inferring>);
     let loading = use_state(|| None::<Loading>);
+    // Which table's rows pane is open, by SQL name.
+    let sampling_rows = use_state(|| None::<String>);
     // Where the sources loaded from a project came from, by SQL name.
     let origins = use_state(std::collections::BTreeMap::<String, String>::new);
     let catalog = props.catalog.clone();
@@ -520,7 +526,19 @@ pub fn catalog_panel(props: &Props) -> Html {
                     let kind = if s.is_bounded() { "BigQuery table" } else { "Pub/Sub topic" };
                     let editing_this = editing.as_ref().filter(|(n, _)| *n == name).map(|(_, t)| t.clone());
                     let inferring_this = inferring.as_ref().filter(|i| i.source == name).cloned();
-                    let editing_open = editing_this.is_some() || inferring_this.is_some();
+                    let rows_open = sampling_rows.as_deref() == Some(name.as_str());
+                    let editing_open = editing_this.is_some() || inferring_this.is_some() || rows_open;
+                    let open_rows = {
+                        let (sampling_rows, editing, name) = (sampling_rows.clone(), editing.clone(), name.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            editing.set(None);
+                            sampling_rows.set(Some(name.clone()));
+                        })
+                    };
+                    let close_rows = {
+                        let sampling_rows = sampling_rows.clone();
+                        Callback::from(move |()| sampling_rows.set(None))
+                    };
                     let open_infer = {
                         let (inferring, editing, name) = (inferring.clone(), editing.clone(), name.clone());
                         Callback::from(move |_: MouseEvent| {
@@ -551,12 +569,19 @@ pub fn catalog_panel(props: &Props) -> Html {
                                     </div>
                                 } else if let Some(i) = inferring_this {
                                     { infer_pane(&name, &i, &actions) }
+                                } else if let (true, Some(dataset)) = (rows_open, s.dataset.clone()) {
+                                    <rows::RowsPane sql_name={name.clone()} project={s.project.clone()}
+                                        dataset={dataset} table={s.name.clone()}
+                                        on_sampled={props.on_table_sample.clone()} on_close={close_rows} />
                                 } else {
                                     <div class="row">
                                         <button class="secondary small edit-schema" onclick={open_edit}>{ "Edit schema JSON" }</button>
                                         if !s.is_bounded() {
                                             <button class="secondary small infer-schema" onclick={open_infer}
                                                 title="Infer the topic's schema from sample messages">{ "Infer from messages" }</button>
+                                        } else {
+                                            <button class="secondary small sample-rows" onclick={open_rows}
+                                                title="Read some of the table's rows from the project, for the simulation">{ "Sample rows" }</button>
                                         }
                                         <button class="secondary small" onclick={remove} title={format!("Remove {name} from the catalog")}>{ "Remove" }</button>
                                     </div>
