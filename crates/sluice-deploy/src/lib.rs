@@ -7,6 +7,7 @@
 //! plan) is pure functions, tested without Google, and builds for wasm; the
 //! client and the executor ([`gcp`], [`apply`], feature `cloud`) are native.
 
+pub mod avro;
 pub mod beam_sql;
 pub mod deploy;
 pub mod job_state;

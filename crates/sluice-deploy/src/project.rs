@@ -2,8 +2,12 @@
 //! sources, read with `pubsub.projects.topics.list`, `bigquery.datasets.list`,
 //! `bigquery.tables.list` and `bigquery.tables.get`, every page followed. The
 //! requests and the reading of the answers are pure; [`load`] (feature `cloud`)
-//! sends them. Field names are the discovery documents' (`crates/sluice-fake-gcp/discovery/`:
-//! `ListTopicsResponse.topics`/`nextPageToken`, `Topic.schemaSettings`,
+//! sends them. A topic with a Pub/Sub schema has it read with
+//! `pubsub.projects.schemas.get` (an Avro one becomes the fields the deployed
+//! pipeline reads: [`crate::avro`]). Field names are the discovery documents'
+//! (`crates/sluice-fake-gcp/discovery/`:
+//! `ListTopicsResponse.topics`/`nextPageToken`, `Topic.schemaSettings`
+//! (`schema`, `encoding`), `Schema.type`/`definition`,
 //! `DatasetList.datasets[].datasetReference`, `TableList.tables[].tableReference`
 //! and `type`, `Table.schema`).
 
@@ -56,6 +60,8 @@ pub struct Loaded {
     pub sources: Vec<Source>,
     /// What was left out or left open, and why.
     pub notes: Vec<String>,
+    /// The SQL names of the topics whose fields came from their Pub/Sub schema.
+    pub typed_topics: Vec<String>,
 }
 
 /// A query string value, escaped as a URL needs it (RFC 3986 unreserved
@@ -128,6 +134,67 @@ pub fn get_table(project: &str, dataset: &str, table: &str) -> Request {
         body: None,
         resource: format!("{project}.{dataset}.{table}"),
     }
+}
+
+/// `pubsub.projects.schemas.get` of `name` (`projects/p/schemas/s`), with its
+/// definition (view `FULL`).
+pub fn get_schema(name: &str) -> Request {
+    Request {
+        api: Api::Pubsub,
+        call: "pubsub.projects.schemas.get".into(),
+        method: "GET".into(),
+        path: format!("v1/{name}?view=FULL"),
+        body: None,
+        resource: name.to_string(),
+    }
+}
+
+/// The name `Topic.schemaSettings.schema` holds once the schema was deleted.
+pub const DELETED_SCHEMA: &str = "_deleted-schema_";
+
+/// A topic's source from its Pub/Sub schema (`schemas.get`'s answer) and its
+/// messages' `encoding`: an Avro schema's fields as the deployed pipeline reads
+/// them, with notes; the `bool` says whether the fields came from the schema.
+pub fn schema_topic(
+    project: &str,
+    topic: &str,
+    encoding: &str,
+    answer: &Value,
+) -> (Source, Vec<String>, bool) {
+    let mut source = topic_source(project, topic);
+    let schema = answer["name"].as_str().unwrap_or("its schema");
+    let mut notes = Vec::new();
+    let typed = match answer["type"].as_str() {
+        Some("AVRO") => {
+            let definition = answer["definition"].as_str().unwrap_or_default();
+            match crate::avro::avro_fields(definition, encoding) {
+                Ok(read) => {
+                    let typed = !read.fields.is_empty();
+                    if typed {
+                        notes.push(format!(
+                            "topic {topic}: {} fields from the Avro schema {schema} ({encoding})",
+                            read.fields.len()
+                        ));
+                    }
+                    source.schema.extend(read.fields);
+                    notes.extend(read.notes.iter().map(|n| format!("topic {topic}: {n}")));
+                    typed
+                }
+                Err(why) => {
+                    notes.push(format!("topic {topic}: {schema} does not read: {why}"));
+                    false
+                }
+            }
+        }
+        other => {
+            notes.push(format!(
+                "topic {topic}: its Pub/Sub schema {schema} is {}, which Sluice does not read (Beam YAML's ReadFromPubSub takes JSON or Avro); its fields are for you to give, or to infer from sample messages",
+                other.unwrap_or("of no known type")
+            ));
+            false
+        }
+    };
+    (source, notes, typed)
 }
 
 fn next_token(answer: &Value) -> Option<String> {
@@ -244,8 +311,12 @@ pub fn table_source(
 /// What a listed topic's note says, if anything.
 pub fn topic_note(topic: &ListedTopic) -> String {
     match &topic.schema {
+        Some((schema, _)) if schema == DELETED_SCHEMA => format!(
+            "topic {}: its Pub/Sub schema was deleted; its fields are for you to give, or to infer from sample messages",
+            topic.name
+        ),
         Some((schema, encoding)) => format!(
-            "topic {}: it has the Pub/Sub schema {schema} ({encoding}), which Sluice does not read yet; its fields are for you to give, or to infer from sample messages",
+            "topic {}: it has the Pub/Sub schema {schema} ({encoding})",
             topic.name
         ),
         None => format!(
@@ -293,8 +364,31 @@ pub async fn load(
     let cut = |what: &str| format!("more than {MAX_PAGES} pages of {what}: the rest are left out");
     let (topics, more) = list_all(client, |t| list_topics(project, t), topics_page).await?;
     for topic in &topics {
-        loaded.sources.push(topic_source(project, &topic.name));
-        loaded.notes.push(topic_note(topic));
+        match &topic.schema {
+            Some((schema, encoding)) if schema != DELETED_SCHEMA => {
+                match client.send(&get_schema(schema)).await {
+                    Ok(answer) => {
+                        let (source, notes, typed) =
+                            schema_topic(project, &topic.name, encoding, &answer);
+                        if typed {
+                            loaded.typed_topics.push(source.sql_name());
+                        }
+                        loaded.sources.push(source);
+                        loaded.notes.extend(notes);
+                    }
+                    Err(e) => {
+                        loaded.sources.push(topic_source(project, &topic.name));
+                        loaded
+                            .notes
+                            .push(format!("{}; it could not be read: {e}", topic_note(topic)));
+                    }
+                }
+            }
+            _ => {
+                loaded.sources.push(topic_source(project, &topic.name));
+                loaded.notes.push(topic_note(topic));
+            }
+        }
     }
     if more {
         loaded.notes.push(cut("topics"));
@@ -378,6 +472,42 @@ mod tests {
         )
         .expect("a page");
         assert_eq!(datasets.items, ["d"]);
+    }
+
+    #[test]
+    fn a_topics_pub_sub_schema_gives_its_fields_or_says_why_not() {
+        let avro = json!({"name": "projects/p/schemas/s", "type": "AVRO",
+            "definition": "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"n\", \"type\": \"int\"}]}"});
+        let (source, notes, typed) = schema_topic("p", "t", "JSON", &avro);
+        assert!(typed);
+        assert_eq!(source.schema.len(), 2);
+        assert_eq!(
+            notes,
+            ["topic t: 1 fields from the Avro schema projects/p/schemas/s (JSON)"]
+        );
+        let (source, notes, typed) = schema_topic("p", "t", "BINARY", &avro);
+        assert!(!typed);
+        assert_eq!(source.schema.len(), 1);
+        assert!(notes[0].contains("BINARY-encoded Avro"), "{notes:?}");
+        let proto = json!({"name": "projects/p/schemas/s", "type": "PROTOCOL_BUFFER", "definition": "syntax = \"proto3\";"});
+        let (_, notes, typed) = schema_topic("p", "t", "JSON", &proto);
+        assert!(!typed);
+        assert!(
+            notes[0].contains("is PROTOCOL_BUFFER, which Sluice does not read"),
+            "{notes:?}"
+        );
+        let broken = json!({"name": "projects/p/schemas/s", "type": "AVRO", "definition": "{"});
+        let (_, notes, typed) = schema_topic("p", "t", "JSON", &broken);
+        assert!(!typed && notes[0].contains("does not read"), "{notes:?}");
+        let deleted = ListedTopic {
+            name: "t".into(),
+            schema: Some((DELETED_SCHEMA.into(), "JSON".into())),
+        };
+        assert!(topic_note(&deleted).contains("was deleted"));
+        assert_eq!(
+            get_schema("projects/p/schemas/s").path,
+            "v1/projects/p/schemas/s?view=FULL"
+        );
     }
 
     #[test]

@@ -195,6 +195,10 @@ pub struct ProjectCatalog {
     pub notes: Vec<String>,
     /// When it was read (RFC 3339).
     pub loaded_at: String,
+    /// The SQL names of the topics whose fields came from their Pub/Sub schema
+    /// (they replace a topic's fields when merged; other topics keep theirs).
+    #[serde(default)]
+    pub typed_topics: Vec<String>,
 }
 
 /// `POST /api/catalog/sample`: a topic's messages to sample.

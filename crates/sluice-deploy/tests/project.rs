@@ -31,6 +31,16 @@ async fn fake() -> Fake {
             name.clone(),
             json!({"name": name, "schemaSettings": {"schema": format!("projects/{PROJECT}/schemas/e"), "encoding": "JSON"}}),
         );
+        s.schemas.insert(
+            format!("projects/{PROJECT}/schemas/e"),
+            json!({"type": "AVRO", "definition": json!({
+                "type": "record", "name": "E", "fields": [
+                    {"name": "id", "type": "long"},
+                    {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}},
+                    {"name": "maybe", "type": ["null", "string"]}
+                ]
+            }).to_string()}),
+        );
         s.topics.insert(
             "projects/other/topics/x".into(),
             json!({"name": "projects/other/topics/x"}),
@@ -89,8 +99,23 @@ async fn every_page_of_topics_datasets_and_tables_is_read_through_faults() {
         "a topic holds its publish time"
     );
     let notes = loaded.notes.join("\n");
+    // Topic e's fields come from its Avro schema, but for the union the deployed
+    // JSON reading cannot take.
+    let e = &loaded.sources[4];
+    let e_fields: Vec<String> = e
+        .schema
+        .iter()
+        .map(|f| format!("{} {}", f.name, f.data_type))
+        .collect();
+    assert_eq!(
+        e_fields,
+        ["event_timestamp TIMESTAMP", "id INT64", "kind STRING"]
+    );
+    assert_eq!(loaded.typed_topics, [e.sql_name()]);
     assert!(
-        notes.contains("topic e: it has the Pub/Sub schema projects/shop-1234/schemas/e (JSON)"),
+        notes
+            .contains("topic e: 2 fields from the Avro schema projects/shop-1234/schemas/e (JSON)")
+            && notes.contains("topic e: field maybe: left out, it is a union"),
         "{notes}"
     );
     assert!(

@@ -100,6 +100,8 @@ pub struct State {
     pub published: BTreeMap<String, Vec<Value>>,
     /// Subscriptions by `projects/p/subscriptions/s`, as created.
     pub subscriptions: BTreeMap<String, Value>,
+    /// Pub/Sub schemas by `projects/p/schemas/s` (`Schema`: `type`, `definition`).
+    pub schemas: BTreeMap<String, Value>,
     /// Each subscription's messages not yet delivered, oldest first.
     backlogs: BTreeMap<String, Vec<Value>>,
     /// Each subscription's messages delivered and not yet acknowledged, by ack id.
@@ -129,6 +131,7 @@ impl Default for State {
             topics: BTreeMap::new(),
             published: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
+            schemas: BTreeMap::new(),
             backlogs: BTreeMap::new(),
             outstanding: BTreeMap::new(),
             published_count: 0,

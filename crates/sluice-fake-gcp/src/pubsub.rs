@@ -1,5 +1,5 @@
-//! The fake's Pub/Sub: topics (create, get, list, delete, publish) and
-//! subscriptions (create, list, pull, acknowledge, seek, delete).
+//! The fake's Pub/Sub: topics (create, get, list, delete, publish),
+//! subscriptions (create, list, pull, acknowledge, seek, delete) and schemas (get).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -36,6 +36,31 @@ pub(crate) fn serve(
             let topic = json!({"name": name, "labels": body["labels"]});
             state.topics.insert(name, topic.clone());
             (200, topic)
+        }
+        "pubsub.projects.schemas.get" => {
+            let name = format!(
+                "projects/{}/schemas/{}",
+                m.param("projectsId"),
+                m.param("schemasId")
+            );
+            match state.schemas.get(&name) {
+                Some(schema) => {
+                    let mut schema = schema.clone();
+                    schema["name"] = json!(name);
+                    // The BASIC view (the default) leaves the definition out.
+                    if crate::http::query_param(query, "view") != Some("FULL")
+                        && let Some(o) = schema.as_object_mut()
+                    {
+                        o.remove("definition");
+                    }
+                    (200, schema)
+                }
+                None => error(
+                    404,
+                    "NOT_FOUND",
+                    &format!("Resource not found (resource={name})."),
+                ),
+            }
         }
         "pubsub.projects.topics.get" => {
             let name = format!(

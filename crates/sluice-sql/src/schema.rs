@@ -243,7 +243,7 @@ fn check_name(name: &str, path: &str) -> Result<(), SchemaError> {
 
 /// Whether `name` can name a column in the catalog: letters, digits and
 /// underscores, not starting with a digit, at most 300 characters.
-pub(crate) fn check_column_name(name: &str) -> Result<(), String> {
+pub fn check_column_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let valid_start = chars
         .next()

@@ -308,6 +308,7 @@ async fn load_catalog(State(api): State<Arc<Api>>, body: String) -> ApiResult {
         catalog: catalog.to_json(),
         notes: loaded.notes,
         loaded_at: sluice_local::rfc3339(now),
+        typed_topics: loaded.typed_topics,
     })
     .into_response())
 }

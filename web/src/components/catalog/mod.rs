@@ -375,7 +375,7 @@ pub fn catalog_panel(props: &Props) -> Html {
             let Some(Loading::Loaded(loaded, answer)) = (*loading).clone() else {
                 return;
             };
-            let next = merge_loaded(&catalog, &loaded, replace);
+            let next = merge_loaded(&catalog, &loaded, &answer.typed_topics, replace);
             let mut from = if replace {
                 Default::default()
             } else {

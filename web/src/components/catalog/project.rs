@@ -74,10 +74,16 @@ pub(super) fn short_time(rfc3339: &str) -> String {
 }
 
 /// `current` with a project's `loaded` sources: its tables' schemas replace those of
-/// tables of the same name; a topic already in the catalog keeps its fields (Pub/Sub
-/// does not know them); with `replace`, the sources the project lacks go and the
-/// catalog takes the project's id.
-pub fn merge_loaded(current: &Catalog, loaded: &Catalog, replace: bool) -> Catalog {
+/// tables of the same name, and so do the fields of its `typed` topics (named by
+/// SQL name: their fields came from their Pub/Sub schema); another topic already in
+/// the catalog keeps its fields (Pub/Sub does not know them); with `replace`, the
+/// sources the project lacks go and the catalog takes the project's id.
+pub fn merge_loaded(
+    current: &Catalog,
+    loaded: &Catalog,
+    typed: &[String],
+    replace: bool,
+) -> Catalog {
     let mut next = if replace {
         Catalog {
             project: loaded.project.clone(),
@@ -90,6 +96,7 @@ pub fn merge_loaded(current: &Catalog, loaded: &Catalog, replace: bool) -> Catal
         let name = source.sql_name();
         let mut source = source.clone();
         if !source.is_bounded()
+            && !typed.contains(&name)
             && let Some(known) = current.sources.iter().find(|s| s.sql_name() == name)
         {
             source.schema = known.schema.clone();
@@ -126,7 +133,7 @@ mod tests {
             ],
         };
         loaded.sources[1].schema = vec![Field::new("only", DataType::Int64)];
-        let merged = merge_loaded(&current, &loaded, false);
+        let merged = merge_loaded(&current, &loaded, &[], false);
         let names: Vec<String> = merged.sources.iter().map(|s| s.sql_name()).collect();
         assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(
@@ -138,10 +145,14 @@ mod tests {
             "the table takes the project's"
         );
         assert!(names.contains(&"bigquery.table.`demobox-313313`.ecommerce.customers".to_string()));
-        let replaced = merge_loaded(&current, &loaded, true);
+        let replaced = merge_loaded(&current, &loaded, &[], true);
         assert_eq!(replaced.sources.len(), 3);
         assert_eq!(replaced.sources[0].schema, current.sources[0].schema);
         assert!(!replaced.sources.iter().any(|s| s.name == "customers"));
+        // A topic typed by its Pub/Sub schema takes the project's fields.
+        let typed = [loaded.sources[0].sql_name()];
+        let merged = merge_loaded(&current, &loaded, &typed, false);
+        assert_eq!(merged.sources[0].schema, loaded.sources[0].schema);
     }
 
     #[test]
