@@ -168,3 +168,171 @@ async fn without_credentials_deploy_runs_the_job_here() -> Result<()> {
     outcome??;
     closed
 }
+
+/// The local target is a project too: its topics and tables load into the
+/// catalog, its topic's newest messages and its table's rows are sampled, and the
+/// simulation runs on them.
+async fn local_project(browser: &Browser, server: &Server) -> Result<()> {
+    use base64::Engine as _;
+    use serde_json::json;
+    let api = |path: &str| server.at(path);
+    let (status, answer) = sluice_e2e::http_post_json(
+        &api("/api/local/deploy"),
+        &json!({"query": sluice_sql::reference::QUERY, "job_name": "vip"}),
+        Some(&server.token),
+    )
+    .await?;
+    ensure!(status == 200, "deploy: {status} {answer}");
+    // One order of a customer over $5,000 of closed orders in the local table
+    // (the generator's defaults), one of a customer under.
+    let mut closed = std::collections::BTreeMap::<i64, f64>::new();
+    for o in sluice_datagen::orders(&sluice_datagen::BatchParams::default()) {
+        if o.order_status == "Closed" {
+            *closed.entry(o.customer_id).or_default() += o.amount;
+        }
+    }
+    let pick = |over: bool| {
+        closed
+            .iter()
+            .find(|(_, total)| (**total >= 5000.0) == over)
+            .map(|(c, _)| *c)
+    };
+    let (winner, other) = (pick(true).context("over")?, pick(false).context("under")?);
+    let messages: Vec<_> = [winner, other]
+        .iter()
+        .map(|c| {
+            let m = format!(
+                r#"{{"customer_id": {c}, "amount": 18.5, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}}"#
+            );
+            json!({"data": base64::engine::general_purpose::STANDARD.encode(m)})
+        })
+        .collect();
+    let (status, answer) = sluice_e2e::http_post_json(
+        &api("/api/local/topics/orders:publish"),
+        &json!({"messages": messages}),
+        Some(&server.token),
+    )
+    .await?;
+    ensure!(status == 200, "publish: {status} {answer}");
+    let client = &browser.client;
+    client
+        .goto(&format!("{}?token={}", server.url, server.token))
+        .await?;
+    wait_for(client, "#load-local").await?.click().await?;
+    let summary = wait_text(client, "#project-loaded", Duration::from_secs(20), |t| {
+        t.contains("read at")
+    })
+    .await?;
+    ensure!(
+        summary.contains("2 topics and 2 tables in the local target"),
+        "{summary}"
+    );
+    wait_for(client, "#merge-loaded").await?.click().await?;
+    let source = |name: &str| {
+        format!("//li[contains(@class,'source')][.//code[contains(., '{name}')]]//summary")
+    };
+    client
+        .find(Locator::XPath(&source(
+            "pubsub.topic.`demobox-313313`.orders",
+        )))
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .infer-schema")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .sample-topic")
+        .await?
+        .click()
+        .await?;
+    let status = wait_text(
+        client,
+        "#catalog .sample-status",
+        Duration::from_secs(20),
+        |t| t.contains("sampled from"),
+    )
+    .await?;
+    ensure!(
+        status.contains("2 messages sampled from the local topic orders"),
+        "{status}"
+    );
+    wait_for(client, "#catalog .simulate-sample")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .use-inferred")
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::XPath(&source("ecommerce.orders")))
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .sample-rows")
+        .await?
+        .click()
+        .await?;
+    wait_for(client, "#catalog .read-rows")
+        .await?
+        .click()
+        .await?;
+    let status = wait_text(
+        client,
+        "#catalog .rows-status",
+        Duration::from_secs(30),
+        |t| t.contains("reads"),
+    )
+    .await?;
+    ensure!(
+        status.contains("The simulation reads 1,000 rows of the local table ecommerce.orders"),
+        "{status}"
+    );
+    let header = wait_text(client, "#data-source", Duration::from_secs(10), |t| {
+        t.contains("Reading")
+    })
+    .await?;
+    ensure!(
+        header.contains("Streaming 2 messages sampled from the local topic orders")
+            && header.contains("Reading 1,000 rows of the local table ecommerce.orders"),
+        "{header}"
+    );
+    wait_for(client, "#play").await?.click().await?;
+    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
+        t.to_lowercase().contains("ended")
+    })
+    .await?;
+    ensure!(summary.contains("2 events"), "{summary}");
+    let rows = client
+        .find(Locator::Css("#row-count"))
+        .await?
+        .text()
+        .await?;
+    ensure!(rows == "1", "{rows} rows: {summary}");
+    browser.screenshot("local-project-simulated").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_target_is_a_project_to_load_sample_and_simulate() -> Result<()> {
+    let state = tempfile::tempdir()?;
+    let home = tempfile::tempdir()?;
+    let mut server = Server::start_with(&[
+        ("SLUICE_STATE_DIR", state.path().display().to_string()),
+        ("HOME", home.path().display().to_string()),
+        ("GOOGLE_APPLICATION_CREDENTIALS", String::new()),
+    ])
+    .await?;
+    let browser = Browser::start().await?;
+    let outcome = tokio::time::timeout(Duration::from_secs(150), local_project(&browser, &server))
+        .await
+        .context("the test did not finish in 150 s");
+    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
+        let _ = browser.screenshot("failure-local-project").await;
+    }
+    let closed = browser.close().await;
+    assert!(server.is_running(), "the server died during the test");
+    outcome??;
+    closed
+}

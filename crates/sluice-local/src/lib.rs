@@ -14,6 +14,7 @@
 //! duplicating a row (see [`job`]).
 
 pub mod job;
+pub mod project;
 pub mod store;
 
 mod deploy;

@@ -1,7 +1,9 @@
 //! The local target's API (`/api/local/…`): publish to a local topic (Pub/Sub's REST
 //! body shape), deploy a job into this server, its page, cancel, drain, clean-up,
 //! a read-only SQL view of the destination table, the destination topic live
-//! (server-sent events), and the built-in stream generator.
+//! (server-sent events), the built-in stream generator, and the local target as a
+//! project for the catalog panel (its topics and tables, a topic's newest
+//! messages, a table's rows).
 //!
 //! The routes sit behind the same guard as the deploy API (Host, Origin, token).
 
@@ -18,8 +20,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use sluice_deploy::wire::{
-    GeneratorRequest, GeneratorSettings, GeneratorStatus, LocalCleaned, LocalDeployRequest,
-    Published, SqlRequest, Stopping, TopicMessage,
+    CatalogLoadRequest, GeneratorRequest, GeneratorSettings, GeneratorStatus, LocalCleaned,
+    LocalDeployRequest, ProjectCatalog, Published, RowsRequest, SampleRequest, SampledMessage,
+    SqlRequest, Stopping, TableRows, TopicMessage, TopicSample,
 };
 use sluice_local::{JobSpec, Local, LocalError};
 
@@ -224,6 +227,9 @@ pub fn routes(api: Arc<LocalApi>) -> Router {
         .route("/local/jobs/{job}/cleanup", post(cleanup))
         .route("/local/sql", post(sql))
         .route("/local/generator", get(generator).post(set_generator))
+        .route("/local/catalog", post(catalog))
+        .route("/local/sample", post(sample))
+        .route("/local/rows", post(rows))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
 }
@@ -545,4 +551,111 @@ async fn set_generator(State(api): State<Arc<LocalApi>>, body: String) -> ApiRes
         }
     });
     Ok(generator(State(api)).await)
+}
+
+/// `POST /api/local/catalog`: the local target's topics and tables as a
+/// project's catalog (each topic with the fields its jobs were deployed with).
+async fn catalog(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
+    let request: CatalogLoadRequest = parse(&body).map_err(ApiError::bad_request)?;
+    sluice_deploy::target::check_project(&request.project).map_err(ApiError::bad_request)?;
+    let (local, project) = (api.local.clone(), request.project.clone());
+    let loaded = blocking(move || local.project(&project)).await?;
+    let typed_topics = loaded
+        .sources
+        .iter()
+        .filter(|s| !s.is_bounded())
+        .map(|s| s.sql_name())
+        .collect();
+    let catalog = sluice_sql::Catalog {
+        project: request.project.clone(),
+        sources: loaded.sources,
+    };
+    Ok(axum::Json(ProjectCatalog {
+        project: request.project,
+        catalog: catalog.to_json(),
+        notes: loaded.notes,
+        loaded_at: sluice_local::rfc3339(sluice_local::now_micros()),
+        typed_topics,
+    })
+    .into_response())
+}
+
+/// `POST /api/local/sample`: a local topic's newest messages (the local target
+/// keeps them all, so there is nothing to wait for or replay).
+async fn sample(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
+    let request: SampleRequest = parse(&body).map_err(ApiError::bad_request)?;
+    if !sluice_local::valid_topic_name(&request.topic) {
+        return Err(ApiError::bad_request(format!(
+            "\"{}\" is not a topic name",
+            request.topic
+        )));
+    }
+    let max = request
+        .max_messages
+        .clamp(1, sluice_deploy::sample::MAX_MESSAGES);
+    let (local, topic) = (api.local.clone(), request.topic.clone());
+    let newest = blocking(move || local.newest_messages(&topic, max)).await?;
+    let mut notes =
+        vec!["the local target keeps every message: these are the topic's newest".to_string()];
+    let mut messages = Vec::with_capacity(newest.len());
+    for m in newest {
+        match String::from_utf8(m.data) {
+            Ok(data) => messages.push(SampledMessage {
+                publish_time: sluice_local::rfc3339(m.publish_micros),
+                data,
+            }),
+            Err(_) => notes.push(format!("message {} is not UTF-8 text: left out", m.seq)),
+        }
+    }
+    Ok(axum::Json(TopicSample {
+        topic: format!("the local topic {}", request.topic),
+        messages,
+        notes,
+        sampled_at: sluice_local::rfc3339(sluice_local::now_micros()),
+    })
+    .into_response())
+}
+
+/// `POST /api/local/rows`: a page of a local table's rows, with the schema its
+/// jobs gave it; the page token is the next row's position.
+async fn rows(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
+    use sluice_deploy::target::{check_dataset, check_project, check_table};
+    let request: RowsRequest = parse(&body).map_err(ApiError::bad_request)?;
+    check_project(&request.project).map_err(ApiError::bad_request)?;
+    check_dataset(&request.dataset).map_err(ApiError::bad_request)?;
+    check_table(&request.table).map_err(ApiError::bad_request)?;
+    let offset: u64 = match request.page_token.as_deref() {
+        None => 0,
+        Some(t) => t
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("page_token {t:?} is not one of ours")))?,
+    };
+    let max = request.max_rows.clamp(1, sluice_deploy::rows::PAGE_ROWS) as usize;
+    let name = format!("{}.{}", request.dataset, request.table);
+    let local = api.local.clone();
+    let (project, dataset, table) = (request.project, request.dataset, request.table);
+    let local_name = name.clone();
+    let (schema, rows, total) = blocking(move || {
+        let known = local.project(&project)?;
+        let Some(source) = known.sources.into_iter().find(|s| {
+            s.is_bounded() && s.dataset.as_deref() == Some(dataset.as_str()) && s.name == table
+        }) else {
+            return Err(LocalError::Invalid(format!(
+                "no local table {local_name}: deploy a job that reads or writes it"
+            )));
+        };
+        let (rows, total) = local.table_rows(&local_name, &source.schema, offset, max)?;
+        Ok((source.schema, rows, total))
+    })
+    .await?;
+    let next = offset + rows.len() as u64;
+    Ok(axum::Json(TableRows {
+        table: format!("the local table {name}"),
+        schema: sluice_sql::schema::schema_to_json(&schema),
+        page_token: (!rows.is_empty() && next < total).then(|| next.to_string()),
+        rows,
+        total_rows: Some(total),
+        read_at: sluice_local::rfc3339(sluice_local::now_micros()),
+    })
+    .into_response())
 }

@@ -306,3 +306,118 @@ async fn a_refused_generator_request_leaves_the_running_generator_running() {
     );
     post(&server, "/api/local/generator", json!({"running": false})).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_local_target_loads_and_samples_as_a_project() {
+    let state = tempfile::tempdir().expect("a temp dir");
+    let dist = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dist.path().join("index.html"), "<h1>app</h1>").expect("index.html");
+    let server = serve(state.path(), dist.path());
+    let (status, job) = post(
+        &server,
+        "/api/local/deploy",
+        json!({"query": sluice_sql::reference::QUERY, "job_name": "vip",
+               "generated": {"customers": 50, "orders": 700, "seed": 3, "status_mix": [1, 1, 1]}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{job}");
+    let messages = orders(10);
+    publish(&server, &messages).await;
+    // Its topics and tables, with the fields the job was deployed with.
+    let (status, loaded) = post(
+        &server,
+        "/api/local/catalog",
+        json!({"project": "demobox-313313"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{loaded}");
+    let loaded: sluice_deploy::wire::ProjectCatalog =
+        serde_json::from_value(loaded).expect("a ProjectCatalog");
+    let catalog = Catalog::from_value(&loaded.catalog).expect("a catalog");
+    let reference = Catalog::reference();
+    let names: Vec<String> = catalog.sources.iter().map(|s| s.sql_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "pubsub.topic.`demobox-313313`.orders",
+            "pubsub.topic.`demobox-313313`.`vip-results`",
+            "bigquery.table.`demobox-313313`.ecommerce.orders",
+            "bigquery.table.`demobox-313313`.sluice.vip",
+        ]
+    );
+    assert_eq!(catalog.sources[0].schema, reference.sources[0].schema);
+    assert_eq!(loaded.typed_topics.len(), 2);
+    // The reference query reads the loaded catalog as it read its own.
+    let analysis = sluice_sql::analyze(sluice_sql::reference::QUERY, &catalog);
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    // So does a query of the job's output topic, by the name the catalog gives it.
+    let output = format!("SELECT customer_id, total_spent FROM {}", names[1]);
+    let analysis = sluice_sql::analyze(&output, &catalog);
+    assert!(
+        !analysis.has_errors(),
+        "{output}: {:?}",
+        analysis.diagnostics
+    );
+    // A topic's newest messages, oldest first.
+    let (status, sample) = post(
+        &server,
+        "/api/local/sample",
+        json!({"project": "demobox-313313", "topic": "orders", "max_messages": 3, "seconds": 1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{sample}");
+    let sample: sluice_deploy::wire::TopicSample =
+        serde_json::from_value(sample).expect("a TopicSample");
+    assert_eq!(sample.topic, "the local topic orders");
+    let sent: Vec<String> = messages[7..]
+        .iter()
+        .map(|m| {
+            let data = m["data"].as_str().expect("data");
+            String::from_utf8(sluice_engine::value::base64_decode(data).expect("base64"))
+                .expect("text")
+        })
+        .collect();
+    let got: Vec<String> = sample.messages.iter().map(|m| m.data.clone()).collect();
+    assert_eq!(got, sent);
+    // A table's rows, a page at a time, in the engine's reading of its schema.
+    let (mut read, mut token, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let (status, page) = post(
+            &server,
+            "/api/local/rows",
+            json!({"project": "demobox-313313", "dataset": "ecommerce", "table": "orders",
+                   "max_rows": 300, "page_token": token}),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let page: sluice_deploy::wire::TableRows = serde_json::from_value(page).expect("TableRows");
+        assert_eq!(page.total_rows, Some(700));
+        let schema = sluice_sql::schema::schema_from_value(&page.schema, "schema").expect("schema");
+        for row in &page.rows {
+            sluice_engine::input::row_from_json(row, &schema).expect("the engine reads it");
+        }
+        read.extend(page.rows);
+        pages += 1;
+        token = page.page_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!((read.len(), pages), (700, 3));
+    let generated = sluice_datagen::orders(&sluice_local::batch_params(
+        &sluice_deploy::wire::Generated {
+            customers: 50,
+            orders: 700,
+            seed: 3,
+            status_mix: [1, 1, 1],
+        },
+    ));
+    assert_eq!(read[0]["customer_id"], json!(generated[0].customer_id));
+    let (status, _) = post(
+        &server,
+        "/api/local/rows",
+        json!({"project": "demobox-313313", "dataset": "ecommerce", "table": "nope", "max_rows": 3}),
+    )
+    .await;
+    assert_eq!(status, 400);
+}

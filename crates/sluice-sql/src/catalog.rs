@@ -43,6 +43,18 @@ pub struct Source {
     pub schema: Vec<Field>,
 }
 
+/// `name` as it is written in a query: as it is when it is a plain identifier,
+/// else in backquotes (a topic such as `vip-results`).
+fn quoted_if_needed(name: &str) -> String {
+    let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("`{name}`")
+    }
+}
+
 impl Source {
     /// Whether the source is finite (BigQuery tables) rather than a stream (Pub/Sub topics).
     pub fn is_bounded(&self) -> bool {
@@ -51,15 +63,20 @@ impl Source {
 
     /// The name as written in Dataflow SQL, e.g. ``pubsub.topic.`p`.orders``.
     pub fn sql_name(&self) -> String {
+        let name = quoted_if_needed(&self.name);
         match (&self.kind, &self.dataset) {
             (SourceKind::PubsubTopic, _) => {
-                format!("pubsub.topic.`{}`.{}", self.project, self.name)
+                format!("pubsub.topic.`{}`.{name}", self.project)
             }
             (SourceKind::BigQueryTable, Some(d)) => {
-                format!("bigquery.table.`{}`.{}.{}", self.project, d, self.name)
+                format!(
+                    "bigquery.table.`{}`.{}.{name}",
+                    self.project,
+                    quoted_if_needed(d)
+                )
             }
             (SourceKind::BigQueryTable, None) => {
-                format!("bigquery.table.`{}`.{}", self.project, self.name)
+                format!("bigquery.table.`{}`.{name}", self.project)
             }
         }
     }
@@ -427,6 +444,30 @@ mod tests {
 
     fn parts(s: &str) -> Vec<String> {
         s.split('.').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn names_that_are_not_plain_identifiers_are_quoted_so_they_analyze() {
+        let mut catalog = Catalog::reference();
+        catalog.sources[0].name = "vip-results".into();
+        catalog.sources[1].dataset = Some("sales-eu".into());
+        assert_eq!(
+            catalog.sources[0].sql_name(),
+            "pubsub.topic.`demobox-313313`.`vip-results`"
+        );
+        assert_eq!(
+            catalog.sources[1].sql_name(),
+            "bigquery.table.`demobox-313313`.`sales-eu`.orders"
+        );
+        for source in &catalog.sources[..2] {
+            let query = format!("SELECT * FROM {}", source.sql_name());
+            let analysis = crate::analyze(&query, &catalog);
+            assert!(
+                !analysis.has_errors(),
+                "{query}: {:?}",
+                analysis.diagnostics
+            );
+        }
     }
 
     #[test]

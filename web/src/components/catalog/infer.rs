@@ -7,6 +7,7 @@ use std::rc::Rc;
 use sluice_sql::infer::{InferError, Inferred};
 use yew::prelude::*;
 
+use super::project::Place;
 use super::{columns, fields_tree};
 use crate::simulation::SampledStream;
 
@@ -23,20 +24,23 @@ pub(super) struct Inferring {
     pub(super) sampling: Sampling,
     /// Whether a sample first replays the last [`REPLAY_MINUTES`] the topic kept.
     pub(super) replay: bool,
+    /// Where the topic is sampled.
+    pub(super) place: Place,
 }
 
 /// How far back a replaying sample starts.
 pub(super) const REPLAY_MINUTES: u64 = 10;
 
 impl Inferring {
-    /// A pane for `source`, empty.
-    pub(super) fn new(source: String) -> Self {
+    /// A pane for `source`, sampled at `place`, empty.
+    pub(super) fn new(source: String, place: Place) -> Self {
         Self {
             source,
             messages: String::new(),
             result: None,
             sampling: Sampling::Idle,
             replay: false,
+            place,
         }
     }
 }
@@ -114,7 +118,11 @@ pub(super) fn infer_pane(name: &str, now: &Inferring, actions: &Actions) -> Html
     let sampling = match &now.sampling {
         Sampling::Idle => html! {},
         Sampling::Asking => {
-            html! { <p class="hint sample-status" role="status">{ "Sampling the topic (up to 10 s)…" }</p> }
+            let text = match now.place {
+                Place::Cloud => "Sampling the topic (up to 10 s)…",
+                Place::Local => "Reading the topic's newest messages…",
+            };
+            html! { <p class="hint sample-status" role="status">{ text }</p> }
         }
         Sampling::Failed(why) => {
             html! { <p class="run-error sample-status" role="alert">{ format!("No sample: {why}") }</p> }
@@ -144,12 +152,17 @@ pub(super) fn infer_pane(name: &str, now: &Inferring, actions: &Actions) -> Html
             <p class="hint">{ "The messages stay in this page: only the schema joins the catalog (and the share link)." }</p>
             <div class="row">
                 <button class="run small infer-run" onclick={actions.on_infer.clone()}>{ "Infer schema" }</button>
-                <button class="secondary small sample-topic" disabled={now.sampling == Sampling::Asking} onclick={actions.on_sample.clone()}
-                    title="Pull up to 200 messages for up to 10 s through a temporary subscription, deleted afterwards">{ "Sample the topic" }</button>
-                <label class="hint replay" title="Seek the sampling subscription back, so that the messages the topic retained come first (the topic needs a message retention)">
-                    <input type="checkbox" class="replay-sample" checked={now.replay} onchange={actions.on_replay.clone()} />
-                    { format!(" replay the last {REPLAY_MINUTES} minutes") }
-                </label>
+                if now.place == Place::Local {
+                    <button class="secondary small sample-topic" disabled={now.sampling == Sampling::Asking} onclick={actions.on_sample.clone()}
+                        title="Read the topic's newest 200 messages from the local target, which keeps them all">{ "Sample the topic" }</button>
+                } else {
+                    <button class="secondary small sample-topic" disabled={now.sampling == Sampling::Asking} onclick={actions.on_sample.clone()}
+                        title="Pull up to 200 messages for up to 10 s through a temporary subscription, deleted afterwards">{ "Sample the topic" }</button>
+                    <label class="hint replay" title="Seek the sampling subscription back, so that the messages the topic retained come first (the topic needs a message retention)">
+                        <input type="checkbox" class="replay-sample" checked={now.replay} onchange={actions.on_replay.clone()} />
+                        { format!(" replay the last {REPLAY_MINUTES} minutes") }
+                    </label>
+                }
                 <button class="secondary small use-inferred" disabled={!usable} onclick={actions.on_use.clone()}>{ "Use this schema" }</button>
                 <button class="secondary small" onclick={actions.on_close.clone()}>{ "Cancel" }</button>
             </div>

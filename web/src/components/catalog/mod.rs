@@ -24,6 +24,7 @@ mod project;
 mod rows;
 
 use infer::{Actions, Inferring, Sampling, infer_pane};
+pub use project::Place;
 pub use project::merge_loaded;
 use project::{Loading, loading_pane, short_time};
 
@@ -142,8 +143,9 @@ pub fn catalog_panel(props: &Props) -> Html {
     let loading = use_state(|| None::<Loading>);
     // Which table's rows pane is open, by SQL name.
     let sampling_rows = use_state(|| None::<String>);
-    // Where the sources loaded from a project came from, by SQL name.
-    let origins = use_state(std::collections::BTreeMap::<String, String>::new);
+    // Where the sources loaded from a project came from, by SQL name: the place
+    // they are sampled at, and what the panel says.
+    let origins = use_state(std::collections::BTreeMap::<String, (Place, String)>::new);
     let catalog = props.catalog.clone();
 
     let on_project = {
@@ -273,7 +275,7 @@ pub fn catalog_panel(props: &Props) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 let answer = crate::api::fetch_as::<TopicSample>(
                     "POST",
-                    "/api/catalog/sample",
+                    now.place.sample_path(),
                     crate::api::body(&request),
                 )
                 .await;
@@ -340,15 +342,15 @@ pub fn catalog_panel(props: &Props) -> Html {
         let inferring = inferring.clone();
         Callback::from(move |_: MouseEvent| inferring.set(None))
     };
-    let on_load = {
+    let on_load = |place: Place| {
         let (loading, project) = (loading.clone(), catalog.project.clone());
         Callback::from(move |_: MouseEvent| {
-            loading.set(Some(Loading::Asking(project.clone())));
+            loading.set(Some(Loading::Asking(project.clone(), place)));
             let (loading, project) = (loading.clone(), project.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let answer = crate::api::fetch_as::<ProjectCatalog>(
                     "POST",
-                    "/api/catalog/load",
+                    place.load_path(),
                     crate::api::body(&CatalogLoadRequest { project }),
                 )
                 .await
@@ -358,7 +360,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                     Ok((Rc::new(catalog), Rc::new(loaded)))
                 });
                 loading.set(Some(match answer {
-                    Ok((catalog, loaded)) => Loading::Loaded(catalog, loaded),
+                    Ok((catalog, loaded)) => Loading::Loaded(catalog, loaded, place),
                     Err(e) => Loading::Failed(e),
                 }));
             });
@@ -372,7 +374,7 @@ pub fn catalog_panel(props: &Props) -> Html {
             origins.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let Some(Loading::Loaded(loaded, answer)) = (*loading).clone() else {
+            let Some(Loading::Loaded(loaded, answer, place)) = (*loading).clone() else {
                 return;
             };
             let next = merge_loaded(&catalog, &loaded, &answer.typed_topics, replace);
@@ -384,10 +386,13 @@ pub fn catalog_panel(props: &Props) -> Html {
             for s in &loaded.sources {
                 from.insert(
                     s.sql_name(),
-                    format!(
-                        "from {} at {}",
-                        answer.project,
-                        short_time(&answer.loaded_at)
+                    (
+                        place,
+                        format!(
+                            "from {} at {}",
+                            place.describe(&answer.project),
+                            short_time(&answer.loaded_at)
+                        ),
                     ),
                 );
             }
@@ -494,9 +499,13 @@ pub fn catalog_panel(props: &Props) -> Html {
                 <p class="run-error" role="alert" id="catalog-error">{ e.clone() }</p>
             }
             <div class="row">
-                <button id="load-project" class="secondary small" disabled={matches!(*loading, Some(Loading::Asking(_)))} onclick={on_load}
+                <button id="load-project" class="secondary small" disabled={matches!(*loading, Some(Loading::Asking(..)))} onclick={on_load(Place::Cloud)}
                     title="Read the project's Pub/Sub topics and BigQuery tables with the server's Google Cloud credentials">
                     { format!("Load from {}", catalog.project) }
+                </button>
+                <button id="load-local" class="secondary small" disabled={matches!(*loading, Some(Loading::Asking(..)))} onclick={on_load(Place::Local)}
+                    title="Read the topics and tables the local target's jobs made, with the fields they were deployed with">
+                    { "Load from the local target" }
                 </button>
             </div>
             { loading_pane(&loading, &take_loaded(false), &take_loaded(true), &on_close_loaded) }
@@ -539,11 +548,12 @@ pub fn catalog_panel(props: &Props) -> Html {
                         let sampling_rows = sampling_rows.clone();
                         Callback::from(move |()| sampling_rows.set(None))
                     };
+                    let place = origins.get(&name).map_or(Place::Cloud, |(place, _)| *place);
                     let open_infer = {
                         let (inferring, editing, name) = (inferring.clone(), editing.clone(), name.clone());
                         Callback::from(move |_: MouseEvent| {
                             editing.set(None);
-                            inferring.set(Some(Inferring::new(name.clone())));
+                            inferring.set(Some(Inferring::new(name.clone(), place)));
                         })
                     };
                     html! {
@@ -553,7 +563,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                                     <span class={classes!("badge", if s.is_bounded() { "table" } else { "topic" })}>{ kind }</span>
                                     <code class="sname">{ name.clone() }</code>
                                     <span class="hint">{ columns(s.schema.len()) }</span>
-                                    if let Some(origin) = origins.get(&name) {
+                                    if let Some((_, origin)) = origins.get(&name) {
                                         <span class="hint origin">{ origin.clone() }</span>
                                     }
                                 </summary>
@@ -570,7 +580,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                                 } else if let Some(i) = inferring_this {
                                     { infer_pane(&name, &i, &actions) }
                                 } else if let (true, Some(dataset)) = (rows_open, s.dataset.clone()) {
-                                    <rows::RowsPane sql_name={name.clone()} project={s.project.clone()}
+                                    <rows::RowsPane sql_name={name.clone()} project={s.project.clone()} place={place}
                                         dataset={dataset} table={s.name.clone()}
                                         on_sampled={props.on_table_sample.clone()} on_close={close_rows} />
                                 } else {

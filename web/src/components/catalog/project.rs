@@ -7,13 +7,58 @@ use sluice_deploy::wire::ProjectCatalog;
 use sluice_sql::Catalog;
 use yew::prelude::*;
 
+/// Where a project's sources are read: Google Cloud, with the server's
+/// credentials, or the local target inside the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Place {
+    /// The project on Google Cloud.
+    #[default]
+    Cloud,
+    /// The local target's topics and tables.
+    Local,
+}
+
+impl Place {
+    /// The server's endpoint that loads the catalog.
+    pub fn load_path(self) -> &'static str {
+        match self {
+            Self::Cloud => "/api/catalog/load",
+            Self::Local => "/api/local/catalog",
+        }
+    }
+
+    /// The server's endpoint that samples a topic.
+    pub fn sample_path(self) -> &'static str {
+        match self {
+            Self::Cloud => "/api/catalog/sample",
+            Self::Local => "/api/local/sample",
+        }
+    }
+
+    /// The server's endpoint that reads a page of a table's rows.
+    pub fn rows_path(self) -> &'static str {
+        match self {
+            Self::Cloud => "/api/catalog/rows",
+            Self::Local => "/api/local/rows",
+        }
+    }
+
+    /// What the page calls the place of `project`'s sources.
+    pub fn describe(self, project: &str) -> String {
+        match self {
+            Self::Cloud => project.to_string(),
+            Self::Local => "the local target".to_string(),
+        }
+    }
+}
+
 /// A project's catalog being loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Loading {
-    /// Asked the server for this project's.
-    Asking(String),
-    /// The project's catalog, and the answer it came in.
-    Loaded(Rc<Catalog>, Rc<ProjectCatalog>),
+    /// Asked the server for this place's.
+    Asking(String, Place),
+    /// The project's catalog, the answer it came in, and where from.
+    Loaded(Rc<Catalog>, Rc<ProjectCatalog>, Place),
     /// Why there is none.
     Failed(String),
 }
@@ -28,8 +73,8 @@ pub(super) fn loading_pane(
 ) -> Html {
     match loading {
         None => html! {},
-        Some(Loading::Asking(project)) => html! {
-            <p class="hint" id="project-loaded" role="status">{ format!("Reading the topics and tables of {project}…") }</p>
+        Some(Loading::Asking(project, place)) => html! {
+            <p class="hint" id="project-loaded" role="status">{ format!("Reading the topics and tables of {}…", place.describe(project)) }</p>
         },
         Some(Loading::Failed(why)) => html! {
             <div id="project-loaded">
@@ -37,7 +82,7 @@ pub(super) fn loading_pane(
                 <button class="secondary small" onclick={on_close.clone()}>{ "Close" }</button>
             </div>
         },
-        Some(Loading::Loaded(catalog, answer)) => {
+        Some(Loading::Loaded(catalog, answer, place)) => {
             let topics = catalog.sources.iter().filter(|s| !s.is_bounded()).count();
             let tables = catalog.sources.len() - topics;
             html! {
@@ -46,7 +91,7 @@ pub(super) fn loading_pane(
                         "{} {} and {} {} in {}, read at {}.",
                         topics, if topics == 1 { "topic" } else { "topics" },
                         tables, if tables == 1 { "table" } else { "tables" },
-                        answer.project, short_time(&answer.loaded_at),
+                        place.describe(&answer.project), short_time(&answer.loaded_at),
                     ) }</p>
                     if !answer.notes.is_empty() {
                         <ul class="findings">

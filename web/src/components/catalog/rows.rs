@@ -11,7 +11,7 @@ use sluice_deploy::wire::{RowsRequest, TableRows};
 use sluice_engine::thousands;
 use yew::prelude::*;
 
-use super::project::short_time;
+use super::project::{Place, short_time};
 use crate::simulation::SampledTable;
 
 /// How many rows a sample reads unless the user asks for another number.
@@ -28,6 +28,8 @@ pub struct Props {
     pub dataset: AttrValue,
     /// The table's id.
     pub table: AttrValue,
+    /// Where the rows are read.
+    pub place: Place,
     /// Called with the rows read, for the simulation.
     pub on_sampled: Callback<Rc<SampledTable>>,
     /// Closes the pane.
@@ -80,7 +82,11 @@ pub fn rows_pane(props: &Props) -> Html {
             props.dataset.to_string(),
             props.table.to_string(),
         );
-        let (sql_name, on_sampled) = (props.sql_name.to_string(), props.on_sampled.clone());
+        let (sql_name, on_sampled, place) = (
+            props.sql_name.to_string(),
+            props.on_sampled.clone(),
+            props.place,
+        );
         Callback::from(move |_: MouseEvent| {
             stop.set(false);
             status.set(Status::Reading(0, None));
@@ -105,7 +111,7 @@ pub fn rows_pane(props: &Props) -> Html {
                     };
                     let page = crate::api::fetch_as::<TableRows>(
                         "POST",
-                        "/api/catalog/rows",
+                        place.rows_path(),
                         crate::api::body(&request),
                     )
                     .await;
@@ -130,8 +136,12 @@ pub fn rows_pane(props: &Props) -> Html {
                         break page.read_at;
                     }
                 };
+                let of = match place {
+                    Place::Cloud => format!("{project}.{dataset}.{table}"),
+                    Place::Local => format!("the local table {dataset}.{table}"),
+                };
                 let label = format!(
-                    "{} of {project}.{dataset}.{table} read at {}",
+                    "{} of {of} read at {}",
                     rows_text(rows.len()),
                     short_time(&read_at)
                 );
@@ -152,7 +162,11 @@ pub fn rows_pane(props: &Props) -> Html {
     html! {
         <div class="rows-pane" aria-label={format!("Sample rows of {}", props.sql_name)}>
             <p class="hint">
-                { "Reads stored rows with BigQuery's tabledata.list: no query runs, so no bytes are billed. The rows stay in this page: they are not saved or put in links." }
+                { match props.place {
+                    Place::Cloud => "Reads stored rows with BigQuery's tabledata.list: no query runs, so no bytes are billed.",
+                    Place::Local => "Reads the local table's rows in the order they were written.",
+                } }
+                { " The rows stay in this page: they are not saved or put in links." }
             </p>
             <div class="row">
                 <label class="field inline">
