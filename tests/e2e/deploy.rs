@@ -602,6 +602,77 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
         .await?;
     ensure!(results.contains("6000"), "the row's total_spent: {results}");
     browser.screenshot("simulating-project-data").await?;
+    // Only some rows: the filter is checked as it is typed, the query's cost
+    // estimated dry and shown, and the query run within it.
+    let filter = wait_for(client, "#catalog .rows-filter").await?;
+    filter.send_keys("nope = 1").await?;
+    let error = wait_text(
+        client,
+        "#catalog .rows-filter-error",
+        Duration::from_secs(10),
+        |t| !t.is_empty(),
+    )
+    .await?;
+    ensure!(error.contains("nope"), "{error}");
+    filter.clear().await?;
+    filter.send_keys("order_status = 'Closed'").await?;
+    wait_for(client, "#catalog .estimate-rows:not([disabled])")
+        .await?
+        .click()
+        .await?;
+    let estimate = wait_text(
+        client,
+        "#catalog .rows-estimate",
+        Duration::from_secs(20),
+        |t| t.contains("bills"),
+    )
+    .await?;
+    ensure!(
+        estimate.contains("BigQuery bills 10.0 MiB for it")
+            && estimate.contains("WHERE (order_status = 'Closed'"),
+        "{estimate}"
+    );
+    let queries_before = fake
+        .calls()
+        .iter()
+        .filter(|c| *c == "bigquery.jobs.query")
+        .count();
+    ensure!(
+        queries_before == 1,
+        "only the dry run so far: {queries_before}"
+    );
+    browser.screenshot("table-query-estimated").await?;
+    wait_for(client, "#catalog .run-query")
+        .await?
+        .click()
+        .await?;
+    let status = wait_text(
+        client,
+        "#catalog .rows-status",
+        Duration::from_secs(30),
+        |t| t.contains("reads"),
+    )
+    .await?;
+    ensure!(
+        status.contains("The simulation reads 3 rows of demobox-313313.ecommerce.orders")
+            && status.contains("(BigQuery billed 10.0 MiB)"),
+        "{status}"
+    );
+    wait_for(client, "#reset").await?.click().await?;
+    wait_for(client, "#play").await?.click().await?;
+    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
+        t.to_lowercase().contains("ended")
+    })
+    .await?;
+    let rows = client
+        .find(Locator::Css("#row-count"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        rows == "1",
+        "{rows} rows from the closed orders alone: {summary}"
+    );
     // Back to generated tables: the header says so.
     wait_for(client, "#use-generated-tables")
         .await?

@@ -255,6 +255,46 @@ pub struct RowsRequest {
     /// The page to read, from the answer before; the first page without one.
     #[serde(default)]
     pub page_token: Option<String>,
+    /// Only the rows this `WHERE` condition keeps (a query, which is billed);
+    /// none: the stored rows as they are (`tabledata.list`, free).
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// For a filter's first page: the most bytes the query may bill (the
+    /// estimate the user saw); BigQuery fails it rather than bill more.
+    #[serde(default)]
+    pub max_bytes_billed: Option<u64>,
+    /// For a filter's later pages: the query job the first page came from.
+    #[serde(default)]
+    pub job: Option<crate::rows::QueryJob>,
+}
+
+/// `POST /api/catalog/estimate`: what reading a table's rows with a filter would
+/// bill, from a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateRequest {
+    /// The project id.
+    pub project: String,
+    /// The dataset's id.
+    pub dataset: String,
+    /// The table's id.
+    pub table: String,
+    /// The `WHERE` condition.
+    pub filter: String,
+    /// At most this many rows (the query's `LIMIT`).
+    pub max_rows: u32,
+}
+
+/// The answer to `POST /api/catalog/estimate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryEstimate {
+    /// The query that would run.
+    pub query: String,
+    /// The bytes it would process.
+    pub bytes_processed: u64,
+    /// What on-demand pricing would bill (`rows::Estimate`); the query runs with
+    /// this as its limit.
+    pub bytes_billed: u64,
 }
 
 /// The answer to `POST /api/catalog/rows`: a page of rows as plain JSON objects
@@ -273,6 +313,12 @@ pub struct TableRows {
     pub page_token: Option<String>,
     /// When the page was read (RFC 3339).
     pub read_at: String,
+    /// The query job a filtered sample reads its pages from.
+    #[serde(default)]
+    pub job: Option<crate::rows::QueryJob>,
+    /// What the query billed, when BigQuery said.
+    #[serde(default)]
+    pub bytes_billed: Option<u64>,
 }
 
 /// Where the server deploys by default (`GET /api/deploy/config`).

@@ -210,3 +210,75 @@ async fn a_tables_rows_are_read_a_page_at_a_time_through_faults() {
     assert_eq!(missing.status, Some(404));
     assert_eq!(missing.call, "bigquery.tables.get");
 }
+
+#[tokio::test]
+async fn a_filtered_sample_is_estimated_dry_then_run_within_its_estimate() {
+    use sluice_deploy::rows::{
+        estimate_query, filtered_query, next_query_page, run_first_page, table_of,
+    };
+    let fake = fake().await;
+    {
+        let mut s = fake.state();
+        s.tables.insert(
+            format!("{PROJECT}.sales.orders"),
+            json!({"schema": {"fields": [
+                {"name": "customer_id", "type": "INTEGER"},
+                {"name": "amount", "type": "FLOAT"},
+                {"name": "order_status", "type": "STRING"}
+            ]}}),
+        );
+        let rows = (0..9)
+            .map(|i| {
+                let status = if i % 3 == 0 { "Closed" } else { "Open" };
+                json!({"json": {"customer_id": i, "amount": 10.0 * f64::from(i), "order_status": status}})
+            })
+            .collect();
+        s.rows.insert(format!("{PROJECT}.sales.orders"), rows);
+        s.query_polls = 2;
+    }
+    let client = client(&fake);
+    let source = table_of(&client, PROJECT, "sales", "orders")
+        .await
+        .expect("the table");
+    let query =
+        filtered_query(&source, "order_status = 'Closed' AND amount >= 30", 100).expect("a query");
+    fake.fault("bigquery.jobs.query", FaultKind::Status(503), 1);
+    let estimate = estimate_query(&client, &query).await.expect("an estimate");
+    assert!(estimate.processed > 0);
+    assert_eq!(estimate.billed, 10 << 20, "the 10 MB minimum");
+    // A limit under what the query bills fails it, billing nothing.
+    let refused = run_first_page(&client, &query, 1_000, 2, "r-1")
+        .await
+        .expect_err("over the limit");
+    assert!(
+        refused.message.contains("exceeded limit for bytes billed"),
+        "{}",
+        refused.message
+    );
+    // Within its estimate it runs: the job is waited for, then read page by page.
+    let first = run_first_page(&client, &query, estimate.billed, 1, "r-2")
+        .await
+        .expect("the first page");
+    assert!(first.complete);
+    let mut rows = first.page.rows.clone();
+    let mut token = first.page.next.clone();
+    while let Some(t) = token {
+        let page = next_query_page(&client, &first.job, 1, Some(&t))
+            .await
+            .expect("a page");
+        rows.extend(page.page.rows);
+        token = page.page.next;
+    }
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r["customer_id"].as_i64())
+        .collect();
+    assert_eq!(ids, [3, 6]);
+    let calls = fake.calls();
+    let polls = calls
+        .iter()
+        .filter(|c| *c == "bigquery.jobs.getQueryResults")
+        .count();
+    assert_eq!(polls, 2 + 1, "two polls while it ran, one more page");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+}

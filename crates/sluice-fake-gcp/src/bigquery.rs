@@ -1,5 +1,5 @@
 //! The fake's BigQuery: datasets and tables (insert, get, list, delete),
-//! `insertAll`, `tabledata.list`, and dry-run queries.
+//! `insertAll`, `tabledata.list`; queries are in `query`.
 
 use serde_json::{Value, json};
 
@@ -199,21 +199,9 @@ pub(crate) fn serve(
             }
             (200, answer)
         }
-        "bigquery.jobs.query" => {
-            if body["dryRun"] != true {
-                return error(400, "INVALID_ARGUMENT", "the fake runs dry runs only");
-            }
-            // The tables a query names as `project.dataset.table` must exist.
-            let q = body["query"].as_str().unwrap_or_default();
-            for quoted in q.split('`').skip(1).step_by(2) {
-                if quoted.matches('.').count() == 2 && !state.tables.contains_key(quoted) {
-                    return error(404, "NOT_FOUND", &format!("Not found: Table {quoted}"));
-                }
-            }
-            (
-                200,
-                json!({"kind": "bigquery#queryResponse", "jobComplete": true, "totalBytesProcessed": "0"}),
-            )
+        "bigquery.jobs.query" => crate::query::query(state, m.param("projectsId"), body),
+        "bigquery.jobs.getQueryResults" => {
+            crate::query::results(state, m.param("projectsId"), m.param("queriesId"), query)
         }
         other => error(
             501,
@@ -227,7 +215,7 @@ pub(crate) fn serve(
 /// `{"f": [{"v": …}]}` in the schema's field order, every scalar as text, a
 /// RECORD as `{"f": …}` again, a REPEATED field as a list of `{"v": …}`, and a
 /// TIMESTAMP as microseconds (with `useInt64Timestamp`) or float seconds.
-fn cells(json: &Value, fields: &[Value], micros: bool) -> Value {
+pub(crate) fn cells(json: &Value, fields: &[Value], micros: bool) -> Value {
     let f: Vec<Value> = fields
         .iter()
         .map(|field| {

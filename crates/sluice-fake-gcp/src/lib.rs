@@ -17,6 +17,7 @@ pub mod discovery;
 mod http;
 mod jobs;
 mod pubsub;
+mod query;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -114,6 +115,12 @@ pub struct State {
     pub tables: BTreeMap<String, Value>,
     /// Rows inserted, by table.
     pub rows: BTreeMap<String, Vec<Value>>,
+    /// Query jobs' results, by job id.
+    query_results: BTreeMap<String, query::QueryResults>,
+    /// How many queries ran, for job ids.
+    query_count: u64,
+    /// How many answers about a new query job say it is still running.
+    pub query_polls: u32,
     jobs: Vec<Job>,
     /// Every request, in order.
     pub log: Vec<Logged>,
@@ -138,6 +145,9 @@ impl Default for State {
             datasets: BTreeMap::new(),
             tables: BTreeMap::new(),
             rows: BTreeMap::new(),
+            query_results: BTreeMap::new(),
+            query_count: 0,
+            query_polls: 0,
             jobs: Vec::new(),
             log: Vec::new(),
             violations: Vec::new(),

@@ -624,6 +624,11 @@ async fn rows(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
     check_project(&request.project).map_err(ApiError::bad_request)?;
     check_dataset(&request.dataset).map_err(ApiError::bad_request)?;
     check_table(&request.table).map_err(ApiError::bad_request)?;
+    if request.filter.is_some() || request.job.is_some() {
+        return Err(ApiError::bad_request(
+            "filter: the local target reads a table's rows in the order they were written, without a filter",
+        ));
+    }
     let offset: u64 = match request.page_token.as_deref() {
         None => 0,
         Some(t) => t
@@ -656,6 +661,8 @@ async fn rows(State(api): State<Arc<LocalApi>>, body: String) -> ApiResult {
         rows,
         total_rows: Some(total),
         read_at: sluice_local::rfc3339(sluice_local::now_micros()),
+        job: None,
+        bytes_billed: None,
     })
     .into_response())
 }

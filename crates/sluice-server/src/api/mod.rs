@@ -30,8 +30,9 @@ use serde::Deserialize;
 use sluice_deploy::apply::{self, Progress, Stop};
 use sluice_deploy::wire::{
     Applying, CatalogLoadRequest, CleanupRequest, CleanupStarted, CreatedResource, DataflowJob,
-    DefaultTarget, DeployConfig, DeployedJob, Operation, OperationKind, ProjectCatalog,
-    RowsRequest, SampleRequest, Session, StepState, TableRows, TopicSample,
+    DefaultTarget, DeployConfig, DeployedJob, EstimateRequest, Operation, OperationKind,
+    ProjectCatalog, QueryEstimate, RowsRequest, SampleRequest, Session, StepState, TableRows,
+    TopicSample,
 };
 
 use crate::cloud::{CloudConfig, DeployRequest};
@@ -112,6 +113,7 @@ pub fn routes(api: Arc<Api>) -> Router {
         .route("/catalog/load", post(load_catalog))
         .route("/catalog/sample", post(sample_topic))
         .route("/catalog/rows", post(table_rows))
+        .route("/catalog/estimate", post(estimate_rows))
         .route("/deploy/plan", post(plan))
         .route("/deploy/apply", post(start_apply))
         .route("/jobs", get(jobs))
@@ -366,10 +368,44 @@ async fn sample_topic(State(api): State<Arc<Api>>, body: String) -> ApiResult {
     .into_response())
 }
 
-/// `POST /api/catalog/rows`: a page of a table's rows, read with
+/// `POST /api/catalog/estimate`: what reading a table's rows through a filter
+/// would bill: the filter checked by Sluice's analyzer against the table's
+/// schema of the moment, then the query run dry.
+async fn estimate_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
+    use sluice_deploy::target::{check_dataset, check_project, check_table};
+    let request: EstimateRequest = parse(&body).map_err(ApiError::bad_request)?;
+    check_project(&request.project).map_err(ApiError::bad_request)?;
+    check_dataset(&request.dataset).map_err(ApiError::bad_request)?;
+    check_table(&request.table).map_err(ApiError::bad_request)?;
+    let client = api
+        .config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)?;
+    let source =
+        sluice_deploy::rows::table_of(&client, &request.project, &request.dataset, &request.table)
+            .await
+            .map_err(ApiError::bad_gateway)?;
+    let max = request.max_rows.clamp(1, sluice_deploy::rows::MAX_ROWS);
+    let query = sluice_deploy::rows::filtered_query(&source, &request.filter, max)
+        .map_err(|why| ApiError::bad_request(format!("the filter: {why}")))?;
+    let estimate = sluice_deploy::rows::estimate_query(&client, &query)
+        .await
+        .map_err(ApiError::bad_gateway)?;
+    Ok(axum::Json(QueryEstimate {
+        query: query.text,
+        bytes_processed: estimate.processed,
+        bytes_billed: estimate.billed,
+    })
+    .into_response())
+}
+
+/// `POST /api/catalog/rows`: a page of a table's rows: read with
 /// `tabledata.list` (no query, so no bytes billed) and the table's schema of the
-/// moment.
+/// moment; or, with a filter, a page of the query that keeps its rows, run
+/// within the bytes the user agreed to be billed.
 async fn table_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
+    use sluice_deploy::rows;
     use sluice_deploy::target::{check_dataset, check_project, check_table};
     let request: RowsRequest = parse(&body).map_err(ApiError::bad_request)?;
     check_project(&request.project).map_err(ApiError::bad_request)?;
@@ -380,23 +416,76 @@ async fn table_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
         .ready_client()
         .await
         .map_err(ApiError::unavailable)?;
-    let (schema, page) = sluice_deploy::rows::read_page(
-        &client,
-        &request.project,
-        &request.dataset,
-        &request.table,
-        request.max_rows.max(1),
-        request.page_token.as_deref(),
-    )
-    .await
-    .map_err(ApiError::bad_gateway)?;
+    let table = format!("{}.{}.{}", request.project, request.dataset, request.table);
+    let read_at = || sluice_local::rfc3339(sluice_local::now_micros());
+    let page_rows = request.max_rows.max(1);
+    let Some(filter) = &request.filter else {
+        let (schema, page) = rows::read_page(
+            &client,
+            &request.project,
+            &request.dataset,
+            &request.table,
+            page_rows,
+            request.page_token.as_deref(),
+        )
+        .await
+        .map_err(ApiError::bad_gateway)?;
+        return Ok(axum::Json(TableRows {
+            table,
+            schema: sluice_sql::schema::schema_to_json(&schema),
+            rows: page.rows,
+            total_rows: page.total_rows,
+            page_token: page.next,
+            read_at: read_at(),
+            job: None,
+            bytes_billed: None,
+        })
+        .into_response());
+    };
+    let page = match (&request.job, &request.page_token) {
+        (Some(job), Some(token)) => {
+            job.check()
+                .map_err(|why| ApiError::bad_request(format!("job: {why}")))?;
+            if job.project != request.project {
+                return Err(ApiError::bad_request("job: not this project's query job"));
+            }
+            rows::next_query_page(&client, job, page_rows, Some(token))
+                .await
+                .map_err(ApiError::bad_gateway)?
+        }
+        (None, None) => {
+            let Some(max_billed) = request.max_bytes_billed else {
+                return Err(ApiError::bad_request(
+                    "max_bytes_billed: a filter's query runs only within the bytes its estimate showed (POST /api/catalog/estimate first)",
+                ));
+            };
+            let source =
+                rows::table_of(&client, &request.project, &request.dataset, &request.table)
+                    .await
+                    .map_err(ApiError::bad_gateway)?;
+            let max = request.max_rows.clamp(1, rows::MAX_ROWS);
+            let query = rows::filtered_query(&source, filter, max)
+                .map_err(|why| ApiError::bad_request(format!("the filter: {why}")))?;
+            let request_id = crate::api::random_token().map_err(ApiError::internal)?;
+            rows::run_first_page(&client, &query, max_billed, page_rows, &request_id)
+                .await
+                .map_err(ApiError::bad_gateway)?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "job and page_token go together: the next page of a query job",
+            ));
+        }
+    };
     Ok(axum::Json(TableRows {
-        table: format!("{}.{}.{}", request.project, request.dataset, request.table),
-        schema: sluice_sql::schema::schema_to_json(&schema),
-        rows: page.rows,
-        total_rows: page.total_rows,
-        page_token: page.next,
-        read_at: sluice_local::rfc3339(sluice_local::now_micros()),
+        table,
+        schema: sluice_sql::schema::schema_to_json(&page.schema),
+        rows: page.page.rows,
+        total_rows: page.page.total_rows,
+        page_token: page.page.next,
+        read_at: read_at(),
+        job: Some(page.job),
+        bytes_billed: page.billed,
     })
     .into_response())
 }

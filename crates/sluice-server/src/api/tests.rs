@@ -549,6 +549,73 @@ async fn a_project_catalog_loads_through_the_api() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // With a filter: a dry run's estimate first, then the query within it.
+    let post = |path: &str, body: Value| request("POST", path, &h, body.to_string());
+    let with = |extra: Value| {
+        let mut body = json!({"project": "shop-1234", "dataset": "sales", "table": "orders"});
+        for (k, v) in extra.as_object().expect("an object") {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let (status, body) = call(
+        app.clone(),
+        post(
+            "/api/catalog/estimate",
+            with(json!({"filter": "nope > 1", "max_rows": 10})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("the filter") && e.contains("nope")),
+        "{body}"
+    );
+    let (status, body) = call(
+        app.clone(),
+        post(
+            "/api/catalog/estimate",
+            with(json!({"filter": "id >= 1", "max_rows": 10})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let estimate: sluice_deploy::wire::QueryEstimate =
+        serde_json::from_value(body).expect("an estimate");
+    assert_eq!(estimate.bytes_billed, 10 << 20);
+    assert!(
+        estimate.query.contains("WHERE (id >= 1"),
+        "{}",
+        estimate.query
+    );
+    let (status, body) = call(
+        app.clone(),
+        post(
+            "/api/catalog/rows",
+            with(json!({"filter": "id >= 1", "max_rows": 10})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "no estimate agreed to: {body}"
+    );
+    let (status, body) = call(
+        app.clone(),
+        post(
+            "/api/catalog/rows",
+            with(json!({"filter": "id >= 1", "max_rows": 10, "max_bytes_billed": estimate.bytes_billed})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let filtered: sluice_deploy::wire::TableRows = serde_json::from_value(body).expect("TableRows");
+    assert_eq!(filtered.rows, [json!({"id": 1}), json!({"id": 2})]);
+    assert_eq!(filtered.bytes_billed, Some(10 << 20));
+    assert!(filtered.job.is_some());
     // A project id that is not one is refused before anything is sent.
     let (status, body) = call(
         app,

@@ -581,6 +581,7 @@ pub fn catalog_panel(props: &Props) -> Html {
                                     { infer_pane(&name, &i, &actions) }
                                 } else if let (true, Some(dataset)) = (rows_open, s.dataset.clone()) {
                                     <rows::RowsPane sql_name={name.clone()} project={s.project.clone()} place={place}
+                                        source={Rc::new(s.clone())}
                                         dataset={dataset} table={s.name.clone()}
                                         on_sampled={props.on_table_sample.clone()} on_close={close_rows} />
                                 } else {
