@@ -23,6 +23,8 @@ pub mod wire;
 pub mod apply;
 #[cfg(feature = "cloud")]
 pub mod gcp;
+#[cfg(feature = "cloud")]
+pub mod proto;
 
 pub use deploy::{DeployPlan, Endpoints, StepStatus};
 pub use job_state::JobState;

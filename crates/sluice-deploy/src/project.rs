@@ -172,8 +172,29 @@ pub fn schema_topic(
                     let typed = !read.fields.is_empty();
                     if typed {
                         notes.push(format!(
-                            "topic {topic}: {} fields from the Avro schema {schema} ({encoding})",
-                            read.fields.len()
+                            "topic {topic}: {} from the Avro schema {schema} ({encoding})",
+                            fields_count(read.fields.len())
+                        ));
+                    }
+                    source.schema.extend(read.fields);
+                    notes.extend(read.notes.iter().map(|n| format!("topic {topic}: {n}")));
+                    typed
+                }
+                Err(why) => {
+                    notes.push(format!("topic {topic}: {schema} does not read: {why}"));
+                    false
+                }
+            }
+        }
+        Some("PROTOCOL_BUFFER") => {
+            let definition = answer["definition"].as_str().unwrap_or_default();
+            match protocol_buffer_fields(definition, encoding) {
+                Ok(read) => {
+                    let typed = !read.fields.is_empty();
+                    if typed {
+                        notes.push(format!(
+                            "topic {topic}: {} from the Protocol Buffer schema {schema} ({encoding})",
+                            fields_count(read.fields.len())
                         ));
                     }
                     source.schema.extend(read.fields);
@@ -188,13 +209,33 @@ pub fn schema_topic(
         }
         other => {
             notes.push(format!(
-                "topic {topic}: its Pub/Sub schema {schema} is {}, which Sluice does not read (Beam YAML's ReadFromPubSub takes JSON or Avro); its fields are for you to give, or to infer from sample messages",
+                "topic {topic}: its Pub/Sub schema {schema} is {}, which Sluice does not read; its fields are for you to give, or to infer from sample messages",
                 other.unwrap_or("of no known type")
             ));
             false
         }
     };
     (source, notes, typed)
+}
+
+/// `1 field`, `2 fields`.
+fn fields_count(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "field" } else { "fields" })
+}
+
+/// A Protocol Buffer schema's fields (the server reads them; the page's build
+/// has no `.proto` parser).
+#[cfg(feature = "cloud")]
+fn protocol_buffer_fields(
+    definition: &str,
+    encoding: &str,
+) -> Result<crate::avro::AvroFields, String> {
+    crate::proto::proto_fields(definition, encoding)
+}
+
+#[cfg(not(feature = "cloud"))]
+fn protocol_buffer_fields(_: &str, _: &str) -> Result<crate::avro::AvroFields, String> {
+    Err("Protocol Buffer schemas are read by the server".into())
 }
 
 fn next_token(answer: &Value) -> Option<String> {
@@ -483,17 +524,33 @@ mod tests {
         assert_eq!(source.schema.len(), 2);
         assert_eq!(
             notes,
-            ["topic t: 1 fields from the Avro schema projects/p/schemas/s (JSON)"]
+            ["topic t: 1 field from the Avro schema projects/p/schemas/s (JSON)"]
         );
         let (source, notes, typed) = schema_topic("p", "t", "BINARY", &avro);
         assert!(!typed);
         assert_eq!(source.schema.len(), 1);
         assert!(notes[0].contains("BINARY-encoded Avro"), "{notes:?}");
-        let proto = json!({"name": "projects/p/schemas/s", "type": "PROTOCOL_BUFFER", "definition": "syntax = \"proto3\";"});
-        let (_, notes, typed) = schema_topic("p", "t", "JSON", &proto);
+        let proto = json!({"name": "projects/p/schemas/s", "type": "PROTOCOL_BUFFER",
+            "definition": "syntax = \"proto3\"; message M { int32 n = 1; }"});
+        let (source, notes, typed) = schema_topic("p", "t", "JSON", &proto);
+        if cfg!(feature = "cloud") {
+            assert!(typed);
+            assert_eq!(source.schema.len(), 2);
+            assert!(
+                notes[0].contains("1 field from the Protocol Buffer schema"),
+                "{notes:?}"
+            );
+        } else {
+            assert!(
+                !typed && notes[0].contains("read by the server"),
+                "{notes:?}"
+            );
+        }
+        let other = json!({"name": "projects/p/schemas/s", "type": "THRIFT"});
+        let (_, notes, typed) = schema_topic("p", "t", "JSON", &other);
         assert!(!typed);
         assert!(
-            notes[0].contains("is PROTOCOL_BUFFER, which Sluice does not read"),
+            notes[0].contains("is THRIFT, which Sluice does not read"),
             "{notes:?}"
         );
         let broken = json!({"name": "projects/p/schemas/s", "type": "AVRO", "definition": "{"});
