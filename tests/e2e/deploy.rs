@@ -17,7 +17,7 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
 
     // Without the token the plan shows, but Deploy says what it needs.
     client.goto(&server.url).await?;
-    wait_for(client, "#open-deploy").await?.click().await?;
+    sluice_e2e::click(client, "#open-deploy").await?;
     let yaml = wait_text(client, "#pipeline-yaml", Duration::from_secs(20), |t| {
         t.contains("type: Sql")
     })
@@ -48,7 +48,7 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
     client
         .goto(&format!("{}?token={}", server.url, server.token))
         .await?;
-    wait_for(client, "#open-deploy").await?.click().await?;
+    sluice_e2e::click(client, "#open-deploy").await?;
     let url = client.current_url().await?;
     ensure!(
         !url.as_str().contains("token"),
@@ -68,10 +68,7 @@ async fn deploy(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
         violations.is_empty(),
         "axe-core with the deploy panel open: {violations:#?}"
     );
-    wait_for(client, "#deploy-button:not([disabled])")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#deploy-button:not([disabled])").await?;
     wait_text(client, "#job-state", Duration::from_secs(30), |t| {
         t == "running"
     })
@@ -152,17 +149,10 @@ async fn with_cloud(
         ("SLUICE_STATE_DIR", state.path().display().to_string()),
     ])
     .await?;
-    let browser = Browser::start().await?;
-    let outcome = tokio::time::timeout(Duration::from_secs(150), f(&browser, &server, fake))
-        .await
-        .context("the test did not finish in 150 s");
-    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
-        let _ = browser.screenshot(&format!("failure-{name}")).await;
-    }
-    let closed = browser.close().await;
-    assert!(server.is_running(), "the server died during the test");
-    outcome??;
-    closed
+    sluice_e2e::with_browser(&mut server, name, async move |browser, server| {
+        f(browser, server, fake).await
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +172,7 @@ async fn load_project(browser: &Browser, server: &Server, fake: &Fake) -> Result
     client
         .goto(&format!("{}?token={}", server.url, server.token))
         .await?;
-    wait_for(client, "#load-project").await?.click().await?;
+    sluice_e2e::click(client, "#load-project").await?;
     let summary = wait_text(client, "#project-loaded", Duration::from_secs(20), |t| {
         t.contains("read at")
     })
@@ -255,54 +245,21 @@ async fn the_catalog_loads_the_projects_topics_and_tables() -> Result<()> {
 
 /// A topic's schema from its own messages, sampled through the server.
 async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
-    use base64::Engine as _;
     let client = &browser.client;
     client
         .goto(&format!("{}?token={}", server.url, server.token))
         .await?;
-    wait_for(client, "#catalog .source summary")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .infer-schema")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .sample-topic")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .source summary").await?;
+    sluice_e2e::click(client, "#catalog .infer-schema").await?;
+    sluice_e2e::click(client, "#catalog .sample-topic").await?;
     // Messages published while the sample pulls.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let subscriptions = fake.state().subscriptions.len();
     ensure!(subscriptions == 1, "{subscriptions} sampling subscriptions");
     // One order of a customer who spent $5,000 on closed orders in the page's
     // generated tables (the generator's defaults), one of a customer who did not.
-    let mut closed = std::collections::BTreeMap::<i64, f64>::new();
-    for o in sluice_datagen::orders(&sluice_datagen::BatchParams::default()) {
-        if o.order_status == "Closed" {
-            *closed.entry(o.customer_id).or_default() += o.amount;
-        }
-    }
-    let winner = closed
-        .iter()
-        .find(|(_, total)| **total >= 5000.0)
-        .map(|(c, _)| *c)
-        .context("a customer over $5,000")?;
-    let other = closed
-        .iter()
-        .find(|(_, total)| **total < 5000.0)
-        .map(|(c, _)| *c)
-        .context("a customer under $5,000")?;
-    let messages: Vec<_> = [winner, other]
-        .iter()
-        .map(|c| {
-            let m = format!(
-                r#"{{"customer_id": {c}, "amount": 612.45, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}}"#
-            );
-            json!({"data": base64::engine::general_purpose::STANDARD.encode(m)})
-        })
-        .collect();
+    let (winner, other) = sluice_e2e::customers_over_and_under_5000()?;
+    let messages = sluice_e2e::order_messages(&[winner, other], 612.45);
     let (status, answer) = sluice_e2e::http_post_json(
         &format!("{}/v1/projects/{PROJECT}/topics/orders:publish", fake.url()),
         &json!({"messages": messages}),
@@ -331,10 +288,7 @@ async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result
     ensure!(summary.contains("2 messages give 5 columns"), "{summary}");
     browser.screenshot("topic-sampled").await?;
     // The simulation streams the sampled messages instead of generated orders.
-    wait_for(client, "#catalog .simulate-sample")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .simulate-sample").await?;
     let source = wait_text(client, "#data-source", Duration::from_secs(10), |t| {
         t.contains("Streaming")
     })
@@ -343,38 +297,23 @@ async fn sample_topic(browser: &Browser, server: &Server, fake: &Fake) -> Result
         source.contains("Streaming 2 messages sampled from projects/demobox-313313/topics/orders"),
         "{source}"
     );
-    wait_for(client, "#play").await?.click().await?;
-    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
-        t.to_lowercase().contains("ended")
-    })
-    .await?;
+    let (summary, rows) = sluice_e2e::play_to_end(client).await?;
     ensure!(
         summary.contains("2 events") && summary.contains("0 dead-lettered"),
         "{summary}"
     );
     // The winner's order lands in BigQuery; the other is dropped at the join.
-    let rows = client
-        .find(Locator::Css("#row-count"))
-        .await?
-        .text()
-        .await?;
     ensure!(rows == "1", "{rows} rows: {summary}");
     browser.screenshot("simulating-sample").await?;
-    wait_for(client, "#use-generated").await?.click().await?;
-    wait_for(client, "#reset").await?.click().await?;
+    sluice_e2e::click(client, "#use-generated").await?;
+    sluice_e2e::click(client, "#reset").await?;
     wait_text(client, "#summary", Duration::from_secs(10), |t| {
         !t.contains("dead-lettered")
     })
     .await?;
     // Again, replaying what the topic retained: the same two orders come back.
-    wait_for(client, "#catalog .replay-sample")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .sample-topic")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .replay-sample").await?;
+    sluice_e2e::click(client, "#catalog .sample-topic").await?;
     wait_text(
         client,
         "#catalog .sample-status",
@@ -454,44 +393,22 @@ fn orders_table(fake: &Fake, filler: usize) {
 /// and take the schema inferred from it, sample the orders table with a progress
 /// bar, and simulate: the rows that land come from the project's data alone.
 async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result<()> {
-    use base64::Engine as _;
     let client = &browser.client;
     client
         .goto(&format!("{}?token={}", server.url, server.token))
         .await?;
-    wait_for(client, "#load-project").await?.click().await?;
+    sluice_e2e::click(client, "#load-project").await?;
     wait_text(client, "#project-loaded", Duration::from_secs(20), |t| {
         t.contains("read at")
     })
     .await?;
-    wait_for(client, "#merge-loaded").await?.click().await?;
+    sluice_e2e::click(client, "#merge-loaded").await?;
     // The topic: sample it, stream the sample, take the inferred schema.
-    let source = |name: &str| {
-        format!("//li[contains(@class,'source')][.//code[contains(., '{name}')]]//summary")
-    };
-    client
-        .find(Locator::XPath(&source("pubsub.topic")))
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .infer-schema")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .sample-topic")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::open_source(client, "pubsub.topic").await?;
+    sluice_e2e::click(client, "#catalog .infer-schema").await?;
+    sluice_e2e::click(client, "#catalog .sample-topic").await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let messages: Vec<_> = [7, 8]
-        .iter()
-        .map(|c| {
-            let m = format!(
-                r#"{{"customer_id": {c}, "amount": 25.5, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}}"#
-            );
-            json!({"data": base64::engine::general_purpose::STANDARD.encode(m)})
-        })
-        .collect();
+    let messages = sluice_e2e::order_messages(&[7, 8], 25.5);
     let (status, answer) = sluice_e2e::http_post_json(
         &format!("{}/v1/projects/{PROJECT}/topics/orders:publish", fake.url()),
         &json!({"messages": messages}),
@@ -506,24 +423,11 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
         |t| t.contains("sampled from"),
     )
     .await?;
-    wait_for(client, "#catalog .simulate-sample")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .use-inferred")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .simulate-sample").await?;
+    sluice_e2e::click(client, "#catalog .use-inferred").await?;
     // The table: read its rows a page at a time.
-    client
-        .find(Locator::XPath(&source("ecommerce.orders")))
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .sample-rows")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::open_source(client, "ecommerce.orders").await?;
+    sluice_e2e::click(client, "#catalog .sample-rows").await?;
     let pane = wait_text(
         client,
         "#catalog .rows-pane",
@@ -538,10 +442,7 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
         FaultKind::Slow(Duration::from_millis(700)),
         3,
     );
-    wait_for(client, "#catalog .read-rows")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .read-rows").await?;
     let progress = wait_text(
         client,
         "#catalog .rows-progress",
@@ -579,21 +480,12 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
             && header.contains("not saved or put in links"),
         "{header}"
     );
-    wait_for(client, "#play").await?.click().await?;
-    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
-        t.to_lowercase().contains("ended")
-    })
-    .await?;
+    let (summary, rows) = sluice_e2e::play_to_end(client).await?;
     ensure!(
         summary.contains("2 events") && summary.contains("0 dead-lettered"),
         "{summary}"
     );
     // Only customer 7 spent $5,000 on closed orders in the project's table.
-    let rows = client
-        .find(Locator::Css("#row-count"))
-        .await?
-        .text()
-        .await?;
     ensure!(rows == "1", "{rows} rows: {summary}");
     let results = client
         .find(Locator::Css(".results-pane"))
@@ -616,10 +508,7 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
     ensure!(error.contains("nope"), "{error}");
     filter.clear().await?;
     filter.send_keys("order_status = 'Closed'").await?;
-    wait_for(client, "#catalog .estimate-rows:not([disabled])")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .estimate-rows:not([disabled])").await?;
     let estimate = wait_text(
         client,
         "#catalog .rows-estimate",
@@ -642,10 +531,7 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
         "only the dry run so far: {queries_before}"
     );
     browser.screenshot("table-query-estimated").await?;
-    wait_for(client, "#catalog .run-query")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .run-query").await?;
     let status = wait_text(
         client,
         "#catalog .rows-status",
@@ -658,26 +544,14 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
             && status.contains("(BigQuery billed 10.0 MiB)"),
         "{status}"
     );
-    wait_for(client, "#reset").await?.click().await?;
-    wait_for(client, "#play").await?.click().await?;
-    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
-        t.to_lowercase().contains("ended")
-    })
-    .await?;
-    let rows = client
-        .find(Locator::Css("#row-count"))
-        .await?
-        .text()
-        .await?;
+    sluice_e2e::click(client, "#reset").await?;
+    let (summary, rows) = sluice_e2e::play_to_end(client).await?;
     ensure!(
         rows == "1",
         "{rows} rows from the closed orders alone: {summary}"
     );
     // Back to generated tables: the header says so.
-    wait_for(client, "#use-generated-tables")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#use-generated-tables").await?;
     let header = wait_text(client, "#data-source", Duration::from_secs(10), |t| {
         !t.contains("Reading")
     })

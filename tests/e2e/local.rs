@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::Locator;
-use sluice_e2e::{Browser, Server, set_value, wait_for, wait_text};
+use sluice_e2e::{Browser, Server, set_value, wait_text};
 
 async fn local(browser: &Browser, server: &Server) -> Result<()> {
     let client = &browser.client;
     client
         .goto(&format!("{}?token={}", server.url, server.token))
         .await?;
-    wait_for(client, "#open-deploy").await?.click().await?;
+    sluice_e2e::click(client, "#open-deploy").await?;
     let target = wait_text(client, "#deploy-target", Duration::from_secs(10), |t| {
         t.contains("local")
     })
@@ -32,10 +32,7 @@ async fn local(browser: &Browser, server: &Server) -> Result<()> {
             == Some("true"),
         "the local target is not the one chosen"
     );
-    wait_for(client, "#local-deploy:not([disabled])")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#local-deploy:not([disabled])").await?;
     wait_text(client, "#local-job-state", Duration::from_secs(20), |t| {
         t == "running"
     })
@@ -156,24 +153,13 @@ async fn without_credentials_deploy_runs_the_job_here() -> Result<()> {
         ("GOOGLE_APPLICATION_CREDENTIALS", String::new()),
     ])
     .await?;
-    let browser = Browser::start().await?;
-    let outcome = tokio::time::timeout(Duration::from_secs(150), local(&browser, &server))
-        .await
-        .context("the test did not finish in 150 s");
-    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
-        let _ = browser.screenshot("failure-local").await;
-    }
-    let closed = browser.close().await;
-    assert!(server.is_running(), "the server died during the test");
-    outcome??;
-    closed
+    sluice_e2e::with_browser(&mut server, "local", local).await
 }
 
 /// The local target is a project too: its topics and tables load into the
 /// catalog, its topic's newest messages and its table's rows are sampled, and the
 /// simulation runs on them.
 async fn local_project(browser: &Browser, server: &Server) -> Result<()> {
-    use base64::Engine as _;
     use serde_json::json;
     let api = |path: &str| server.at(path);
     let (status, answer) = sluice_e2e::http_post_json(
@@ -185,28 +171,8 @@ async fn local_project(browser: &Browser, server: &Server) -> Result<()> {
     ensure!(status == 200, "deploy: {status} {answer}");
     // One order of a customer over $5,000 of closed orders in the local table
     // (the generator's defaults), one of a customer under.
-    let mut closed = std::collections::BTreeMap::<i64, f64>::new();
-    for o in sluice_datagen::orders(&sluice_datagen::BatchParams::default()) {
-        if o.order_status == "Closed" {
-            *closed.entry(o.customer_id).or_default() += o.amount;
-        }
-    }
-    let pick = |over: bool| {
-        closed
-            .iter()
-            .find(|(_, total)| (**total >= 5000.0) == over)
-            .map(|(c, _)| *c)
-    };
-    let (winner, other) = (pick(true).context("over")?, pick(false).context("under")?);
-    let messages: Vec<_> = [winner, other]
-        .iter()
-        .map(|c| {
-            let m = format!(
-                r#"{{"customer_id": {c}, "amount": 18.5, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}}"#
-            );
-            json!({"data": base64::engine::general_purpose::STANDARD.encode(m)})
-        })
-        .collect();
+    let (winner, other) = sluice_e2e::customers_over_and_under_5000()?;
+    let messages = sluice_e2e::order_messages(&[winner, other], 18.5);
     let (status, answer) = sluice_e2e::http_post_json(
         &api("/api/local/topics/orders:publish"),
         &json!({"messages": messages}),
@@ -218,7 +184,7 @@ async fn local_project(browser: &Browser, server: &Server) -> Result<()> {
     client
         .goto(&format!("{}?token={}", server.url, server.token))
         .await?;
-    wait_for(client, "#load-local").await?.click().await?;
+    sluice_e2e::click(client, "#load-local").await?;
     let summary = wait_text(client, "#project-loaded", Duration::from_secs(20), |t| {
         t.contains("read at")
     })
@@ -227,25 +193,10 @@ async fn local_project(browser: &Browser, server: &Server) -> Result<()> {
         summary.contains("2 topics and 2 tables in the local target"),
         "{summary}"
     );
-    wait_for(client, "#merge-loaded").await?.click().await?;
-    let source = |name: &str| {
-        format!("//li[contains(@class,'source')][.//code[contains(., '{name}')]]//summary")
-    };
-    client
-        .find(Locator::XPath(&source(
-            "pubsub.topic.`demobox-313313`.orders",
-        )))
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .infer-schema")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .sample-topic")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#merge-loaded").await?;
+    sluice_e2e::open_source(client, "pubsub.topic.`demobox-313313`.orders").await?;
+    sluice_e2e::click(client, "#catalog .infer-schema").await?;
+    sluice_e2e::click(client, "#catalog .sample-topic").await?;
     let status = wait_text(
         client,
         "#catalog .sample-status",
@@ -257,27 +208,11 @@ async fn local_project(browser: &Browser, server: &Server) -> Result<()> {
         status.contains("2 messages sampled from the local topic orders"),
         "{status}"
     );
-    wait_for(client, "#catalog .simulate-sample")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .use-inferred")
-        .await?
-        .click()
-        .await?;
-    client
-        .find(Locator::XPath(&source("ecommerce.orders")))
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .sample-rows")
-        .await?
-        .click()
-        .await?;
-    wait_for(client, "#catalog .read-rows")
-        .await?
-        .click()
-        .await?;
+    sluice_e2e::click(client, "#catalog .simulate-sample").await?;
+    sluice_e2e::click(client, "#catalog .use-inferred").await?;
+    sluice_e2e::open_source(client, "ecommerce.orders").await?;
+    sluice_e2e::click(client, "#catalog .sample-rows").await?;
+    sluice_e2e::click(client, "#catalog .read-rows").await?;
     let status = wait_text(
         client,
         "#catalog .rows-status",
@@ -298,17 +233,8 @@ async fn local_project(browser: &Browser, server: &Server) -> Result<()> {
             && header.contains("Reading 1,000 rows of the local table ecommerce.orders"),
         "{header}"
     );
-    wait_for(client, "#play").await?.click().await?;
-    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
-        t.to_lowercase().contains("ended")
-    })
-    .await?;
+    let (summary, rows) = sluice_e2e::play_to_end(client).await?;
     ensure!(summary.contains("2 events"), "{summary}");
-    let rows = client
-        .find(Locator::Css("#row-count"))
-        .await?
-        .text()
-        .await?;
     ensure!(rows == "1", "{rows} rows: {summary}");
     browser.screenshot("local-project-simulated").await?;
     Ok(())
@@ -324,15 +250,5 @@ async fn the_local_target_is_a_project_to_load_sample_and_simulate() -> Result<(
         ("GOOGLE_APPLICATION_CREDENTIALS", String::new()),
     ])
     .await?;
-    let browser = Browser::start().await?;
-    let outcome = tokio::time::timeout(Duration::from_secs(150), local_project(&browser, &server))
-        .await
-        .context("the test did not finish in 150 s");
-    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
-        let _ = browser.screenshot("failure-local-project").await;
-    }
-    let closed = browser.close().await;
-    assert!(server.is_running(), "the server died during the test");
-    outcome??;
-    closed
+    sluice_e2e::with_browser(&mut server, "local-project", local_project).await
 }

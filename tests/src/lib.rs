@@ -457,3 +457,93 @@ pub async fn axe(client: &Client) -> Result<Vec<Violation>> {
     }
     serde_json::from_value(found).context("reading axe-core's violations")
 }
+
+/// Runs `f` with a fresh browser against `server`, within 150 s; a screenshot
+/// `failure-{name}` when it fails; the server must still run afterwards.
+pub async fn with_browser<F>(server: &mut Server, name: &str, f: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Browser, &Server) -> Result<()>,
+{
+    let browser = Browser::start().await?;
+    let outcome = tokio::time::timeout(Duration::from_secs(150), f(&browser, server))
+        .await
+        .context("the test did not finish in 150 s");
+    if outcome.as_ref().is_ok_and(|o| o.is_err()) || outcome.is_err() {
+        let _ = browser.screenshot(&format!("failure-{name}")).await;
+    }
+    let closed = browser.close().await;
+    assert!(server.is_running(), "the server died during the test");
+    outcome??;
+    closed
+}
+
+/// Two customers of the generator's default tables: one who spent at least
+/// $5,000 on closed orders (the reference query keeps their orders) and one who
+/// did not.
+pub fn customers_over_and_under_5000() -> Result<(i64, i64)> {
+    let mut closed = std::collections::BTreeMap::<i64, f64>::new();
+    for o in sluice_datagen::orders(&sluice_datagen::BatchParams::default()) {
+        if o.order_status == "Closed" {
+            *closed.entry(o.customer_id).or_default() += o.amount;
+        }
+    }
+    let pick = |over: bool| {
+        closed
+            .iter()
+            .find(|(_, total)| (**total >= 5000.0) == over)
+            .map(|(c, _)| *c)
+    };
+    Ok((
+        pick(true).context("a customer over $5,000")?,
+        pick(false).context("a customer under $5,000")?,
+    ))
+}
+
+/// An open order of each of `customers` for `amount`, as Pub/Sub publish
+/// messages (`{"data": base64}`) in the seed's shape.
+pub fn order_messages(customers: &[i64], amount: f64) -> Vec<serde_json::Value> {
+    use base64::Engine as _;
+    customers
+        .iter()
+        .map(|c| {
+            let m = format!(
+                r#"{{"customer_id": {c}, "amount": {amount}, "order_status": "Open", "order_datetime": "2026-11-24 10:15:02"}}"#
+            );
+            serde_json::json!({"data": base64::engine::general_purpose::STANDARD.encode(m)})
+        })
+        .collect()
+}
+
+/// Opens the catalog entry whose SQL name contains `name`.
+pub async fn open_source(client: &Client, name: &str) -> Result<()> {
+    let xpath = format!("//li[contains(@class,'source')][.//code[contains(., '{name}')]]//summary");
+    client
+        .find(fantoccini::Locator::XPath(&xpath))
+        .await
+        .with_context(|| format!("the catalog's {name}"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Plays the simulation to its end: the summary's text and the destination's
+/// row count.
+pub async fn play_to_end(client: &Client) -> Result<(String, String)> {
+    wait_for(client, "#play").await?.click().await?;
+    let summary = wait_text(client, "#summary", Duration::from_secs(20), |t| {
+        t.to_lowercase().contains("ended")
+    })
+    .await?;
+    let rows = client
+        .find(fantoccini::Locator::Css("#row-count"))
+        .await?
+        .text()
+        .await?;
+    Ok((summary, rows))
+}
+
+/// Clicks the element at `css`, waiting up to 20 s for it to appear.
+pub async fn click(client: &Client, css: &str) -> Result<()> {
+    wait_for(client, css).await?.click().await?;
+    Ok(())
+}

@@ -27,9 +27,10 @@ use sluice_sql::catalog::EVENT_TIMESTAMP;
 use sluice_sql::schema::check_column_name;
 use sluice_sql::types::{DataType, Field, Mode};
 
-/// The fields read from an Avro schema, and what was left out and why.
+/// The fields read from a Pub/Sub schema (Avro here, Protocol Buffers in
+/// `proto`), and what was left out and why.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AvroFields {
+pub struct ReadFields {
     /// The payload's columns, in the schema's order.
     pub fields: Vec<Field>,
     /// What was left out or read differently, each naming its field.
@@ -61,13 +62,13 @@ impl Names {
 
 /// The columns the deployed JSON reading takes from a topic whose messages are
 /// Avro `definition` (the schema's JSON text) in `encoding` (`JSON` or `BINARY`).
-pub fn avro_fields(definition: &str, encoding: &str) -> Result<AvroFields, String> {
+pub fn avro_fields(definition: &str, encoding: &str) -> Result<ReadFields, String> {
     let schema: Value = serde_json::from_str(definition)
         .map_err(|e| format!("the Avro schema is not JSON: {e}"))?;
     if schema["type"] != "record" {
         return Err("the Avro schema is not a record: the pipeline reads JSON objects".into());
     }
-    let mut out = AvroFields::default();
+    let mut out = ReadFields::default();
     if encoding != "JSON" {
         out.notes.push(format!(
             "its messages are {encoding}-encoded Avro; Sluice deploys JSON reading, which would refuse every one, so its fields are left for you to give once the topic carries JSON"
@@ -84,17 +85,25 @@ pub fn avro_fields(definition: &str, encoding: &str) -> Result<AvroFields, Strin
         &mut names,
         &mut out.notes,
     )?;
-    if let Some(at) = out
-        .fields
-        .iter()
-        .position(|f| f.name.eq_ignore_ascii_case(EVENT_TIMESTAMP))
-    {
-        out.fields.remove(at);
-        out.notes.push(format!(
-            "field {EVENT_TIMESTAMP}: left out, the column holds the message's publish time"
-        ));
-    }
+    out.leave_out_event_timestamp();
     Ok(out)
+}
+
+impl ReadFields {
+    /// Leaves out a payload field named `event_timestamp`: that column holds the
+    /// message's publish time.
+    pub(crate) fn leave_out_event_timestamp(&mut self) {
+        if let Some(at) = self
+            .fields
+            .iter()
+            .position(|f| f.name.eq_ignore_ascii_case(EVENT_TIMESTAMP))
+        {
+            self.fields.remove(at);
+            self.notes.push(format!(
+                "field {EVENT_TIMESTAMP}: left out, the column holds the message's publish time"
+            ));
+        }
+    }
 }
 
 /// A record's fields as columns; `path` names the record for notes.
@@ -233,7 +242,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fields(schema: Value) -> AvroFields {
+    fn fields(schema: Value) -> ReadFields {
         avro_fields(&schema.to_string(), "JSON").expect("reads")
     }
 

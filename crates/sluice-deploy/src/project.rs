@@ -163,58 +163,38 @@ pub fn schema_topic(
 ) -> (Source, Vec<String>, bool) {
     let mut source = topic_source(project, topic);
     let schema = answer["name"].as_str().unwrap_or("its schema");
-    let mut notes = Vec::new();
-    let typed = match answer["type"].as_str() {
-        Some("AVRO") => {
-            let definition = answer["definition"].as_str().unwrap_or_default();
-            match crate::avro::avro_fields(definition, encoding) {
-                Ok(read) => {
-                    let typed = !read.fields.is_empty();
-                    if typed {
-                        notes.push(format!(
-                            "topic {topic}: {} from the Avro schema {schema} ({encoding})",
-                            fields_count(read.fields.len())
-                        ));
-                    }
-                    source.schema.extend(read.fields);
-                    notes.extend(read.notes.iter().map(|n| format!("topic {topic}: {n}")));
-                    typed
-                }
-                Err(why) => {
-                    notes.push(format!("topic {topic}: {schema} does not read: {why}"));
-                    false
-                }
-            }
-        }
-        Some("PROTOCOL_BUFFER") => {
-            let definition = answer["definition"].as_str().unwrap_or_default();
-            match protocol_buffer_fields(definition, encoding) {
-                Ok(read) => {
-                    let typed = !read.fields.is_empty();
-                    if typed {
-                        notes.push(format!(
-                            "topic {topic}: {} from the Protocol Buffer schema {schema} ({encoding})",
-                            fields_count(read.fields.len())
-                        ));
-                    }
-                    source.schema.extend(read.fields);
-                    notes.extend(read.notes.iter().map(|n| format!("topic {topic}: {n}")));
-                    typed
-                }
-                Err(why) => {
-                    notes.push(format!("topic {topic}: {schema} does not read: {why}"));
-                    false
-                }
-            }
-        }
+    let definition = answer["definition"].as_str().unwrap_or_default();
+    let (kind, read) = match answer["type"].as_str() {
+        Some("AVRO") => ("Avro", crate::avro::avro_fields(definition, encoding)),
+        Some("PROTOCOL_BUFFER") => (
+            "Protocol Buffer",
+            protocol_buffer_fields(definition, encoding),
+        ),
         other => {
-            notes.push(format!(
+            let note = format!(
                 "topic {topic}: its Pub/Sub schema {schema} is {}, which Sluice does not read; its fields are for you to give, or to infer from sample messages",
                 other.unwrap_or("of no known type")
-            ));
-            false
+            );
+            return (source, vec![note], false);
         }
     };
+    let read = match read {
+        Ok(read) => read,
+        Err(why) => {
+            let note = format!("topic {topic}: {schema} does not read: {why}");
+            return (source, vec![note], false);
+        }
+    };
+    let typed = !read.fields.is_empty();
+    let mut notes = Vec::new();
+    if typed {
+        notes.push(format!(
+            "topic {topic}: {} from the {kind} schema {schema} ({encoding})",
+            fields_count(read.fields.len())
+        ));
+    }
+    source.schema.extend(read.fields);
+    notes.extend(read.notes.iter().map(|n| format!("topic {topic}: {n}")));
     (source, notes, typed)
 }
 
@@ -229,12 +209,12 @@ fn fields_count(n: usize) -> String {
 fn protocol_buffer_fields(
     definition: &str,
     encoding: &str,
-) -> Result<crate::avro::AvroFields, String> {
+) -> Result<crate::avro::ReadFields, String> {
     crate::proto::proto_fields(definition, encoding)
 }
 
 #[cfg(not(feature = "cloud"))]
-fn protocol_buffer_fields(_: &str, _: &str) -> Result<crate::avro::AvroFields, String> {
+fn protocol_buffer_fields(_: &str, _: &str) -> Result<crate::avro::ReadFields, String> {
     Err("Protocol Buffer schemas are read by the server".into())
 }
 

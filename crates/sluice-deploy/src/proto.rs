@@ -22,11 +22,10 @@
 
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, EnumDescriptorProto, FieldDescriptorProto};
-use sluice_sql::catalog::EVENT_TIMESTAMP;
 use sluice_sql::schema::check_column_name;
 use sluice_sql::types::{DataType, Field, Mode};
 
-use crate::avro::AvroFields as ReadFields;
+use crate::avro::ReadFields;
 
 /// A field's JSON name, as protobuf makes it from the field's name
 /// (`ToJsonName` in protobuf's `descriptor.cc`: each `_` dropped and the letter
@@ -165,16 +164,7 @@ pub fn proto_fields(definition: &str, encoding: &str) -> Result<ReadFields, Stri
         "protobuf's JSON mapping leaves out a field at its default value (0, \"\", false): such a field reads as NULL"
             .into(),
     );
-    if let Some(at) = out
-        .fields
-        .iter()
-        .position(|f| f.name.eq_ignore_ascii_case(EVENT_TIMESTAMP))
-    {
-        out.fields.remove(at);
-        out.notes.push(format!(
-            "field {EVENT_TIMESTAMP}: left out, the column holds the message's publish time"
-        ));
-    }
+    out.leave_out_event_timestamp();
     Ok(out)
 }
 

@@ -10,15 +10,8 @@ import json
 import sys
 
 from apache_beam.yaml import yaml_io
+from beam_rows import plain
 from fastavro import json_writer, parse_schema
-
-
-def plain(value):
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 out = []

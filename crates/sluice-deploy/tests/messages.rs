@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 use sluice_deploy::pipeline::message_schema;
 use sluice_engine::input::row_from_message;
@@ -28,21 +25,7 @@ fn messages_are_read_or_refused_as_beam_reads_them() {
         inputs.push(json!({"json_schema": json_schema, "messages": case["messages"]}));
         schemas.push(schema);
     }
-    let mut child = Command::new(common::beam_python())
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/messages.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("Beam's Python (cargo xtask setup installs it)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(Value::Array(inputs).to_string().as_bytes())
-        .expect("the cases written");
-    let output = child.wait_with_output().expect("Python ran");
-    assert!(output.status.success(), "messages.py failed");
-    let beam: Vec<Vec<Value>> = serde_json::from_slice(&output.stdout).expect("Beam's answers");
+    let beam: Vec<Vec<Value>> = common::run_beam_script("messages.py", &Value::Array(inputs));
     let mut differences = Vec::new();
     let mut compared = 0;
     for ((case, schema), beam) in cases.iter().zip(&schemas).zip(&beam) {

@@ -9,13 +9,9 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 use sluice_deploy::pipeline::message_schema;
 use sluice_deploy::proto::{json_name, proto_fields};
-use sluice_engine::input::row_from_message;
 
 #[test]
 fn protobuf_json_messages_read_as_beam_reads_them() {
@@ -31,24 +27,7 @@ fn protobuf_json_messages_read_as_beam_reads_them() {
         inputs.push(json!({"proto": text, "json_schema": json_schema, "records": case["records"]}));
         fields.push(read.fields);
     }
-    let mut child = Command::new(common::beam_python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/proto_messages.py"
-        ))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("Beam's Python (cargo xtask setup installs it)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(Value::Array(inputs).to_string().as_bytes())
-        .expect("the cases written");
-    let output = child.wait_with_output().expect("Python ran");
-    assert!(output.status.success(), "proto_messages.py failed");
-    let answers: Vec<Value> = serde_json::from_slice(&output.stdout).expect("the answers");
+    let answers: Vec<Value> = common::run_beam_script("proto_messages.py", &Value::Array(inputs));
     let mut compared = 0;
     for ((case, fields), answer) in cases.iter().zip(&fields).zip(&answers) {
         // protoc's JSON names are Sluice's.
@@ -57,28 +36,7 @@ fn protobuf_json_messages_read_as_beam_reads_them() {
             assert_eq!(answer["json_names"][&name], json!(ours), "{name}");
         }
         for result in answer["results"].as_array().expect("results") {
-            let text = result["message"].as_str().expect("the message");
-            assert_eq!(
-                result["ok"], true,
-                "{}: Beam refused {text}: {result}",
-                case["name"]
-            );
-            let message: Value = serde_json::from_str(text).expect("JSON");
-            let row = row_from_message(&message, fields)
-                .unwrap_or_else(|e| panic!("Sluice refused {text}: {e}"));
-            for (field, value) in fields.iter().zip(&row) {
-                let ours = value.to_json(&field.data_type);
-                let theirs = &result["row"][&field.name];
-                let same = match (ours.as_f64(), theirs.as_f64()) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => ours == *theirs,
-                };
-                assert!(
-                    same,
-                    "{text}: {} is {ours} here, {theirs} in Beam",
-                    field.name
-                );
-            }
+            common::assert_read_alike(case["name"].as_str().unwrap_or_default(), result, fields);
             compared += 1;
         }
     }

@@ -14,16 +14,9 @@ import sys
 import tempfile
 
 from apache_beam.yaml import yaml_io
+from beam_rows import plain
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 from grpc_tools import protoc
-
-
-def plain(value):
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 out = []

@@ -14,6 +14,64 @@ pub fn beam_python() -> PathBuf {
     }
 }
 
+/// Runs `tests/{script}` with Beam's Python, `input` as JSON on its standard
+/// input, and reads the JSON it prints.
+pub fn run_beam_script<T: serde::de::DeserializeOwned>(
+    script: &str,
+    input: &serde_json::Value,
+) -> T {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(beam_python())
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests")
+                .join(script),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("Beam's Python (cargo xtask setup installs it)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("the input written");
+    let output = child.wait_with_output().expect("Python ran");
+    assert!(output.status.success(), "{script} failed");
+    serde_json::from_slice(&output.stdout).expect("the script's JSON")
+}
+
+/// Checks one answer of a differential script, `{"message", "ok", "row"}`:
+/// Beam read the message, and the simulator's reader
+/// (`sluice_engine::input::row_from_message`) reads it with `fields` to the same
+/// values (whole numbers exactly, other numbers as floats).
+pub fn assert_read_alike(
+    case: &str,
+    answer: &serde_json::Value,
+    fields: &[sluice_sql::types::Field],
+) {
+    let text = answer["message"].as_str().expect("the message");
+    assert_eq!(answer["ok"], true, "{case}: Beam refused {text}: {answer}");
+    let message: serde_json::Value = serde_json::from_str(text).expect("JSON");
+    let row = sluice_engine::input::row_from_message(&message, fields)
+        .unwrap_or_else(|e| panic!("{case}: Sluice refused {text}: {e}"));
+    for (field, value) in fields.iter().zip(&row) {
+        let ours = value.to_json(&field.data_type);
+        let theirs = &answer["row"][&field.name];
+        let same = match (ours.as_f64(), theirs.as_f64()) {
+            (Some(a), Some(b)) if !ours.is_i64() || !theirs.is_i64() => a == b,
+            _ => ours == *theirs,
+        };
+        assert!(
+            same,
+            "{case}: {text}: {} is {ours} here, {theirs} in Beam",
+            field.name
+        );
+    }
+}
+
 /// A client of the fake Google Cloud at `url`: its token, `attempts` tries per
 /// call, and short waits between them.
 pub fn fake_client(url: &str, attempts: u32) -> sluice_deploy::gcp::Client {

@@ -368,27 +368,52 @@ async fn sample_topic(State(api): State<Arc<Api>>, body: String) -> ApiResult {
     .into_response())
 }
 
+/// The client to read the table a request names, once its names are checked.
+async fn table_client(
+    api: &Api,
+    project: &str,
+    dataset: &str,
+    table: &str,
+) -> Result<sluice_deploy::gcp::Client, ApiError> {
+    use sluice_deploy::target::{check_dataset, check_project, check_table};
+    check_project(project).map_err(ApiError::bad_request)?;
+    check_dataset(dataset).map_err(ApiError::bad_request)?;
+    check_table(table).map_err(ApiError::bad_request)?;
+    api.config
+        .ready_client()
+        .await
+        .map_err(ApiError::unavailable)
+}
+
+/// The query that reads at most `max_rows` of the table's rows `filter` keeps,
+/// the filter checked against the table's schema of the moment.
+async fn checked_filter(
+    client: &sluice_deploy::gcp::Client,
+    (project, dataset, table): (&str, &str, &str),
+    filter: &str,
+    max_rows: u32,
+) -> Result<sluice_deploy::rows::FilteredQuery, ApiError> {
+    let source = sluice_deploy::rows::table_of(client, project, dataset, table)
+        .await
+        .map_err(ApiError::bad_gateway)?;
+    let max = max_rows.clamp(1, sluice_deploy::rows::MAX_ROWS);
+    sluice_deploy::rows::filtered_query(&source, filter, max)
+        .map_err(|why| ApiError::bad_request(format!("the filter: {why}")))
+}
+
 /// `POST /api/catalog/estimate`: what reading a table's rows through a filter
 /// would bill: the filter checked by Sluice's analyzer against the table's
 /// schema of the moment, then the query run dry.
 async fn estimate_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
-    use sluice_deploy::target::{check_dataset, check_project, check_table};
     let request: EstimateRequest = parse(&body).map_err(ApiError::bad_request)?;
-    check_project(&request.project).map_err(ApiError::bad_request)?;
-    check_dataset(&request.dataset).map_err(ApiError::bad_request)?;
-    check_table(&request.table).map_err(ApiError::bad_request)?;
-    let client = api
-        .config
-        .ready_client()
-        .await
-        .map_err(ApiError::unavailable)?;
-    let source =
-        sluice_deploy::rows::table_of(&client, &request.project, &request.dataset, &request.table)
-            .await
-            .map_err(ApiError::bad_gateway)?;
-    let max = request.max_rows.clamp(1, sluice_deploy::rows::MAX_ROWS);
-    let query = sluice_deploy::rows::filtered_query(&source, &request.filter, max)
-        .map_err(|why| ApiError::bad_request(format!("the filter: {why}")))?;
+    let client = table_client(&api, &request.project, &request.dataset, &request.table).await?;
+    let query = checked_filter(
+        &client,
+        (&request.project, &request.dataset, &request.table),
+        &request.filter,
+        request.max_rows,
+    )
+    .await?;
     let estimate = sluice_deploy::rows::estimate_query(&client, &query)
         .await
         .map_err(ApiError::bad_gateway)?;
@@ -406,16 +431,8 @@ async fn estimate_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
 /// within the bytes the user agreed to be billed.
 async fn table_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
     use sluice_deploy::rows;
-    use sluice_deploy::target::{check_dataset, check_project, check_table};
     let request: RowsRequest = parse(&body).map_err(ApiError::bad_request)?;
-    check_project(&request.project).map_err(ApiError::bad_request)?;
-    check_dataset(&request.dataset).map_err(ApiError::bad_request)?;
-    check_table(&request.table).map_err(ApiError::bad_request)?;
-    let client = api
-        .config
-        .ready_client()
-        .await
-        .map_err(ApiError::unavailable)?;
+    let client = table_client(&api, &request.project, &request.dataset, &request.table).await?;
     let table = format!("{}.{}.{}", request.project, request.dataset, request.table);
     let read_at = || sluice_local::rfc3339(sluice_local::now_micros());
     let page_rows = request.max_rows.max(1);
@@ -459,13 +476,13 @@ async fn table_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
                     "max_bytes_billed: a filter's query runs only within the bytes its estimate showed (POST /api/catalog/estimate first)",
                 ));
             };
-            let source =
-                rows::table_of(&client, &request.project, &request.dataset, &request.table)
-                    .await
-                    .map_err(ApiError::bad_gateway)?;
-            let max = request.max_rows.clamp(1, rows::MAX_ROWS);
-            let query = rows::filtered_query(&source, filter, max)
-                .map_err(|why| ApiError::bad_request(format!("the filter: {why}")))?;
+            let query = checked_filter(
+                &client,
+                (&request.project, &request.dataset, &request.table),
+                filter,
+                request.max_rows,
+            )
+            .await?;
             let request_id = crate::api::random_token().map_err(ApiError::internal)?;
             rows::run_first_page(&client, &query, max_billed, page_rows, &request_id)
                 .await
