@@ -531,6 +531,11 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
         "only the dry run so far: {queries_before}"
     );
     browser.screenshot("table-query-estimated").await?;
+    let violations = sluice_e2e::axe(client).await?;
+    ensure!(
+        violations.is_empty(),
+        "axe-core with a table's rows pane and a query's estimate open: {violations:#?}"
+    );
     sluice_e2e::click(client, "#catalog .run-query").await?;
     let status = wait_text(
         client,
