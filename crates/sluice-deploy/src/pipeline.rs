@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use sluice_sql::catalog::{Catalog, EVENT_TIMESTAMP, Source, SourceKind};
+use sluice_sql::catalog::{Catalog, EVENT_TIMESTAMP, Payload, Source, SourceKind};
 use sluice_sql::diagnostics::{Code, Diagnostic, Position, Span};
 use sluice_sql::plan::Plan;
 use sluice_sql::types::{DataType, Field, Mode};
@@ -118,9 +118,17 @@ fn check(plan: &Plan) -> Result<Checked, Unsupported> {
     check_output(plan, &output_schema)?;
     let schemas = inputs
         .iter()
-        .map(|i| match i.source.kind {
-            SourceKind::PubsubTopic => message_schema(&i.source.schema).map(Some),
-            SourceKind::BigQueryTable => Ok(None),
+        .map(|i| match (&i.source.kind, &i.source.payload) {
+            (SourceKind::PubsubTopic, Payload::Unreadable(what)) => Err(Unsupported {
+                message: format!(
+                    "the topic {} carries {what}; the pipeline reads JSON messages, so Dataflow would send every one to the dead-letter table",
+                    i.source.name
+                ),
+                hint: "publish JSON to the topic (a Pub/Sub schema with JSON encoding), or read a topic that carries JSON".into(),
+                at: scan_span(plan, &i.source),
+            }),
+            (SourceKind::PubsubTopic, Payload::Json) => message_schema(&i.source.schema).map(Some),
+            (SourceKind::BigQueryTable, _) => Ok(None),
         })
         .collect::<Result<_, _>>()?;
     Ok(Checked {
@@ -129,6 +137,20 @@ fn check(plan: &Plan) -> Result<Checked, Unsupported> {
         schemas,
         output_schema,
     })
+}
+
+/// Where the query first reads `source`.
+fn scan_span(plan: &Plan, source: &Source) -> Option<Span> {
+    if let Plan::Scan {
+        source: scanned,
+        origin,
+        ..
+    } = plan
+        && scanned == source
+    {
+        return origin.0;
+    }
+    plan.inputs().into_iter().find_map(|p| scan_span(p, source))
 }
 
 /// Compiles an analyzed plan.
@@ -659,6 +681,45 @@ mod tests {
             errors[0].message.contains("TIMESTAMP"),
             "{}",
             errors[0].message
+        );
+    }
+
+    #[test]
+    fn a_topic_that_carries_no_json_is_refused_at_its_name() {
+        let mut catalog = Catalog::reference();
+        catalog.sources[0].payload = Payload::Unreadable(
+            "BINARY-encoded Avro (projects/demobox-313313/schemas/orders)".into(),
+        );
+        let errors = compile(QUERY, &catalog, &target()).expect_err("refused");
+        assert_eq!(errors[0].code, Code::NotInBeamSql);
+        assert!(
+            errors[0].message.contains("carries BINARY-encoded Avro")
+                && errors[0].message.contains("dead-letter table"),
+            "{}",
+            errors[0].message
+        );
+        // At the FROM of the topic, where the query reads it.
+        let span = errors[0].span;
+        let line = QUERY
+            .lines()
+            .nth(span.start.line as usize - 1)
+            .expect("the line");
+        let at: String = line
+            .chars()
+            .skip(span.start.column as usize - 1)
+            .take((span.end.column - span.start.column) as usize)
+            .collect();
+        assert!(
+            at.starts_with("pubsub.topic.`demobox-313313`.orders"),
+            "{at:?} at {span:?}"
+        );
+        // The editor says so before Deploy.
+        let plan = sluice_sql::analyze(QUERY, &catalog).plan.expect("a plan");
+        let warning = deploy_warning(&plan).expect("a warning");
+        assert!(
+            warning
+                .message
+                .starts_with("Dataflow cannot run this query: the topic orders carries")
         );
     }
 

@@ -12,7 +12,7 @@
 //! and `type`, `Table.schema`).
 
 use serde_json::Value;
-use sluice_sql::catalog::{EVENT_TIMESTAMP, Source, SourceKind};
+use sluice_sql::catalog::{EVENT_TIMESTAMP, Payload, Source, SourceKind};
 use sluice_sql::schema::schema_from_value;
 use sluice_sql::types::{DataType, Field, Mode};
 
@@ -185,6 +185,9 @@ pub fn schema_topic(
             return (source, vec![note], false);
         }
     };
+    if encoding != "JSON" {
+        source.payload = Payload::Unreadable(format!("{encoding}-encoded {kind} ({schema})"));
+    }
     let typed = !read.fields.is_empty();
     let mut notes = Vec::new();
     if typed {
@@ -308,6 +311,7 @@ pub fn topic_source(project: &str, name: &str) -> Source {
         dataset: None,
         name: name.to_string(),
         schema: vec![Field::new(EVENT_TIMESTAMP, DataType::Timestamp).with_mode(Mode::Required)],
+        payload: Payload::Json,
     }
 }
 
@@ -326,6 +330,7 @@ pub fn table_source(
         dataset: Some(dataset.to_string()),
         name: table.to_string(),
         schema,
+        payload: Payload::Json,
     })
 }
 
@@ -509,6 +514,10 @@ mod tests {
         let (source, notes, typed) = schema_topic("p", "t", "BINARY", &avro);
         assert!(!typed);
         assert_eq!(source.schema.len(), 1);
+        assert_eq!(
+            source.payload,
+            Payload::Unreadable("BINARY-encoded Avro (projects/p/schemas/s)".into())
+        );
         assert!(notes[0].contains("BINARY-encoded Avro"), "{notes:?}");
         let proto = json!({"name": "projects/p/schemas/s", "type": "PROTOCOL_BUFFER",
             "definition": "syntax = \"proto3\"; message M { int32 n = 1; }"});

@@ -3,7 +3,7 @@
 //! for the catalog panel to load and sample as it does a Google Cloud project's.
 
 use super::*;
-use sluice_sql::catalog::{EVENT_TIMESTAMP, Source};
+use sluice_sql::catalog::{EVENT_TIMESTAMP, Payload, Source};
 use sluice_sql::types::{DataType, Mode};
 
 /// What the local target holds, as catalog sources.
@@ -38,6 +38,7 @@ fn topic(project: &str, name: &str, payload: &[Field]) -> Source {
         dataset: None,
         name: name.to_string(),
         schema,
+        payload: Payload::Json,
     }
 }
 
@@ -49,6 +50,7 @@ fn table(project: &str, local: &str, schema: &[Field]) -> Source {
         dataset: Some(dataset),
         name,
         schema: schema.to_vec(),
+        payload: Payload::Json,
     }
 }
 

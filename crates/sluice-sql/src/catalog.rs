@@ -9,7 +9,9 @@
 //! }
 //! ```
 //! `project` is the default for topics and tables that do not name their own.
-//! Schemas are BigQuery schema JSON ([`crate::schema`]).
+//! Schemas are BigQuery schema JSON ([`crate::schema`]). A topic whose messages
+//! are not JSON says what they are in `"payload"` (e.g. `"BINARY-encoded Avro
+//! (projects/p/schemas/s)"`): the deployed pipeline cannot read it ([`Payload`]).
 
 use serde_json::Value;
 
@@ -28,6 +30,17 @@ pub enum SourceKind {
     BigQueryTable,
 }
 
+/// How a topic's messages are written, as far as the deployed pipeline goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Payload {
+    /// JSON objects, which the pipeline reads (the default).
+    #[default]
+    Json,
+    /// Something the pipeline cannot read, said as it is (a topic whose
+    /// Pub/Sub schema sets binary encoding): Dataflow would refuse every message.
+    Unreadable(String),
+}
+
 /// A source a query can read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
@@ -41,6 +54,8 @@ pub struct Source {
     pub name: String,
     /// Its columns.
     pub schema: Vec<Field>,
+    /// How a topic's messages are written (tables: always [`Payload::Json`]).
+    pub payload: Payload,
 }
 
 /// `name` as it is written in a query: as it is when it is a plain identifier,
@@ -141,6 +156,7 @@ impl Catalog {
             dataset: Some("ecommerce".into()),
             name: name.into(),
             schema,
+            payload: Payload::Json,
         };
         let orders = vec![
             Field::new("customer_id", DataType::Int64),
@@ -180,6 +196,7 @@ impl Catalog {
                     dataset: None,
                     name: "orders".into(),
                     schema: topic_schema,
+                    payload: Payload::Json,
                 },
                 table("orders", orders),
                 table("customers", customers),
@@ -273,6 +290,9 @@ impl Catalog {
             }
             map.insert("name".into(), Value::String(s.name.clone()));
             map.insert("schema".into(), schema_to_json(&s.schema));
+            if let Payload::Unreadable(what) = &s.payload {
+                map.insert("payload".into(), Value::String(what.clone()));
+            }
             Value::Object(map)
         };
         let of = |kind| {
@@ -354,7 +374,7 @@ fn read_source(
         return Err(err(path.into(), "expected an object".into()));
     };
     let allowed: &[&str] = match kind {
-        SourceKind::PubsubTopic => &["project", "name", "schema"],
+        SourceKind::PubsubTopic => &["project", "name", "schema", "payload"],
         SourceKind::BigQueryTable => &["project", "dataset", "name", "schema"],
     };
     for key in map.keys() {
@@ -412,12 +432,17 @@ fn read_source(
             Some(_) => {}
         }
     }
+    let payload = match string("payload", false)? {
+        Some(what) => Payload::Unreadable(what),
+        None => Payload::Json,
+    };
     Ok(Source {
         kind,
         project,
         dataset,
         name,
         schema,
+        payload,
     })
 }
 
@@ -444,6 +469,19 @@ mod tests {
 
     fn parts(s: &str) -> Vec<String> {
         s.split('.').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_topics_payload_round_trips_and_only_topics_have_one() {
+        let mut catalog = Catalog::reference();
+        catalog.sources[0].payload = Payload::Unreadable("BINARY-encoded Avro".into());
+        let json = catalog.to_json();
+        assert_eq!(json["topics"][0]["payload"], "BINARY-encoded Avro");
+        assert!(json["tables"][0].get("payload").is_none());
+        assert_eq!(Catalog::from_value(&json).expect("reads"), catalog);
+        let table = serde_json::json!({"project": "p", "tables": [{"dataset": "d", "name": "t",
+            "schema": [{"name": "a", "type": "INT64"}], "payload": "x"}]});
+        assert!(Catalog::from_value(&table).is_err());
     }
 
     #[test]

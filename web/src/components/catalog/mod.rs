@@ -13,7 +13,7 @@ use sluice_deploy::wire::{CatalogLoadRequest, ProjectCatalog, SampleRequest, Top
 
 use crate::simulation::{SampledStream, SampledTable};
 use sluice_sql::Catalog;
-use sluice_sql::catalog::{Source, SourceKind};
+use sluice_sql::catalog::{Payload, Source, SourceKind};
 use sluice_sql::infer::infer_topic_schema;
 use sluice_sql::schema::{parse_schema_json, schema_to_json};
 use sluice_sql::types::{DataType, Field, Mode};
@@ -566,6 +566,11 @@ pub fn catalog_panel(props: &Props) -> Html {
                                     if let Some((_, origin)) = origins.get(&name) {
                                         <span class="hint origin">{ origin.clone() }</span>
                                     }
+                                    if let Payload::Unreadable(what) = &s.payload {
+                                        <span class="hint payload-warning" title="The deployed pipeline reads JSON messages: Dataflow would send every one of these to the dead-letter table">
+                                            { format!("{what}: Dataflow cannot read it") }
+                                        </span>
+                                    }
                                 </summary>
                                 { fields_tree(&s.schema) }
                                 if let Some(text) = editing_this {
@@ -679,6 +684,7 @@ pub fn new_source(catalog: &Catalog, kind: SourceKind, name: &str) -> Result<Sou
         dataset,
         name: table.to_string(),
         schema,
+        payload: Payload::Json,
     };
     if catalog
         .sources
