@@ -259,6 +259,10 @@ pub struct RowsRequest {
     /// none: the stored rows as they are (`tabledata.list`, free).
     #[serde(default)]
     pub filter: Option<String>,
+    /// For a filter's first page: the most rows the query returns in all (its
+    /// `LIMIT`, as estimated); `max_rows` is one page's. Without it, `max_rows`.
+    #[serde(default)]
+    pub limit: Option<u32>,
     /// For a filter's first page: the most bytes the query may bill (the
     /// estimate the user saw); BigQuery fails it rather than bill more.
     #[serde(default)]

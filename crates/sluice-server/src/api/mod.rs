@@ -480,7 +480,7 @@ async fn table_rows(State(api): State<Arc<Api>>, body: String) -> ApiResult {
                 &client,
                 (&request.project, &request.dataset, &request.table),
                 filter,
-                request.max_rows,
+                request.limit.unwrap_or(request.max_rows),
             )
             .await?;
             let request_id = crate::api::random_token().map_err(ApiError::internal)?;

@@ -616,6 +616,32 @@ async fn a_project_catalog_loads_through_the_api() {
     assert_eq!(filtered.rows, [json!({"id": 1}), json!({"id": 2})]);
     assert_eq!(filtered.bytes_billed, Some(10 << 20));
     assert!(filtered.job.is_some());
+    // Pages smaller than the query's LIMIT: the rest through the job.
+    let (status, body) = call(
+        app.clone(),
+        post(
+            "/api/catalog/rows",
+            with(json!({"filter": "id >= 0", "max_rows": 1, "limit": 10,
+                        "max_bytes_billed": estimate.bytes_billed})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first: sluice_deploy::wire::TableRows = serde_json::from_value(body).expect("TableRows");
+    assert_eq!(first.rows, [json!({"id": 0})]);
+    let (status, body) = call(
+        app.clone(),
+        post(
+            "/api/catalog/rows",
+            with(json!({"filter": "id >= 0", "max_rows": 5, "job": first.job,
+                        "page_token": first.page_token})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rest: sluice_deploy::wire::TableRows = serde_json::from_value(body).expect("TableRows");
+    assert_eq!(rest.rows, [json!({"id": 1}), json!({"id": 2})]);
+    assert_eq!(rest.page_token, None);
     // A project id that is not one is refused before anything is sent.
     let (status, body) = call(
         app,

@@ -206,6 +206,7 @@ pub fn rows_pane(props: &Props) -> Html {
             table: props.table.to_string(),
             max_rows: PAGE_ROWS,
             page_token: None,
+            limit: filter.is_some().then_some(*asked),
             filter,
             max_bytes_billed,
             job: None::<QueryJob>,
