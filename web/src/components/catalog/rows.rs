@@ -171,11 +171,15 @@ pub fn rows_pane(props: &Props) -> Html {
     let stop = use_memo((), |()| Rc::new(Cell::new(false)));
 
     let on_count = {
-        let asked = asked.clone();
+        let (asked, status) = (asked.clone(), status.clone());
         Callback::from(move |e: Event| {
             if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
                 let n = input.value().trim().parse::<u32>().unwrap_or(DEFAULT_ROWS);
                 asked.set(n.clamp(1, MAX_ROWS));
+                // An estimate is for the LIMIT it was made with.
+                if matches!(*status, Status::Estimated(_)) {
+                    status.set(Status::Idle);
+                }
             }
         })
     };
