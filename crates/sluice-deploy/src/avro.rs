@@ -40,9 +40,14 @@ pub struct ReadFields {
 /// A column's type, or why the JSON reading cannot take the field.
 type Mapped = Result<DataType, String>;
 
-/// Named types (records, enums, fixed) by full and short name, as they are defined.
+/// Named types (records, enums, fixed) by full and short name, as they are
+/// defined, and how deep in records the reading is.
 #[derive(Default)]
-struct Names(HashMap<String, Value>);
+struct Names(HashMap<String, Value>, usize);
+
+/// Records nest at most this deep (BigQuery's limit is 15 levels); a record
+/// that holds itself would nest for ever.
+const MAX_DEPTH: usize = 15;
 
 impl Names {
     fn define(&mut self, t: &Value, namespace: Option<&str>) {
@@ -219,8 +224,16 @@ fn named(
 ) -> Mapped {
     match t["type"].as_str() {
         Some("record") => {
+            if names.1 + 1 >= MAX_DEPTH {
+                return Err(format!(
+                    "it nests records deeper than {MAX_DEPTH} levels (a record that holds itself does)"
+                ));
+            }
             let space = t["namespace"].as_str().or(namespace).map(str::to_owned);
-            let fields = record_fields(t, space.as_deref(), path, names, notes)?;
+            names.1 += 1;
+            let fields = record_fields(t, space.as_deref(), path, names, notes);
+            names.1 -= 1;
+            let fields = fields?;
             if fields.is_empty() {
                 return Err("none of its record's fields can be read".into());
             }
@@ -320,6 +333,19 @@ mod tests {
         assert!(
             notes.contains("publish time") && notes.contains("\"Nope\" is not defined"),
             "{notes}"
+        );
+        // A record that holds itself stops at BigQuery's depth, with why.
+        let looped = fields(json!({"type": "record", "name": "Node", "fields": [
+            {"name": "value", "type": "int"}, {"name": "next", "type": "Node"}
+        ]}));
+        assert_eq!(looped.fields[0].name, "value");
+        assert!(
+            looped
+                .notes
+                .iter()
+                .any(|n| n.contains("deeper than 15 levels")),
+            "{:?}",
+            looped.notes
         );
     }
 }

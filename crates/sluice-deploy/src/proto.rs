@@ -354,6 +354,20 @@ mod tests {
         .expect("reads");
         assert_eq!(wkt.fields.len(), 1);
         assert!(wkt.notes[0].contains("well-known type"), "{:?}", wkt.notes);
+        let looped = proto_fields(
+            "syntax = \"proto3\"; message Node { int32 v = 1; Node next = 2; }",
+            "JSON",
+        )
+        .expect("reads");
+        assert_eq!(looped.fields[0].name, "v");
+        assert!(
+            looped
+                .notes
+                .iter()
+                .any(|n| n.contains("deeper than 15 levels")),
+            "{:?}",
+            looped.notes
+        );
         assert!(proto_fields("message {", "JSON").is_err());
         assert!(proto_fields("syntax = \"proto3\";", "JSON").is_err());
     }
