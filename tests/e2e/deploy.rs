@@ -403,8 +403,21 @@ async fn project_data(browser: &Browser, server: &Server, fake: &Fake) -> Result
     })
     .await?;
     sluice_e2e::click(client, "#merge-loaded").await?;
+    // The binary topic says so in the catalog.
+    let warning = wait_text(
+        client,
+        "#catalog .payload-warning",
+        Duration::from_secs(10),
+        |t| !t.is_empty(),
+    )
+    .await?;
+    ensure!(
+        warning
+            == "BINARY-encoded Avro (projects/demobox-313313/schemas/clicks): Dataflow cannot read it",
+        "{warning}"
+    );
     // The topic: sample it, stream the sample, take the inferred schema.
-    sluice_e2e::open_source(client, "pubsub.topic").await?;
+    sluice_e2e::open_source(client, "pubsub.topic.`demobox-313313`.orders").await?;
     sluice_e2e::click(client, "#catalog .infer-schema").await?;
     sluice_e2e::click(client, "#catalog .sample-topic").await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -579,6 +592,21 @@ async fn the_query_runs_on_the_projects_own_messages_and_rows() -> Result<()> {
     fake.state()
         .topics
         .insert(topic.clone(), json!({"name": topic}));
+    // A topic whose schema sets binary encoding, which Dataflow cannot read.
+    {
+        let mut s = fake.state();
+        let clicks = format!("projects/{PROJECT}/topics/clicks");
+        let schema = format!("projects/{PROJECT}/schemas/clicks");
+        s.topics.insert(
+            clicks.clone(),
+            json!({"name": clicks, "schemaSettings": {"schema": schema, "encoding": "BINARY"}}),
+        );
+        s.schemas.insert(
+            schema,
+            json!({"type": "AVRO", "definition":
+                r#"{"type": "record", "name": "Click", "fields": [{"name": "page", "type": "string"}]}"#}),
+        );
+    }
     orders_table(&fake, 120);
     with_cloud(&fake, "project-data", project_data).await
 }

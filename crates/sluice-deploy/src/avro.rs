@@ -43,7 +43,10 @@ type Mapped = Result<DataType, String>;
 /// Named types (records, enums, fixed) by full and short name, as they are
 /// defined, and how deep in records the reading is.
 #[derive(Default)]
-struct Names(HashMap<String, Value>, usize);
+struct Names {
+    defined: HashMap<String, Value>,
+    depth: usize,
+}
 
 /// Records nest at most this deep (BigQuery's limit is 15 levels); a record
 /// that holds itself would nest for ever.
@@ -56,11 +59,11 @@ impl Names {
         };
         let space = t["namespace"].as_str().or(namespace);
         if let Some(space) = space.filter(|s| !s.is_empty() && !name.contains('.')) {
-            self.0.insert(format!("{space}.{name}"), t.clone());
+            self.defined.insert(format!("{space}.{name}"), t.clone());
         }
-        self.0.insert(name.to_string(), t.clone());
+        self.defined.insert(name.to_string(), t.clone());
         if let Some((_, short)) = name.rsplit_once('.') {
-            self.0.insert(short.to_string(), t.clone());
+            self.defined.insert(short.to_string(), t.clone());
         }
     }
 }
@@ -169,10 +172,11 @@ fn column(
             "null" => Err("it is always null".into()),
             other => {
                 let defined = names
-                    .0
+                    .defined
                     .get(other)
                     .or_else(|| {
-                        namespace.and_then(|space| names.0.get(&format!("{space}.{other}")))
+                        namespace
+                            .and_then(|space| names.defined.get(&format!("{space}.{other}")))
                     })
                     .cloned()
                     .ok_or_else(|| format!("its type {other:?} is not defined before it"))?;
@@ -224,15 +228,15 @@ fn named(
 ) -> Mapped {
     match t["type"].as_str() {
         Some("record") => {
-            if names.1 + 1 >= MAX_DEPTH {
+            if names.depth + 1 >= MAX_DEPTH {
                 return Err(format!(
                     "it nests records deeper than {MAX_DEPTH} levels (a record that holds itself does)"
                 ));
             }
             let space = t["namespace"].as_str().or(namespace).map(str::to_owned);
-            names.1 += 1;
+            names.depth += 1;
             let fields = record_fields(t, space.as_deref(), path, names, notes);
-            names.1 -= 1;
+            names.depth -= 1;
             let fields = fields?;
             if fields.is_empty() {
                 return Err("none of its record's fields can be read".into());

@@ -78,8 +78,8 @@ impl<'a> Types<'a> {
     /// scope out, then from the package.
     fn resolve(&self, package: &str, scope: &str, written: &str) -> Option<Resolved<'a>> {
         let find = |local: &str| -> Option<Resolved<'a>> {
-            if let Some((_, m)) = self.messages.iter().find(|(n, _)| n == local) {
-                return Some(Resolved::Message(m));
+            if let Some((name, m)) = self.messages.iter().find(|(n, _)| n == local) {
+                return Some(Resolved::Message(name.clone(), m));
             }
             self.enums
                 .iter()
@@ -114,9 +114,10 @@ impl<'a> Types<'a> {
     }
 }
 
-#[derive(Clone, Copy)]
+/// What a type name names: a message (with its full name within the file, the
+/// scope of its own fields' type names) or an enum.
 enum Resolved<'a> {
-    Message(&'a DescriptorProto),
+    Message(String, &'a DescriptorProto),
     Enum,
 }
 
@@ -253,18 +254,13 @@ fn column(
             }
             match types.resolve(package, scope, written) {
                 Some(Resolved::Enum) => Ok(DataType::String),
-                Some(Resolved::Message(m)) => {
+                Some(Resolved::Message(inner_scope, m)) => {
                     if m.options.as_ref().is_some_and(|o| o.map_entry()) {
                         return Err("it is a map, which BigQuery has no type for".into());
                     }
                     if depth + 1 >= MAX_DEPTH {
                         return Err(format!("it nests records deeper than {MAX_DEPTH} levels"));
                     }
-                    let inner_scope = types
-                        .messages
-                        .iter()
-                        .find(|(_, d)| std::ptr::eq(*d, m))
-                        .map_or_else(|| m.name().to_string(), |(n, _)| n.clone());
                     let fields =
                         message_fields(m, &inner_scope, path, package, types, depth + 1, notes);
                     if fields.is_empty() {
